@@ -1,0 +1,400 @@
+//! The reqwest implementation of [`DnsApi`]: bearer token, bounded bodies, retries with
+//! backoff for 5xx and timeouts, `Retry-After` for 429, and the `cf-ray` id on every failure.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::{debug, warn};
+
+use super::error::{ApiError, ErrorKind};
+use super::types::{
+    BatchRequest, BatchResult, Envelope, NewRecord, Record, RecordPatch, ResultInfo, TokenInfo,
+    Zone,
+};
+use super::{DnsApi, types::Deleted};
+use crate::config::CloudflareConfig;
+use crate::http::{HttpSetupError, Tls};
+use crate::secret::Secret;
+
+/// The most a response body may hold; a page of 5,000 records is about 2 MB.
+const MAX_BODY: usize = 8 << 20;
+/// Records asked per list page.
+const PER_PAGE: u32 = 5000;
+/// A zone with more pages than this is answered by a hostile or broken server.
+const MAX_PAGES: u32 = 1000;
+/// Names asked in one list call (`name=a&name=b&match=any`).
+const NAMES_PER_LIST: usize = 20;
+/// The longest single wait for `Retry-After`; the round's deadline bounds the total.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+
+/// Talks to `api_url` with the configured token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    token: Secret,
+    max_retries: u32,
+}
+
+impl Client {
+    pub fn new(cfg: &CloudflareConfig, tls: &Tls) -> Result<Self, HttpSetupError> {
+        let base = Url::parse(&cfg.api_url)
+            .map_err(|e| HttpSetupError::Client(format!("`cloudflare.api_url`: {e}")))?;
+        Ok(Client {
+            http: tls.client(None, cfg.request_timeout)?,
+            base,
+            token: cfg.token.clone(),
+            max_retries: cfg.max_retries,
+        })
+    }
+
+    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    /// One API call with retries. POSTs are retried only when the server surely did not act
+    /// on them (429, or no connection at all), so a create is never sent twice.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        action: &str,
+    ) -> Result<(T, Option<ResultInfo>), ApiError> {
+        let idempotent = method != Method::POST;
+        let mut attempt = 0u32;
+        loop {
+            let err = match self.send_once(&method, &url, body.as_deref(), action).await {
+                Ok(ok) => return Ok(ok),
+                Err(err) => err,
+            };
+            let retry = attempt < self.max_retries
+                && match err.kind {
+                    ErrorKind::RateLimited { .. } => true,
+                    ErrorKind::Server | ErrorKind::Timeout => idempotent,
+                    ErrorKind::Network => idempotent || err.detail.as_deref() == Some(CONNECT),
+                    _ => false,
+                };
+            if !retry {
+                return Err(err);
+            }
+            let wait = match err.kind {
+                ErrorKind::RateLimited {
+                    retry_after: Some(d),
+                } => d.min(MAX_RETRY_WAIT),
+                _ => backoff(attempt),
+            };
+            warn!(
+                action,
+                attempt = attempt + 1,
+                wait_ms = wait.as_millis() as u64,
+                cf_ray = err.ray.as_deref().unwrap_or("-"),
+                "retrying: {err}"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once<T: DeserializeOwned>(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&[u8]>,
+        action: &str,
+    ) -> Result<(T, Option<ResultInfo>), ApiError> {
+        let mut req = self
+            .http
+            .request(method.clone(), url.clone())
+            .bearer_auth(self.token.expose());
+        if let Some(body) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
+        }
+        debug!(%method, path = url.path(), "cloudflare request");
+        let resp = req.send().await.map_err(|e| transport_error(action, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let ray = header_str(&headers, "cf-ray");
+        let bytes = read_capped(resp, MAX_BODY)
+            .await
+            .map_err(|e| with_ray(e.into_api(action, status), ray.clone()))?;
+        decode(action, status, &headers, ray, &bytes)
+    }
+
+    async fn zone_call<T: DeserializeOwned>(
+        &self,
+        zone: &Zone,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        action: &str,
+    ) -> Result<(T, Option<ResultInfo>), ApiError> {
+        self.call(method, url, body, action)
+            .await
+            .map_err(|e| e.with_zone(zone_label(zone)))
+    }
+}
+
+const CONNECT: &str = "connection failed";
+
+fn zone_label(zone: &Zone) -> String {
+    if zone.name.is_empty() {
+        format!("zone {}", zone.id)
+    } else {
+        zone.name.clone()
+    }
+}
+
+fn json<B: Serialize>(body: &B) -> Option<Vec<u8>> {
+    // Serialising these plain structs cannot fail; an empty body would be refused loudly.
+    serde_json::to_vec(body).ok()
+}
+
+/// Exponential backoff with jitter: about 1s, 2s, 4s… capped at 30s.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(1000u64.saturating_mul(1 << attempt.min(5)));
+    let capped = base.min(Duration::from_secs(30));
+    capped.mul_f64(0.5 + fastrand::f64() * 0.5)
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(64).collect())
+}
+
+/// `Retry-After` in seconds, else the `t=` of the `Ratelimit` header.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(secs) = header_str(headers, "retry-after").and_then(|v| v.trim().parse().ok()) {
+        return Some(Duration::from_secs(secs));
+    }
+    let rl = header_str(headers, "ratelimit")?;
+    rl.split(';')
+        .find_map(|p| p.trim().strip_prefix("t="))
+        .and_then(|t| t.trim().parse().ok())
+        .map(Duration::from_secs)
+}
+
+fn with_ray(mut e: ApiError, ray: Option<String>) -> ApiError {
+    e.ray = ray;
+    e
+}
+
+fn transport_error(action: &str, e: &reqwest::Error) -> ApiError {
+    if e.is_timeout() {
+        ApiError::new(ErrorKind::Timeout, action)
+    } else if e.is_connect() {
+        ApiError::new(ErrorKind::Network, action).with_detail(CONNECT)
+    } else {
+        ApiError::new(ErrorKind::Network, action).with_detail(error_chain(e))
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+enum BodyError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+impl BodyError {
+    fn into_api(self, action: &str, status: StatusCode) -> ApiError {
+        let mut e = match self {
+            BodyError::TooLarge => ApiError::new(ErrorKind::Decode, action)
+                .with_detail(format!("body larger than {} MiB", MAX_BODY >> 20)),
+            BodyError::Transport(e) if e.is_timeout() => ApiError::new(ErrorKind::Timeout, action),
+            BodyError::Transport(e) => ApiError::new(ErrorKind::Network, action)
+                .with_detail(format!("body cut off: {}", error_chain(&e))),
+        };
+        e.status = Some(status.as_u16());
+        e
+    }
+}
+
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, BodyError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        if buf.len() + chunk.len() > cap {
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// Turns one HTTP answer into the `result` or a classified error. Pure, so every fixture can
+/// be run through it.
+pub fn decode<T: DeserializeOwned>(
+    action: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    ray: Option<String>,
+    body: &[u8],
+) -> Result<(T, Option<ResultInfo>), ApiError> {
+    let envelope: Result<Envelope<serde_json::Value>, _> = serde_json::from_slice(body);
+    let envelope = match envelope {
+        Ok(env) => env,
+        Err(e) => {
+            // A 429 or 5xx from a proxy in front of the API often has an HTML body.
+            let mut err = if status.is_success() {
+                ApiError::new(ErrorKind::Decode, action)
+            } else {
+                ApiError::from_response(action, status.as_u16(), vec![], retry_after(headers), None)
+            };
+            err.status = Some(status.as_u16());
+            err.ray = ray;
+            if err.kind == ErrorKind::Decode || err.kind == ErrorKind::Rejected {
+                err.detail = Some(format!("not a JSON envelope: {e}; body starts {}", snippet(body)));
+            }
+            return Err(err);
+        }
+    };
+    if !status.is_success() || !envelope.success || !envelope.errors.is_empty() {
+        let mut err = ApiError::from_response(
+            action,
+            status.as_u16(),
+            envelope.errors,
+            retry_after(headers),
+            ray,
+        );
+        if status.is_success() && err.kind == ErrorKind::Rejected && err.errors.is_empty() {
+            err.detail = Some("success is false but no error was given".into());
+        }
+        return Err(err);
+    }
+    let Some(result) = envelope.result else {
+        return Err(with_ray(
+            ApiError::new(ErrorKind::Decode, action).with_detail("success without a result"),
+            ray,
+        ));
+    };
+    let value = serde_json::from_value(result).map_err(|e| {
+        with_ray(
+            ApiError::new(ErrorKind::Decode, action)
+                .with_detail(format!("unexpected result shape: {e}")),
+            ray.clone(),
+        )
+    })?;
+    Ok((value, envelope.result_info))
+}
+
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(60)]);
+    format!("{:?}", text)
+}
+
+impl DnsApi for Client {
+    async fn verify_token(&self) -> Result<TokenInfo, ApiError> {
+        let url = self.url(&["user", "tokens", "verify"], &[]);
+        Ok(self.call(Method::GET, url, None, "verify the API token").await?.0)
+    }
+
+    async fn zones_named(&self, name: &str) -> Result<Vec<Zone>, ApiError> {
+        let url = self.url(&["zones"], &[("name", name), ("per_page", "50")]);
+        let action = format!("look up zone {name}");
+        Ok(self.call(Method::GET, url, None, &action).await?.0)
+    }
+
+    async fn list_records(&self, zone: &Zone, names: &[String]) -> Result<Vec<Record>, ApiError> {
+        let mut out = Vec::new();
+        for chunk in names.chunks(NAMES_PER_LIST) {
+            let action = format!("list records of {}", zone_label(zone));
+            let mut page = 1u32;
+            loop {
+                let page_s = page.to_string();
+                let per_page = PER_PAGE.to_string();
+                let mut query: Vec<(&str, &str)> = Vec::new();
+                if let [one] = chunk {
+                    query.push(("name.exact", one));
+                } else {
+                    query.extend(chunk.iter().map(|n| ("name", n.as_str())));
+                    query.push(("match", "any"));
+                }
+                query.push(("per_page", &per_page));
+                query.push(("page", &page_s));
+                let url = self.url(&["zones", &zone.id, "dns_records"], &query);
+                let (records, info): (Vec<Record>, _) =
+                    self.zone_call(zone, Method::GET, url, None, &action).await?;
+                let got = records.len() as u32;
+                out.extend(records);
+                let more = match info.and_then(|i| i.total_pages) {
+                    Some(total) => page < total,
+                    None => got >= PER_PAGE,
+                };
+                if !more {
+                    break;
+                }
+                if page >= MAX_PAGES {
+                    return Err(ApiError::new(ErrorKind::Decode, action)
+                        .with_zone(zone_label(zone))
+                        .with_detail(format!("more than {MAX_PAGES} pages")));
+                }
+                page += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn create_record(&self, zone: &Zone, record: &NewRecord) -> Result<Record, ApiError> {
+        let url = self.url(&["zones", &zone.id, "dns_records"], &[]);
+        let action = format!("create {} {}", record.rtype, record.name);
+        Ok(self
+            .zone_call(zone, Method::POST, url, json(record), &action)
+            .await?
+            .0)
+    }
+
+    async fn patch_record(
+        &self,
+        zone: &Zone,
+        id: &str,
+        patch: &RecordPatch,
+    ) -> Result<Record, ApiError> {
+        let url = self.url(&["zones", &zone.id, "dns_records", id], &[]);
+        let action = format!("update record {id}");
+        Ok(self
+            .zone_call(zone, Method::PATCH, url, json(patch), &action)
+            .await?
+            .0)
+    }
+
+    async fn delete_record(&self, zone: &Zone, id: &str) -> Result<(), ApiError> {
+        let url = self.url(&["zones", &zone.id, "dns_records", id], &[]);
+        let action = format!("delete record {id}");
+        let _: (Deleted, _) = self
+            .zone_call(zone, Method::DELETE, url, None, &action)
+            .await?;
+        Ok(())
+    }
+
+    async fn batch(&self, zone: &Zone, batch: &BatchRequest) -> Result<BatchResult, ApiError> {
+        let url = self.url(&["zones", &zone.id, "dns_records", "batch"], &[]);
+        let action = format!("apply {} changes to {}", batch.len(), zone_label(zone));
+        Ok(self
+            .zone_call(zone, Method::POST, url, json(batch), &action)
+            .await?
+            .0)
+    }
+}

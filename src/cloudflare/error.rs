@@ -1,0 +1,274 @@
+//! What went wrong talking to Cloudflare, classified by HTTP status and error *code* (never by
+//! message text, which drifts), with a hint that tells the user what to do.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::types::ErrorItem;
+
+/// The class of a failed call; decides retrying and the hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 1000: the token is unknown, expired or revoked.
+    InvalidToken,
+    /// 6003/6111/6102/6103/1001: the credentials are malformed or missing.
+    MalformedCredentials,
+    /// 9109/10000 with 401/403: refused for this resource (wrong token, or missing permission).
+    Forbidden,
+    /// 429, 971, 10100.
+    RateLimited { retry_after: Option<Duration> },
+    /// 81058/81057: the same record exists already.
+    IdenticalRecord,
+    /// 81054/81053: a CNAME holds the name.
+    CnameConflict,
+    /// 81044 or 404.
+    NotFound,
+    /// 7003/7000/1002: an id that Cloudflare cannot route.
+    BadIdentifier,
+    /// 1038: Freenom TLDs are refused by the API.
+    TldNotSupported,
+    /// Any other 4xx (validation and the like).
+    Rejected,
+    /// 5xx.
+    Server,
+    /// No HTTP answer: connection refused or reset, DNS failure, TLS failure.
+    Network,
+    /// No answer in time.
+    Timeout,
+    /// An answer that is not the JSON envelope Cloudflare sends.
+    Decode,
+}
+
+/// A failed Cloudflare call.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    /// What ddflare was doing, e.g. "list records of example.com".
+    pub action: String,
+    pub status: Option<u16>,
+    /// The `cf-ray` header, the id Cloudflare support asks for.
+    pub ray: Option<String>,
+    /// `errors` as sent, chains included.
+    pub errors: Vec<ErrorItem>,
+    /// Transport or decode detail when there was no usable body.
+    pub detail: Option<String>,
+    /// The zone concerned, to name it in the hint.
+    pub zone: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, action: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            action: action.into(),
+            status: None,
+            ray: None,
+            errors: Vec::new(),
+            detail: None,
+            zone: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_zone(mut self, zone: impl Into<String>) -> Self {
+        self.zone = Some(zone.into());
+        self
+    }
+
+    /// Classifies an HTTP answer from its status and decoded `errors`.
+    pub fn from_response(
+        action: impl Into<String>,
+        status: u16,
+        errors: Vec<ErrorItem>,
+        retry_after: Option<Duration>,
+        ray: Option<String>,
+    ) -> Self {
+        let codes: Vec<i64> = errors.iter().flat_map(ErrorItem::codes).collect();
+        let has = |set: &[i64]| codes.iter().any(|c| set.contains(c));
+        let kind = if status == 429 || has(&[971, 10100]) {
+            ErrorKind::RateLimited { retry_after }
+        } else if has(&[81058, 81057]) {
+            ErrorKind::IdenticalRecord
+        } else if has(&[81054, 81053]) {
+            ErrorKind::CnameConflict
+        } else if has(&[6003, 6111, 6102, 6103, 1001]) {
+            ErrorKind::MalformedCredentials
+        } else if has(&[1000]) {
+            ErrorKind::InvalidToken
+        } else if has(&[1038]) {
+            ErrorKind::TldNotSupported
+        } else if status == 401 || status == 403 || has(&[9109, 10000]) {
+            ErrorKind::Forbidden
+        } else if has(&[81044]) || status == 404 {
+            ErrorKind::NotFound
+        } else if has(&[7003, 7000, 1002]) {
+            ErrorKind::BadIdentifier
+        } else if status >= 500 {
+            ErrorKind::Server
+        } else {
+            ErrorKind::Rejected
+        };
+        ApiError {
+            kind,
+            action: action.into(),
+            status: Some(status),
+            ray,
+            errors,
+            detail: None,
+            zone: None,
+        }
+    }
+
+    /// Worth another try later in this round: rate limits, server errors, timeouts, network.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::RateLimited { .. }
+                | ErrorKind::Server
+                | ErrorKind::Timeout
+                | ErrorKind::Network
+        )
+    }
+
+    /// Every error code, chains flattened.
+    pub fn codes(&self) -> Vec<i64> {
+        self.errors.iter().flat_map(ErrorItem::codes).collect()
+    }
+
+    fn summary(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::InvalidToken => "the API token is invalid, expired or revoked",
+            ErrorKind::MalformedCredentials => "Cloudflare says the credentials are malformed",
+            ErrorKind::Forbidden => "the API token was refused",
+            ErrorKind::RateLimited { .. } => "rate limited by Cloudflare",
+            ErrorKind::IdenticalRecord => "an identical record already exists",
+            ErrorKind::CnameConflict => "a CNAME record holds this name",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::BadIdentifier => "Cloudflare cannot route this identifier",
+            ErrorKind::TldNotSupported => "the API refuses zones on this TLD",
+            ErrorKind::Rejected => "the request was rejected",
+            ErrorKind::Server => "Cloudflare had a server error",
+            ErrorKind::Network => "could not reach the Cloudflare API",
+            ErrorKind::Timeout => "the Cloudflare API did not answer in time",
+            ErrorKind::Decode => "the answer is not what the Cloudflare API sends",
+        }
+    }
+
+    /// The next step for the user, if there is one to give.
+    pub fn hint(&self) -> Option<String> {
+        let zone = self.zone.as_deref().unwrap_or("the zone");
+        Some(match self.kind {
+            ErrorKind::InvalidToken => "create a new token at My Profile → API Tokens (template \"Edit zone DNS\", permission Zone → DNS → Edit) and put it in `cloudflare.api_token_file` or CLOUDFLARE_API_TOKEN".to_owned(),
+            ErrorKind::MalformedCredentials => "the token must be pasted exactly as Cloudflare showed it: no quotes, spaces or `Bearer ` prefix".to_owned(),
+            ErrorKind::Forbidden => format!("the token lacks Zone → DNS → Edit on {zone}, or is not valid: edit the token at My Profile → API Tokens and add {zone} under Zone Resources; if the token has a Client IP Address Filtering list, this host's address must be in it"),
+            ErrorKind::RateLimited { .. } => "ddflare waits and retries; if this persists, another client shares the token's budget of 1,200 requests per 5 minutes".to_owned(),
+            ErrorKind::CnameConflict => "a name cannot hold both a CNAME and A/AAAA records: delete the CNAME in the dashboard, or remove this name from ddflare's config".to_owned(),
+            ErrorKind::BadIdentifier => "check `zone_id`: it must be the 32-character zone ID from the zone's Overview page, not its name".to_owned(),
+            ErrorKind::TldNotSupported => "Cloudflare's API does not manage .cf, .ga, .gq, .ml or .tk zones".to_owned(),
+            ErrorKind::Network | ErrorKind::Timeout => "check this host's connectivity and DNS, and `cloudflare.api_url`".to_owned(),
+            ErrorKind::Server => "Cloudflare's side: ddflare retries on its own".to_owned(),
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.action, self.summary())?;
+        if let ErrorKind::RateLimited {
+            retry_after: Some(d),
+        } = self.kind
+        {
+            write!(f, " (retry after {}s)", d.as_secs())?;
+        }
+        let mut extra = Vec::new();
+        if let Some(status) = self.status {
+            extra.push(format!("HTTP {status}"));
+        }
+        for e in &self.errors {
+            let mut s = format!("{} {}", e.code, e.message);
+            for c in &e.error_chain {
+                s.push_str(&format!(" ← {} {}", c.code, c.message));
+            }
+            extra.push(s);
+        }
+        if let Some(d) = &self.detail {
+            extra.push(d.clone());
+        }
+        if let Some(ray) = &self.ray {
+            extra.push(format!("cf-ray {ray}"));
+        }
+        if !extra.is_empty() {
+            write!(f, " [{}]", extra.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(code: i64, chain: &[i64]) -> ErrorItem {
+        ErrorItem {
+            code,
+            message: String::new(),
+            error_chain: chain.iter().map(|c| item(*c, &[])).collect(),
+            documentation_url: None,
+        }
+    }
+
+    fn kind(status: u16, code: i64, chain: &[i64]) -> ErrorKind {
+        ApiError::from_response("x", status, vec![item(code, chain)], None, None).kind
+    }
+
+    #[test]
+    fn classifies_by_code_bare_or_chained() {
+        assert_eq!(kind(401, 1000, &[]), ErrorKind::InvalidToken);
+        assert_eq!(kind(400, 6003, &[6111]), ErrorKind::MalformedCredentials);
+        assert_eq!(kind(400, 1001, &[]), ErrorKind::MalformedCredentials);
+        assert_eq!(kind(403, 9109, &[]), ErrorKind::Forbidden);
+        assert_eq!(kind(403, 10000, &[]), ErrorKind::Forbidden);
+        assert_eq!(kind(400, 81058, &[]), ErrorKind::IdenticalRecord);
+        assert_eq!(kind(400, 81057, &[]), ErrorKind::IdenticalRecord);
+        assert_eq!(kind(400, 1004, &[81054]), ErrorKind::CnameConflict);
+        assert_eq!(kind(400, 81054, &[]), ErrorKind::CnameConflict);
+        assert_eq!(kind(404, 81044, &[]), ErrorKind::NotFound);
+        assert_eq!(kind(400, 7003, &[7000]), ErrorKind::BadIdentifier);
+        assert_eq!(kind(400, 1004, &[9021]), ErrorKind::Rejected);
+        assert_eq!(kind(502, 0, &[]), ErrorKind::Server);
+        assert!(matches!(
+            kind(429, 971, &[]),
+            ErrorKind::RateLimited { .. }
+        ));
+        assert!(matches!(
+            kind(400, 10100, &[]),
+            ErrorKind::RateLimited { .. }
+        ));
+    }
+
+    #[test]
+    fn display_names_action_status_codes_and_ray() {
+        let e = ApiError::from_response(
+            "update A home.example.com",
+            403,
+            vec![item(10000, &[])],
+            None,
+            Some("8f1c2d3e4a5b6c7d-AMS".into()),
+        )
+        .with_zone("example.com");
+        let text = e.to_string();
+        assert!(text.starts_with("update A home.example.com: the API token was refused"));
+        assert!(text.contains("HTTP 403"));
+        assert!(text.contains("10000"));
+        assert!(text.contains("cf-ray 8f1c2d3e4a5b6c7d-AMS"));
+        let hint = e.hint().unwrap_or_default();
+        assert!(hint.contains("Zone → DNS → Edit on example.com"));
+    }
+}

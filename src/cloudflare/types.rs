@@ -1,0 +1,195 @@
+//! Wire types of Cloudflare API v4, as CONTRACT.md describes them. Decoding is lenient where
+//! Cloudflare is (unknown and removed fields are ignored, key order is free) and strict where it
+//! matters (a record without `id`, `name`, `type` or `content` is an error).
+
+use serde::{Deserialize, Serialize};
+
+/// `{"success":…,"errors":[…],"messages":[…],"result":…,"result_info":…}`.
+#[derive(Debug, Deserialize)]
+pub struct Envelope<T> {
+    #[serde(default)]
+    pub success: bool,
+    #[serde(default)]
+    pub errors: Vec<ErrorItem>,
+    #[serde(default)]
+    pub messages: Vec<MessageItem>,
+    pub result: Option<T>,
+    pub result_info: Option<ResultInfo>,
+}
+
+/// One entry of `errors`, possibly wrapping its cause in `error_chain` (the pre-2024-10 1004
+/// wrapper does that).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct ErrorItem {
+    pub code: i64,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub error_chain: Vec<ErrorItem>,
+    #[serde(default)]
+    pub documentation_url: Option<String>,
+}
+
+impl ErrorItem {
+    /// This code and every code in its chain, outermost first.
+    pub fn codes(&self) -> Vec<i64> {
+        let mut out = vec![self.code];
+        for inner in &self.error_chain {
+            out.extend(inner.codes());
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessageItem {
+    #[serde(default)]
+    pub code: Option<i64>,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Paging of list responses. `total_pages` is absent from the OpenAPI schema but present in
+/// real answers; `0` for an empty zone list, `1` for an empty record list.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct ResultInfo {
+    #[serde(default)]
+    pub page: u32,
+    #[serde(default)]
+    pub per_page: u32,
+    #[serde(default)]
+    pub count: u32,
+    #[serde(default)]
+    pub total_count: Option<u64>,
+    #[serde(default)]
+    pub total_pages: Option<u32>,
+}
+
+/// The part of a zone ddflare uses.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Zone {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// A DNS record as Cloudflare returns it (the fields ddflare reads).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Record {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    pub content: String,
+    #[serde(default)]
+    pub proxiable: Option<bool>,
+    #[serde(default)]
+    pub proxied: bool,
+    #[serde(default = "auto_ttl")]
+    pub ttl: u32,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+fn auto_ttl() -> u32 {
+    1
+}
+
+/// `result` of `/user/tokens/verify` and `/accounts/{id}/tokens/verify`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: String,
+    pub status: String,
+    #[serde(default)]
+    pub not_before: Option<String>,
+    #[serde(default)]
+    pub expires_on: Option<String>,
+}
+
+/// Body of a create (POST) and of a batch `posts` entry. `ttl` is required by the current
+/// schema, so it is always sent (1 = automatic, Cloudflare's own default).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NewRecord {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    pub content: String,
+    pub ttl: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxied: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A partial update: only the fields that must change are sent, so settings made in the
+/// dashboard survive (a PUT would reset them).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RecordPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxied: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl RecordPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == RecordPatch::default()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IdOnly {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BatchPatch {
+    pub id: String,
+    #[serde(flatten)]
+    pub patch: RecordPatch,
+}
+
+/// `POST /zones/{id}/dns_records/batch`: applied deletes → patches → puts → posts, all or
+/// nothing.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct BatchRequest {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deletes: Vec<IdOnly>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<BatchPatch>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub posts: Vec<NewRecord>,
+}
+
+impl BatchRequest {
+    pub fn len(&self) -> usize {
+        self.deletes.len() + self.patches.len() + self.posts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Deletes may come back as full records or as `{"id"}` only: keep just the id.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Deleted {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct BatchResult {
+    #[serde(default)]
+    pub deletes: Vec<Deleted>,
+    #[serde(default)]
+    pub patches: Vec<Record>,
+    #[serde(default)]
+    pub puts: Vec<Record>,
+    #[serde(default)]
+    pub posts: Vec<Record>,
+}

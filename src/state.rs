@@ -1,1 +1,197 @@
-//! TODO
+//! The cache of what ddflare published, per (name, record type) — never per name alone, or A
+//! and AAAA would overwrite each other — plus each name's zone. It lets a restart with an
+//! unchanged address make no API call at all. Written atomically (write, fsync, rename, fsync
+//! the directory); a missing or unreadable file only costs one re-read of the records.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cloudflare::Zone;
+
+pub const FILE_NAME: &str = "state.json";
+const VERSION: u32 = 1;
+
+/// What was last published for one (name, type).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The record id on Cloudflare.
+    pub id: String,
+    pub content: IpAddr,
+    /// The settings ddflare enforced (ttl, proxied, comment), so a config change is noticed.
+    pub settings: String,
+    /// Unix seconds of the last time Cloudflare confirmed this record.
+    pub synced_at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    /// Record name → its zone.
+    #[serde(default)]
+    pub zones: BTreeMap<String, Zone>,
+    /// `"name/TYPE"` → entry.
+    #[serde(default)]
+    pub records: BTreeMap<String, Entry>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            version: VERSION,
+            zones: BTreeMap::new(),
+            records: BTreeMap::new(),
+        }
+    }
+}
+
+/// The map key of one (name, type).
+pub fn key(name: &str, rtype: &str) -> String {
+    format!("{name}/{rtype}")
+}
+
+/// Where the state of `dir` lives.
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join(FILE_NAME)
+}
+
+impl State {
+    /// Reads the cache. Never fails: a missing file is a first start; an unreadable, corrupt
+    /// or foreign-version file is reported in the second value and replaced on the next save.
+    pub fn load(dir: &Path) -> (State, Option<String>) {
+        let file = path(dir);
+        let text = match fs::read(&file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return (State::default(), None),
+            Err(e) => {
+                return (
+                    State::default(),
+                    Some(format!(
+                        "cannot read the state file {}: {e}; the records will be re-read from Cloudflare",
+                        file.display()
+                    )),
+                );
+            }
+        };
+        match serde_json::from_slice::<State>(&text) {
+            Ok(state) if state.version == VERSION => (state, None),
+            Ok(state) => (
+                State::default(),
+                Some(format!(
+                    "the state file {} has version {}, this ddflare writes {VERSION}; starting afresh",
+                    file.display(),
+                    state.version
+                )),
+            ),
+            Err(e) => (
+                State::default(),
+                Some(format!(
+                    "the state file {} is damaged ({e}); the records will be re-read from Cloudflare",
+                    file.display()
+                )),
+            ),
+        }
+    }
+
+    /// Writes the cache atomically: a crash leaves either the old file or the new one.
+    pub fn save(&self, dir: &Path) -> io::Result<()> {
+        fs::create_dir_all(dir)?;
+        let file = path(dir);
+        let tmp = dir.join(format!(".{FILE_NAME}.tmp"));
+        let data = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
+        {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(&data)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, &file)?;
+        // Make the rename itself durable.
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> State {
+        let mut s = State::default();
+        s.zones.insert(
+            "home.example.com".into(),
+            Zone {
+                id: "023e105f4ecef8ad9ca31a8372d0c353".into(),
+                name: "example.com".into(),
+                status: None,
+            },
+        );
+        s.records.insert(
+            key("home.example.com", "A"),
+            Entry {
+                id: "372e67954025e0ba6aaa6d586b9e0b59".into(),
+                content: "203.0.113.7".parse().unwrap(),
+                settings: String::new(),
+                synced_at: 1_700_000_000,
+            },
+        );
+        s.records.insert(
+            key("home.example.com", "AAAA"),
+            Entry {
+                id: "472e67954025e0ba6aaa6d586b9e0b59".into(),
+                content: "2001:db8::7".parse().unwrap(),
+                settings: String::new(),
+                synced_at: 1_700_000_000,
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn round_trips_and_keeps_a_and_aaaa_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sample();
+        s.save(dir.path()).unwrap();
+        let (back, warning) = State::load(dir.path());
+        assert_eq!(warning, None);
+        assert_eq!(back, s);
+        assert_eq!(back.records.len(), 2);
+        assert!(!dir.path().join(format!(".{FILE_NAME}.tmp")).exists());
+    }
+
+    #[test]
+    fn missing_file_is_a_silent_first_start() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(State::load(dir.path()), (State::default(), None));
+    }
+
+    #[test]
+    fn damaged_files_start_afresh_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let full = serde_json::to_string(&sample()).unwrap();
+        for bad in [
+            String::new(),
+            full[..full.len() / 2].to_string(),
+            "not json".into(),
+            full.replace("\"version\":1", "\"version\":99"),
+        ] {
+            fs::write(path(dir.path()), &bad).unwrap();
+            let (state, warning) = State::load(dir.path());
+            assert_eq!(state, State::default(), "for {bad:?}");
+            assert!(warning.is_some(), "for {bad:?}");
+        }
+    }
+
+    #[test]
+    fn save_creates_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        sample().save(&nested).unwrap();
+        assert!(path(&nested).exists());
+    }
+}

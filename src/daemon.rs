@@ -1,1 +1,246 @@
-//! TODO
+//! The loop: every `interval`, detect → reconcile, under a per-round deadline. A failed round
+//! is retried sooner, with backoff (never sooner than Cloudflare's `Retry-After`). Shutdown is
+//! a parameter: when it fires, no new round starts, an in-flight one may finish within the
+//! grace period, the state is saved and the loop returns.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::{Instant, sleep_until, timeout};
+use tracing::{info, warn};
+
+use crate::cloudflare::DnsApi;
+use crate::config::ScheduleConfig;
+use crate::detect::Family;
+use crate::updater::{RoundReport, Updater};
+
+/// Detection as the loop sees it: the addresses found this round, by family. A family that
+/// could not be detected is absent (its records are left alone).
+pub trait Detect: Sync {
+    fn detect(&self, families: &[Family]) -> impl Future<Output = BTreeMap<Family, IpAddr>> + Send;
+}
+
+/// How a round ended, for the caller's heartbeat, notifications and exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoundEnd {
+    Done(RoundReport),
+    /// No family could be detected: nothing was compared.
+    NothingDetected,
+    /// The round exceeded `cycle_deadline`.
+    DeadlineExceeded,
+}
+
+impl RoundEnd {
+    pub fn ok(&self) -> bool {
+        matches!(self, RoundEnd::Done(r) if r.ok())
+    }
+}
+
+/// One round: detect, then reconcile what was detected.
+pub async fn round<A: DnsApi, D: Detect>(updater: &mut Updater<A>, detector: &D) -> RoundEnd {
+    let families = updater.families();
+    let addrs = detector.detect(&families).await;
+    if addrs.is_empty() {
+        warn!("no address could be detected; the records stay as they are");
+        return RoundEnd::NothingDetected;
+    }
+    RoundEnd::Done(updater.reconcile(&addrs, SystemTime::now()).await)
+}
+
+/// The wait before the next round.
+pub fn next_delay(schedule: &ScheduleConfig, end: &RoundEnd, failures: u32) -> Duration {
+    if end.ok() || failures == 0 {
+        return schedule.interval;
+    }
+    // 15s, 30s, 1m, 2m… up to the interval.
+    let backoff = Duration::from_secs(15 << (failures - 1).min(10)).min(schedule.interval);
+    let backoff = backoff.mul_f64(0.8 + fastrand::f64() * 0.4);
+    match end {
+        RoundEnd::Done(r) => r.retry_after.map_or(backoff, |ra| backoff.max(ra)),
+        _ => backoff,
+    }
+}
+
+/// Runs rounds until `shutdown` completes. `on_round` sees each round's end (heartbeat,
+/// readiness, notifications).
+pub async fn run<A, D, S, F>(
+    updater: &mut Updater<A>,
+    detector: &D,
+    schedule: &ScheduleConfig,
+    shutdown: S,
+    mut on_round: F,
+) where
+    A: DnsApi,
+    D: Detect,
+    S: Future<Output = ()>,
+    F: FnMut(&RoundEnd),
+{
+    tokio::pin!(shutdown);
+    let mut failures = 0u32;
+    loop {
+        let started = Instant::now();
+        let end = {
+            let work = timeout(schedule.cycle_deadline, round(updater, detector));
+            tokio::pin!(work);
+            tokio::select! {
+                r = &mut work => Some(r.unwrap_or(RoundEnd::DeadlineExceeded)),
+                () = &mut shutdown => {
+                    info!(grace_secs = schedule.shutdown_grace.as_secs(), "stopping: letting the round in flight finish");
+                    match timeout(schedule.shutdown_grace, &mut work).await {
+                        Ok(r) => { if let Ok(end) = r { on_round(&end); } }
+                        Err(_) => warn!("the round in flight did not finish within the grace period; stopping anyway"),
+                    }
+                    None
+                }
+            }
+        };
+        let Some(end) = end else { break };
+        if end == RoundEnd::DeadlineExceeded {
+            warn!(
+                deadline_secs = schedule.cycle_deadline.as_secs(),
+                "the round took longer than `schedule.cycle_deadline`; trying again later"
+            );
+        }
+        failures = if end.ok() { 0 } else { failures + 1 };
+        on_round(&end);
+        let delay = next_delay(schedule, &end, failures);
+        let wake = started + delay;
+        tokio::select! {
+            () = sleep_until(wake) => {}
+            () = &mut shutdown => break,
+        }
+    }
+    updater.save_state();
+    info!("stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare::fake::FakeApi;
+    use crate::config::RecordConfig;
+    use crate::state::State;
+    use crate::updater::Options;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Detection from a script the test changes between rounds.
+    struct Script {
+        addr: Mutex<Option<IpAddr>>,
+        calls: AtomicUsize,
+    }
+
+    impl Detect for Script {
+        async fn detect(&self, _families: &[Family]) -> BTreeMap<Family, IpAddr> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let addr = *self.addr.lock().unwrap();
+            addr.map(|a| (Family::V4, a)).into_iter().collect()
+        }
+    }
+
+    fn schedule() -> ScheduleConfig {
+        ScheduleConfig {
+            interval: Duration::from_secs(300),
+            cycle_deadline: Duration::from_secs(120),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+
+    fn setup(dir: &std::path::Path) -> Updater<FakeApi> {
+        let record = RecordConfig {
+            name: "home.example.com".into(),
+            zone: None,
+            zone_id: None,
+            ipv4: true,
+            ipv6: false,
+            ttl: None,
+            proxied: None,
+            comment: None,
+        };
+        let opts = Options {
+            state_dir: dir.to_owned(),
+            max_age: Duration::from_secs(6 * 3600),
+            dry_run: false,
+        };
+        Updater::new(
+            FakeApi::with_zones(&["example.com"]),
+            vec![record],
+            opts,
+            State::default(),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_thousand_unchanged_ticks_make_no_api_call_then_shutdown_is_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut rounds = 0usize;
+        let mut stop_tx = Some(stop_tx);
+        run(
+            &mut updater,
+            &script,
+            &schedule(),
+            async {
+                let _ = stop_rx.await;
+            },
+            |end| {
+                assert!(end.ok());
+                rounds += 1;
+                if rounds == 1000 {
+                    if let Some(tx) = stop_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            },
+        )
+        .await;
+        assert_eq!(rounds, 1000);
+        assert_eq!(script.calls.load(Ordering::SeqCst), 1000);
+        // The first round found the zone, read and created; the 999 others made no call.
+        assert_eq!(
+            updater.api().calls().len(),
+            4,
+            "{:?}",
+            updater.api().calls()
+        );
+        assert!(crate::state::path(dir.path()).exists());
+    }
+
+    #[test]
+    fn failed_rounds_back_off_and_honour_retry_after() {
+        let s = schedule();
+        let failed = RoundEnd::NothingDetected;
+        let first = next_delay(&s, &failed, 1);
+        assert!(
+            first >= Duration::from_secs(12) && first <= Duration::from_secs(18),
+            "{first:?}"
+        );
+        let later = next_delay(&s, &failed, 20);
+        assert!(later <= s.interval.mul_f64(1.2));
+        let limited = RoundEnd::Done(crate::updater::RoundReport {
+            lines: vec![crate::updater::Line {
+                name: "x".into(),
+                rtype: "A",
+                content: "203.0.113.7".parse().unwrap(),
+                outcome: crate::updater::Outcome::Failed {
+                    error: "429".into(),
+                    hint: None,
+                },
+            }],
+            retry_after: Some(Duration::from_secs(200)),
+            api_calls: 1,
+        });
+        assert!(next_delay(&s, &limited, 1) >= Duration::from_secs(200));
+        assert_eq!(
+            next_delay(&s, &RoundEnd::Done(Default::default()), 0),
+            s.interval
+        );
+    }
+}

@@ -307,7 +307,12 @@ mod tests {
                 want("home.example.com", "A", "203.0.113.7"),
                 want("nas.example.com", "A", "203.0.113.7"),
             ],
-            &[rec("c1", "home.example.com", "CNAME", "elsewhere.example.net")],
+            &[rec(
+                "c1",
+                "home.example.com",
+                "CNAME",
+                "elsewhere.example.net",
+            )],
         );
         assert_eq!(
             p.conflicts,
@@ -343,7 +348,10 @@ mod tests {
         existing.ttl = 300;
         existing.comment = Some("hand-written".into());
         // Unset: nothing to do even though ttl and comment differ from any default.
-        let p = plan(&[want("home.example.com", "A", "203.0.113.7")], &[existing.clone()]);
+        let p = plan(
+            &[want("home.example.com", "A", "203.0.113.7")],
+            &[existing.clone()],
+        );
         assert!(p.changes.is_empty());
         // Set: drift is corrected, only in the fields that differ.
         let mut w = want("home.example.com", "A", "203.0.113.7");

@@ -27,12 +27,17 @@ pub enum Outcome {
     /// Cloudflare confirmed it is right.
     Unchanged,
     Created,
-    Updated { from: String },
+    Updated {
+        from: String,
+    },
     /// Duplicates removed (the kept record may also appear as updated or unchanged).
     DuplicatesDeleted(usize),
     /// A dry run: this change would be made.
     Planned(String),
-    Failed { error: String, hint: Option<String> },
+    Failed {
+        error: String,
+        hint: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,11 +117,16 @@ pub struct Updater<A> {
 }
 
 fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn settings_of(d: &Desired) -> String {
-    format!("ttl={:?};proxied={:?};comment={:?}", d.ttl, d.proxied, d.comment)
+    format!(
+        "ttl={:?};proxied={:?};comment={:?}",
+        d.ttl, d.proxied, d.comment
+    )
 }
 
 /// Why a name's zone could not be found.
@@ -165,6 +175,19 @@ impl<A: DnsApi> Updater<A> {
 
     pub fn api(&self) -> &A {
         &self.api
+    }
+
+    /// Saves the cache now (on shutdown: a round cut short may have changed it).
+    pub fn save_state(&self) {
+        if self.opts.dry_run {
+            return;
+        }
+        if let Err(e) = self.state.save(&self.opts.state_dir) {
+            warn!(
+                "cannot save the state in {}: {e}; the next start re-reads the records from Cloudflare",
+                self.opts.state_dir.display()
+            );
+        }
     }
 
     /// The families some record wants.
@@ -250,14 +273,7 @@ impl<A: DnsApi> Updater<A> {
         for (_, (zone, desired)) in by_zone {
             self.reconcile_zone(&zone, &desired, now, &mut report).await;
         }
-        if !self.opts.dry_run
-            && let Err(e) = self.state.save(&self.opts.state_dir)
-        {
-            warn!(
-                "cannot save the state in {}: {e}; the next start re-reads the records from Cloudflare",
-                self.opts.state_dir.display()
-            );
-        }
+        self.save_state();
         report
     }
 
@@ -328,7 +344,10 @@ impl<A: DnsApi> Updater<A> {
         let p = plan::plan(desired, &existing);
         for conflict in &p.conflicts {
             let plan::Conflict::Cname { name, rtype } = conflict;
-            if let Some(d) = desired.iter().find(|d| &d.name == name && d.rtype == *rtype) {
+            if let Some(d) = desired
+                .iter()
+                .find(|d| &d.name == name && d.rtype == *rtype)
+            {
                 push_failed(
                     report,
                     d,
@@ -490,12 +509,7 @@ impl<A: DnsApi> Updater<A> {
         }
     }
 
-    fn zone_failed(
-        &mut self,
-        desired: &[Desired],
-        e: &ApiError,
-        report: &mut RoundReport,
-    ) {
+    fn zone_failed(&mut self, desired: &[Desired], e: &ApiError, report: &mut RoundReport) {
         if matches!(
             e.kind,
             ErrorKind::Forbidden | ErrorKind::BadIdentifier | ErrorKind::NotFound
@@ -575,12 +589,337 @@ pub fn suffixes(name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloudflare::fake::FakeApi;
+    use crate::config::Ttl;
+
+    fn rec(name: &str) -> RecordConfig {
+        RecordConfig {
+            name: name.into(),
+            zone: None,
+            zone_id: None,
+            ipv4: true,
+            ipv6: true,
+            ttl: None,
+            proxied: None,
+            comment: None,
+        }
+    }
+
+    fn updater(
+        api: FakeApi,
+        records: Vec<RecordConfig>,
+        dir: &std::path::Path,
+    ) -> Updater<FakeApi> {
+        let opts = Options {
+            state_dir: dir.to_owned(),
+            max_age: Duration::from_secs(6 * 3600),
+            dry_run: false,
+        };
+        let (state, _) = State::load(dir);
+        Updater::new(api, records, opts, state)
+    }
+
+    fn addrs(v4: Option<&str>, v6: Option<&str>) -> BTreeMap<Family, IpAddr> {
+        let mut m = BTreeMap::new();
+        if let Some(a) = v4 {
+            m.insert(Family::V4, a.parse().unwrap());
+        }
+        if let Some(a) = v6 {
+            m.insert(Family::V6, a.parse().unwrap());
+        }
+        m
+    }
+
+    fn writes(api: &FakeApi) -> Vec<String> {
+        api.calls()
+            .into_iter()
+            .filter(|c| !c.starts_with("GET"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn first_round_creates_then_the_cache_makes_no_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let mut u = updater(api, vec![rec("home.example.com")], dir.path());
+        let now = SystemTime::now();
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), Some("2001:db8::7")), now)
+            .await;
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(r.changed(), 2);
+        // Zone walk: home.example.com (none), example.com (found); one list; two creates → batch.
+        assert_eq!(
+            u.api().calls(),
+            vec![
+                "GET zones home.example.com",
+                "GET zones example.com",
+                "GET records home.example.com",
+                "POST batch 2"
+            ]
+        );
+        u.api().clear_calls();
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), Some("2001:db8::7")), now)
+            .await;
+        assert!(r.lines.iter().all(|l| l.outcome == Outcome::Cached));
+        assert!(u.api().calls().is_empty(), "{:?}", u.api().calls());
+
+        // A restart reads the same cache from disk: still no call.
+        let api = FakeApi::with_zones(&["example.com"]);
+        let mut again = updater(api, vec![rec("home.example.com")], dir.path());
+        again
+            .reconcile(&addrs(Some("203.0.113.7"), Some("2001:db8::7")), now)
+            .await;
+        assert!(again.api().calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_address_change_is_one_read_and_one_patch() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let id = api.add("example.com", "home.example.com", "A", "198.51.100.4");
+        api.add("example.com", "home.example.com", "TXT", "keep me");
+        let mut u = updater(
+            api,
+            vec![RecordConfig {
+                ipv6: false,
+                ..rec("home.example.com")
+            }],
+            dir.path(),
+        );
+        let now = SystemTime::now();
+        u.reconcile(&addrs(Some("198.51.100.4"), None), now).await;
+        u.api().clear_calls();
+        let r = u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+        assert_eq!(
+            r.lines[0].to_string(),
+            "home.example.com A 198.51.100.4 → 203.0.113.7 updated"
+        );
+        assert_eq!(
+            u.api().calls(),
+            vec![
+                "GET records home.example.com".to_string(),
+                format!("PATCH {id}")
+            ]
+        );
+        let txt = u
+            .api()
+            .records()
+            .into_iter()
+            .find(|r| r.rtype == "TXT")
+            .unwrap();
+        assert_eq!(txt.content, "keep me");
+    }
+
+    #[tokio::test]
+    async fn stale_cache_is_checked_against_cloudflare_and_drift_corrected() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        api.add("example.com", "home.example.com", "A", "203.0.113.7");
+        let mut r = rec("home.example.com");
+        r.ipv6 = false;
+        r.ttl = Some(Ttl::Seconds(300));
+        let mut u = updater(api, vec![r], dir.path());
+        let t0 = SystemTime::now();
+        let first = u.reconcile(&addrs(Some("203.0.113.7"), None), t0).await;
+        assert_eq!(
+            first.lines[0].outcome,
+            Outcome::Updated {
+                from: "settings".into()
+            }
+        );
+        u.api().clear_calls();
+        // Within max_age: trusted. After: re-read (and nothing to change).
+        u.reconcile(
+            &addrs(Some("203.0.113.7"), None),
+            t0 + Duration::from_secs(3600),
+        )
+        .await;
+        assert!(u.api().calls().is_empty());
+        let later = u
+            .reconcile(
+                &addrs(Some("203.0.113.7"), None),
+                t0 + Duration::from_secs(7 * 3600),
+            )
+            .await;
+        assert_eq!(later.lines[0].outcome, Outcome::Unchanged);
+        assert_eq!(u.api().calls(), vec!["GET records home.example.com"]);
+    }
+
+    #[tokio::test]
+    async fn duplicates_are_removed_in_one_batch_and_foreign_records_survive() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        api.add("example.com", "home.example.com", "A", "198.51.100.4");
+        api.add("example.com", "home.example.com", "A", "198.51.100.5");
+        api.add("example.com", "home.example.com", "MX", "mail.example.com");
+        api.add("example.com", "other.example.com", "A", "198.51.100.4");
+        let mut u = updater(
+            api,
+            vec![RecordConfig {
+                ipv6: false,
+                ..rec("home.example.com")
+            }],
+            dir.path(),
+        );
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert!(r.ok());
+        assert_eq!(writes(u.api()), vec!["POST batch 2"]);
+        let left: Vec<(String, String, String)> = u
+            .api()
+            .records()
+            .into_iter()
+            .map(|r| (r.name, r.rtype, r.content))
+            .collect();
+        assert_eq!(left.len(), 3);
+        assert!(left.contains(&("home.example.com".into(), "A".into(), "203.0.113.7".into())));
+        assert!(left.contains(&(
+            "home.example.com".into(),
+            "MX".into(),
+            "mail.example.com".into()
+        )));
+        assert!(left.contains(&(
+            "other.example.com".into(),
+            "A".into(),
+            "198.51.100.4".into()
+        )));
+    }
+
+    #[tokio::test]
+    async fn a_failing_zone_does_not_stop_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let mut u = updater(
+            api,
+            vec![
+                RecordConfig {
+                    ipv6: false,
+                    ..rec("home.example.net")
+                },
+                RecordConfig {
+                    ipv6: false,
+                    ..rec("home.example.com")
+                },
+            ],
+            dir.path(),
+        );
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert_eq!(r.failed(), 1);
+        let failed = r
+            .lines
+            .iter()
+            .find(|l| l.name == "home.example.net")
+            .unwrap();
+        match &failed.outcome {
+            Outcome::Failed { error, hint } => {
+                assert!(
+                    error.contains("no zone found for home.example.net"),
+                    "{error}"
+                );
+                assert!(hint.as_deref().unwrap_or("").contains("Zone → DNS → Edit"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.changed(), 1);
+    }
+
+    #[tokio::test]
+    async fn cname_conflict_and_undetected_family_touch_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        api.add(
+            "example.com",
+            "home.example.com",
+            "CNAME",
+            "elsewhere.example.net",
+        );
+        api.add("example.com", "v6.example.com", "AAAA", "2001:db8::1");
+        let mut u = updater(
+            api,
+            vec![rec("home.example.com"), rec("v6.example.com")],
+            dir.path(),
+        );
+        // IPv6 detection failed this round: the AAAA record must stay as it is.
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        let home = r
+            .lines
+            .iter()
+            .find(|l| l.name == "home.example.com")
+            .unwrap();
+        assert!(matches!(&home.outcome, Outcome::Failed { error, .. } if error.contains("CNAME")));
+        assert!(
+            u.api()
+                .records()
+                .iter()
+                .any(|r| r.rtype == "AAAA" && r.content == "2001:db8::1")
+        );
+        assert!(
+            !u.api()
+                .records()
+                .iter()
+                .any(|r| r.name == "home.example.com" && r.rtype == "A")
+        );
+    }
+
+    #[tokio::test]
+    async fn dry_run_plans_but_changes_and_saves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let mut u = updater(api, vec![rec("home.example.com")], dir.path());
+        u.opts.dry_run = true;
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert!(matches!(&r.lines[0].outcome, Outcome::Planned(w) if w == "created"));
+        assert!(writes(u.api()).is_empty());
+        assert!(u.api().records().is_empty());
+        assert!(!state::path(dir.path()).exists());
+    }
+
+    #[tokio::test]
+    async fn failures_are_retried_next_round_and_rate_limits_noted() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let mut u = updater(
+            api,
+            vec![RecordConfig {
+                ipv6: false,
+                ..rec("home.example.com")
+            }],
+            dir.path(),
+        );
+        u.api().fail_next(ErrorKind::RateLimited {
+            retry_after: Some(Duration::from_secs(42)),
+        });
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert!(!r.ok());
+        assert_eq!(r.retry_after, Some(Duration::from_secs(42)));
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(u.api().records().len(), 1);
+    }
 
     #[test]
     fn suffixes_walk_up_longest_first_without_the_tld() {
         assert_eq!(
             suffixes("a.b.example.co.uk"),
-            vec!["a.b.example.co.uk", "b.example.co.uk", "example.co.uk", "co.uk"]
+            vec![
+                "a.b.example.co.uk",
+                "b.example.co.uk",
+                "example.co.uk",
+                "co.uk"
+            ]
         );
         assert_eq!(suffixes("example.com"), vec!["example.com"]);
         assert_eq!(suffixes("*.example.com"), vec!["example.com"]);

@@ -266,7 +266,10 @@ pub fn decode<T: DeserializeOwned>(
             err.status = Some(status.as_u16());
             err.ray = ray;
             if err.kind == ErrorKind::Decode || err.kind == ErrorKind::Rejected {
-                err.detail = Some(format!("not a JSON envelope: {e}; body starts {}", snippet(body)));
+                err.detail = Some(format!(
+                    "not a JSON envelope: {e}; body starts {}",
+                    snippet(body)
+                ));
             }
             return Err(err);
         }
@@ -308,7 +311,10 @@ fn snippet(body: &[u8]) -> String {
 impl DnsApi for Client {
     async fn verify_token(&self) -> Result<TokenInfo, ApiError> {
         let url = self.url(&["user", "tokens", "verify"], &[]);
-        Ok(self.call(Method::GET, url, None, "verify the API token").await?.0)
+        Ok(self
+            .call(Method::GET, url, None, "verify the API token")
+            .await?
+            .0)
     }
 
     async fn zones_named(&self, name: &str) -> Result<Vec<Zone>, ApiError> {
@@ -335,8 +341,9 @@ impl DnsApi for Client {
                 query.push(("per_page", &per_page));
                 query.push(("page", &page_s));
                 let url = self.url(&["zones", &zone.id, "dns_records"], &query);
-                let (records, info): (Vec<Record>, _) =
-                    self.zone_call(zone, Method::GET, url, None, &action).await?;
+                let (records, info): (Vec<Record>, _) = self
+                    .zone_call(zone, Method::GET, url, None, &action)
+                    .await?;
                 let got = records.len() as u32;
                 out.extend(records);
                 let more = match info.and_then(|i| i.total_pages) {

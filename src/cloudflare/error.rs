@@ -243,10 +243,7 @@ mod tests {
         assert_eq!(kind(400, 7003, &[7000]), ErrorKind::BadIdentifier);
         assert_eq!(kind(400, 1004, &[9021]), ErrorKind::Rejected);
         assert_eq!(kind(502, 0, &[]), ErrorKind::Server);
-        assert!(matches!(
-            kind(429, 971, &[]),
-            ErrorKind::RateLimited { .. }
-        ));
+        assert!(matches!(kind(429, 971, &[]), ErrorKind::RateLimited { .. }));
         assert!(matches!(
             kind(400, 10100, &[]),
             ErrorKind::RateLimited { .. }

@@ -6,6 +6,8 @@
 
 pub mod client;
 pub mod error;
+#[cfg(test)]
+pub mod fake;
 pub mod types;
 
 use std::future::Future;

@@ -1,0 +1,227 @@
+//! An in-memory [`DnsApi`] for unit tests of the updater and the loop: zones, records, a call
+//! log and injectable failures. The emulator crate is the faithful HTTP counterpart.
+
+use std::sync::Mutex;
+
+use super::DnsApi;
+use super::error::{ApiError, ErrorKind};
+use super::types::{
+    BatchRequest, BatchResult, Deleted, NewRecord, Record, RecordPatch, TokenInfo, Zone,
+};
+
+#[derive(Default)]
+pub struct FakeApi {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    zones: Vec<Zone>,
+    records: Vec<(String, Record)>,
+    calls: Vec<String>,
+    fail_next: Vec<ErrorKind>,
+    next_id: u32,
+}
+
+impl FakeApi {
+    pub fn with_zones(names: &[&str]) -> Self {
+        let api = FakeApi::default();
+        {
+            let mut s = api.lock();
+            for (i, n) in names.iter().enumerate() {
+                s.zones.push(Zone {
+                    id: format!("{:032x}", i + 1),
+                    name: (*n).into(),
+                    status: Some("active".into()),
+                });
+            }
+        }
+        api
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    pub fn add(&self, zone: &str, name: &str, rtype: &str, content: &str) -> String {
+        let mut s = self.lock();
+        let zid = s
+            .zones
+            .iter()
+            .find(|z| z.name == zone)
+            .map(|z| z.id.clone())
+            .unwrap_or_default();
+        s.next_id += 1;
+        let id = format!("{:032x}", 0x1000 + s.next_id);
+        s.records.push((zid, record(&id, name, rtype, content)));
+        id
+    }
+
+    pub fn records(&self) -> Vec<Record> {
+        self.lock().records.iter().map(|(_, r)| r.clone()).collect()
+    }
+
+    /// Calls made so far, as "METHOD what".
+    pub fn calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
+    }
+
+    pub fn clear_calls(&self) {
+        self.lock().calls.clear();
+    }
+
+    /// The next call fails with this kind.
+    pub fn fail_next(&self, kind: ErrorKind) {
+        self.lock().fail_next.push(kind);
+    }
+
+    fn enter(&self, call: String) -> Result<std::sync::MutexGuard<'_, Inner>, ApiError> {
+        let mut s = self.lock();
+        s.calls.push(call.clone());
+        if !s.fail_next.is_empty() {
+            let kind = s.fail_next.remove(0);
+            let mut e = ApiError::new(kind, call);
+            e.ray = Some("0000000000000000-TST".into());
+            return Err(e);
+        }
+        Ok(s)
+    }
+}
+
+fn record(id: &str, name: &str, rtype: &str, content: &str) -> Record {
+    Record {
+        id: id.into(),
+        name: name.into(),
+        rtype: rtype.into(),
+        content: content.into(),
+        proxiable: Some(true),
+        proxied: false,
+        ttl: 1,
+        comment: None,
+    }
+}
+
+fn apply_patch(r: &mut Record, p: &RecordPatch) {
+    if let Some(c) = &p.content {
+        r.content = c.clone();
+    }
+    if let Some(t) = p.ttl {
+        r.ttl = t;
+    }
+    if let Some(x) = p.proxied {
+        r.proxied = x;
+    }
+    if let Some(c) = &p.comment {
+        r.comment = Some(c.clone());
+    }
+}
+
+fn create(s: &mut Inner, zone: &Zone, n: &NewRecord) -> Record {
+    s.next_id += 1;
+    let mut r = record(
+        &format!("{:032x}", 0x1000 + s.next_id),
+        &n.name,
+        &n.rtype,
+        &n.content,
+    );
+    r.ttl = n.ttl;
+    r.proxied = n.proxied.unwrap_or(false);
+    r.comment = n.comment.clone();
+    s.records.push((zone.id.clone(), r.clone()));
+    r
+}
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::new(ErrorKind::NotFound, what)
+}
+
+impl DnsApi for FakeApi {
+    async fn verify_token(&self) -> Result<TokenInfo, ApiError> {
+        let _guard = self.enter("GET verify".into())?;
+        Ok(TokenInfo {
+            id: "t".into(),
+            status: "active".into(),
+            not_before: None,
+            expires_on: None,
+        })
+    }
+
+    async fn zones_named(&self, name: &str) -> Result<Vec<Zone>, ApiError> {
+        let s = self.enter(format!("GET zones {name}"))?;
+        Ok(s.zones.iter().filter(|z| z.name == name).cloned().collect())
+    }
+
+    async fn list_records(&self, zone: &Zone, names: &[String]) -> Result<Vec<Record>, ApiError> {
+        let s = self.enter(format!("GET records {}", names.join(",")))?;
+        Ok(s.records
+            .iter()
+            .filter(|(z, r)| *z == zone.id && names.contains(&r.name))
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    async fn create_record(&self, zone: &Zone, n: &NewRecord) -> Result<Record, ApiError> {
+        let mut s = self.enter(format!("POST {} {}", n.rtype, n.name))?;
+        Ok(create(&mut s, zone, n))
+    }
+
+    async fn patch_record(
+        &self,
+        zone: &Zone,
+        id: &str,
+        p: &RecordPatch,
+    ) -> Result<Record, ApiError> {
+        let mut s = self.enter(format!("PATCH {id}"))?;
+        let r = s
+            .records
+            .iter_mut()
+            .find(|(z, r)| *z == zone.id && r.id == id)
+            .ok_or_else(|| not_found("patch"))?;
+        apply_patch(&mut r.1, p);
+        Ok(r.1.clone())
+    }
+
+    async fn delete_record(&self, zone: &Zone, id: &str) -> Result<(), ApiError> {
+        let mut s = self.enter(format!("DELETE {id}"))?;
+        let before = s.records.len();
+        s.records.retain(|(z, r)| !(*z == zone.id && r.id == id));
+        if s.records.len() == before {
+            return Err(not_found("delete"));
+        }
+        Ok(())
+    }
+
+    async fn batch(&self, zone: &Zone, b: &BatchRequest) -> Result<BatchResult, ApiError> {
+        let mut s = self.enter(format!("POST batch {}", b.len()))?;
+        let snapshot = s.records.clone();
+        let mut out = BatchResult::default();
+        for d in &b.deletes {
+            let before = s.records.len();
+            s.records.retain(|(z, r)| !(*z == zone.id && r.id == d.id));
+            if s.records.len() == before {
+                s.records = snapshot;
+                return Err(not_found("batch delete"));
+            }
+            out.deletes.push(Deleted { id: d.id.clone() });
+        }
+        for p in &b.patches {
+            let Some(r) = s
+                .records
+                .iter_mut()
+                .find(|(z, r)| *z == zone.id && r.id == p.id)
+            else {
+                s.records = snapshot;
+                return Err(not_found("batch patch"));
+            };
+            apply_patch(&mut r.1, &p.patch);
+            out.patches.push(r.1.clone());
+        }
+        for n in &b.posts {
+            out.posts.push(create(&mut s, zone, n));
+        }
+        Ok(out)
+    }
+}

@@ -193,10 +193,10 @@ mod tests {
             |end| {
                 assert!(end.ok());
                 rounds += 1;
-                if rounds == 1000 {
-                    if let Some(tx) = stop_tx.take() {
-                        let _ = tx.send(());
-                    }
+                if rounds == 1000
+                    && let Some(tx) = stop_tx.take()
+                {
+                    let _ = tx.send(());
                 }
             },
         )

@@ -1,3 +1,361 @@
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The composition root: parse the command line, start logging, load the config, build the
+//! I/O edges (TLS, the Cloudflare client, the detectors, the signal handlers) and run the
+//! command. Exit codes: 0 ok, 1 failure, 2 usage, 78 configuration error (EX_CONFIG, so
+//! systemd does not restart-loop on a bad file).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing::{error, info, warn};
+
+use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
+use crate::config::{self, Config, ProcessEnv, Source};
+use crate::daemon::{self, Detect, RoundEnd};
+use crate::detect::{Detector, Family};
+use crate::http::Tls;
+use crate::logging;
+use crate::state::State;
+use crate::updater::{self, Options, Updater};
+
+pub const EX_OK: u8 = 0;
+pub const EX_FAILURE: u8 = 1;
+pub const EX_USAGE: u8 = 2;
+pub const EX_CONFIG: u8 = 78;
+
+const DEFAULT_CONFIG: &str = "/etc/ddflare/ddflare.toml";
+
+/// Keeps Cloudflare DNS records pointing at this host's public IPv4/IPv6 address.
+#[derive(Debug, Parser)]
+#[command(name = "ddflare", version, about, max_term_width = 100)]
+struct Cli {
+    /// Config file [default: $DDFLARE_CONFIG, then /etc/ddflare/ddflare.toml]
+    #[arg(long, short, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Log format
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: logging::Format,
+    /// Log level [default: $DDFLARE_LOG_LEVEL, then info]
+    #[arg(long, global = true, value_enum)]
+    log_level: Option<logging::Level>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the config, the token, the zones and the permission to edit DNS
+    Check,
+    /// Run one reconciliation, then exit (for cron or a systemd timer)
+    Once {
+        /// Print the plan only; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Run the daemon: reconcile every `schedule.interval` until SIGTERM or SIGINT
+    Run {
+        /// Log the plan each round; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the public address each configured provider sees
+    Detect,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EX_USAGE } else { EX_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let env = ProcessEnv;
+    let level = cli.log_level.unwrap_or_else(|| {
+        env.get("DDFLARE_LOG_LEVEL")
+            .and_then(|v| clap::ValueEnum::from_str(&v, true).ok())
+            .unwrap_or(logging::Level::Info)
+    });
+    logging::init(cli.log_format, level, env.get("JOURNAL_STREAM").is_some());
+
+    let (path, explicit) = match (&cli.config, env.get("DDFLARE_CONFIG")) {
+        (Some(p), _) => (p.clone(), true),
+        (None, Some(p)) if !p.is_empty() => (PathBuf::from(p), true),
+        _ => (PathBuf::from(DEFAULT_CONFIG), false),
+    };
+    let loaded = match config::load(&path, explicit, &env) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    for w in &loaded.warnings {
+        warn!("{w}");
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!("cannot start the async runtime: {e}");
+            return ExitCode::from(EX_FAILURE);
+        }
+    };
+    let code = runtime.block_on(dispatch(cli.command, loaded.config));
+    ExitCode::from(code)
+}
+
+/// The long-lived parts every command builds the same way.
+struct Edges {
+    api: Client,
+    detector: Detector,
+}
+
+fn edges(config: &Config) -> Result<Edges, u8> {
+    let tls = Tls::new(config.cloudflare.ca_file.as_deref()).map_err(|e| {
+        error!("`cloudflare.ca_file`: {e}");
+        EX_CONFIG
+    })?;
+    let api = Client::new(&config.cloudflare, &tls).map_err(|e| {
+        error!("{e}");
+        EX_FAILURE
+    })?;
+    let detector = Detector::new(&config.detect, &tls).map_err(|e| {
+        error!("{e}");
+        EX_FAILURE
+    })?;
+    Ok(Edges { api, detector })
+}
+
+async fn dispatch(command: Command, config: Config) -> u8 {
+    let Edges { api, detector } = match edges(&config) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    match command {
+        Command::Check => check(&config, &api).await,
+        Command::Detect => detect(&detector).await,
+        Command::Once { dry_run } => {
+            let mut updater = new_updater(&config, api, dry_run);
+            let end = daemon::round(&mut updater, &detector).await;
+            summarize(&end);
+            if end.ok() { EX_OK } else { EX_FAILURE }
+        }
+        Command::Run { dry_run } => {
+            let mut updater = new_updater(&config, api, dry_run);
+            let shutdown = match shutdown_signal() {
+                Ok(s) => s,
+                Err(e) => {
+                    error!("cannot install the SIGTERM/SIGINT handlers: {e}");
+                    return EX_FAILURE;
+                }
+            };
+            info!(
+                version = env!("CARGO_PKG_VERSION"),
+                records = config.records.len(),
+                interval_secs = config.schedule.interval.as_secs(),
+                "ddflare started"
+            );
+            daemon::run(
+                &mut updater,
+                &detector,
+                &config.schedule,
+                shutdown,
+                summarize,
+            )
+            .await;
+            EX_OK
+        }
+    }
+}
+
+fn new_updater(config: &Config, api: Client, dry_run: bool) -> Updater<Client> {
+    let dir = config.state.dir.clone();
+    let (state, warning) = if dry_run {
+        (State::default(), None)
+    } else {
+        State::load(&dir)
+    };
+    if let Some(w) = warning {
+        warn!("{w}");
+    }
+    let opts = Options {
+        state_dir: dir,
+        max_age: config.state.max_age,
+        dry_run,
+    };
+    Updater::new(api, config.records.clone(), opts, state)
+}
+
+fn summarize(end: &RoundEnd) {
+    match end {
+        RoundEnd::Done(r) if r.ok() => info!(
+            changed = r.changed(),
+            api_calls = r.api_calls,
+            "round done"
+        ),
+        RoundEnd::Done(r) => warn!(
+            failed = r.failed(),
+            changed = r.changed(),
+            api_calls = r.api_calls,
+            "round done with failures; retrying sooner"
+        ),
+        RoundEnd::NothingDetected => {}
+        RoundEnd::DeadlineExceeded => {}
+    }
+}
+
+/// Completes on the first SIGTERM or SIGINT. As PID 1 in a container nothing else handles
+/// SIGTERM, so without this `docker stop` waits for SIGKILL.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        info!("{name} received");
+    })
+}
+
+impl Detect for Detector {
+    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, IpAddr> {
+        let report = self.detect_all().await;
+        families
+            .iter()
+            .filter_map(|f| match report.get(*f) {
+                Some(Ok(d)) => Some((*f, d.addr)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+async fn detect(detector: &Detector) -> u8 {
+    let mut any = false;
+    for family in Family::ALL {
+        if !detector.families().contains(&family) {
+            println!("{family}: off");
+            continue;
+        }
+        match detector.detect(family).await {
+            Ok(d) => {
+                any = true;
+                println!("{family}: {} (from {})", d.addr, d.provider);
+            }
+            Err(e) => println!("{family}: failed: {e}"),
+        }
+    }
+    if any { EX_OK } else { EX_FAILURE }
+}
+
+/// Checks, in order: the token (verify), then for each record its zone, reading its records,
+/// and the right to edit them (an empty batch, which changes nothing). A failed verify alone
+/// is not fatal: account-owned tokens fail `/user/tokens/verify` and still work.
+async fn check(config: &Config, api: &Client) -> u8 {
+    let mut ok = true;
+    println!(
+        "config: ok ({} record(s); IPv4 {}; IPv6 {})",
+        config.records.len(),
+        list(&config.detect.ipv4),
+        list(&config.detect.ipv6)
+    );
+    match api.verify_token().await {
+        Ok(t) => {
+            let expiry = t
+                .expires_on
+                .as_deref()
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default();
+            println!("token: {}{expiry}", t.status);
+            if t.status != "active" {
+                ok = false;
+                println!("  hint: the token is {}: create or re-enable one at My Profile → API Tokens", t.status);
+            }
+        }
+        Err(e) if e.kind == ErrorKind::MalformedCredentials => {
+            println!("token: {e}");
+            if let Some(h) = e.hint() {
+                println!("  hint: {h}");
+            }
+            return EX_FAILURE;
+        }
+        Err(e) => {
+            println!(
+                "token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
+            );
+        }
+    }
+    let mut calls = 0usize;
+    let mut probed: Vec<String> = Vec::new();
+    for rec in &config.records {
+        let zone = match updater::find_zone(api, rec, &mut calls).await {
+            Ok(z) => z,
+            Err(e) => {
+                ok = false;
+                let (msg, hint) = e.message(&rec.name);
+                println!("{}: {msg}", rec.name);
+                if let Some(h) = hint {
+                    println!("  hint: {h}");
+                }
+                continue;
+            }
+        };
+        let label = if zone.name.is_empty() { zone.id.clone() } else { zone.name.clone() };
+        match api.list_records(&zone, std::slice::from_ref(&rec.name)).await {
+            Ok(records) => {
+                let mine: Vec<String> = records
+                    .iter()
+                    .filter(|r| r.rtype == "A" || r.rtype == "AAAA" || r.rtype == "CNAME")
+                    .map(|r| format!("{} {}", r.rtype, r.content))
+                    .collect();
+                let now = if mine.is_empty() { "no A/AAAA record yet".to_owned() } else { mine.join(", ") };
+                println!("{}: zone {label} ({}), DNS read ok: {now}", rec.name, zone.id);
+            }
+            Err(e) => {
+                ok = false;
+                println!("{}: zone {label}: {e}", rec.name);
+                if let Some(h) = e.hint() {
+                    println!("  hint: {h}");
+                }
+                continue;
+            }
+        }
+        if probed.contains(&zone.id) {
+            continue;
+        }
+        probed.push(zone.id.clone());
+        match api.batch(&zone, &BatchRequest::default()).await {
+            Ok(_) => println!("zone {label}: DNS edit allowed"),
+            Err(e) => {
+                ok = false;
+                println!("zone {label}: DNS edit refused: {e}");
+                if let Some(h) = e.hint() {
+                    println!("  hint: {h}");
+                }
+            }
+        }
+    }
+    if ok {
+        println!("all checks passed");
+        EX_OK
+    } else {
+        EX_FAILURE
+    }
+}
+
+fn list(specs: &[crate::detect::ProviderSpec]) -> String {
+    if specs.is_empty() {
+        "off".into()
+    } else {
+        specs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    }
 }

@@ -131,14 +131,15 @@ fn settings_of(d: &Desired) -> String {
 
 /// Why a name's zone could not be found.
 #[derive(Debug, Clone)]
-enum ZoneError {
+pub enum ZoneError {
     Api(ApiError),
     NotFound { tried: Vec<String> },
     Ambiguous { name: String, count: usize },
 }
 
 impl ZoneError {
-    fn message(&self, record: &str) -> (String, Option<String>) {
+    /// The message and the hint, for the record named `record`.
+    pub fn message(&self, record: &str) -> (String, Option<String>) {
         match self {
             ZoneError::Api(e) => (e.to_string(), e.hint()),
             ZoneError::NotFound { tried } => (
@@ -282,46 +283,16 @@ impl<A: DnsApi> Updater<A> {
         rec: &RecordConfig,
         report: &mut RoundReport,
     ) -> Result<Zone, ZoneError> {
-        if let Some(id) = &rec.zone_id {
-            return Ok(Zone {
-                id: id.clone(),
-                name: rec.zone.clone().unwrap_or_default(),
-                status: None,
-            });
-        }
-        if let Some(zone) = self.state.zones.get(&rec.name) {
+        if rec.zone_id.is_none()
+            && let Some(zone) = self.state.zones.get(&rec.name)
+        {
             return Ok(zone.clone());
         }
-        let candidates: Vec<String> = match &rec.zone {
-            Some(z) => vec![z.clone()],
-            None => suffixes(&rec.name),
-        };
-        for candidate in &candidates {
-            report.api_calls += 1;
-            let zones = self
-                .api
-                .zones_named(candidate)
-                .await
-                .map_err(ZoneError::Api)?;
-            match zones.len() {
-                0 => continue,
-                1 => {
-                    let zone = zones.into_iter().next().ok_or(ZoneError::NotFound {
-                        tried: candidates.clone(),
-                    })?;
-                    debug!(record = %rec.name, zone = %zone.name, id = %zone.id, "zone found");
-                    self.state.zones.insert(rec.name.clone(), zone.clone());
-                    return Ok(zone);
-                }
-                count => {
-                    return Err(ZoneError::Ambiguous {
-                        name: candidate.clone(),
-                        count,
-                    });
-                }
-            }
+        let zone = find_zone(&self.api, rec, &mut report.api_calls).await?;
+        if rec.zone_id.is_none() {
+            self.state.zones.insert(rec.name.clone(), zone.clone());
         }
-        Err(ZoneError::NotFound { tried: candidates })
+        Ok(zone)
     }
 
     async fn reconcile_zone(
@@ -535,6 +506,47 @@ impl<A: DnsApi> Updater<A> {
             },
         );
     }
+}
+
+/// The zone of a record: `zone_id` when configured, else `GET /zones?name=` on each suffix of
+/// the name, longest first (or only on `zone` when configured); exactly one match wins.
+/// `calls` counts the API calls made.
+pub async fn find_zone<A: DnsApi>(
+    api: &A,
+    rec: &RecordConfig,
+    calls: &mut usize,
+) -> Result<Zone, ZoneError> {
+    if let Some(id) = &rec.zone_id {
+        return Ok(Zone {
+            id: id.clone(),
+            name: rec.zone.clone().unwrap_or_default(),
+            status: None,
+        });
+    }
+    let candidates: Vec<String> = match &rec.zone {
+        Some(z) => vec![z.clone()],
+        None => suffixes(&rec.name),
+    };
+    for candidate in &candidates {
+        *calls += 1;
+        let mut zones = api.zones_named(candidate).await.map_err(ZoneError::Api)?;
+        match zones.len() {
+            0 => continue,
+            1 => {
+                if let Some(zone) = zones.pop() {
+                    debug!(record = %rec.name, zone = %zone.name, id = %zone.id, "zone found");
+                    return Ok(zone);
+                }
+            }
+            count => {
+                return Err(ZoneError::Ambiguous {
+                    name: candidate.clone(),
+                    count,
+                });
+            }
+        }
+    }
+    Err(ZoneError::NotFound { tried: candidates })
 }
 
 fn wants(rec: &RecordConfig, family: Family) -> bool {

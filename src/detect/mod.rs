@@ -1,11 +1,37 @@
 //! Public IP detection: the [`IpProvider`] trait, the provider specs written in `[detect]`,
 //! and fallback across a family's list.
+//!
+//! One file per provider (`static_ip.rs`, `url.rs`, `trace.rs`), each with its parsing pure and
+//! its fetching thin (`fetch.rs`). This file owns what is common to all of them: the
+//! [`Detector`] that tries a family's providers in order under a timeout, refuses an answer of
+//! the wrong family, and logs a failing provider once per failure streak. A new kind of
+//! provider (DNS, DoH, interface, file) is a new file plus one arm in [`build`]; a strategy
+//! across providers (agreement, a bogon filter) belongs in [`Detector::detect`].
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use tracing::{debug, info, warn};
+
+use crate::config::DetectConfig;
+use crate::http::{HttpSetupError, Tls};
+
+mod fetch;
+pub mod static_ip;
+#[cfg(test)]
+mod test_server;
+pub mod trace;
+pub mod url;
+
+pub use static_ip::StaticProvider;
+pub use trace::{TraceProvider, parse_trace};
+pub use url::{UrlProvider, parse_ip_body};
 
 /// A boxed future, so providers of different kinds can share one list.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -111,6 +137,20 @@ pub enum DetectError {
     },
     #[error("no {0} provider is configured")]
     NoProvider(Family),
+    /// Every provider of the family failed; one entry per provider, in order.
+    #[error("no {family} provider answered: {}", join(.failures))]
+    AllFailed {
+        family: Family,
+        failures: Vec<DetectError>,
+    },
+}
+
+fn join(failures: &[DetectError]) -> String {
+    failures
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Finds this host's public address of one family. One instance serves one family, so it can
@@ -119,4 +159,676 @@ pub trait IpProvider: Send + Sync {
     /// The spec as the user wrote it, for logs.
     fn name(&self) -> String;
     fn detect(&self) -> BoxFuture<'_, Result<IpAddr, DetectError>>;
+}
+
+/// `addr` if it is of `family`, else [`DetectError::WrongFamily`]: an answer of the other
+/// family is never published, whatever produced it.
+pub(crate) fn ensure_family(
+    family: Family,
+    provider: String,
+    addr: IpAddr,
+) -> Result<IpAddr, DetectError> {
+    if family.matches(&addr) {
+        Ok(addr)
+    } else {
+        Err(DetectError::WrongFamily {
+            provider,
+            addr,
+            family,
+        })
+    }
+}
+
+/// The longest echo of a server's answer in a message, in characters.
+const SNIPPET_CHARS: usize = 60;
+
+/// A server's answer fit for a log line: at most [`SNIPPET_CHARS`] characters (then `…`),
+/// control characters escaped so a body cannot forge log lines or move the terminal.
+pub(crate) fn snippet(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == SNIPPET_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What [`build`] needs besides the spec: shared settings of `[detect]` and the TLS setup.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildContext<'a> {
+    pub tls: &'a Tls,
+    /// Bounds one request of a web provider.
+    pub timeout: Duration,
+    /// Where `cloudflare.trace` asks.
+    pub trace_url: &'a str,
+}
+
+/// One provider instance for `family`. Web providers get their own family-bound client here,
+/// so their connections are reused across rounds.
+pub fn build(
+    spec: &ProviderSpec,
+    family: Family,
+    ctx: &BuildContext<'_>,
+) -> Result<Box<dyn IpProvider>, HttpSetupError> {
+    Ok(match spec {
+        ProviderSpec::Static(addr) => Box::new(StaticProvider::new(*addr, family)),
+        ProviderSpec::Url(url) => Box::new(UrlProvider::new(url, family, ctx.tls, ctx.timeout)?),
+        ProviderSpec::CloudflareTrace => Box::new(TraceProvider::new(
+            ctx.trace_url,
+            family,
+            ctx.tls,
+            ctx.timeout,
+        )?),
+    })
+}
+
+/// A detected address and the provider that gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    pub addr: IpAddr,
+    pub provider: String,
+}
+
+/// The outcome of [`Detector::detect_all`]: `None` for a family with no provider.
+#[derive(Debug)]
+pub struct DetectReport {
+    pub ipv4: Option<Result<Detection, DetectError>>,
+    pub ipv6: Option<Result<Detection, DetectError>>,
+}
+
+impl DetectReport {
+    pub fn get(&self, family: Family) -> Option<&Result<Detection, DetectError>> {
+        match family {
+            Family::V4 => self.ipv4.as_ref(),
+            Family::V6 => self.ipv6.as_ref(),
+        }
+    }
+}
+
+/// Consecutive failures of one provider, so a provider that stays down is reported once at
+/// `warn`, not every round.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Streak {
+    failures: u32,
+}
+
+/// What to log after a provider's attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreakLog {
+    /// The first failure after a success (or since start): `warn`.
+    FirstFailure,
+    /// The `n`th failure in a row, n ≥ 2: `debug`.
+    StillFailing(u32),
+    /// A success ending a streak of `n` failures: `info`.
+    Recovered(u32),
+    /// A success after a success: nothing.
+    Quiet,
+}
+
+impl Streak {
+    pub(crate) fn failure(&mut self) -> StreakLog {
+        self.failures = self.failures.saturating_add(1);
+        if self.failures == 1 {
+            StreakLog::FirstFailure
+        } else {
+            StreakLog::StillFailing(self.failures)
+        }
+    }
+
+    pub(crate) fn success(&mut self) -> StreakLog {
+        match std::mem::take(&mut self.failures) {
+            0 => StreakLog::Quiet,
+            n => StreakLog::Recovered(n),
+        }
+    }
+}
+
+/// A provider and its failure streak.
+struct Slot {
+    provider: Box<dyn IpProvider>,
+    streak: Mutex<Streak>,
+}
+
+impl Slot {
+    fn record(&self, family: Family, outcome: Result<&Detection, &DetectError>) {
+        let event = {
+            let mut streak = self.streak.lock().unwrap_or_else(PoisonError::into_inner);
+            match outcome {
+                Ok(_) => streak.success(),
+                Err(_) => streak.failure(),
+            }
+        };
+        let provider = self.provider.name();
+        match (event, outcome) {
+            (StreakLog::FirstFailure, Err(e)) => {
+                warn!(%family, %provider, error = %e, "address detection failed; later failures of this provider are logged at debug level until it answers again");
+            }
+            (StreakLog::StillFailing(n), Err(e)) => {
+                debug!(%family, %provider, failures = n, error = %e, "address detection still failing");
+            }
+            (StreakLog::Recovered(n), Ok(d)) => {
+                info!(%family, %provider, addr = %d.addr, failures = n, "provider answers again");
+            }
+            _ => {}
+        }
+    }
+
+    #[cfg(test)]
+    fn streak(&self) -> Streak {
+        *self.streak.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Finds the public address of each configured family by trying its providers in order.
+pub struct Detector {
+    providers: BTreeMap<Family, Vec<Slot>>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Detector");
+        for (family, slots) in &self.providers {
+            let names: Vec<String> = slots.iter().map(|s| s.provider.name()).collect();
+            d.field(&family.to_string(), &names);
+        }
+        d.field("timeout", &self.timeout).finish()
+    }
+}
+
+impl Detector {
+    /// One instance of each configured provider per family.
+    pub fn new(cfg: &DetectConfig, tls: &Tls) -> Result<Self, HttpSetupError> {
+        let ctx = BuildContext {
+            tls,
+            timeout: cfg.timeout,
+            trace_url: &cfg.trace_url,
+        };
+        let list = |family: Family, specs: &[ProviderSpec]| {
+            specs
+                .iter()
+                .map(|spec| build(spec, family, &ctx))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(Self::with_providers(
+            cfg.timeout,
+            list(Family::V4, &cfg.ipv4)?,
+            list(Family::V6, &cfg.ipv6)?,
+        ))
+    }
+
+    /// From providers built elsewhere; `timeout` bounds each provider's attempt.
+    pub fn with_providers(
+        timeout: Duration,
+        ipv4: Vec<Box<dyn IpProvider>>,
+        ipv6: Vec<Box<dyn IpProvider>>,
+    ) -> Self {
+        let slots = |list: Vec<Box<dyn IpProvider>>| {
+            list.into_iter()
+                .map(|provider| Slot {
+                    provider,
+                    streak: Mutex::new(Streak::default()),
+                })
+                .collect::<Vec<_>>()
+        };
+        let providers = [(Family::V4, slots(ipv4)), (Family::V6, slots(ipv6))]
+            .into_iter()
+            .filter(|(_, list)| !list.is_empty())
+            .collect();
+        Detector { providers, timeout }
+    }
+
+    /// The families with at least one provider.
+    pub fn families(&self) -> Vec<Family> {
+        self.providers.keys().copied().collect()
+    }
+
+    /// The names of a family's providers, in the order they are tried.
+    pub fn provider_names(&self, family: Family) -> Vec<String> {
+        self.slots(family)
+            .iter()
+            .map(|s| s.provider.name())
+            .collect()
+    }
+
+    fn slots(&self, family: Family) -> &[Slot] {
+        self.providers.get(&family).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first valid answer of `family`'s providers, each tried under the timeout. When all
+    /// fail, the error lists each one's failure.
+    pub async fn detect(&self, family: Family) -> Result<Detection, DetectError> {
+        let slots = self.slots(family);
+        if slots.is_empty() {
+            return Err(DetectError::NoProvider(family));
+        }
+        let mut failures = Vec::new();
+        for slot in slots {
+            let provider = slot.provider.name();
+            let outcome = match tokio::time::timeout(self.timeout, slot.provider.detect()).await {
+                Ok(Ok(addr)) => ensure_family(family, provider.clone(), addr)
+                    .map(|addr| Detection { addr, provider }),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(DetectError::Timeout {
+                    provider,
+                    timeout: self.timeout,
+                }),
+            };
+            slot.record(family, outcome.as_ref());
+            match outcome {
+                Ok(detection) => return Ok(detection),
+                Err(e) => failures.push(e),
+            }
+        }
+        Err(DetectError::AllFailed { family, failures })
+    }
+
+    /// Both families at once; `None` for a family with no provider.
+    pub async fn detect_all(&self) -> DetectReport {
+        let one = |family| async move {
+            if self.slots(family).is_empty() {
+                None
+            } else {
+                Some(self.detect(family).await)
+            }
+        };
+        let (ipv4, ipv6) = tokio::join!(one(Family::V4), one(Family::V6));
+        DetectReport { ipv4, ipv6 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
+
+    use super::*;
+    use crate::detect::test_server::{Reply, TestServer};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn config(ipv4: Vec<ProviderSpec>, ipv6: Vec<ProviderSpec>, timeout: Duration) -> DetectConfig {
+        DetectConfig {
+            ipv4,
+            ipv6,
+            timeout,
+            trace_url: "https://api.cloudflare.com/cdn-cgi/trace".to_owned(),
+        }
+    }
+
+    fn detector(ipv4: Vec<ProviderSpec>, ipv6: Vec<ProviderSpec>) -> Detector {
+        let tls = Tls::new(None).unwrap();
+        Detector::new(&config(ipv4, ipv6, Duration::from_secs(5)), &tls).unwrap()
+    }
+
+    fn url(server: &TestServer) -> ProviderSpec {
+        ProviderSpec::Url(server.url("/"))
+    }
+
+    fn failures(result: Result<Detection, DetectError>) -> Vec<DetectError> {
+        match result {
+            Err(DetectError::AllFailed { failures, .. }) => failures,
+            other => panic!("expected AllFailed, got {other:?}"),
+        }
+    }
+
+    /// Answers a fixed address without checking its family, to prove the Detector checks.
+    struct Careless(IpAddr);
+
+    impl IpProvider for Careless {
+        fn name(&self) -> String {
+            "careless".to_owned()
+        }
+
+        fn detect(&self) -> BoxFuture<'_, Result<IpAddr, DetectError>> {
+            let addr = self.0;
+            Box::pin(async move { Ok(addr) })
+        }
+    }
+
+    #[test]
+    fn snippet_escapes_and_truncates() {
+        assert_eq!(snippet("203.0.113.7"), "203.0.113.7");
+        assert_eq!(
+            snippet("a\nb\r\tc\x1b[0m\0"),
+            "a\\nb\\r\\tc\\u{1b}[0m\\u{0}"
+        );
+        assert_eq!(snippet("é".repeat(60).as_str()), "é".repeat(60));
+        assert_eq!(
+            snippet("é".repeat(61).as_str()),
+            format!("{}…", "é".repeat(60))
+        );
+        assert_eq!(snippet(""), "");
+    }
+
+    #[test]
+    fn family_check() {
+        assert_eq!(
+            ensure_family(Family::V4, "p".into(), ip("203.0.113.7")).unwrap(),
+            ip("203.0.113.7")
+        );
+        let err = ensure_family(Family::V6, "p".into(), ip("203.0.113.7")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "p: answered 203.0.113.7, which is not an IPv6 address"
+        );
+    }
+
+    #[test]
+    fn streak_logs_once_per_streak() {
+        let mut s = Streak::default();
+        assert_eq!(s.success(), StreakLog::Quiet);
+        assert_eq!(s.failure(), StreakLog::FirstFailure);
+        assert_eq!(s.failure(), StreakLog::StillFailing(2));
+        assert_eq!(s.failure(), StreakLog::StillFailing(3));
+        assert_eq!(s.success(), StreakLog::Recovered(3));
+        assert_eq!(s.success(), StreakLog::Quiet);
+        // A new streak warns again.
+        assert_eq!(s.failure(), StreakLog::FirstFailure);
+        assert_eq!(s.success(), StreakLog::Recovered(1));
+    }
+
+    #[test]
+    fn streak_saturates() {
+        let mut s = Streak {
+            failures: u32::MAX - 1,
+        };
+        assert_eq!(s.failure(), StreakLog::StillFailing(u32::MAX));
+        assert_eq!(s.failure(), StreakLog::StillFailing(u32::MAX));
+        assert_eq!(s.success(), StreakLog::Recovered(u32::MAX));
+    }
+
+    #[test]
+    fn all_failed_lists_each_failure() {
+        let err = DetectError::AllFailed {
+            family: Family::V4,
+            failures: vec![
+                DetectError::Failed {
+                    provider: "url:http://a/".into(),
+                    message: "answered HTTP 500 Internal Server Error".into(),
+                },
+                DetectError::Timeout {
+                    provider: "cloudflare.trace".into(),
+                    timeout: Duration::from_secs(5),
+                },
+            ],
+        };
+        assert_eq!(
+            err.to_string(),
+            "no IPv4 provider answered: url:http://a/: answered HTTP 500 Internal Server Error; \
+             cloudflare.trace: no answer within 5s"
+        );
+    }
+
+    #[test]
+    fn builds_every_kind_from_the_config() {
+        let d = detector(
+            vec![
+                ProviderSpec::CloudflareTrace,
+                ProviderSpec::Url("https://ipv4.icanhazip.com/".into()),
+                ProviderSpec::Static(ip("203.0.113.7")),
+            ],
+            vec![ProviderSpec::CloudflareTrace],
+        );
+        assert_eq!(d.families(), vec![Family::V4, Family::V6]);
+        assert_eq!(
+            d.provider_names(Family::V4),
+            [
+                "cloudflare.trace",
+                "url:https://ipv4.icanhazip.com/",
+                "static:203.0.113.7"
+            ]
+        );
+        assert_eq!(d.provider_names(Family::V6), ["cloudflare.trace"]);
+
+        let d = detector(vec![], vec![ProviderSpec::Static(ip("2001:db8::7"))]);
+        assert_eq!(d.families(), vec![Family::V6]);
+        assert!(detector(vec![], vec![]).families().is_empty());
+    }
+
+    #[test]
+    fn refuses_an_unparsable_url() {
+        let tls = Tls::new(None).unwrap();
+        let cfg = config(
+            vec![ProviderSpec::Url("https://exa mple.com/".into())],
+            vec![],
+            Duration::from_secs(5),
+        );
+        let err = Detector::new(&cfg, &tls).unwrap_err();
+        assert!(
+            err.to_string().contains("`url:https://exa mple.com/`"),
+            "{err}"
+        );
+
+        let mut cfg = config(
+            vec![ProviderSpec::CloudflareTrace],
+            vec![],
+            Duration::from_secs(5),
+        );
+        cfg.trace_url = "not a url".into();
+        let err = Detector::new(&cfg, &tls).unwrap_err();
+        assert!(err.to_string().contains("cloudflare.trace"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn static_answers() {
+        let d = detector(vec![ProviderSpec::Static(ip("203.0.113.7"))], vec![]);
+        assert_eq!(
+            d.detect(Family::V4).await.unwrap(),
+            Detection {
+                addr: ip("203.0.113.7"),
+                provider: "static:203.0.113.7".into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_family_without_providers() {
+        let d = detector(vec![ProviderSpec::Static(ip("203.0.113.7"))], vec![]);
+        assert!(matches!(
+            d.detect(Family::V6).await,
+            Err(DetectError::NoProvider(Family::V6))
+        ));
+    }
+
+    #[tokio::test]
+    async fn falls_back_to_the_next_provider() {
+        let down = TestServer::v4(|_| Reply::text(503, "maintenance")).await;
+        let up = TestServer::v4(|_| Reply::text(200, "198.51.100.4\n")).await;
+        let d = detector(vec![url(&down), url(&up)], vec![]);
+        let got = d.detect(Family::V4).await.unwrap();
+        assert_eq!(got.addr, ip("198.51.100.4"));
+        assert_eq!(got.provider, format!("url:{}", up.url("/")));
+        assert_eq!((down.hits(), up.hits()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn the_first_answer_wins() {
+        let first = TestServer::v4(|_| Reply::text(200, "198.51.100.4")).await;
+        let second = TestServer::v4(|_| Reply::text(200, "198.51.100.5")).await;
+        let d = detector(vec![url(&first), url(&second)], vec![]);
+        assert_eq!(d.detect(Family::V4).await.unwrap().addr, ip("198.51.100.4"));
+        assert_eq!(second.hits(), 0);
+    }
+
+    #[tokio::test]
+    async fn all_failing_lists_each_provider() {
+        let down = TestServer::v4(|_| Reply::text(500, "")).await;
+        let html = TestServer::v4(|_| Reply::text(200, "<html>")).await;
+        let d = detector(vec![url(&down), url(&html)], vec![]);
+        let err = d.detect(Family::V4).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("no IPv4 provider answered: "), "{text}");
+        assert!(
+            text.contains("answered HTTP 500 Internal Server Error; "),
+            "{text}"
+        );
+        assert!(text.contains("answered `<html>`"), "{text}");
+        assert_eq!(failures(Err(err)).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_slow_provider_times_out_and_the_next_answers() {
+        let slow =
+            TestServer::v4(|_| Reply::text(200, "198.51.100.4").after(Duration::from_secs(30)))
+                .await;
+        let tls = Tls::new(None).unwrap();
+        let timeout = Duration::from_millis(300);
+        let d = Detector::new(&config(vec![url(&slow)], vec![], timeout), &tls).unwrap();
+        let started = Instant::now();
+        let failures = failures(d.detect(Family::V4).await);
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(&failures[..], [DetectError::Timeout { timeout: t, .. }] if *t == timeout),
+            "{failures:?}"
+        );
+
+        // The same under the Detector's own timeout, with a patient client.
+        let patient =
+            UrlProvider::new(&slow.url("/"), Family::V4, &tls, Duration::from_secs(60)).unwrap();
+        let d = Detector::with_providers(
+            timeout,
+            vec![
+                Box::new(patient),
+                Box::new(StaticProvider::new(ip("203.0.113.9"), Family::V4)),
+            ],
+            vec![],
+        );
+        let started = Instant::now();
+        let got = d.detect(Family::V4).await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(got.addr, ip("203.0.113.9"));
+        assert!(matches!(
+            d.slots(Family::V4)[0].streak(),
+            Streak { failures: 1 }
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_detector_refuses_the_wrong_family() {
+        let d = Detector::with_providers(
+            Duration::from_secs(1),
+            vec![
+                Box::new(Careless(ip("2001:db8::7"))),
+                Box::new(Careless(ip("203.0.113.7"))),
+            ],
+            vec![Box::new(Careless(ip("203.0.113.7")))],
+        );
+        let got = d.detect(Family::V4).await.unwrap();
+        assert_eq!(got.addr, ip("203.0.113.7"));
+        let failures = failures(d.detect(Family::V6).await);
+        assert!(
+            matches!(
+                &failures[..],
+                [DetectError::WrongFamily { family: Family::V6, provider, .. }] if provider == "careless"
+            ),
+            "{failures:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_family_answer_over_http_is_never_returned() {
+        let server = TestServer::v4(|_| Reply::text(200, "2001:db8::7")).await;
+        let d = detector(vec![url(&server)], vec![]);
+        let failures = failures(d.detect(Family::V4).await);
+        assert!(
+            matches!(&failures[..], [DetectError::WrongFamily { .. }]),
+            "{failures:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn failure_streaks_are_tracked_per_provider() {
+        let healthy = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&healthy);
+        let flaky = TestServer::v4(move |_| {
+            if flag.load(Ordering::SeqCst) {
+                Reply::text(200, "198.51.100.1")
+            } else {
+                Reply::text(503, "")
+            }
+        })
+        .await;
+        let d = Detector::with_providers(
+            Duration::from_secs(5),
+            vec![
+                build(
+                    &url(&flaky),
+                    Family::V4,
+                    &BuildContext {
+                        tls: &Tls::new(None).unwrap(),
+                        timeout: Duration::from_secs(5),
+                        trace_url: "https://api.cloudflare.com/cdn-cgi/trace",
+                    },
+                )
+                .unwrap(),
+                Box::new(StaticProvider::new(ip("203.0.113.7"), Family::V4)),
+            ],
+            vec![],
+        );
+        let streaks = |d: &Detector| -> Vec<u32> {
+            d.slots(Family::V4)
+                .iter()
+                .map(|s| s.streak().failures)
+                .collect()
+        };
+
+        for round in 1..=3 {
+            let got = d.detect(Family::V4).await.unwrap();
+            assert_eq!(got.addr, ip("203.0.113.7"));
+            assert_eq!(streaks(&d), [round, 0]);
+        }
+        healthy.store(true, Ordering::SeqCst);
+        assert_eq!(d.detect(Family::V4).await.unwrap().addr, ip("198.51.100.1"));
+        assert_eq!(streaks(&d), [0, 0]);
+        healthy.store(false, Ordering::SeqCst);
+        d.detect(Family::V4).await.unwrap();
+        assert_eq!(streaks(&d), [1, 0]);
+    }
+
+    #[tokio::test]
+    async fn detects_both_families_at_once() {
+        let v4 = TestServer::v4(|_| Reply::text(200, "198.51.100.1")).await;
+        let v6 = TestServer::v6(|_| Reply::text(200, "2001:db8::1")).await;
+        let d = detector(vec![url(&v4)], vec![url(&v6)]);
+        let report = d.detect_all().await;
+        assert_eq!(
+            report.get(Family::V4).unwrap().as_ref().unwrap().addr,
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            report.get(Family::V6).unwrap().as_ref().unwrap().addr,
+            ip("2001:db8::1")
+        );
+
+        let d = detector(vec![url(&v4)], vec![]);
+        let report = d.detect_all().await;
+        assert!(report.ipv4.is_some());
+        assert!(report.ipv6.is_none());
+
+        // An IPv6 provider pointed at an IPv4-only server fails; IPv4 is unaffected.
+        let d = detector(vec![url(&v4)], vec![url(&v4)]);
+        let report = d.detect_all().await;
+        assert!(report.ipv4.unwrap().is_ok());
+        let text = report.ipv6.unwrap().unwrap_err().to_string();
+        assert!(text.contains("over IPv6"), "{text}");
+    }
 }

@@ -195,11 +195,9 @@ fn new_updater(config: &Config, api: Client, dry_run: bool) -> Updater<Client> {
 
 fn summarize(end: &RoundEnd) {
     match end {
-        RoundEnd::Done(r) if r.ok() => info!(
-            changed = r.changed(),
-            api_calls = r.api_calls,
-            "round done"
-        ),
+        RoundEnd::Done(r) if r.ok() => {
+            info!(changed = r.changed(), api_calls = r.api_calls, "round done")
+        }
         RoundEnd::Done(r) => warn!(
             failed = r.failed(),
             changed = r.changed(),
@@ -278,7 +276,10 @@ async fn check(config: &Config, api: &Client) -> u8 {
             println!("token: {}{expiry}", t.status);
             if t.status != "active" {
                 ok = false;
-                println!("  hint: the token is {}: create or re-enable one at My Profile → API Tokens", t.status);
+                println!(
+                    "  hint: the token is {}: create or re-enable one at My Profile → API Tokens",
+                    t.status
+                );
             }
         }
         Err(e) if e.kind == ErrorKind::MalformedCredentials => {
@@ -309,16 +310,30 @@ async fn check(config: &Config, api: &Client) -> u8 {
                 continue;
             }
         };
-        let label = if zone.name.is_empty() { zone.id.clone() } else { zone.name.clone() };
-        match api.list_records(&zone, std::slice::from_ref(&rec.name)).await {
+        let label = if zone.name.is_empty() {
+            zone.id.clone()
+        } else {
+            zone.name.clone()
+        };
+        match api
+            .list_records(&zone, std::slice::from_ref(&rec.name))
+            .await
+        {
             Ok(records) => {
                 let mine: Vec<String> = records
                     .iter()
                     .filter(|r| r.rtype == "A" || r.rtype == "AAAA" || r.rtype == "CNAME")
                     .map(|r| format!("{} {}", r.rtype, r.content))
                     .collect();
-                let now = if mine.is_empty() { "no A/AAAA record yet".to_owned() } else { mine.join(", ") };
-                println!("{}: zone {label} ({}), DNS read ok: {now}", rec.name, zone.id);
+                let now = if mine.is_empty() {
+                    "no A/AAAA record yet".to_owned()
+                } else {
+                    mine.join(", ")
+                };
+                println!(
+                    "{}: zone {label} ({}), DNS read ok: {now}",
+                    rec.name, zone.id
+                );
             }
             Err(e) => {
                 ok = false;
@@ -356,6 +371,10 @@ fn list(specs: &[crate::detect::ProviderSpec]) -> String {
     if specs.is_empty() {
         "off".into()
     } else {
-        specs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        specs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

@@ -6,7 +6,10 @@ use crate::support::{assert_exit, ddflare_cmd};
 #[test]
 fn version_help_and_usage_errors() {
     let out = assert_exit(&ddflare_cmd().arg("--version").output().unwrap(), 0);
-    assert!(out.starts_with(&format!("ddflare {}", env!("CARGO_PKG_VERSION"))), "{out}");
+    assert!(
+        out.starts_with(&format!("ddflare {}", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
     assert_exit(&ddflare_cmd().arg("--help").output().unwrap(), 0);
     assert_exit(&ddflare_cmd().arg("frobnicate").output().unwrap(), 2);
     assert_exit(&ddflare_cmd().output().unwrap(), 2);
@@ -44,9 +47,17 @@ fn every_broken_config_exits_78_naming_the_key_and_line() {
             .output()
             .unwrap();
         let t = assert_exit(&out, 78);
-        assert!(t.contains(expect.trim()), "{}: expected {expect:?} in:\n{t}", path.display());
+        assert!(
+            t.contains(expect.trim()),
+            "{}: expected {expect:?} in:\n{t}",
+            path.display()
+        );
         if let Some(line) = line {
-            assert!(t.contains(&format!(":{}:", line.trim())), "{}: no line {line} in:\n{t}", path.display());
+            assert!(
+                t.contains(&format!(":{}:", line.trim())),
+                "{}: no line {line} in:\n{t}",
+                path.display()
+            );
         }
         assert!(!t.contains("panicked"), "{}", path.display());
         n += 1;

@@ -17,8 +17,14 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn ok<T: DeserializeOwned>(name: &str) -> (T, Option<ResultInfo>) {
-    decode::<T>("test", StatusCode::OK, &HeaderMap::new(), None, &fixture(name))
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    decode::<T>(
+        "test",
+        StatusCode::OK,
+        &HeaderMap::new(),
+        None,
+        &fixture(name),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn err(name: &str, status: u16) -> ApiError {
@@ -113,13 +119,20 @@ fn token_verify_bodies() {
 
 #[test]
 fn auth_errors_are_classified_by_code_and_status() {
-    assert_eq!(err("tokens_verify_invalid_1000.json", 401).kind, ErrorKind::InvalidToken);
+    assert_eq!(
+        err("tokens_verify_invalid_1000.json", 401).kind,
+        ErrorKind::InvalidToken
+    );
     for name in [
         "error_6003_6111_malformed_authorization.json",
         "error_1001_missing_authorization_header.json",
         "error_6003_6102_6103_bad_legacy_key_headers.json",
     ] {
-        assert_eq!(err(name, 400).kind, ErrorKind::MalformedCredentials, "{name}");
+        assert_eq!(
+            err(name, 400).kind,
+            ErrorKind::MalformedCredentials,
+            "{name}"
+        );
     }
     let e = err("error_6003_6111_malformed_authorization.json", 400);
     assert_eq!(e.codes(), vec![6003, 6111], "chains are read");
@@ -155,7 +168,9 @@ fn rate_limits_current_and_legacy() {
     .unwrap_err();
     assert_eq!(
         e.kind,
-        ErrorKind::RateLimited { retry_after: Some(std::time::Duration::from_secs(17)) }
+        ErrorKind::RateLimited {
+            retry_after: Some(std::time::Duration::from_secs(17))
+        }
     );
     assert!(e.to_string().contains("cf-ray 8f1c2d3e4a5b6c7d-AMS"));
     // The Ratelimit header's t= is the fallback when Retry-After is absent.
@@ -165,7 +180,9 @@ fn rate_limits_current_and_legacy() {
         .unwrap_err();
     assert_eq!(
         e.kind,
-        ErrorKind::RateLimited { retry_after: Some(std::time::Duration::from_secs(42)) }
+        ErrorKind::RateLimited {
+            retry_after: Some(std::time::Duration::from_secs(42))
+        }
     );
     assert!(matches!(
         err("error_429_10100_rate_limited_legacy.json", 429).kind,
@@ -188,7 +205,10 @@ fn record_lists_and_paging() {
     let (p1, i1): (Vec<Record>, _) = ok("dns_records_list_page1.json");
     let (p2, i2): (Vec<Record>, _) = ok("dns_records_list_page2.json");
     let (i1, i2) = (i1.unwrap(), i2.unwrap());
-    assert!(i1.page < i1.total_pages.unwrap(), "page 1 says there is more");
+    assert!(
+        i1.page < i1.total_pages.unwrap(),
+        "page 1 says there is more"
+    );
     assert_eq!(i2.page, i2.total_pages.unwrap(), "page 2 is the last");
     assert!(!p1.is_empty() && !p2.is_empty());
     let (empty, info): (Vec<Record>, _) = ok("dns_records_list_empty.json");
@@ -200,7 +220,10 @@ fn record_lists_and_paging() {
     let (capture, _): (Vec<Record>, _) = ok("dns_records_list_capture_2025.json");
     assert_eq!(capture.len(), 10);
     let a = &capture[0];
-    assert_eq!((a.rtype.as_str(), a.content.as_str(), a.ttl, a.proxied), ("A", "51.20.218.59", 1, true));
+    assert_eq!(
+        (a.rtype.as_str(), a.content.as_str(), a.ttl, a.proxied),
+        ("A", "51.20.218.59", 1, true)
+    );
     assert_eq!(a.comment, None);
     assert_eq!(capture.iter().filter(|r| r.rtype == "CNAME").count(), 5);
 }
@@ -214,7 +237,10 @@ fn single_record_answers() {
     ] {
         let (r, _): (Record, _) = ok(name);
         assert_eq!(r.id.len(), 32, "{name}");
-        assert!(r.content.parse::<std::net::IpAddr>().is_ok() || r.rtype != "A", "{name}");
+        assert!(
+            r.content.parse::<std::net::IpAddr>().is_ok() || r.rtype != "A",
+            "{name}"
+        );
     }
     let (d, _): (Deleted, _) = ok("dns_record_delete_response.json");
     assert_eq!(d.id.len(), 32);
@@ -222,11 +248,26 @@ fn single_record_answers() {
 
 #[test]
 fn record_errors() {
-    assert_eq!(err("error_81058_identical_record_exists.json", 400).kind, ErrorKind::IdenticalRecord);
-    assert_eq!(err("error_81057_record_exists_legacy_2018.json", 400).kind, ErrorKind::IdenticalRecord);
-    assert_eq!(err("error_81053_host_exists_legacy_2016.json", 400).kind, ErrorKind::CnameConflict);
-    assert_eq!(err("error_81044_record_not_found.json", 404).kind, ErrorKind::NotFound);
-    assert_eq!(err("error_81044_record_not_found.json", 400).kind, ErrorKind::NotFound);
+    assert_eq!(
+        err("error_81058_identical_record_exists.json", 400).kind,
+        ErrorKind::IdenticalRecord
+    );
+    assert_eq!(
+        err("error_81057_record_exists_legacy_2018.json", 400).kind,
+        ErrorKind::IdenticalRecord
+    );
+    assert_eq!(
+        err("error_81053_host_exists_legacy_2016.json", 400).kind,
+        ErrorKind::CnameConflict
+    );
+    assert_eq!(
+        err("error_81044_record_not_found.json", 404).kind,
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        err("error_81044_record_not_found.json", 400).kind,
+        ErrorKind::NotFound
+    );
     for name in [
         "error_7003_bad_zone_identifier.json",
         "error_7003_7000_no_route_legacy.json",
@@ -248,22 +289,31 @@ fn record_errors() {
         let e = err(name, 400);
         assert_eq!(e.kind, ErrorKind::Rejected, "{name}");
         assert!(e.codes().contains(&code), "{name}: {:?}", e.codes());
-        assert!(e.to_string().contains(&code.to_string()), "{name}: the message names the code");
+        assert!(
+            e.to_string().contains(&code.to_string()),
+            "{name}: the message names the code"
+        );
     }
 }
 
 #[test]
 fn batch_request_example_uses_the_fields_we_send() {
     // Our BatchRequest serialises the same keys the documented example uses.
-    let doc: serde_json::Value = serde_json::from_slice(&fixture("batch_request_docs_example.json")).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&fixture("batch_request_docs_example.json")).unwrap();
     for key in ["deletes", "patches", "posts"] {
         assert!(doc.get(key).is_some_and(|v| v.is_array()), "{key}");
     }
     let ours = ddflare::cloudflare::BatchRequest {
-        deletes: vec![ddflare::cloudflare::IdOnly { id: "2bff0ebc4df64beaa44b0dca93e37a28".into() }],
+        deletes: vec![ddflare::cloudflare::IdOnly {
+            id: "2bff0ebc4df64beaa44b0dca93e37a28".into(),
+        }],
         patches: vec![ddflare::cloudflare::BatchPatch {
             id: "62276440f783445380480484648c1017".into(),
-            patch: ddflare::cloudflare::RecordPatch { content: Some("192.0.2.46".into()), ..Default::default() },
+            patch: ddflare::cloudflare::RecordPatch {
+                content: Some("192.0.2.46".into()),
+                ..Default::default()
+            },
         }],
         posts: vec![],
     };

@@ -9,7 +9,10 @@ use crate::support::{Harness, TOKEN, assert_exit, text};
 const RECORD: &str = "[[record]]\nname = \"home.example.com\"\n";
 
 fn api_writes(h: &Harness) -> Vec<String> {
-    h.requests().into_iter().filter(|r| !r.starts_with("GET")).collect()
+    h.requests()
+        .into_iter()
+        .filter(|r| !r.starts_with("GET"))
+        .collect()
 }
 
 #[test]
@@ -18,13 +21,23 @@ fn first_run_creates_second_run_makes_no_call_change_is_one_batch() {
     h.write_config(Some("203.0.113.7"), Some("2001:db8::7"), RECORD);
 
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
-    assert!(out.contains("home.example.com A 203.0.113.7 created"), "{out}");
-    assert!(out.contains("home.example.com AAAA 2001:db8::7 created"), "{out}");
+    assert!(
+        out.contains("home.example.com A 203.0.113.7 created"),
+        "{out}"
+    );
+    assert!(
+        out.contains("home.example.com AAAA 2001:db8::7 created"),
+        "{out}"
+    );
     assert_eq!(
         h.records("example.com"),
         vec![
             ("home.example.com".into(), "A".into(), "203.0.113.7".into()),
-            ("home.example.com".into(), "AAAA".into(), "2001:db8::7".into()),
+            (
+                "home.example.com".into(),
+                "AAAA".into(),
+                "2001:db8::7".into()
+            ),
         ]
     );
 
@@ -34,11 +47,19 @@ fn first_run_creates_second_run_makes_no_call_change_is_one_batch() {
     assert_eq!(h.requests(), Vec::<String>::new());
 
     // Both addresses change: one read and one batch for the zone, records updated in place.
-    let ids_before: Vec<String> = h.emu.records("example.com").into_iter().map(|r| r.id).collect();
+    let ids_before: Vec<String> = h
+        .emu
+        .records("example.com")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     h.write_config(Some("198.51.100.4"), Some("2001:db8::8"), RECORD);
     h.emu.clear_requests();
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
-    assert!(out.contains("home.example.com A 203.0.113.7 → 198.51.100.4 updated"), "{out}");
+    assert!(
+        out.contains("home.example.com A 203.0.113.7 → 198.51.100.4 updated"),
+        "{out}"
+    );
     let zone_id = h.emu.records("example.com")[0].zone_id.clone();
     assert_eq!(
         h.requests(),
@@ -47,14 +68,24 @@ fn first_run_creates_second_run_makes_no_call_change_is_one_batch() {
             format!("POST /zones/{zone_id}/dns_records/batch"),
         ]
     );
-    let ids_after: Vec<String> = h.emu.records("example.com").into_iter().map(|r| r.id).collect();
+    let ids_after: Vec<String> = h
+        .emu
+        .records("example.com")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(ids_before, ids_after, "updated in place, same ids");
 
     // Only IPv4 changes: exactly one PATCH, carrying only the content.
     h.write_config(Some("198.51.100.5"), Some("2001:db8::8"), RECORD);
     h.emu.clear_requests();
     assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
-    let writes: Vec<_> = h.emu.requests().into_iter().filter(|r| r.method != "GET").collect();
+    let writes: Vec<_> = h
+        .emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
     assert_eq!(writes.len(), 1);
     assert_eq!(writes[0].method, "PATCH");
     assert_eq!(writes[0].body, r#"{"content":"198.51.100.5"}"#);
@@ -93,9 +124,17 @@ fn duplicates_are_cleaned_and_foreign_records_survive() {
         h.records("example.com"),
         vec![
             ("home.example.com".into(), "A".into(), "203.0.113.7".into()),
-            ("home.example.com".into(), "MX".into(), "mail.example.com".into()),
+            (
+                "home.example.com".into(),
+                "MX".into(),
+                "mail.example.com".into()
+            ),
             ("home.example.com".into(), "TXT".into(), "\"hello\"".into()),
-            ("other.example.com".into(), "A".into(), "198.51.100.4".into()),
+            (
+                "other.example.com".into(),
+                "A".into(),
+                "198.51.100.4".into()
+            ),
         ]
     );
 }
@@ -105,7 +144,10 @@ fn dry_run_changes_nothing() {
     let h = Harness::new(&["example.com"]);
     h.write_config(Some("203.0.113.7"), None, RECORD);
     let out = assert_exit(&h.ddflare(&["once", "--dry-run"]).output().unwrap(), 0);
-    assert!(out.contains("home.example.com A 203.0.113.7 would be created (dry run)"), "{out}");
+    assert!(
+        out.contains("home.example.com A 203.0.113.7 would be created (dry run)"),
+        "{out}"
+    );
     assert!(api_writes(&h).is_empty());
     assert!(h.records("example.com").is_empty());
     assert!(!h.state_dir().join("state.json").exists());
@@ -123,10 +165,15 @@ fn token_scoped_to_another_zone_is_a_clear_failure() {
 
     // With the zone id given, the records call itself is refused: name the zone.
     let zone_id = &h.zone_ids["example.com"];
-    let record = format!("[[record]]\nname = \"home.example.com\"\nzone = \"example.com\"\nzone_id = \"{zone_id}\"\n");
+    let record = format!(
+        "[[record]]\nname = \"home.example.com\"\nzone = \"example.com\"\nzone_id = \"{zone_id}\"\n"
+    );
     h.write_config(Some("203.0.113.7"), None, &record);
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
-    assert!(out.contains("the token lacks Zone → DNS → Edit on example.com"), "{out}");
+    assert!(
+        out.contains("the token lacks Zone → DNS → Edit on example.com"),
+        "{out}"
+    );
     assert!(out.contains("HTTP 403"), "{out}");
     assert!(out.contains("cf-ray"), "{out}");
     assert!(h.records("example.com").is_empty());
@@ -139,7 +186,10 @@ fn rate_limit_storm_waits_and_succeeds() {
     h.write_config(Some("203.0.113.7"), None, RECORD);
     let started = Instant::now();
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
-    assert!(started.elapsed() >= Duration::from_secs(3), "Retry-After was honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "Retry-After was honoured"
+    );
     assert!(out.contains("rate limited"), "{out}");
     assert_eq!(h.records("example.com").len(), 1);
     let statuses: Vec<u16> = h.emu.requests().iter().map(|r| r.status).collect();
@@ -150,7 +200,8 @@ fn rate_limit_storm_waits_and_succeeds() {
 fn server_errors_and_dropped_connections_are_retried() {
     let h = Harness::new(&["example.com"]);
     h.emu.add_fault(Fault::status(502).method("GET").times(1));
-    h.emu.add_fault(Fault::drop_connection().method("GET").times(1));
+    h.emu
+        .add_fault(Fault::drop_connection().method("GET").times(1));
     h.write_config(Some("203.0.113.7"), None, RECORD);
     assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
     assert_eq!(h.records("example.com").len(), 1);
@@ -163,7 +214,12 @@ fn sigterm_during_a_slow_call_exits_cleanly_within_the_grace_period() {
     // Warm the cache, then make the next round's records read slow.
     assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
     h.write_config(Some("198.51.100.4"), None, RECORD);
-    h.emu.add_fault(Fault::delay(1500).path_contains("dns_records").method("GET").times(1));
+    h.emu.add_fault(
+        Fault::delay(1500)
+            .path_contains("dns_records")
+            .method("GET")
+            .times(1),
+    );
     h.emu.clear_requests();
     let mut child = h
         .ddflare(&["run"])
@@ -192,7 +248,10 @@ fn sigterm_during_a_slow_call_exits_cleanly_within_the_grace_period() {
     assert_eq!(h.records("example.com")[0].2, "198.51.100.4", "{t}");
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(h.state_dir().join("state.json")).unwrap()).unwrap();
-    assert_eq!(state["records"]["home.example.com/A"]["content"], "198.51.100.4");
+    assert_eq!(
+        state["records"]["home.example.com/A"]["content"],
+        "198.51.100.4"
+    );
 }
 
 #[test]
@@ -209,7 +268,10 @@ fn the_token_never_appears_in_any_output_even_at_trace_level() {
         let out = h.ddflare(&args).output().unwrap();
         let t = text(&out);
         assert!(!t.contains(TOKEN), "{args:?} printed the token:\n{t}");
-        assert!(!t.contains(&TOKEN[..16]), "{args:?} printed part of the token");
+        assert!(
+            !t.contains(&TOKEN[..16]),
+            "{args:?} printed part of the token"
+        );
     }
 }
 
@@ -239,10 +301,16 @@ fn an_invalid_token_is_named_with_what_to_do() {
     h.write_config(Some("203.0.113.7"), None, RECORD);
     let out = h
         .ddflare(&["once"])
-        .env("CLOUDFLARE_API_TOKEN", "wrong-token-0123456789-abcdefABCDEF_xyz")
+        .env(
+            "CLOUDFLARE_API_TOKEN",
+            "wrong-token-0123456789-abcdefABCDEF_xyz",
+        )
         .output()
         .unwrap();
     let t = assert_exit(&out, 1);
-    assert!(t.contains("the API token was refused") || t.contains("invalid"), "{t}");
+    assert!(
+        t.contains("the API token was refused") || t.contains("invalid"),
+        "{t}"
+    );
     assert!(t.contains("My Profile → API Tokens"), "{t}");
 }

@@ -41,7 +41,10 @@ impl Harness {
             .build()
             .unwrap();
         let mut emu = Emulator::new();
-        let zone_ids = zones.iter().map(|z| ((*z).to_owned(), emu.zone(z))).collect();
+        let zone_ids = zones
+            .iter()
+            .map(|z| ((*z).to_owned(), emu.zone(z)))
+            .collect();
         setup(&mut emu);
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let emu = rt.block_on(emu.start(addr)).unwrap();

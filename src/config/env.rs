@@ -4,6 +4,9 @@
 
 use super::Source;
 
+/// Names the config file, like `--config` (read by the CLI, which then calls `load` with
+/// `explicit = true`).
+pub const CONFIG: &str = "DDFLARE_CONFIG";
 pub const TOKEN: &str = "CLOUDFLARE_API_TOKEN";
 pub const TOKEN_FILE: &str = "CLOUDFLARE_API_TOKEN_FILE";
 pub const RECORDS: &str = "DDFLARE_RECORDS";

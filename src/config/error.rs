@@ -353,6 +353,8 @@ pub(crate) fn unknown_key_hint(table: &str, unknown: &str) -> Option<String> {
         None
     } else if table.is_empty() {
         Some(format!("the tables are {list}"))
+    } else if table == "record" {
+        Some(format!("the keys of [[record]] are {list}"))
     } else {
         Some(format!("the keys of [{table}] are {list}"))
     }
@@ -443,11 +445,21 @@ pub(crate) fn from_toml(err: &toml::de::Error, text: &str, origin: &str) -> Conf
         };
         let key = with_index(key);
         let hint = unknown_key_hint(&table, field);
-        return ConfigError::new(location, key, "unknown key").maybe_hint(hint);
+        let what = if ctx.on_header {
+            "unknown table"
+        } else {
+            "unknown key"
+        };
+        return ConfigError::new(location, key, what).maybe_hint(hint);
     }
 
     let path = with_index(toml_path.unwrap_or_else(|| ctx.path()));
-    let mut e = ConfigError::new(location, path.clone(), expected_found(&message));
+    let described = if path == "record" && message.contains("expected a sequence") {
+        "expected `[[record]]` tables, found a single `[record]` table".to_owned()
+    } else {
+        expected_found(&message)
+    };
+    let mut e = ConfigError::new(location, path.clone(), described);
     let leaf = path.rsplit('.').next().unwrap_or("");
     if path == "record" && message.contains("expected a sequence") {
         e = e.hint("write `[[record]]` (double brackets) above each record");

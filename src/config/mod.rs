@@ -1,9 +1,18 @@
 //! Configuration: the TOML file plus environment overrides, validated into [`Config`].
 //!
-//! `raw.rs` is the serde wire type (unknown keys rejected, every default in one place),
-//! `env.rs` applies the environment through the small [`Source`] trait (the process environment
-//! in production, a map in tests), and this file holds the validated types the rest of ddflare
-//! uses. Every error names the key, its line when it came from the file, and what was expected.
+//! - `raw.rs`: the serde wire type (unknown keys rejected, spans kept for messages) and every
+//!   default in one place ([`raw::defaults`]);
+//! - `env.rs`: the environment overrides, read through the small [`Source`] trait (the process
+//!   environment in production, a map in tests);
+//! - `build.rs`: raw + env → [`Config`]; `values.rs` and `token.rs`: the validators of single
+//!   values and of the API token;
+//! - `error.rs`: [`ConfigError`]. Every error names the key (`record[2].name`, 1-based) or the
+//!   variable, the file and line when it came from the file, what was expected and what was
+//!   found, and a `hint:` when there is a next step. No message, warning or `Debug` output ever
+//!   contains the token.
+//!
+//! Precedence: environment, then the file, then the defaults. `DDFLARE_TTL`, `DDFLARE_PROXIED`
+//! and `DDFLARE_COMMENT` apply to every record, over `[defaults]` and per-record values alike.
 
 mod build;
 pub mod env;
@@ -47,7 +56,8 @@ pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, Con
             column: None,
         })
     };
-    match std::fs::read(path) {
+    // A config file is small; the limit only guards against a device or a wrong path.
+    match token::read_limited(path, 4 * 1024 * 1024) {
         Ok(bytes) => {
             let text = String::from_utf8(bytes).map_err(|e| {
                 let (line, _) = error::line_col(

@@ -724,7 +724,7 @@ fn unknown_keys_at_each_level() {
         ("colour = 1\n", "colour: unknown key", 1, "the tables are"),
         (
             "[cloudfare]\n",
-            "cloudfare: unknown key",
+            "cloudfare: unknown table",
             1,
             "did you mean `cloudflare`?",
         ),
@@ -760,7 +760,7 @@ fn unknown_keys_at_each_level() {
         ),
         (
             "[[records]]\nname = \"a.example.com\"\n",
-            "records: unknown key",
+            "records: unknown table",
             1,
             "[[record]]",
         ),

@@ -105,7 +105,7 @@ pub fn looks_like_token(path: &str) -> bool {
 
 /// Reads a token file. `Ok(None)` only when `missing_ok` and it does not exist.
 pub fn read_file(path: &Path, missing_ok: bool) -> Result<Option<String>, Problem> {
-    match std::fs::read(path) {
+    match read_limited(path, MAX_TOKEN_FILE) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => Ok(Some(s)),
             Err(_) => Err(Problem::new(format!(
@@ -125,6 +125,19 @@ pub fn read_file(path: &Path, missing_ok: bool) -> Result<Option<String>, Proble
             })
         }
     }
+}
+
+/// A token file is small; reading stops here (a device or a wrong path must not eat memory).
+const MAX_TOKEN_FILE: u64 = 64 * 1024;
+
+/// Reads at most `limit` bytes of a file.
+pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 /// The octal mode when a file can be read by its group or others.

@@ -44,12 +44,12 @@ pub fn duration(text: &str) -> Result<Duration, Problem> {
     }
     match humantime::parse_duration(t) {
         Ok(d) if d > defaults::MAX_DURATION => Err(Problem::new(format!(
-            "expected at most {}, found `{t}`",
+            "expected at most {}, found \"{t}\"",
             show(defaults::MAX_DURATION)
         ))),
         Ok(d) => Ok(d),
         Err(e) => {
-            let p = Problem::new(format!("{expected}, found `{t}` ({e})"));
+            let p = Problem::new(format!("{expected}, found \"{}\" ({e})", t.escape_debug()));
             if t.chars().all(|c| c.is_ascii_digit()) {
                 Err(p.hint(format!(
                     "add a unit: \"{t}s\" for seconds, \"{t}m\" for minutes"
@@ -451,7 +451,7 @@ mod tests {
                 .contains("300s")
         );
         assert!(err(duration("")).message.contains("empty"));
-        assert!(err(duration("5 parsecs")).message.contains("`5 parsecs`"));
+        assert!(err(duration("5 parsecs")).message.contains("\"5 parsecs\""));
         assert!(err(duration("-5s")).hint.is_some());
         assert!(err(duration("400days")).message.contains("at most"));
         assert!(duration("99999999999999999999h").is_err());

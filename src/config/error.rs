@@ -104,7 +104,7 @@ impl ConfigError {
     /// messages are built not to quote tokens in the first place.
     pub(crate) fn scrub(mut self, secrets: &[String]) -> Self {
         let d = &mut self.0;
-        for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        for secret in secrets.iter().filter(|s| s.len() >= MIN_SCRUB) {
             let s = secret.as_str();
             d.key = d.key.replace(s, "[redacted]");
             d.message = d.message.replace(s, "[redacted]");
@@ -117,6 +117,19 @@ impl ConfigError {
         }
         self
     }
+}
+
+/// Shorter "secrets" are not scrubbed: they would mangle ordinary words, and no valid token is
+/// that short.
+pub(crate) const MIN_SCRUB: usize = 8;
+
+/// Replaces each secret in a warning with `[redacted]`.
+pub(crate) fn scrub_text(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| s.len() >= MIN_SCRUB) {
+        out = out.replace(secret.as_str(), "[redacted]");
+    }
+    out
 }
 
 /// `location: key: message`, then `hint: …` on the next line. Also used for warnings.
@@ -517,6 +530,31 @@ mod tests {
                 .unwrap_or_default()
                 .contains("zone_id")
         );
+    }
+
+    #[test]
+    fn scrub_replaces_secrets_everywhere() {
+        let secret = "s3cr3t-token-value".to_owned();
+        let e = ConfigError::new(
+            Some(Location {
+                origin: format!("/etc/{secret}.toml"),
+                line: Some(1),
+                column: None,
+            }),
+            format!("k.{secret}"),
+            format!("found {secret}"),
+        )
+        .hint(format!("not {secret}"))
+        .scrub(std::slice::from_ref(&secret));
+        assert!(!e.to_string().contains("s3cr3t"), "{e}");
+        assert!(!format!("{e:?}").contains("s3cr3t"));
+        assert_eq!(
+            scrub_text("a s3cr3t-token-value b", &[secret]),
+            "a [redacted] b"
+        );
+        // Short values are left alone: they are not tokens and would mangle words.
+        let e = ConfigError::new(None, "name", "x").scrub(&["name".to_owned()]);
+        assert_eq!(e.key(), "name");
     }
 
     #[test]

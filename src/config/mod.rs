@@ -148,7 +148,11 @@ fn parse_inner(
         Ok((config, extra)) => Ok((
             Loaded {
                 config,
-                warnings: ctx.warnings,
+                warnings: ctx
+                    .warnings
+                    .iter()
+                    .map(|w| error::scrub_text(w, &ctx.secrets))
+                    .collect(),
             },
             extra,
         )),

@@ -41,8 +41,9 @@ impl Tls {
     /// Compiled-in roots, plus the certificates in `extra_ca` when given.
     pub fn new(extra_ca: Option<&Path>) -> Result<Self, HttpSetupError> {
         let mut roots = RootCertStore::empty();
-        let (added, _ignored) = roots
-            .add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+        let (added, _ignored) = roots.add_parsable_certificates(
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned(),
+        );
         debug_assert!(added > 0);
         if let Some(path) = extra_ca {
             let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)

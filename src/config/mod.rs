@@ -1,16 +1,181 @@
 //! Configuration: the TOML file plus environment overrides, validated into [`Config`].
 //!
-//! `raw.rs` is the serde wire type (unknown keys rejected, every default in one place),
-//! `env.rs` applies the environment through the small [`Source`] trait (the process environment
-//! in production, a map in tests), and this file holds the validated types the rest of ddflare
-//! uses. Every error names the key, its line when it came from the file, and what was expected.
+//! - `raw.rs`: the serde wire type (unknown keys rejected, spans kept for messages) and every
+//!   default in one place ([`raw::defaults`]);
+//! - `env.rs`: the environment overrides, read through the small [`Source`] trait (the process
+//!   environment in production, a map in tests);
+//! - `build.rs`: raw + env → [`Config`]; `values.rs` and `token.rs`: the validators of single
+//!   values and of the API token;
+//! - `error.rs`: [`ConfigError`]. Every error names the key (`record[2].name`, 1-based) or the
+//!   variable, the file and line when it came from the file, what was expected and what was
+//!   found, and a `hint:` when there is a next step. No message, warning or `Debug` output ever
+//!   contains the token.
+//!
+//! Precedence: environment, then the file, then the defaults. `DDFLARE_TTL`, `DDFLARE_PROXIED`
+//! and `DDFLARE_COMMENT` apply to every record, over `[defaults]` and per-record values alike.
+
+mod build;
+pub mod env;
+mod error;
+pub mod raw;
+mod token;
+mod values;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::detect::ProviderSpec;
 use crate::secret::Secret;
+
+pub use error::{ConfigError, Location};
+pub use raw::defaults::CONFIG_PATH as DEFAULT_CONFIG_PATH;
+
+/// A validated configuration and the warnings found on the way (the caller logs them once
+/// logging is set up).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+/// Reads and validates the config file at `path`, with environment overrides from `env`.
+///
+/// `explicit`: the user named the file (`--config` or `$DDFLARE_CONFIG`); then a missing file
+/// is an error. A missing default file is fine when the environment supplies everything
+/// (containers): the token and the records.
+pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, ConfigError> {
+    let origin = path.display().to_string();
+    let whole = || {
+        Some(Location {
+            origin: origin.clone(),
+            line: None,
+            column: None,
+        })
+    };
+    // A config file is small; the limit only guards against a device or a wrong path.
+    match token::read_limited(path, 4 * 1024 * 1024) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let (line, _) = error::line_col(
+                    &String::from_utf8_lossy(e.as_bytes()),
+                    e.utf8_error().valid_up_to(),
+                );
+                ConfigError::new(
+                    Some(Location {
+                        origin: origin.clone(),
+                        line: Some(line),
+                        column: None,
+                    }),
+                    "",
+                    "expected UTF-8 text, found invalid bytes",
+                )
+                .hint("save the file as UTF-8")
+            })?;
+            let (mut loaded, extra) = parse_inner(&text, &origin, env, true)?;
+            if let Some(span) = extra.inline_token
+                && let Some(mode) = token::loose_mode(path)
+            {
+                let (line, _) = error::line_col(&text, span.start);
+                loaded.warnings.push(error::render(
+                    Some(&Location {
+                        origin: origin.clone(),
+                        line: Some(line),
+                        column: None,
+                    }),
+                    "cloudflare.api_token",
+                    &format!(
+                        "the file holds the API token and can be read by group or others (mode {mode:03o})"
+                    ),
+                    Some(&format!(
+                        "run `chmod 600 {origin}`, or move the token to a file of its own and set api_token_file"
+                    )),
+                ));
+            }
+            Ok(loaded)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            parse_inner("", &origin, env, false).map(|(loaded, _)| loaded)
+        }
+        Err(e) => {
+            let err = ConfigError::new(whole(), "", format!("cannot read the config file: {e}"));
+            Err(match e.kind() {
+                std::io::ErrorKind::NotFound => err.hint(
+                    "check the path given with --config or DDFLARE_CONFIG; config.example.toml documents every key",
+                ),
+                std::io::ErrorKind::PermissionDenied => err.hint(
+                    "run ddflare as a user that may read it (e.g. `chgrp ddflare` and `chmod 640` the file)",
+                ),
+                _ => err,
+            })
+        }
+    }
+}
+
+/// Validates config text (`origin` names it in messages, e.g. the file name) with environment
+/// overrides from `env`.
+pub fn parse(text: &str, origin: &str, env: &dyn Source) -> Result<Loaded, ConfigError> {
+    parse_inner(text, origin, env, true).map(|(loaded, _)| loaded)
+}
+
+fn parse_inner(
+    text: &str,
+    origin: &str,
+    env: &dyn Source,
+    file_present: bool,
+) -> Result<(Loaded, build::Extra), ConfigError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let overrides = env::Overrides::read(env);
+    let mut secrets = overrides.secrets();
+    let raw: raw::RawConfig = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            secrets.extend(inline_token_guesses(text));
+            return Err(error::from_toml(&e, text, origin).scrub(&secrets));
+        }
+    };
+    let mut ctx = build::Ctx {
+        text,
+        origin,
+        file_present,
+        warnings: Vec::new(),
+        secrets,
+    };
+    match build::build(raw, &overrides, &mut ctx) {
+        Ok((config, extra)) => Ok((
+            Loaded {
+                config,
+                warnings: ctx
+                    .warnings
+                    .iter()
+                    .map(|w| error::scrub_text(w, &ctx.secrets))
+                    .collect(),
+            },
+            extra,
+        )),
+        Err(e) => Err(e.scrub(&ctx.secrets)),
+    }
+}
+
+/// What follows `api_token =` on any line, for scrubbing errors of a file that does not parse.
+fn inline_token_guesses(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            let k = k.trim().trim_matches('"').trim_matches('\'');
+            (k == "api_token" || k.ends_with(".api_token")).then(|| {
+                v.trim()
+                    .trim_matches(|c| c == '"' || c == '\'')
+                    .trim()
+                    .to_owned()
+            })
+        })
+        .filter(|v| v.len() >= 8)
+        .collect()
+}
 
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +241,9 @@ pub struct RecordConfig {
     pub zone: Option<String>,
     /// `zone_id`: skips the zone lookup.
     pub zone_id: Option<String>,
+    /// Update the A record. Already false when `[detect] ipv4` is `"none"`.
     pub ipv4: bool,
+    /// Update the AAAA record. Already false when `[detect] ipv6` is `"none"`.
     pub ipv6: bool,
     /// `None`: keep what Cloudflare has (new records get Cloudflare's default).
     pub ttl: Option<Ttl>,

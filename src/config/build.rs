@@ -1,0 +1,865 @@
+//! Raw file + environment → validated [`Config`]. Env wins over the file, the file over the
+//! defaults in `raw::defaults`. Every error carries the key and the line it came from (or the
+//! variable's name); settings that make others useless produce warnings, not errors.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::env::{self, EnvVar, Overrides};
+use super::error::{ConfigError, Location, line_col, render};
+use super::raw::{RawCloudflare, RawConfig, RawDuration, RawTtl, defaults};
+use super::token;
+use super::values::{self, Problem, TtlInput};
+use super::{
+    CloudflareConfig, Config, DetectConfig, RecordConfig, ScheduleConfig, StateConfig, Ttl,
+};
+use crate::detect::ProviderSpec;
+use crate::secret::Secret;
+
+/// Where a value came from, to name it in messages.
+#[derive(Debug, Clone)]
+pub(crate) enum Src {
+    /// A key of the file, with its dotted name and span.
+    File { key: String, span: Range<usize> },
+    /// An environment variable; `detail` (e.g. "entry 2 (`x`)") goes before the message.
+    Env {
+        var: &'static str,
+        detail: Option<String>,
+    },
+}
+
+impl Src {
+    fn file(key: impl Into<String>, span: Range<usize>) -> Src {
+        Src::File {
+            key: key.into(),
+            span,
+        }
+    }
+
+    fn env(var: &'static str) -> Src {
+        Src::Env { var, detail: None }
+    }
+
+    fn is_env(&self) -> bool {
+        matches!(self, Src::Env { .. })
+    }
+}
+
+/// The state of one build: the text (for line numbers), warnings, and the secrets seen so far.
+pub(crate) struct Ctx<'a> {
+    pub text: &'a str,
+    pub origin: &'a str,
+    /// False when the default file does not exist and everything comes from the environment.
+    pub file_present: bool,
+    pub warnings: Vec<String>,
+    /// Token values read so far, scrubbed from any error as a last line of defence.
+    pub secrets: Vec<String>,
+}
+
+impl Ctx<'_> {
+    pub fn loc(&self, span: &Range<usize>) -> Location {
+        Location {
+            origin: self.origin.to_owned(),
+            line: Some(line_col(self.text, span.start).0),
+            column: None,
+        }
+    }
+
+    fn line(&self, span: &Range<usize>) -> usize {
+        line_col(self.text, span.start).0
+    }
+
+    /// The file without a line (for what is missing), when there is a file.
+    fn whole(&self) -> Option<Location> {
+        self.file_present.then(|| Location {
+            origin: self.origin.to_owned(),
+            line: None,
+            column: None,
+        })
+    }
+
+    pub fn err(&self, src: &Src, p: Problem) -> ConfigError {
+        match src {
+            Src::File { key, span } => {
+                ConfigError::new(Some(self.loc(span)), key.clone(), p.message).maybe_hint(p.hint)
+            }
+            Src::Env { var, detail } => {
+                let message = match detail {
+                    Some(d) => format!("{d}: {}", p.message),
+                    None => p.message,
+                };
+                ConfigError::new(None, *var, message).maybe_hint(p.hint)
+            }
+        }
+    }
+
+    pub fn warn(&mut self, src: &Src, message: &str, hint: Option<&str>) {
+        let w = match src {
+            Src::File { key, span } => render(Some(&self.loc(span)), key, message, hint),
+            Src::Env { var, detail } => {
+                let message = match detail {
+                    Some(d) => format!("{d}: {message}"),
+                    None => message.to_owned(),
+                };
+                render(None, var, &message, hint)
+            }
+        };
+        self.warnings.push(w);
+    }
+}
+
+/// A value with where it came from (`None`: the built-in default).
+struct Val<T> {
+    value: T,
+    src: Option<Src>,
+}
+
+/// What `build` found besides the config: the span of an inline `api_token`, for the
+/// file-mode warning that only `load` can give.
+pub(crate) struct Extra {
+    pub inline_token: Option<Range<usize>>,
+}
+
+pub(crate) fn build(
+    raw: RawConfig,
+    env: &Overrides,
+    ctx: &mut Ctx<'_>,
+) -> Result<(Config, Extra), ConfigError> {
+    let (token, inline_token) = resolve_token(&raw.cloudflare, env, ctx)?;
+
+    // [cloudflare]
+    let cf = &raw.cloudflare;
+    let (api_url, default_trace) = match (&env.api_url, &cf.api_url) {
+        (Some(v), _) => values::api_url(&v.value).map_err(|p| ctx.err(&Src::env(v.name), p))?,
+        (None, Some(s)) => values::api_url(s.get_ref())
+            .map_err(|p| ctx.err(&Src::file("cloudflare.api_url", s.span()), p))?,
+        (None, None) => (
+            defaults::API_URL.to_owned(),
+            format!("https://api.cloudflare.com{}", defaults::TRACE_PATH),
+        ),
+    };
+    let ca_file = match &cf.ca_file {
+        None => None,
+        Some(s) => Some(ca_file(s, ctx)?),
+    };
+    let request_timeout = duration(
+        ctx,
+        None,
+        cf.request_timeout.as_ref(),
+        "cloudflare.request_timeout",
+        defaults::REQUEST_TIMEOUT,
+    )?;
+    positive(ctx, &request_timeout)?;
+    let max_retries = match &cf.max_retries {
+        None => defaults::MAX_RETRIES,
+        Some(s) => {
+            let n = *s.get_ref();
+            u32::try_from(n)
+                .ok()
+                .filter(|n| *n <= defaults::MAX_RETRIES_LIMIT)
+                .ok_or_else(|| {
+                    ctx.err(
+                        &Src::file("cloudflare.max_retries", s.span()),
+                        Problem::new(format!(
+                            "expected an integer from 0 to {}, found {n}",
+                            defaults::MAX_RETRIES_LIMIT
+                        )),
+                    )
+                })?
+        }
+    };
+
+    // [detect]
+    let d = &raw.detect;
+    let ipv4 = providers(ctx, env.ipv4.as_ref(), d.ipv4.as_ref(), "detect.ipv4")?;
+    let ipv6 = providers(ctx, env.ipv6.as_ref(), d.ipv6.as_ref(), "detect.ipv6")?;
+    if ipv4.value.is_empty() && ipv6.value.is_empty() {
+        let src = ipv6
+            .src
+            .clone()
+            .or_else(|| ipv4.src.clone())
+            .unwrap_or_else(|| Src::env(env::IPV6));
+        return Err(ctx.err(
+            &src,
+            Problem::new("expected at least one address family, found both IPv4 and IPv6 set to \"none\": there is nothing to update")
+                .hint("give providers for one family, e.g. ipv4 = [\"cloudflare.trace\"]"),
+        ));
+    }
+    let detect_timeout = duration(
+        ctx,
+        None,
+        d.timeout.as_ref(),
+        "detect.timeout",
+        defaults::DETECT_TIMEOUT,
+    )?;
+    positive(ctx, &detect_timeout)?;
+    let trace_url = match &d.trace_url {
+        None => default_trace,
+        Some(s) => values::url(s.get_ref())
+            .map(|u| u.to_string_normalized())
+            .map_err(|p| ctx.err(&Src::file("detect.trace_url", s.span()), p))?,
+    };
+
+    // [schedule]
+    let s = &raw.schedule;
+    let interval = duration(
+        ctx,
+        env.interval.as_ref(),
+        s.interval.as_ref(),
+        "schedule.interval",
+        defaults::INTERVAL,
+    )?;
+    if interval.value < defaults::MIN_INTERVAL {
+        let src = interval
+            .src
+            .clone()
+            .unwrap_or_else(|| Src::env(env::INTERVAL));
+        return Err(ctx.err(
+            &src,
+            Problem::new(format!(
+                "expected at least {}, found {}",
+                values::show(defaults::MIN_INTERVAL),
+                values::show(interval.value)
+            ))
+            .hint("Cloudflare rate-limits the API; a few minutes is plenty for a home connection"),
+        ));
+    }
+    let cycle_deadline = duration(
+        ctx,
+        None,
+        s.cycle_deadline.as_ref(),
+        "schedule.cycle_deadline",
+        defaults::CYCLE_DEADLINE,
+    )?;
+    positive(ctx, &cycle_deadline)?;
+    let shutdown_grace = duration(
+        ctx,
+        None,
+        s.shutdown_grace.as_ref(),
+        "schedule.shutdown_grace",
+        defaults::SHUTDOWN_GRACE,
+    )?;
+    for (t, name) in [
+        (&detect_timeout, "detect.timeout"),
+        (&request_timeout, "cloudflare.request_timeout"),
+    ] {
+        if t.value >= cycle_deadline.value
+            && let Some(src) = t.src.clone().or_else(|| cycle_deadline.src.clone())
+        {
+            ctx.warn(
+                &src,
+                &format!(
+                    "{name} ({}) is not shorter than schedule.cycle_deadline ({}): a round may be cut short before it times out",
+                    values::show(t.value),
+                    values::show(cycle_deadline.value)
+                ),
+                None,
+            );
+        }
+    }
+
+    // [state]
+    let st = &raw.state;
+    let dir = match (&env.state_dir, &st.dir, &env.state_directory) {
+        (Some(v), _, _) => PathBuf::from(v.value.trim()),
+        (None, Some(s), _) => {
+            if s.get_ref().trim().is_empty() {
+                return Err(ctx.err(
+                    &Src::file("state.dir", s.span()),
+                    Problem::new("expected a directory, found an empty string")
+                        .hint(format!("remove the key to use {}", defaults::STATE_DIR)),
+                ));
+            }
+            PathBuf::from(s.get_ref())
+        }
+        (None, None, Some(v)) => env::first_state_directory(&v.value)
+            .map_or_else(|| PathBuf::from(defaults::STATE_DIR), PathBuf::from),
+        (None, None, None) => PathBuf::from(defaults::STATE_DIR),
+    };
+    let max_age = duration(
+        ctx,
+        None,
+        st.max_age.as_ref(),
+        "state.max_age",
+        defaults::STATE_MAX_AGE,
+    )?;
+    positive(ctx, &max_age)?;
+
+    // [defaults]
+    let df = &raw.defaults;
+    let env_ttl = match &env.ttl {
+        None => None,
+        Some(v) => Some(ttl(
+            ctx,
+            &Src::env(v.name),
+            &TtlInput::Str(v.value.clone()),
+            true,
+        )?),
+    };
+    let env_proxied = match &env.proxied {
+        None => None,
+        Some(v) => Some(env::parse_bool(&v.value).ok_or_else(|| {
+            ctx.err(
+                &Src::env(v.name),
+                Problem::new(format!(
+                    "expected true/false, 1/0 or yes/no, found \"{}\"",
+                    v.value.escape_debug()
+                )),
+            )
+        })?),
+    };
+    let env_comment = match &env.comment {
+        None => None,
+        Some(v) => Some(values::comment(&v.value).map_err(|p| ctx.err(&Src::env(v.name), p))?),
+    };
+    let def_ttl = match &df.ttl {
+        None => None,
+        Some(s) => Some(ttl(
+            ctx,
+            &Src::file("defaults.ttl", s.span()),
+            &ttl_input(s.get_ref()),
+            false,
+        )?),
+    };
+    let def_comment = match &df.comment {
+        None => None,
+        Some(s) => Some(
+            values::comment(s.get_ref())
+                .map_err(|p| ctx.err(&Src::file("defaults.comment", s.span()), p))?,
+        ),
+    };
+    let def_ipv4 = df
+        .ipv4
+        .as_ref()
+        .map_or(defaults::RECORD_IPV4, |s| *s.get_ref());
+    let def_ipv6 = df
+        .ipv6
+        .as_ref()
+        .map_or(defaults::RECORD_IPV6, |s| *s.get_ref());
+    let def_proxied = df.proxied.as_ref().map(|s| *s.get_ref());
+
+    let families = Families {
+        v4: !ipv4.value.is_empty(),
+        v6: !ipv6.value.is_empty(),
+        v4_src: ipv4.src.clone(),
+        v6_src: ipv6.src.clone(),
+    };
+
+    // Records
+    let mut records = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    if let Some(v) = &env.records {
+        if !raw.record.is_empty() {
+            let n = raw.record.len();
+            ctx.warn(
+                &Src::env(v.name),
+                &format!("replaces the {n} [[record]] table(s) of {}", ctx.origin),
+                None,
+            );
+        }
+        let names = env::split_list(&v.value);
+        if names.is_empty() {
+            return Err(ctx.err(
+                &Src::env(v.name),
+                Problem::new("expected comma-separated record names, found none"),
+            ));
+        }
+        for (i, given) in names.iter().enumerate() {
+            let src = Src::Env {
+                var: v.name,
+                detail: Some(format!("entry {} (\"{}\")", i + 1, given.escape_debug())),
+            };
+            let name = values::dns_name(given, true).map_err(|p| ctx.err(&src, p))?;
+            if let Some(first) = seen.get(&name) {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new(format!(
+                        "expected each name once, found \"{name}\" again (first as {first})"
+                    )),
+                ));
+            }
+            seen.insert(name.clone(), format!("entry {}", i + 1));
+            let (ipv4, ipv6) = families.check(ctx, &src, def_ipv4, def_ipv6, None)?;
+            records.push(RecordConfig {
+                name,
+                zone: None,
+                zone_id: None,
+                ipv4,
+                ipv6,
+                ttl: env_ttl.or(def_ttl),
+                proxied: env_proxied.or(def_proxied),
+                comment: env_comment.clone().or_else(|| def_comment.clone()),
+            });
+        }
+    } else {
+        for (i, rec) in raw.record.iter().enumerate() {
+            let k = format!("record[{}]", i + 1);
+            let header = rec.span();
+            let r = rec.get_ref();
+            let Some(name_s) = &r.name else {
+                return Err(ctx.err(
+                    &Src::file(&k, header),
+                    Problem::new("expected a `name` key, found none")
+                        .hint("add `name = \"home.example.com\"` under this [[record]]"),
+                ));
+            };
+            let name_src = Src::file(format!("{k}.name"), name_s.span());
+            let name =
+                values::dns_name(name_s.get_ref(), true).map_err(|p| ctx.err(&name_src, p))?;
+            if let Some(first) = seen.get(&name) {
+                return Err(ctx.err(
+                    &name_src,
+                    Problem::new(format!(
+                        "expected each name once, found \"{name}\" again (first in {first})"
+                    ))
+                    .hint("remove one of the two [[record]] tables"),
+                ));
+            }
+            seen.insert(
+                name.clone(),
+                format!("{k} on line {}", ctx.line(&name_s.span())),
+            );
+            let zone = match &r.zone {
+                None => None,
+                Some(z) => {
+                    let zsrc = Src::file(format!("{k}.zone"), z.span());
+                    let zone =
+                        values::dns_name(z.get_ref(), false).map_err(|p| ctx.err(&zsrc, p))?;
+                    let inside = name == zone || name.ends_with(&format!(".{zone}"));
+                    if !inside {
+                        return Err(ctx.err(
+                            &zsrc,
+                            Problem::new(format!(
+                                "expected the zone that contains \"{name}\", found \"{zone}\""
+                            ))
+                            .hint("the name must equal the zone or end in \".\" + zone; remove `zone` to let ddflare find it"),
+                        ));
+                    }
+                    Some(zone)
+                }
+            };
+            let zone_id = match &r.zone_id {
+                None => None,
+                Some(z) => Some(
+                    values::zone_id(z.get_ref())
+                        .map_err(|p| ctx.err(&Src::file(format!("{k}.zone_id"), z.span()), p))?,
+                ),
+            };
+            let rec_ttl = match &r.ttl {
+                None => None,
+                Some(s) => Some(ttl(
+                    ctx,
+                    &Src::file(format!("{k}.ttl"), s.span()),
+                    &ttl_input(s.get_ref()),
+                    false,
+                )?),
+            };
+            let rec_comment = match &r.comment {
+                None => None,
+                Some(s) => Some(
+                    values::comment(s.get_ref())
+                        .map_err(|p| ctx.err(&Src::file(format!("{k}.comment"), s.span()), p))?,
+                ),
+            };
+            let want4 = r.ipv4.as_ref().map_or(def_ipv4, |s| *s.get_ref());
+            let want6 = r.ipv6.as_ref().map_or(def_ipv6, |s| *s.get_ref());
+            let explicit = Explicit {
+                v4: r
+                    .ipv4
+                    .as_ref()
+                    .filter(|s| *s.get_ref())
+                    .map(|s| Src::file(format!("{k}.ipv4"), s.span())),
+                v6: r
+                    .ipv6
+                    .as_ref()
+                    .filter(|s| *s.get_ref())
+                    .map(|s| Src::file(format!("{k}.ipv6"), s.span())),
+            };
+            let (ipv4, ipv6) =
+                families.check(ctx, &Src::file(&k, header), want4, want6, Some(explicit))?;
+            records.push(RecordConfig {
+                name,
+                zone,
+                zone_id,
+                ipv4,
+                ipv6,
+                ttl: env_ttl.or(rec_ttl).or(def_ttl),
+                proxied: env_proxied
+                    .or_else(|| r.proxied.as_ref().map(|s| *s.get_ref()))
+                    .or(def_proxied),
+                comment: env_comment
+                    .clone()
+                    .or(rec_comment)
+                    .or_else(|| def_comment.clone()),
+            });
+        }
+    }
+
+    let Some(token) = token else {
+        let mut message = "expected an API token, found none (no api_token or api_token_file under [cloudflare], no CLOUDFLARE_API_TOKEN or CLOUDFLARE_API_TOKEN_FILE, no systemd credential)".to_owned();
+        if !ctx.file_present {
+            message.push_str(&format!("; there is no config file at `{}`", ctx.origin));
+        }
+        return Err(
+            ConfigError::new(ctx.whole(), "cloudflare.api_token", message).hint(token::CREATE_HINT),
+        );
+    };
+    if records.is_empty() {
+        let mut message = "expected at least one [[record]], found none".to_owned();
+        if !ctx.file_present {
+            message.push_str(&format!(
+                " (there is no config file at `{}` and DDFLARE_RECORDS is not set)",
+                ctx.origin
+            ));
+        }
+        return Err(ConfigError::new(ctx.whole(), "record", message).hint(
+            "add a table such as\n  [[record]]\n  name = \"home.example.com\"\nor set DDFLARE_RECORDS=home.example.com",
+        ));
+    }
+
+    let config = Config {
+        cloudflare: CloudflareConfig {
+            token,
+            api_url,
+            ca_file,
+            request_timeout: request_timeout.value,
+            max_retries,
+        },
+        detect: DetectConfig {
+            ipv4: ipv4.value,
+            ipv6: ipv6.value,
+            timeout: detect_timeout.value,
+            trace_url,
+        },
+        schedule: ScheduleConfig {
+            interval: interval.value,
+            cycle_deadline: cycle_deadline.value,
+            shutdown_grace: shutdown_grace.value,
+        },
+        state: StateConfig {
+            dir,
+            max_age: max_age.value,
+        },
+        records,
+    };
+    Ok((config, Extra { inline_token }))
+}
+
+/// Which families have providers, and where that was said.
+struct Families {
+    v4: bool,
+    v6: bool,
+    v4_src: Option<Src>,
+    v6_src: Option<Src>,
+}
+
+/// A record's `ipv4 = true` / `ipv6 = true`, when written in the record itself.
+struct Explicit {
+    v4: Option<Src>,
+    v6: Option<Src>,
+}
+
+impl Families {
+    /// The record's effective families; an error when none is left.
+    fn check(
+        &self,
+        ctx: &mut Ctx<'_>,
+        src: &Src,
+        want4: bool,
+        want6: bool,
+        explicit: Option<Explicit>,
+    ) -> Result<(bool, bool), ConfigError> {
+        let v4 = want4 && self.v4;
+        let v6 = want6 && self.v6;
+        if let Some(ex) = explicit {
+            for (asked, on, fam, detect_key) in [
+                (ex.v4, self.v4, "IPv4", "detect.ipv4"),
+                (ex.v6, self.v6, "IPv6", "detect.ipv6"),
+            ] {
+                if let Some(asked) = asked
+                    && !on
+                {
+                    ctx.warn(
+                        &asked,
+                        &format!("has no effect: {fam} is off because {detect_key} is \"none\""),
+                        None,
+                    );
+                }
+            }
+        }
+        if v4 || v6 {
+            return Ok((v4, v6));
+        }
+        let why = |want: bool, fam: &str, key: &str, src: &Option<Src>| {
+            if !want {
+                format!("{fam} is off ({} = false)", fam.to_ascii_lowercase())
+            } else {
+                let at = match src {
+                    Some(Src::Env { var, .. }) => (*var).to_owned(),
+                    _ => key.to_owned(),
+                };
+                format!("{fam} is off ({at} is \"none\")")
+            }
+        };
+        let message = format!(
+            "expected at least one address family, found none: {} and {}",
+            why(want4, "IPv4", "detect.ipv4", &self.v4_src),
+            why(want6, "IPv6", "detect.ipv6", &self.v6_src)
+        );
+        Err(ctx.err(
+            src,
+            Problem::new(message).hint("set ipv4 = true or ipv6 = true for this record, or give providers for that family in [detect]"),
+        ))
+    }
+}
+
+fn ttl_input(raw: &RawTtl) -> TtlInput {
+    match raw {
+        RawTtl::Int(n) => TtlInput::Int(*n),
+        RawTtl::Str(s) => TtlInput::Str(s.clone()),
+    }
+}
+
+fn ttl(ctx: &mut Ctx<'_>, src: &Src, input: &TtlInput, from_env: bool) -> Result<Ttl, ConfigError> {
+    let (t, warning) = values::ttl(input, from_env).map_err(|p| ctx.err(src, p))?;
+    if let Some(w) = warning {
+        ctx.warn(src, &w, None);
+    }
+    Ok(t)
+}
+
+/// A duration key: the environment variable when set, else the file, else `default`.
+fn duration(
+    ctx: &Ctx<'_>,
+    env: Option<&EnvVar>,
+    file: Option<&Spanned<RawDuration>>,
+    key: &str,
+    default: Duration,
+) -> Result<Val<Duration>, ConfigError> {
+    let (text, src) = match (env, file) {
+        (Some(v), _) => (v.value.as_str(), Src::env(v.name)),
+        (None, Some(s)) => (s.get_ref().0.as_str(), Src::file(key, s.span())),
+        (None, None) => {
+            return Ok(Val {
+                value: default,
+                src: None,
+            });
+        }
+    };
+    let value = values::duration(text).map_err(|p| ctx.err(&src, p))?;
+    Ok(Val {
+        value,
+        src: Some(src),
+    })
+}
+
+fn positive(ctx: &Ctx<'_>, v: &Val<Duration>) -> Result<(), ConfigError> {
+    match &v.src {
+        Some(src) if v.value.is_zero() => Err(ctx.err(
+            src,
+            Problem::new("expected a duration greater than zero, found 0"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn providers(
+    ctx: &Ctx<'_>,
+    env: Option<&EnvVar>,
+    file: Option<&Spanned<super::raw::RawProviders>>,
+    key: &str,
+) -> Result<Val<Vec<ProviderSpec>>, ConfigError> {
+    let (items, src) = match (env, file) {
+        (Some(v), _) => (env::split_list(&v.value), Src::env(v.name)),
+        (None, Some(s)) => (s.get_ref().0.clone(), Src::file(key, s.span())),
+        (None, None) => {
+            return Ok(Val {
+                value: vec![ProviderSpec::CloudflareTrace],
+                src: None,
+            });
+        }
+    };
+    let value = values::providers(&items).map_err(|p| ctx.err(&src, p))?;
+    Ok(Val {
+        value,
+        src: Some(src),
+    })
+}
+
+fn ca_file(s: &Spanned<String>, ctx: &Ctx<'_>) -> Result<PathBuf, ConfigError> {
+    let src = Src::file("cloudflare.ca_file", s.span());
+    let path = s.get_ref();
+    if path.trim().is_empty() {
+        return Err(ctx.err(
+            &src,
+            Problem::new("expected the path of a PEM file, found an empty string")
+                .hint("remove the key to trust only the built-in roots"),
+        ));
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(PathBuf::from(path)),
+        Ok(_) => Err(ctx.err(
+            &src,
+            Problem::new(format!("expected a PEM file, found the directory `{path}`")),
+        )),
+        Err(e) => Err(ctx.err(
+            &src,
+            Problem::new(format!(
+                "expected a readable PEM file, cannot read `{path}`: {e}"
+            )),
+        )),
+    }
+}
+
+/// Finds the token: CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_TOKEN_FILE, the file's api_token or
+/// api_token_file, then `$CREDENTIALS_DIRECTORY/cloudflare_api_token`. `None` when there is
+/// none (reported after the rest is validated). Also returns the span of an inline token.
+fn resolve_token(
+    cf: &RawCloudflare,
+    env: &Overrides,
+    ctx: &mut Ctx<'_>,
+) -> Result<(Option<Secret>, Option<Range<usize>>), ConfigError> {
+    let inline = cf.api_token.as_ref().map(Spanned::span);
+    if let Some(t) = &cf.api_token {
+        let v = t.get_ref().0.trim();
+        if !v.is_empty() {
+            ctx.secrets.push(v.to_owned());
+        }
+    }
+    if let (Some(t), Some(f)) = (&cf.api_token, &cf.api_token_file) {
+        return Err(ctx.err(
+            &Src::file("cloudflare.api_token_file", f.span()),
+            Problem::new(format!(
+                "expected either api_token or api_token_file, found both (api_token on line {})",
+                ctx.line(&t.span())
+            ))
+            .hint("keep api_token_file and delete the api_token line"),
+        ));
+    }
+    if let (Some(_), Some(f)) = (&env.token, &env.token_file) {
+        return Err(ctx.err(
+            &Src::env(f.name),
+            Problem::new(format!(
+                "expected only one of {} and {}, found both",
+                env::TOKEN,
+                env::TOKEN_FILE
+            ))
+            .hint("unset one of them"),
+        ));
+    }
+    if let Some(v) = &env.token {
+        let secret = checked(ctx, &Src::env(v.name), &v.value, None)?;
+        return Ok((Some(secret), inline));
+    }
+    if let Some(v) = &env.token_file {
+        let secret = from_token_file(ctx, &Src::env(v.name), &v.value)?;
+        return Ok((Some(secret), inline));
+    }
+    if let Some(t) = &cf.api_token {
+        let secret = checked(
+            ctx,
+            &Src::file("cloudflare.api_token", t.span()),
+            &t.get_ref().0,
+            None,
+        )?;
+        return Ok((Some(secret), inline));
+    }
+    if let Some(f) = &cf.api_token_file {
+        let secret = from_token_file(
+            ctx,
+            &Src::file("cloudflare.api_token_file", f.span()),
+            f.get_ref(),
+        )?;
+        return Ok((Some(secret), inline));
+    }
+    if let Some(dir) = &env.credentials_directory {
+        let path = Path::new(dir.value.trim()).join(env::CREDENTIAL_NAME);
+        let src = Src::Env {
+            var: dir.name,
+            detail: Some(format!("credential `{}`", path.display())),
+        };
+        if let Some(content) = token::read_file(&path, true).map_err(|p| ctx.err(&src, p))? {
+            push_secret(ctx, &content);
+            let secret = checked(ctx, &src, &content, None)?;
+            return Ok((Some(secret), inline));
+        }
+    }
+    Ok((None, inline))
+}
+
+fn push_secret(ctx: &mut Ctx<'_>, value: &str) {
+    let v = value.trim();
+    if !v.is_empty() {
+        ctx.secrets.push(v.to_owned());
+    }
+}
+
+/// Runs the offline checks; `file` names the token file the value came from.
+fn checked(
+    ctx: &mut Ctx<'_>,
+    src: &Src,
+    value: &str,
+    file: Option<&Path>,
+) -> Result<Secret, ConfigError> {
+    push_secret(ctx, value);
+    match token::check(value) {
+        Ok((t, warning)) => {
+            if let Some(w) = warning {
+                ctx.warn(src, &w, None);
+            }
+            Ok(Secret::new(t))
+        }
+        Err(mut p) => {
+            if let Some(path) = file {
+                p.message = format!("the token in `{}`: {}", path.display(), p.message);
+            }
+            Err(ctx.err(src, p))
+        }
+    }
+}
+
+fn from_token_file(ctx: &mut Ctx<'_>, src: &Src, given: &str) -> Result<Secret, ConfigError> {
+    let path = given.trim();
+    if path.is_empty() {
+        return Err(ctx.err(
+            src,
+            Problem::new("expected the path of a file holding the token, found an empty value")
+                .hint("give the path, or unset it and give the token another way"),
+        ));
+    }
+    if token::looks_like_token(path) {
+        push_secret(ctx, path);
+        let hint = if src.is_env() {
+            "put the token in CLOUDFLARE_API_TOKEN, or save it in a file and give that file's path"
+        } else {
+            "write `api_token = …` for an inline token, or save it in a file (chmod 600) and give that file's path"
+        };
+        return Err(ctx.err(
+            src,
+            Problem::new("expected the path of a file holding the token, found what looks like the token itself")
+                .hint(hint),
+        ));
+    }
+    let path = Path::new(path);
+    let content = match token::read_file(path, false) {
+        Ok(Some(c)) => c,
+        Ok(None) => String::new(),
+        Err(p) => return Err(ctx.err(src, p)),
+    };
+    let secret = checked(ctx, src, &content, Some(path))?;
+    if let Some(mode) = token::loose_mode(path) {
+        ctx.warn(
+            src,
+            &format!(
+                "`{}` can be read by group or others (mode {mode:03o})",
+                path.display()
+            ),
+            Some(&format!("run `chmod 600 {}`", path.display())),
+        );
+    }
+    Ok(secret)
+}

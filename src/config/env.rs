@@ -1,0 +1,174 @@
+//! The environment overrides, read through [`Source`] (the process environment in production,
+//! a map in tests). Env wins over the file. A variable set to an empty string is ignored, except
+//! the token ones: an empty token is a mistake worth reporting.
+
+use super::Source;
+
+/// Names the config file, like `--config` (read by the CLI, which then calls `load` with
+/// `explicit = true`).
+pub const CONFIG: &str = "DDFLARE_CONFIG";
+pub const TOKEN: &str = "CLOUDFLARE_API_TOKEN";
+pub const TOKEN_FILE: &str = "CLOUDFLARE_API_TOKEN_FILE";
+pub const RECORDS: &str = "DDFLARE_RECORDS";
+pub const IPV4: &str = "DDFLARE_IPV4";
+pub const IPV6: &str = "DDFLARE_IPV6";
+pub const INTERVAL: &str = "DDFLARE_INTERVAL";
+pub const TTL: &str = "DDFLARE_TTL";
+pub const PROXIED: &str = "DDFLARE_PROXIED";
+pub const COMMENT: &str = "DDFLARE_COMMENT";
+pub const STATE_DIR: &str = "DDFLARE_STATE_DIR";
+pub const API_URL: &str = "DDFLARE_API_URL";
+/// Set by systemd's `StateDirectory=`; may hold several colon-separated paths.
+pub const STATE_DIRECTORY: &str = "STATE_DIRECTORY";
+/// Set by systemd's `LoadCredential=`; ddflare reads `cloudflare_api_token` in it.
+pub const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+/// The credential name under `$CREDENTIALS_DIRECTORY`.
+pub const CREDENTIAL_NAME: &str = "cloudflare_api_token";
+
+/// One variable that is set: its name, for messages, and its value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: &'static str,
+    pub value: String,
+}
+
+/// Never prints the value: it may be a token.
+impl std::fmt::Debug for EnvVar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EnvVar({})", self.name)
+    }
+}
+
+/// Every override ddflare reads, already filtered for empty values.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub token: Option<EnvVar>,
+    pub token_file: Option<EnvVar>,
+    pub records: Option<EnvVar>,
+    pub ipv4: Option<EnvVar>,
+    pub ipv6: Option<EnvVar>,
+    pub interval: Option<EnvVar>,
+    pub ttl: Option<EnvVar>,
+    pub proxied: Option<EnvVar>,
+    pub comment: Option<EnvVar>,
+    pub state_dir: Option<EnvVar>,
+    pub api_url: Option<EnvVar>,
+    pub state_directory: Option<EnvVar>,
+    pub credentials_directory: Option<EnvVar>,
+}
+
+impl Overrides {
+    pub fn read(env: &dyn Source) -> Overrides {
+        let keep_empty = |name: &'static str| env.get(name).map(|value| EnvVar { name, value });
+        let non_empty = |name: &'static str| {
+            env.get(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|value| EnvVar { name, value })
+        };
+        Overrides {
+            token: keep_empty(TOKEN),
+            token_file: keep_empty(TOKEN_FILE),
+            records: non_empty(RECORDS),
+            ipv4: non_empty(IPV4),
+            ipv6: non_empty(IPV6),
+            interval: non_empty(INTERVAL),
+            ttl: non_empty(TTL),
+            proxied: non_empty(PROXIED),
+            // A comment of spaces is still "set"; only the empty string is ignored.
+            comment: env
+                .get(COMMENT)
+                .filter(|v| !v.is_empty())
+                .map(|value| EnvVar {
+                    name: COMMENT,
+                    value,
+                }),
+            state_dir: non_empty(STATE_DIR),
+            api_url: non_empty(API_URL),
+            state_directory: non_empty(STATE_DIRECTORY),
+            credentials_directory: non_empty(CREDENTIALS_DIRECTORY),
+        }
+    }
+
+    /// The token values seen in the environment, so errors can be scrubbed of them.
+    pub fn secrets(&self) -> Vec<String> {
+        self.token
+            .iter()
+            .map(|v| v.value.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+}
+
+/// `true/false/1/0/yes/no/on/off`, any case.
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Splits a comma-separated list, trimming items and dropping empty ones.
+pub fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The first path of `$STATE_DIRECTORY` (systemd joins several with `:`).
+pub fn first_state_directory(value: &str) -> Option<&str> {
+    value.split(':').map(str::trim).find(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn empty_values_are_ignored_except_tokens() {
+        let o = Overrides::read(&env(&[
+            (TOKEN, ""),
+            (TOKEN_FILE, ""),
+            (TTL, ""),
+            (RECORDS, "  "),
+            (COMMENT, ""),
+        ]));
+        assert!(o.token.is_some());
+        assert!(o.token_file.is_some());
+        assert!(o.ttl.is_none());
+        assert!(o.records.is_none());
+        assert!(o.comment.is_none());
+    }
+
+    #[test]
+    fn bools_and_lists() {
+        for t in ["true", "1", "YES", "on"] {
+            assert_eq!(parse_bool(t), Some(true), "{t}");
+        }
+        for f in ["false", "0", "No", "off"] {
+            assert_eq!(parse_bool(f), Some(false), "{f}");
+        }
+        assert_eq!(parse_bool("maybe"), None);
+        assert_eq!(split_list(" a , b,,c, "), vec!["a", "b", "c"]);
+        assert_eq!(first_state_directory("/a:/b"), Some("/a"));
+        assert_eq!(first_state_directory(":/b"), Some("/b"));
+    }
+
+    #[test]
+    fn debug_hides_token_value() {
+        let o = Overrides::read(&env(&[(TOKEN, "abcdefghijabcdefghij12345")]));
+        assert!(!format!("{o:?}").contains("abcdefghij"));
+        assert_eq!(o.secrets(), vec!["abcdefghijabcdefghij12345".to_owned()]);
+    }
+}

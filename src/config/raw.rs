@@ -1,0 +1,248 @@
+//! The serde wire type of `ddflare.toml`, and every default in one place.
+//!
+//! Each table rejects unknown keys. Leaf values are `Option<Spanned<_>>`: `None` when the key is
+//! absent (the default applies, see [`defaults`]), and the span gives the line for messages
+//! found later, during validation. Nothing here validates values: `build.rs` does.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use toml::Spanned;
+
+/// The built-in defaults, used when neither the file nor the environment sets a key.
+pub mod defaults {
+    use std::time::Duration;
+
+    pub const CONFIG_PATH: &str = "/etc/ddflare/ddflare.toml";
+    pub const API_URL: &str = "https://api.cloudflare.com/client/v4";
+    pub const TRACE_PATH: &str = "/cdn-cgi/trace";
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const MAX_RETRIES: u32 = 3;
+    pub const MAX_RETRIES_LIMIT: u32 = 10;
+    /// `cloudflare.trace` for both families.
+    pub const PROVIDER: &str = "cloudflare.trace";
+    pub const DETECT_TIMEOUT: Duration = Duration::from_secs(5);
+    pub const INTERVAL: Duration = Duration::from_secs(5 * 60);
+    pub const MIN_INTERVAL: Duration = Duration::from_secs(10);
+    pub const CYCLE_DEADLINE: Duration = Duration::from_secs(2 * 60);
+    pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+    pub const STATE_DIR: &str = "/var/lib/ddflare";
+    pub const STATE_MAX_AGE: Duration = Duration::from_secs(6 * 60 * 60);
+    /// No duration setting may exceed this (a year): bigger values are typos, and they would
+    /// overflow deadline arithmetic.
+    pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 60 * 60);
+    /// Record defaults: families on; TTL, proxied and comment unset (keep Cloudflare's).
+    pub const RECORD_IPV4: bool = true;
+    pub const RECORD_IPV6: bool = true;
+    pub const TTL_MIN: i64 = 60;
+    pub const TTL_MIN_ENTERPRISE: i64 = 30;
+    pub const TTL_MAX: i64 = 86_400;
+    /// The Free plan limit on record comments, in characters.
+    pub const COMMENT_MAX: usize = 100;
+}
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub cloudflare: RawCloudflare,
+    #[serde(default)]
+    pub detect: RawDetect,
+    #[serde(default)]
+    pub schedule: RawSchedule,
+    #[serde(default)]
+    pub state: RawState,
+    #[serde(default)]
+    pub defaults: RawRecordSettings,
+    /// `[[record]]` tables; the span is the header's.
+    #[serde(default)]
+    pub record: Vec<Spanned<RawRecord>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloudflare {
+    pub api_token: Option<Spanned<RawToken>>,
+    pub api_token_file: Option<Spanned<String>>,
+    pub api_url: Option<Spanned<String>>,
+    pub ca_file: Option<Spanned<String>>,
+    pub request_timeout: Option<Spanned<RawDuration>>,
+    pub max_retries: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDetect {
+    pub ipv4: Option<Spanned<RawProviders>>,
+    pub ipv6: Option<Spanned<RawProviders>>,
+    pub timeout: Option<Spanned<RawDuration>>,
+    pub trace_url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSchedule {
+    pub interval: Option<Spanned<RawDuration>>,
+    pub cycle_deadline: Option<Spanned<RawDuration>>,
+    pub shutdown_grace: Option<Spanned<RawDuration>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    pub dir: Option<Spanned<String>>,
+    pub max_age: Option<Spanned<RawDuration>>,
+}
+
+/// `[defaults]`: the keys a record may override.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecordSettings {
+    pub ipv4: Option<Spanned<bool>>,
+    pub ipv6: Option<Spanned<bool>>,
+    pub ttl: Option<Spanned<RawTtl>>,
+    pub proxied: Option<Spanned<bool>>,
+    pub comment: Option<Spanned<String>>,
+}
+
+/// One `[[record]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecord {
+    pub name: Option<Spanned<String>>,
+    pub zone: Option<Spanned<String>>,
+    pub zone_id: Option<Spanned<String>>,
+    pub ipv4: Option<Spanned<bool>>,
+    pub ipv6: Option<Spanned<bool>>,
+    pub ttl: Option<Spanned<RawTtl>>,
+    pub proxied: Option<Spanned<bool>>,
+    pub comment: Option<Spanned<String>>,
+}
+
+/// The inline token; its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawToken(pub String);
+
+impl fmt::Debug for RawToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RawToken([redacted])")
+    }
+}
+
+impl<'de> Deserialize<'de> for RawToken {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawToken;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the API token as a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawToken, E> {
+                Ok(RawToken(v.to_owned()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A duration as written (`"5m"`); parsed with humantime during validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawDuration(pub String);
+
+impl<'de> Deserialize<'de> for RawDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration string such as \"30s\", \"5m\" or \"1h30m\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDuration, E> {
+                Ok(RawDuration(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A TTL as written: `"auto"` or a number of seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawTtl {
+    Int(i64),
+    Str(String),
+}
+
+impl<'de> Deserialize<'de> for RawTtl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawTtl;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"auto\" or a whole number of seconds from 60 to 86400")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawTtl, E> {
+                Ok(RawTtl::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawTtl, E> {
+                Ok(RawTtl::Int(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawTtl, E> {
+                Ok(RawTtl::Str(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A provider list: one string (`"none"`, `"cloudflare.trace"`) or an array of strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawProviders(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for RawProviders {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawProviders;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of providers such as [\"cloudflare.trace\"], or \"none\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawProviders, E> {
+                Ok(RawProviders(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawProviders, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    out.push(item);
+                }
+                Ok(RawProviders(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_token_debug_is_redacted() {
+        let raw: RawConfig =
+            toml::from_str("[cloudflare]\napi_token = \"sekrit-value-1234567890\"\n")
+                .unwrap_or_default();
+        assert!(!format!("{raw:?}").contains("sekrit"));
+        assert!(raw.cloudflare.api_token.is_some());
+    }
+
+    #[test]
+    fn provider_list_forms() {
+        let raw: RawConfig = toml::from_str("[detect]\nipv4 = \"none\"\nipv6 = [\"a\", \"b\"]\n")
+            .unwrap_or_default();
+        let v4 = raw.detect.ipv4.map(|s| s.into_inner().0);
+        let v6 = raw.detect.ipv6.map(|s| s.into_inner().0);
+        assert_eq!(v4, Some(vec!["none".to_owned()]));
+        assert_eq!(v6, Some(vec!["a".to_owned(), "b".to_owned()]));
+    }
+}

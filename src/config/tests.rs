@@ -1,0 +1,1481 @@
+//! Tests of the whole configuration layer: every key, default and environment override, the
+//! messages (key, line, hint, never the token), the `tests/bad_config` corpus,
+//! `config.example.toml`, and a property test that no input panics the parser.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::*;
+
+/// Plausible, fake, and distinctive enough to search for in messages.
+const TOKEN: &str = "Zq9_fakeTOKENfakeTOKENfakeTOKEN-0123456";
+const TOKEN2: &str = "Yw8_otherTOKENotherTOKENotherTOKEN-98765";
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn no_env() -> HashMap<String, String> {
+    HashMap::new()
+}
+
+fn with_token(body: &str) -> String {
+    format!("[cloudflare]\napi_token = \"{TOKEN}\"\n{body}")
+}
+
+const ONE_RECORD: &str = "[[record]]\nname = \"home.example.com\"\n";
+
+fn assert_no_token(text: &str) {
+    for t in [TOKEN, TOKEN2] {
+        assert!(!text.contains(t), "token leaked: {text}");
+        assert!(!text.contains(&t[..12]), "token prefix leaked: {text}");
+        assert!(
+            !text.contains(&t[t.len() - 12..]),
+            "token suffix leaked: {text}"
+        );
+    }
+}
+
+#[track_caller]
+fn ok_env(text: &str, e: &HashMap<String, String>) -> Loaded {
+    match parse(text, "ddflare.toml", e) {
+        Ok(l) => {
+            assert_no_token(&format!("{l:?}"));
+            l
+        }
+        Err(err) => panic!("unexpected error:\n{err}"),
+    }
+}
+
+#[track_caller]
+fn ok(text: &str) -> Loaded {
+    ok_env(text, &no_env())
+}
+
+#[track_caller]
+fn err_env(text: &str, e: &HashMap<String, String>) -> ConfigError {
+    match parse(text, "ddflare.toml", e) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(err) => {
+            assert_no_token(&err.to_string());
+            assert_no_token(&format!("{err:?}"));
+            err
+        }
+    }
+}
+
+#[track_caller]
+fn err(text: &str) -> ConfigError {
+    err_env(text, &no_env())
+}
+
+/// The message contains `part`, and `ddflare.toml:LINE:` when a line is given.
+#[track_caller]
+fn expect(e: &ConfigError, part: &str, line: Option<usize>) {
+    let shown = e.to_string();
+    assert!(shown.contains(part), "expected `{part}` in:\n{shown}");
+    if let Some(line) = line {
+        assert!(
+            shown.contains(&format!("ddflare.toml:{line}:")),
+            "expected line {line} in:\n{shown}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- defaults and every key
+
+#[test]
+fn minimal_file_gets_every_default() {
+    let l = ok(&with_token(ONE_RECORD));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let c = l.config;
+    assert_eq!(c.cloudflare.token.expose(), TOKEN);
+    assert_eq!(c.cloudflare.api_url, "https://api.cloudflare.com/client/v4");
+    assert_eq!(c.cloudflare.ca_file, None);
+    assert_eq!(c.cloudflare.request_timeout, Duration::from_secs(10));
+    assert_eq!(c.cloudflare.max_retries, 3);
+    assert_eq!(c.detect.ipv4, vec![ProviderSpec::CloudflareTrace]);
+    assert_eq!(c.detect.ipv6, vec![ProviderSpec::CloudflareTrace]);
+    assert_eq!(c.detect.timeout, Duration::from_secs(5));
+    assert_eq!(
+        c.detect.trace_url,
+        "https://api.cloudflare.com/cdn-cgi/trace"
+    );
+    assert_eq!(c.schedule.interval, Duration::from_secs(300));
+    assert_eq!(c.schedule.cycle_deadline, Duration::from_secs(120));
+    assert_eq!(c.schedule.shutdown_grace, Duration::from_secs(10));
+    assert_eq!(c.state.dir, PathBuf::from("/var/lib/ddflare"));
+    assert_eq!(c.state.max_age, Duration::from_secs(6 * 3600));
+    assert_eq!(
+        c.records,
+        vec![RecordConfig {
+            name: "home.example.com".into(),
+            zone: None,
+            zone_id: None,
+            ipv4: true,
+            ipv6: true,
+            ttl: None,
+            proxied: None,
+            comment: None,
+        }]
+    );
+}
+
+#[test]
+fn every_key_is_read() {
+    let ca = tempfile::NamedTempFile::new().unwrap();
+    let ca_path = ca.path().display().to_string();
+    let text = format!(
+        r#"
+[cloudflare]
+api_token = "{TOKEN}"
+api_url = "https://cf.example.net:8443/client/v4/"
+ca_file = "{ca_path}"
+request_timeout = "20s"
+max_retries = 5
+
+[detect]
+ipv4 = ["static:203.0.113.7", "url:https://ip.example/"]
+ipv6 = "none"
+timeout = "3s"
+trace_url = "https://trace.example/cdn-cgi/trace"
+
+[schedule]
+interval = "1h30m"
+cycle_deadline = "1m"
+shutdown_grace = "0s"
+
+[state]
+dir = "/srv/ddflare"
+max_age = "1d"
+
+[defaults]
+ttl = 300
+proxied = true
+comment = "hello"
+ipv4 = true
+ipv6 = false
+
+[[record]]
+name = "a.example.com"
+zone = "example.com"
+zone_id = "023e105f4ecef8ad9ca31a8372d0c353"
+ttl = "auto"
+proxied = false
+comment = ""
+"#
+    );
+    let c = ok(&text).config;
+    assert_eq!(
+        c.cloudflare.api_url,
+        "https://cf.example.net:8443/client/v4"
+    );
+    assert_eq!(c.cloudflare.ca_file, Some(ca.path().to_path_buf()));
+    assert_eq!(c.cloudflare.request_timeout, Duration::from_secs(20));
+    assert_eq!(c.cloudflare.max_retries, 5);
+    let addr: IpAddr = "203.0.113.7".parse().unwrap();
+    assert_eq!(
+        c.detect.ipv4,
+        vec![
+            ProviderSpec::Static(addr),
+            ProviderSpec::Url("https://ip.example/".into())
+        ]
+    );
+    assert!(c.detect.ipv6.is_empty());
+    assert_eq!(c.detect.timeout, Duration::from_secs(3));
+    assert_eq!(c.detect.trace_url, "https://trace.example/cdn-cgi/trace");
+    assert_eq!(c.schedule.interval, Duration::from_secs(5400));
+    assert_eq!(c.schedule.cycle_deadline, Duration::from_secs(60));
+    assert_eq!(c.schedule.shutdown_grace, Duration::ZERO);
+    assert_eq!(c.state.dir, PathBuf::from("/srv/ddflare"));
+    assert_eq!(c.state.max_age, Duration::from_secs(86400));
+    let r = &c.records[0];
+    assert_eq!(r.zone.as_deref(), Some("example.com"));
+    assert_eq!(
+        r.zone_id.as_deref(),
+        Some("023e105f4ecef8ad9ca31a8372d0c353")
+    );
+    assert_eq!(r.ttl, Some(Ttl::Auto));
+    assert_eq!(r.proxied, Some(false));
+    assert_eq!(r.comment.as_deref(), Some(""));
+    assert!(r.ipv4);
+    assert!(!r.ipv6);
+}
+
+#[test]
+fn defaults_apply_unless_the_record_overrides() {
+    let text = with_token(
+        r#"
+[defaults]
+ttl = 120
+proxied = true
+comment = "managed by ddflare"
+ipv6 = false
+
+[[record]]
+name = "a.example.com"
+
+[[record]]
+name = "b.example.com"
+ttl = 600
+proxied = false
+comment = "b"
+ipv6 = true
+ipv4 = false
+"#,
+    );
+    let c = ok(&text).config;
+    let (a, b) = (&c.records[0], &c.records[1]);
+    assert_eq!(a.ttl, Some(Ttl::Seconds(120)));
+    assert_eq!(a.proxied, Some(true));
+    assert_eq!(a.comment.as_deref(), Some("managed by ddflare"));
+    assert!(a.ipv4 && !a.ipv6);
+    assert_eq!(b.ttl, Some(Ttl::Seconds(600)));
+    assert_eq!(b.proxied, Some(false));
+    assert_eq!(b.comment.as_deref(), Some("b"));
+    assert!(!b.ipv4 && b.ipv6);
+}
+
+// ---------------------------------------------------------------- cloudflare
+
+#[test]
+fn api_url_rules() {
+    let c = |url: &str| {
+        let text = with_token(&format!("api_url = \"{url}\"\n{ONE_RECORD}"));
+        parse(&text, "ddflare.toml", &no_env())
+    };
+    let l = c("http://127.0.0.1:8787/client/v4/").unwrap();
+    assert_eq!(
+        l.config.cloudflare.api_url,
+        "http://127.0.0.1:8787/client/v4"
+    );
+    assert_eq!(
+        l.config.detect.trace_url,
+        "http://127.0.0.1:8787/cdn-cgi/trace"
+    );
+    assert!(c("http://localhost:1/v4").is_ok());
+    assert!(c("http://[::1]:1/v4").is_ok());
+    let e = c("http://example.com/client/v4").unwrap_err();
+    expect(&e, "cloudflare.api_url", Some(3));
+    expect(&e, "https", None);
+    expect(
+        &c("ftp://x.example/").unwrap_err(),
+        "expected an http(s) URL",
+        Some(3),
+    );
+    expect(&c("").unwrap_err(), "cloudflare.api_url", Some(3));
+}
+
+#[test]
+fn max_retries_and_request_timeout() {
+    let c = |line: &str| {
+        parse(
+            &with_token(&format!("{line}\n{ONE_RECORD}")),
+            "ddflare.toml",
+            &no_env(),
+        )
+    };
+    assert_eq!(
+        c("max_retries = 0").unwrap().config.cloudflare.max_retries,
+        0
+    );
+    assert_eq!(
+        c("max_retries = 10").unwrap().config.cloudflare.max_retries,
+        10
+    );
+    expect(
+        &c("max_retries = 11").unwrap_err(),
+        "expected an integer from 0 to 10, found 11",
+        Some(3),
+    );
+    expect(&c("max_retries = -1").unwrap_err(), "found -1", Some(3));
+    expect(
+        &c("max_retries = \"3\"").unwrap_err(),
+        "cloudflare.max_retries",
+        Some(3),
+    );
+    expect(
+        &c("max_retries = 2.5").unwrap_err(),
+        "expected an integer",
+        Some(3),
+    );
+    expect(
+        &c("request_timeout = \"0s\"").unwrap_err(),
+        "greater than zero",
+        Some(3),
+    );
+    expect(
+        &c("request_timeout = 10").unwrap_err(),
+        "add a unit",
+        Some(3),
+    );
+}
+
+#[test]
+fn ca_file_must_exist() {
+    let text = with_token(&format!("ca_file = \"/nonexistent/ca.pem\"\n{ONE_RECORD}"));
+    let e = err(&text);
+    expect(&e, "cloudflare.ca_file", Some(3));
+    expect(&e, "/nonexistent/ca.pem", None);
+    let dir = tempfile::tempdir().unwrap();
+    let text = with_token(&format!(
+        "ca_file = \"{}\"\n{ONE_RECORD}",
+        dir.path().display()
+    ));
+    expect(&err(&text), "directory", Some(3));
+}
+
+// ---------------------------------------------------------------- detect
+
+#[test]
+fn provider_lists() {
+    let c = |body: &str| {
+        parse(
+            &with_token(&format!("[detect]\n{body}\n{ONE_RECORD}")),
+            "ddflare.toml",
+            &no_env(),
+        )
+    };
+    let l = c("ipv4 = \"none\"").unwrap();
+    assert!(l.config.detect.ipv4.is_empty());
+    assert!(
+        !l.config.records[0].ipv4,
+        "a family without providers is off"
+    );
+    assert!(l.config.records[0].ipv6);
+    assert!(
+        c("ipv6 = [\"none\"]")
+            .unwrap()
+            .config
+            .detect
+            .ipv6
+            .is_empty()
+    );
+    assert_eq!(
+        c("ipv4 = \"cloudflare.trace\"").unwrap().config.detect.ipv4,
+        vec![ProviderSpec::CloudflareTrace]
+    );
+    expect(
+        &c("ipv4 = [\"none\", \"cloudflare.trace\"]").unwrap_err(),
+        "mixed",
+        Some(4),
+    );
+    expect(&c("ipv4 = []").unwrap_err(), "empty list", Some(4));
+    expect(
+        &c("ipv6 = [\"ipify\"]").unwrap_err(),
+        "detect.ipv6",
+        Some(4),
+    );
+    expect(&c("ipv6 = [1]").unwrap_err(), "detect.ipv6", Some(4));
+    expect(&c("ipv4 = true").unwrap_err(), "detect.ipv4", Some(4));
+    let e = c("ipv4 = \"none\"\nipv6 = \"none\"").unwrap_err();
+    expect(&e, "nothing to update", Some(5));
+    expect(
+        &c("timeout = \"0s\"").unwrap_err(),
+        "detect.timeout",
+        Some(4),
+    );
+    expect(
+        &c("trace_url = \"trace\"").unwrap_err(),
+        "detect.trace_url",
+        Some(4),
+    );
+    assert_eq!(
+        c("trace_url = \"http://10.0.0.1/cdn-cgi/trace\"")
+            .unwrap()
+            .config
+            .detect
+            .trace_url,
+        "http://10.0.0.1/cdn-cgi/trace"
+    );
+}
+
+#[test]
+fn timeouts_longer_than_the_deadline_warn() {
+    let l = ok(&with_token(&format!(
+        "[detect]\ntimeout = \"3m\"\n{ONE_RECORD}"
+    )));
+    assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    assert!(
+        l.warnings[0].contains("ddflare.toml:4: detect.timeout"),
+        "{}",
+        l.warnings[0]
+    );
+}
+
+// ---------------------------------------------------------------- schedule and state
+
+#[test]
+fn durations_and_minimum_interval() {
+    let c = |body: &str| {
+        parse(
+            &with_token(&format!("[schedule]\n{body}\n{ONE_RECORD}")),
+            "ddflare.toml",
+            &no_env(),
+        )
+    };
+    assert_eq!(
+        c("interval = \"10s\"").unwrap().config.schedule.interval,
+        Duration::from_secs(10)
+    );
+    assert_eq!(
+        c("interval = \"1h 30m\"").unwrap().config.schedule.interval,
+        Duration::from_secs(5400)
+    );
+    expect(
+        &c("interval = \"9s\"").unwrap_err(),
+        "expected at least 10s, found 9s",
+        Some(4),
+    );
+    expect(
+        &c("interval = \"0s\"").unwrap_err(),
+        "schedule.interval",
+        Some(4),
+    );
+    expect(&c("interval = \"300\"").unwrap_err(), "add a unit", Some(4));
+    expect(&c("interval = 300").unwrap_err(), "add a unit", Some(4));
+    expect(
+        &c("interval = \"5 minutes later\"").unwrap_err(),
+        "5 minutes later",
+        Some(4),
+    );
+    expect(
+        &c("interval = \"-5m\"").unwrap_err(),
+        "schedule.interval",
+        Some(4),
+    );
+    expect(
+        &c("interval = \"500days\"").unwrap_err(),
+        "at most",
+        Some(4),
+    );
+    expect(
+        &c("cycle_deadline = \"0s\"").unwrap_err(),
+        "schedule.cycle_deadline",
+        Some(4),
+    );
+    assert_eq!(
+        c("shutdown_grace = \"0s\"")
+            .unwrap()
+            .config
+            .schedule
+            .shutdown_grace,
+        Duration::ZERO
+    );
+    assert_eq!(
+        c("shutdown_grace = \"500ms\"")
+            .unwrap()
+            .config
+            .schedule
+            .shutdown_grace,
+        Duration::from_millis(500)
+    );
+}
+
+#[test]
+fn state_dir_precedence() {
+    let base = with_token(ONE_RECORD);
+    let file = with_token(&format!(
+        "[state]\ndir = \"/from/file\"\nmax_age = \"2h\"\n{ONE_RECORD}"
+    ));
+    let sd = env(&[("STATE_DIRECTORY", "/run/a:/run/b")]);
+    assert_eq!(ok_env(&base, &sd).config.state.dir, PathBuf::from("/run/a"));
+    let l = ok_env(&file, &sd);
+    assert_eq!(l.config.state.dir, PathBuf::from("/from/file"));
+    assert_eq!(l.config.state.max_age, Duration::from_secs(7200));
+    let both = env(&[
+        ("STATE_DIRECTORY", "/run/a"),
+        ("DDFLARE_STATE_DIR", "/from/env"),
+    ]);
+    assert_eq!(
+        ok_env(&file, &both).config.state.dir,
+        PathBuf::from("/from/env")
+    );
+    let empty = env(&[("DDFLARE_STATE_DIR", ""), ("STATE_DIRECTORY", "")]);
+    assert_eq!(
+        ok_env(&base, &empty).config.state.dir,
+        PathBuf::from("/var/lib/ddflare")
+    );
+    expect(
+        &err(&with_token(&format!("[state]\ndir = \"\"\n{ONE_RECORD}"))),
+        "state.dir",
+        Some(4),
+    );
+    expect(
+        &err(&with_token(&format!(
+            "[state]\nmax_age = \"0s\"\n{ONE_RECORD}"
+        ))),
+        "state.max_age",
+        Some(4),
+    );
+}
+
+// ---------------------------------------------------------------- TTL, proxied, comment
+
+#[test]
+fn ttl_edge_values_in_the_file() {
+    let c = |v: &str| {
+        parse(
+            &with_token(&format!("[defaults]\nttl = {v}\n{ONE_RECORD}")),
+            "ddflare.toml",
+            &no_env(),
+        )
+    };
+    let ttl_of = |v: &str| c(v).unwrap().config.records[0].ttl;
+    expect(&c("29").unwrap_err(), "found 29", Some(4));
+    expect(&c("29").unwrap_err(), "defaults.ttl", None);
+    for v in ["30", "59"] {
+        let l = c(v).unwrap();
+        assert_eq!(l.warnings.len(), 1);
+        assert!(l.warnings[0].contains("Enterprise"), "{}", l.warnings[0]);
+        assert!(
+            l.warnings[0].contains("ddflare.toml:4: defaults.ttl"),
+            "{}",
+            l.warnings[0]
+        );
+    }
+    assert_eq!(ttl_of("60"), Some(Ttl::Seconds(60)));
+    assert!(c("60").unwrap().warnings.is_empty());
+    assert_eq!(ttl_of("86400"), Some(Ttl::Seconds(86400)));
+    expect(&c("86401").unwrap_err(), "found 86401", Some(4));
+    assert_eq!(ttl_of("\"auto\""), Some(Ttl::Auto));
+    assert_eq!(ttl_of("\"AUTO\""), Some(Ttl::Auto));
+    expect(&c("-1").unwrap_err(), "found -1", Some(4));
+    expect(&c("0").unwrap_err(), "found 0", Some(4));
+    expect(&c("1").unwrap_err(), "write \"auto\"", Some(4));
+    expect(&c("\"5m\"").unwrap_err(), "ttl = 300", Some(4));
+    expect(&c("\"300\"").unwrap_err(), "remove the quotes", Some(4));
+    expect(&c("true").unwrap_err(), "defaults.ttl", Some(4));
+    expect(&c("3.5").unwrap_err(), "defaults.ttl", Some(4));
+    expect(
+        &c("99999999999999999999").unwrap_err(),
+        "ddflare.toml:4",
+        None,
+    );
+    assert_eq!(Ttl::Auto.api_value(), 1);
+    assert_eq!(Ttl::Seconds(300).api_value(), 300);
+}
+
+#[test]
+fn per_record_ttl_errors_name_the_record() {
+    let text = with_token(
+        "[[record]]\nname = \"a.example.com\"\n\n[[record]]\nname = \"b.example.com\"\nttl = 10\n",
+    );
+    let e = err(&text);
+    expect(&e, "ddflare.toml:8: record[2].ttl: ", None);
+    assert_eq!(e.key(), "record[2].ttl");
+    assert_eq!(e.line(), Some(8));
+}
+
+#[test]
+fn comment_rules() {
+    let c = |v: &str| {
+        parse(
+            &with_token(&format!("[defaults]\ncomment = {v}\n{ONE_RECORD}")),
+            "ddflare.toml",
+            &no_env(),
+        )
+    };
+    let hundred = "x".repeat(100);
+    assert_eq!(
+        c(&format!("\"{hundred}\"")).unwrap().config.records[0].comment,
+        Some(hundred.clone())
+    );
+    expect(
+        &c(&format!("\"{hundred}y\"")).unwrap_err(),
+        "found 101",
+        Some(4),
+    );
+    expect(&c("\"a\\nb\"").unwrap_err(), "line break", Some(4));
+    expect(&c("\"a\\rb\"").unwrap_err(), "line break", Some(4));
+    expect(&c("5").unwrap_err(), "defaults.comment", Some(4));
+}
+
+#[test]
+fn proxied_must_be_a_boolean() {
+    let e = err(&with_token("[defaults]\nproxied = \"yes\"\n"));
+    expect(
+        &e,
+        "ddflare.toml:4: defaults.proxied: expected a boolean, found string \"yes\"",
+        None,
+    );
+    expect(&e, "hint: write true or false", None);
+}
+
+// ---------------------------------------------------------------- records
+
+#[test]
+fn names_are_normalized() {
+    let text = with_token(
+        "[[record]]\nname = \"bücher.example\"\n[[record]]\nname = \"Home.Example.COM.\"\n[[record]]\nname = \"*.example.com\"\nzone = \"Example.com.\"\n",
+    );
+    let c = ok(&text).config;
+    let names: Vec<&str> = c.records.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["xn--bcher-kva.example", "home.example.com", "*.example.com"]
+    );
+    assert_eq!(c.records[2].zone.as_deref(), Some("example.com"));
+    let idn_zone =
+        with_token("[[record]]\nname = \"www.bücher.example\"\nzone = \"BÜCHER.example\"\n");
+    assert_eq!(
+        ok(&idn_zone).config.records[0].zone.as_deref(),
+        Some("xn--bcher-kva.example")
+    );
+}
+
+#[test]
+fn bad_names() {
+    let c = |name: &str| err(&with_token(&format!("[[record]]\nname = \"{name}\"\n")));
+    expect(&c("localhost"), "record[1].name", Some(4));
+    expect(&c("localhost"), "single label", None);
+    expect(&c("a..example.com"), "empty label", Some(4));
+    expect(&c(""), "empty string", Some(4));
+    expect(&c("a.*.example.com"), "`*`", Some(4));
+    expect(&c("https://home.example.com"), "without a scheme", Some(4));
+    expect(&c("192.0.2.1"), "IP address", Some(4));
+    expect(
+        &c(&format!("{}.com", "a".repeat(64))),
+        "at most 63",
+        Some(4),
+    );
+    expect(&c("under score!.com"), "whitespace", Some(4));
+}
+
+#[test]
+fn zone_and_zone_id() {
+    let c = |extra: &str| {
+        err(&with_token(&format!(
+            "[[record]]\nname = \"home.example.com\"\n{extra}\n"
+        )))
+    };
+    expect(&c("zone = \"example.org\""), "record[1].zone", Some(5));
+    expect(&c("zone = \"ample.com\""), "found \"ample.com\"", Some(5));
+    expect(&c("zone = \"*.example.com\""), "wildcard", Some(5));
+    expect(&c("zone_id = \"xyz\""), "32 lowercase hexadecimal", Some(5));
+    expect(
+        &c("zone_id = \"023E105F4ECEF8AD9CA31A8372D0C353\""),
+        "lowercase",
+        Some(5),
+    );
+    let same = with_token("[[record]]\nname = \"example.com\"\nzone = \"example.com\"\n");
+    assert_eq!(
+        ok(&same).config.records[0].zone.as_deref(),
+        Some("example.com")
+    );
+}
+
+#[test]
+fn duplicates_missing_names_and_no_records() {
+    let dup = with_token(
+        "[[record]]\nname = \"home.example.com\"\n\n[[record]]\nname = \"HOME.example.com.\"\n",
+    );
+    let e = err(&dup);
+    expect(&e, "ddflare.toml:7: record[2].name", None);
+    expect(&e, "record[1] on line 4", None);
+    let e = err(&with_token("[[record]]\nzone = \"example.com\"\n"));
+    expect(&e, "ddflare.toml:3: record[1]: expected a `name` key", None);
+    let e = err(&with_token(""));
+    expect(
+        &e,
+        "ddflare.toml: record: expected at least one [[record]]",
+        None,
+    );
+    expect(&e, "DDFLARE_RECORDS", None);
+}
+
+#[test]
+fn a_record_needs_a_family() {
+    let e = err(&with_token(
+        "[[record]]\nname = \"home.example.com\"\nipv4 = false\nipv6 = false\n",
+    ));
+    expect(
+        &e,
+        "ddflare.toml:3: record[1]: expected at least one address family",
+        None,
+    );
+    let e = err(&with_token(
+        "[detect]\nipv6 = \"none\"\n[defaults]\nipv4 = false\n[[record]]\nname = \"home.example.com\"\n",
+    ));
+    expect(&e, "record[1]", Some(7));
+    expect(&e, "detect.ipv6 is \"none\"", None);
+    let l = ok(&with_token(
+        "[detect]\nipv6 = \"none\"\n[[record]]\nname = \"home.example.com\"\nipv6 = true\n",
+    ));
+    assert!(!l.config.records[0].ipv6);
+    assert_eq!(l.warnings.len(), 1);
+    assert!(
+        l.warnings[0].contains("ddflare.toml:7: record[1].ipv6: has no effect"),
+        "{}",
+        l.warnings[0]
+    );
+}
+
+// ---------------------------------------------------------------- unknown keys, types, syntax
+
+#[test]
+fn unknown_keys_at_each_level() {
+    let cases: &[(&str, &str, usize, &str)] = &[
+        ("colour = 1\n", "colour: unknown key", 1, "the tables are"),
+        (
+            "[cloudfare]\n",
+            "cloudfare: unknown table",
+            1,
+            "did you mean `cloudflare`?",
+        ),
+        (
+            "[cloudflare]\napi_tokne = \"x\"\n",
+            "cloudflare.api_tokne: unknown key",
+            2,
+            "did you mean `api_token`?",
+        ),
+        (
+            "[detect]\nipv_4 = \"none\"\n",
+            "detect.ipv_4: unknown key",
+            2,
+            "did you mean `ipv4`?",
+        ),
+        (
+            "[schedule]\nintervall = \"5m\"\n",
+            "schedule.intervall: unknown key",
+            2,
+            "did you mean `interval`?",
+        ),
+        (
+            "[state]\ndirectory = \"/x\"\n",
+            "state.directory: unknown key",
+            2,
+            "the keys of [state] are",
+        ),
+        (
+            "[defaults]\ninterval = \"5m\"\n",
+            "defaults.interval: unknown key",
+            2,
+            "belongs in [schedule]",
+        ),
+        (
+            "[[records]]\nname = \"a.example.com\"\n",
+            "records: unknown table",
+            1,
+            "[[record]]",
+        ),
+        (
+            "[[record]]\nname = \"a.example.com\"\n[[record]]\nname = \"b.example.com\"\nzoneid = \"x\"\n",
+            "record[2].zoneid: unknown key",
+            5,
+            "did you mean `zone_id`?",
+        ),
+    ];
+    for (text, part, line, hint) in cases {
+        let e = err(text);
+        expect(&e, part, Some(*line));
+        expect(&e, hint, None);
+    }
+}
+
+#[test]
+fn syntax_errors_give_line_and_column() {
+    let e = err("[defaults]\nttl = 300\nproxied = tru\n");
+    expect(&e, "ddflare.toml:3:11: ", None);
+    expect(&e, "TOML syntax error", None);
+    let e = err("[defaults]\nttl = 1\nttl = 2\n");
+    expect(
+        &e,
+        "ddflare.toml:3:1: defaults.ttl: TOML syntax error: duplicate key",
+        None,
+    );
+    let e = err("[defaults\n");
+    expect(&e, "ddflare.toml:1:", None);
+    let e = err("[record]\nname = \"a.example.com\"\n");
+    expect(&e, "hint: write `[[record]]`", Some(1));
+}
+
+#[test]
+fn bom_and_crlf_are_fine() {
+    let text = format!("\u{feff}{}", with_token(ONE_RECORD).replace('\n', "\r\n"));
+    assert_eq!(ok(&text).config.records.len(), 1);
+}
+
+// ---------------------------------------------------------------- environment
+
+#[test]
+fn env_overrides_win_over_the_file() {
+    let text = with_token(
+        r#"api_url = "https://file.example/client/v4"
+[detect]
+ipv4 = "none"
+[schedule]
+interval = "10m"
+[state]
+dir = "/from/file"
+[defaults]
+ttl = 120
+proxied = false
+comment = "file"
+[[record]]
+name = "file.example.com"
+ttl = 600
+proxied = false
+comment = "rec"
+"#,
+    );
+    let e = env(&[
+        ("CLOUDFLARE_API_TOKEN", TOKEN2),
+        ("DDFLARE_RECORDS", "a.example.com, bücher.example ,"),
+        ("DDFLARE_IPV4", "static:192.0.2.1, cloudflare.trace"),
+        ("DDFLARE_IPV6", "none"),
+        ("DDFLARE_INTERVAL", "30s"),
+        ("DDFLARE_TTL", "auto"),
+        ("DDFLARE_PROXIED", "yes"),
+        ("DDFLARE_COMMENT", "from env"),
+        ("DDFLARE_STATE_DIR", "/from/env"),
+        ("DDFLARE_API_URL", "http://127.0.0.1:9999/client/v4"),
+    ]);
+    let l = ok_env(&text, &e);
+    let c = &l.config;
+    assert_eq!(c.cloudflare.token.expose(), TOKEN2);
+    assert_eq!(c.cloudflare.api_url, "http://127.0.0.1:9999/client/v4");
+    assert_eq!(c.detect.trace_url, "http://127.0.0.1:9999/cdn-cgi/trace");
+    assert_eq!(c.detect.ipv4.len(), 2);
+    assert!(c.detect.ipv6.is_empty());
+    assert_eq!(c.schedule.interval, Duration::from_secs(30));
+    assert_eq!(c.state.dir, PathBuf::from("/from/env"));
+    let names: Vec<&str> = c.records.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["a.example.com", "xn--bcher-kva.example"]);
+    for r in &c.records {
+        assert_eq!(r.ttl, Some(Ttl::Auto));
+        assert_eq!(r.proxied, Some(true));
+        assert_eq!(r.comment.as_deref(), Some("from env"));
+        assert!(r.ipv4 && !r.ipv6);
+        assert_eq!(r.zone, None);
+    }
+    assert!(
+        l.warnings
+            .iter()
+            .any(|w| w.contains("DDFLARE_RECORDS: replaces the 1 [[record]]")),
+        "{:?}",
+        l.warnings
+    );
+}
+
+#[test]
+fn env_ttl_proxied_comment_override_per_record_values() {
+    let text = with_token(
+        "[[record]]\nname = \"a.example.com\"\nttl = 600\nproxied = true\ncomment = \"rec\"\n",
+    );
+    let e = env(&[
+        ("DDFLARE_TTL", "60"),
+        ("DDFLARE_PROXIED", "0"),
+        ("DDFLARE_COMMENT", " "),
+    ]);
+    let r = &ok_env(&text, &e).config.records[0];
+    assert_eq!(r.ttl, Some(Ttl::Seconds(60)));
+    assert_eq!(r.proxied, Some(false));
+    assert_eq!(r.comment.as_deref(), Some(" "));
+}
+
+#[test]
+fn empty_env_values_are_ignored() {
+    let e = env(&[
+        ("DDFLARE_RECORDS", ""),
+        ("DDFLARE_IPV4", ""),
+        ("DDFLARE_IPV6", ""),
+        ("DDFLARE_INTERVAL", ""),
+        ("DDFLARE_TTL", ""),
+        ("DDFLARE_PROXIED", ""),
+        ("DDFLARE_COMMENT", ""),
+        ("DDFLARE_STATE_DIR", ""),
+        ("DDFLARE_API_URL", ""),
+        ("STATE_DIRECTORY", ""),
+        ("CREDENTIALS_DIRECTORY", ""),
+    ]);
+    let l = ok_env(&with_token(ONE_RECORD), &e);
+    assert_eq!(l.config, ok(&with_token(ONE_RECORD)).config);
+}
+
+#[test]
+fn env_errors_name_the_variable() {
+    let base = with_token(ONE_RECORD);
+    let cases: &[(&str, &str, &str)] = &[
+        ("DDFLARE_TTL", "5m", "DDFLARE_TTL: expected \"auto\""),
+        ("DDFLARE_TTL", "29", "DDFLARE_TTL: expected"),
+        ("DDFLARE_TTL", "86401", "found 86401"),
+        ("DDFLARE_TTL", "-1", "found -1"),
+        (
+            "DDFLARE_PROXIED",
+            "maybe",
+            "DDFLARE_PROXIED: expected true/false",
+        ),
+        (
+            "DDFLARE_INTERVAL",
+            "5",
+            "DDFLARE_INTERVAL: expected a duration",
+        ),
+        (
+            "DDFLARE_INTERVAL",
+            "9s",
+            "DDFLARE_INTERVAL: expected at least 10s",
+        ),
+        (
+            "DDFLARE_IPV4",
+            "none,cloudflare.trace",
+            "DDFLARE_IPV4: expected either \"none\" alone",
+        ),
+        ("DDFLARE_IPV6", "ipify", "DDFLARE_IPV6: expected a provider"),
+        (
+            "DDFLARE_API_URL",
+            "http://api.example/",
+            "DDFLARE_API_URL: expected an https URL",
+        ),
+        (
+            "DDFLARE_COMMENT",
+            "a\nb",
+            "DDFLARE_COMMENT: expected a comment on a single line",
+        ),
+        (
+            "DDFLARE_RECORDS",
+            "ok.example.com,localhost",
+            "DDFLARE_RECORDS: entry 2 (\"localhost\")",
+        ),
+        (
+            "DDFLARE_RECORDS",
+            "a.example.com,A.example.com.",
+            "found \"a.example.com\" again",
+        ),
+        (
+            "DDFLARE_RECORDS",
+            " , ,",
+            "DDFLARE_RECORDS: expected comma-separated record names",
+        ),
+    ];
+    for (var, value, part) in cases {
+        let e = err_env(&base, &env(&[(var, value)]));
+        expect(&e, part, None);
+        assert!(e.location().is_none(), "{e}");
+    }
+}
+
+#[test]
+fn env_ttl_warning_names_the_variable() {
+    let l = ok_env(&with_token(ONE_RECORD), &env(&[("DDFLARE_TTL", "45")]));
+    assert_eq!(l.config.records[0].ttl, Some(Ttl::Seconds(45)));
+    assert!(
+        l.warnings.iter().any(|w| w.starts_with("DDFLARE_TTL: ")),
+        "{:?}",
+        l.warnings
+    );
+}
+
+#[test]
+fn env_only_configuration() {
+    let e = env(&[
+        ("CLOUDFLARE_API_TOKEN", TOKEN),
+        ("DDFLARE_RECORDS", "home.example.com"),
+    ]);
+    let c = ok_env("", &e).config;
+    assert_eq!(c.records.len(), 1);
+    assert_eq!(c.cloudflare.token.expose(), TOKEN);
+    let e2 = env(&[("CLOUDFLARE_API_TOKEN", TOKEN)]);
+    expect(&err_env("", &e2), "expected at least one [[record]]", None);
+    let e3 = env(&[("DDFLARE_RECORDS", "home.example.com")]);
+    expect(
+        &err_env("", &e3),
+        "cloudflare.api_token: expected an API token, found none",
+        None,
+    );
+}
+
+// ---------------------------------------------------------------- token sources and checks
+
+fn token_file(content: &str, mode: u32) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(content.as_bytes()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(f.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    f
+}
+
+#[test]
+fn token_file_is_trimmed_and_checked() {
+    let f = token_file(&format!("{TOKEN}\n\n"), 0o600);
+    let text = format!(
+        "[cloudflare]\napi_token_file = \"{}\"\n{ONE_RECORD}",
+        f.path().display()
+    );
+    let l = ok(&text);
+    assert_eq!(l.config.cloudflare.token.expose(), TOKEN);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+
+    let bad = token_file(&format!("Bearer {TOKEN}\n"), 0o600);
+    let text = format!(
+        "[cloudflare]\napi_token_file = \"{}\"\n{ONE_RECORD}",
+        bad.path().display()
+    );
+    let e = err(&text);
+    expect(
+        &e,
+        "ddflare.toml:2: cloudflare.api_token_file: the token in `",
+        None,
+    );
+    expect(&e, "Bearer", None);
+}
+
+#[cfg(unix)]
+#[test]
+fn loose_token_file_warns() {
+    let f = token_file(TOKEN, 0o644);
+    let text = format!(
+        "[cloudflare]\napi_token_file = \"{}\"\n{ONE_RECORD}",
+        f.path().display()
+    );
+    let l = ok(&text);
+    assert_eq!(l.warnings.len(), 1);
+    assert!(l.warnings[0].contains("chmod 600"), "{}", l.warnings[0]);
+    assert_no_token(&l.warnings[0]);
+}
+
+#[test]
+fn unreadable_token_file_names_path_and_os_error() {
+    let text =
+        format!("[cloudflare]\napi_token_file = \"/nonexistent/ddflare-token\"\n{ONE_RECORD}");
+    let e = err(&text);
+    expect(
+        &e,
+        "ddflare.toml:2: cloudflare.api_token_file: cannot read `/nonexistent/ddflare-token`",
+        None,
+    );
+    expect(&e, "os error 2", None);
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[cloudflare]\napi_token_file = \"{}\"\n{ONE_RECORD}",
+        dir.path().display()
+    );
+    expect(&err(&text), "cannot read", Some(2));
+    let e = err_env(
+        ONE_RECORD,
+        &env(&[("CLOUDFLARE_API_TOKEN_FILE", "/nonexistent/t")]),
+    );
+    expect(
+        &e,
+        "CLOUDFLARE_API_TOKEN_FILE: cannot read `/nonexistent/t`",
+        None,
+    );
+}
+
+#[test]
+fn a_token_given_as_a_path_is_not_echoed() {
+    let text = format!("[cloudflare]\napi_token_file = \"{TOKEN}\"\n{ONE_RECORD}");
+    expect(&err(&text), "looks like the token itself", Some(2));
+    let e = err_env(ONE_RECORD, &env(&[("CLOUDFLARE_API_TOKEN_FILE", TOKEN)]));
+    expect(&e, "CLOUDFLARE_API_TOKEN_FILE", None);
+}
+
+#[test]
+fn token_source_precedence_and_conflicts() {
+    let f = token_file(TOKEN2, 0o600);
+    let path = f.path().display().to_string();
+    let file = with_token(ONE_RECORD);
+    // env token > env token file > file
+    assert_eq!(
+        ok_env(&file, &env(&[("CLOUDFLARE_API_TOKEN", TOKEN2)]))
+            .config
+            .cloudflare
+            .token
+            .expose(),
+        TOKEN2
+    );
+    assert_eq!(
+        ok_env(&file, &env(&[("CLOUDFLARE_API_TOKEN_FILE", &path)]))
+            .config
+            .cloudflare
+            .token
+            .expose(),
+        TOKEN2
+    );
+    let e = err_env(
+        &file,
+        &env(&[
+            ("CLOUDFLARE_API_TOKEN", TOKEN2),
+            ("CLOUDFLARE_API_TOKEN_FILE", &path),
+        ]),
+    );
+    expect(
+        &e,
+        "expected only one of CLOUDFLARE_API_TOKEN and CLOUDFLARE_API_TOKEN_FILE",
+        None,
+    );
+    let both =
+        format!("[cloudflare]\napi_token = \"{TOKEN}\"\napi_token_file = \"{path}\"\n{ONE_RECORD}");
+    let e = err(&both);
+    expect(
+        &e,
+        "ddflare.toml:3: cloudflare.api_token_file: expected either api_token or api_token_file, found both (api_token on line 2)",
+        None,
+    );
+    // Empty token variables are errors, not "unset".
+    expect(
+        &err_env(&file, &env(&[("CLOUDFLARE_API_TOKEN", "")])),
+        "CLOUDFLARE_API_TOKEN: expected an API token, found an empty value",
+        None,
+    );
+    expect(
+        &err_env(&file, &env(&[("CLOUDFLARE_API_TOKEN_FILE", "")])),
+        "CLOUDFLARE_API_TOKEN_FILE: expected the path",
+        None,
+    );
+    expect(
+        &err(&format!("[cloudflare]\napi_token = \"\"\n{ONE_RECORD}")),
+        "empty value",
+        Some(2),
+    );
+}
+
+#[test]
+fn systemd_credential_is_the_last_resort() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cloudflare_api_token"),
+        format!("{TOKEN2}\n"),
+    )
+    .unwrap();
+    let d = dir.path().display().to_string();
+    let e = env(&[("CREDENTIALS_DIRECTORY", &d)]);
+    assert_eq!(
+        ok_env(ONE_RECORD, &e).config.cloudflare.token.expose(),
+        TOKEN2
+    );
+    assert_eq!(
+        ok_env(&with_token(ONE_RECORD), &e)
+            .config
+            .cloudflare
+            .token
+            .expose(),
+        TOKEN
+    );
+    // A credentials directory without the credential is not an error by itself.
+    let empty = tempfile::tempdir().unwrap();
+    let e = env(&[("CREDENTIALS_DIRECTORY", &empty.path().display().to_string())]);
+    expect(&err_env(ONE_RECORD, &e), "found none", None);
+    // A bad credential is reported with its path.
+    std::fs::write(dir.path().join("cloudflare_api_token"), "short").unwrap();
+    let e = err_env(ONE_RECORD, &env(&[("CREDENTIALS_DIRECTORY", &d)]));
+    expect(&e, "CREDENTIALS_DIRECTORY: credential `", None);
+}
+
+#[test]
+fn missing_token_says_how_to_make_one() {
+    let e = err(ONE_RECORD);
+    expect(
+        &e,
+        "ddflare.toml: cloudflare.api_token: expected an API token, found none",
+        None,
+    );
+    expect(&e, "My Profile → API Tokens", None);
+    expect(&e, "Zone → DNS → Edit", None);
+    expect(&e, "api_token_file", None);
+    expect(&e, "CLOUDFLARE_API_TOKEN", None);
+}
+
+#[test]
+fn bad_tokens_never_leak() {
+    let bad = [
+        format!("\\\"{TOKEN}\\\""),
+        format!("'{TOKEN}'"),
+        format!("CLOUDFLARE_API_TOKEN={TOKEN}"),
+        format!("Bearer {TOKEN}"),
+        format!("{TOKEN} {TOKEN2}"),
+        format!("{TOKEN}%"),
+        format!("{TOKEN}{TOKEN}{TOKEN}{TOKEN}{TOKEN}{TOKEN}"),
+        TOKEN[..15].to_owned(),
+    ];
+    for b in &bad {
+        let text = format!("[cloudflare]\napi_token = \"{b}\"\n{ONE_RECORD}");
+        let e = err(&text);
+        expect(&e, "ddflare.toml:2: cloudflare.api_token: ", None);
+        let raw = b.replace("\\\"", "\"");
+        let e = err_env(ONE_RECORD, &env(&[("CLOUDFLARE_API_TOKEN", &raw)]));
+        expect(&e, "CLOUDFLARE_API_TOKEN: ", None);
+        let f = token_file(&raw, 0o600);
+        let e = err_env(
+            ONE_RECORD,
+            &env(&[("CLOUDFLARE_API_TOKEN_FILE", &f.path().display().to_string())]),
+        );
+        expect(&e, "CLOUDFLARE_API_TOKEN_FILE: the token in", None);
+    }
+}
+
+#[test]
+fn tokens_do_not_leak_from_broken_files() {
+    let cases = [
+        format!("[cloudflare]\napi_token = {TOKEN}\n"),
+        format!("[cloudflare]\napi_token = \"{TOKEN}\n"),
+        format!("[cloudflare]\napi_token = \"{TOKEN}\"\napi_token = \"{TOKEN2}\"\n"),
+        format!("[cloudflare]\ntoken = \"{TOKEN}\"\n"),
+        format!("[cloudflare]\napi_token = [\"{TOKEN}\"]\n"),
+        format!("[cloudflare]\napi_token = \"{TOKEN}\"\nmax_retries = \"{TOKEN}\"\n"),
+        format!("[cloudflare]\napi_token = \"{TOKEN}\"\n[[record]]\nname = \"{TOKEN}\"\n"),
+        format!(
+            "[cloudflare]\napi_token = \"{TOKEN}\"\n[[record]]\nname = \"a.example.com\"\ncomment = \"{TOKEN}{}\"\n",
+            "x".repeat(80)
+        ),
+        format!("[cloudflare]\napi_token = \"{TOKEN}\"\n[detect]\nipv4 = [\"{TOKEN}\"]\n"),
+    ];
+    for text in &cases {
+        // `err` checks Display and Debug.
+        err(text);
+    }
+}
+
+#[test]
+fn global_api_key_warns() {
+    let key = "0123456789abcdef0123456789abcdef01234";
+    let l = ok_env(ONE_RECORD, &env(&[("CLOUDFLARE_API_TOKEN", key)]));
+    assert_eq!(l.warnings.len(), 1);
+    assert!(l.warnings[0].contains("Global API Key"));
+    assert!(!l.warnings[0].contains(key));
+}
+
+#[test]
+fn loaded_debug_hides_the_token() {
+    let l = ok(&with_token(ONE_RECORD));
+    let dbg = format!("{l:?}");
+    assert!(dbg.contains("redacted"));
+    assert_no_token(&dbg);
+}
+
+// ---------------------------------------------------------------- load()
+
+#[test]
+fn load_missing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("ddflare.toml");
+    let e = env(&[
+        ("CLOUDFLARE_API_TOKEN", TOKEN),
+        ("DDFLARE_RECORDS", "home.example.com"),
+    ]);
+    assert!(load(&missing, false, &e).is_ok());
+    let err = load(&missing, true, &e).unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("cannot read the config file"), "{shown}");
+    assert!(shown.contains(&missing.display().to_string()), "{shown}");
+    assert!(shown.contains("hint: "), "{shown}");
+    let err = load(&missing, false, &no_env()).unwrap_err().to_string();
+    assert!(err.contains("there is no config file at"), "{err}");
+    let err = load(dir.path(), false, &e).unwrap_err().to_string();
+    assert!(err.contains("cannot read the config file"), "{err}");
+}
+
+#[test]
+fn load_reports_the_full_path_and_bad_utf8() {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(b"[defaults]\nttl = 5\n").unwrap();
+    let e = load(f.path(), true, &no_env()).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!("{}:2: defaults.ttl: ", f.path().display())),
+        "{e}"
+    );
+    let mut g = tempfile::NamedTempFile::new().unwrap();
+    g.write_all(b"# ok\n# \xff\n").unwrap();
+    let e = load(g.path(), true, &no_env()).unwrap_err().to_string();
+    assert!(e.contains(":2: expected UTF-8"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn load_warns_about_a_readable_inline_token() {
+    let loose = token_file(&with_token(ONE_RECORD), 0o644);
+    let l = load(loose.path(), true, &no_env()).unwrap();
+    assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    assert!(
+        l.warnings[0].contains(":2: cloudflare.api_token:"),
+        "{}",
+        l.warnings[0]
+    );
+    assert!(l.warnings[0].contains("chmod 600"));
+    assert!(l.warnings[0].contains("api_token_file"));
+    assert_no_token(&l.warnings[0]);
+    let tight = token_file(&with_token(ONE_RECORD), 0o600);
+    assert!(
+        load(tight.path(), true, &no_env())
+            .unwrap()
+            .warnings
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------- corpora
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("bad_config")
+}
+
+#[test]
+fn bad_config_corpus() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 25, "only {} files", files.len());
+    let mut failures = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let header = |key: &str| {
+            text.lines()
+                .take_while(|l| l.starts_with('#'))
+                .find_map(|l| {
+                    l.strip_prefix(&format!("# {key}:"))
+                        .map(|v| v.trim().to_owned())
+                })
+        };
+        let Some(expected) = header("expect") else {
+            failures.push(format!("{name}: no `# expect:` line"));
+            continue;
+        };
+        let line = header("line");
+        let mut vars: Vec<(String, String)> = Vec::new();
+        if let Some(env_line) = header("env") {
+            for pair in env_line.split_whitespace() {
+                if let Some((k, v)) = pair.split_once('=') {
+                    vars.push((k.to_owned(), v.to_owned()));
+                }
+            }
+        }
+        let env_map: HashMap<String, String> = vars.into_iter().collect();
+        let outcome = std::panic::catch_unwind(|| parse(&text, &name, &env_map));
+        let shown = match outcome {
+            Err(_) => {
+                failures.push(format!("{name}: panicked"));
+                continue;
+            }
+            Ok(Ok(_)) => {
+                failures.push(format!("{name}: accepted"));
+                continue;
+            }
+            Ok(Err(e)) => e.to_string(),
+        };
+        if !shown.contains(&expected) {
+            failures.push(format!("{name}: expected `{expected}` in:\n{shown}"));
+        }
+        if let Some(line) = line
+            && !shown.contains(&format!("{name}:{line}:"))
+        {
+            failures.push(format!("{name}: expected line {line} in:\n{shown}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn example_config_is_valid_and_documented() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let l = ok_env(&text, &env(&[("CLOUDFLARE_API_TOKEN", TOKEN)]));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert!(!l.config.records.is_empty());
+    // Without a token from the environment it fails only for the token.
+    let e = parse(&text, "config.example.toml", &no_env());
+    if let Err(e) = e {
+        assert!(e.key().starts_with("cloudflare.api_token"), "{e}");
+    }
+    // Every key is mentioned in the example.
+    for (table, keys) in error::KNOWN_KEYS {
+        for key in *keys {
+            assert!(
+                text.contains(key),
+                "config.example.toml does not document `{table}.{key}`"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------- properties
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FRAGMENTS: &[&str] = &[
+        "[cloudflare]\n",
+        "[detect]\n",
+        "[schedule]\n",
+        "[state]\n",
+        "[defaults]\n",
+        "[[record]]\n",
+        "[record]\n",
+        "name = \"home.example.com\"\n",
+        "name = \"bücher.example\"\n",
+        "ttl = 60\n",
+        "ttl = \"auto\"\n",
+        "ttl = -1\n",
+        "ipv4 = \"none\"\n",
+        "ipv6 = [\"none\"]\n",
+        "ipv4 = false\n",
+        "interval = \"5m\"\n",
+        "interval = 5\n",
+        "api_token = \"abcdefghijklmnopqrstuvwxyz\"\n",
+        "api_token_file = \"/nonexistent\"\n",
+        "zone = \"example.com\"\n",
+        "comment = \"x\"\n",
+        "proxied = true\n",
+        "= \n",
+        "\"\n",
+        "[\n",
+        "]]\n",
+        "é",
+        "\u{feff}",
+        "\r\n",
+        "# c\n",
+        "a.b.c = 1\n",
+        "record = [{name = \"x.example\"}]\n",
+        "'''\n",
+        "\"\"\"\n",
+        "\t",
+        "\0",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_text_never_panics(text in any::<String>()) {
+            let _ = parse(&text, "p.toml", &HashMap::new());
+        }
+
+        #[test]
+        fn spliced_fragments_never_panic(parts in proptest::collection::vec(0..FRAGMENTS.len(), 0..24)) {
+            let text: String = parts.iter().map(|i| FRAGMENTS[*i]).collect();
+            let r = parse(&text, "p.toml", &HashMap::new());
+            if let Err(e) = r {
+                // Messages stay single-purpose: the hint, if any, is on its own line.
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+
+        #[test]
+        fn env_values_never_panic(var in 0usize..12, value in any::<String>()) {
+            const VARS: [&str; 12] = [
+                "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_TOKEN_FILE", "DDFLARE_RECORDS", "DDFLARE_IPV4",
+                "DDFLARE_IPV6", "DDFLARE_INTERVAL", "DDFLARE_TTL", "DDFLARE_PROXIED", "DDFLARE_COMMENT",
+                "DDFLARE_STATE_DIR", "DDFLARE_API_URL", "STATE_DIRECTORY",
+            ];
+            let mut e = HashMap::new();
+            e.insert(VARS[var].to_owned(), value);
+            let _ = parse(ONE_RECORD, "p.toml", &e);
+        }
+    }
+}

@@ -30,7 +30,7 @@ fn ok<T: DeserializeOwned>(name: &str) -> (T, Option<ResultInfo>) {
 fn err(name: &str, status: u16) -> ApiError {
     let status = StatusCode::from_u16(status).unwrap();
     match decode::<serde_json::Value>("test", status, &HeaderMap::new(), None, &fixture(name)) {
-        Ok(v) => panic!("{name} decoded as success: {v}"),
+        Ok(v) => panic!("{name} decoded as success: {v:?}"),
         Err(e) => e,
     }
 }

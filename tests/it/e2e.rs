@@ -114,7 +114,9 @@ fn duplicates_are_cleaned_and_foreign_records_survive() {
         emu.record("example.com", "home.example.com", "A", "198.51.100.4");
         emu.record("example.com", "home.example.com", "A", "198.51.100.9");
         emu.record("example.com", "home.example.com", "TXT", "\"hello\"");
-        emu.record("example.com", "home.example.com", "MX", "mail.example.com");
+        let mut mx = ddflare_emulator::RecordSpec::new("home.example.com", "MX", "mail.example.com");
+        mx.priority = Some(10);
+        emu.try_record("example.com", mx).unwrap();
         emu.record("example.com", "other.example.com", "A", "198.51.100.4");
     });
     h.write_config(Some("203.0.113.7"), None, RECORD);

@@ -82,7 +82,13 @@ impl Client {
                 && match err.kind {
                     ErrorKind::RateLimited { .. } => true,
                     ErrorKind::Server | ErrorKind::Timeout => idempotent,
-                    ErrorKind::Network => idempotent || err.detail.as_deref() == Some(CONNECT),
+                    ErrorKind::Network => {
+                        idempotent
+                            || err
+                                .detail
+                                .as_deref()
+                                .is_some_and(|d| d.starts_with(CONNECT))
+                    }
                     _ => false,
                 };
             if !retry {
@@ -197,7 +203,9 @@ fn transport_error(action: &str, e: &reqwest::Error) -> ApiError {
     if e.is_timeout() {
         ApiError::new(ErrorKind::Timeout, action)
     } else if e.is_connect() {
-        ApiError::new(ErrorKind::Network, action).with_detail(CONNECT)
+        // Keep the cause: "certificate: UnknownIssuer" or "Connection refused" is the fix.
+        ApiError::new(ErrorKind::Network, action)
+            .with_detail(format!("{CONNECT}: {}", error_chain(e)))
     } else {
         ApiError::new(ErrorKind::Network, action).with_detail(error_chain(e))
     }

@@ -48,7 +48,12 @@ fn every_broken_config_exits_78_naming_the_key_and_line() {
         {
             cmd.env(k.trim(), v.trim());
         }
-        let out = cmd.args(["--config"]).arg(&path).arg("once").output().unwrap();
+        let out = cmd
+            .args(["--config"])
+            .arg(&path)
+            .arg("once")
+            .output()
+            .unwrap();
         let t = assert_exit(&out, 78);
         assert!(
             t.contains(expect.trim()),

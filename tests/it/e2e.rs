@@ -114,7 +114,8 @@ fn duplicates_are_cleaned_and_foreign_records_survive() {
         emu.record("example.com", "home.example.com", "A", "198.51.100.4");
         emu.record("example.com", "home.example.com", "A", "198.51.100.9");
         emu.record("example.com", "home.example.com", "TXT", "\"hello\"");
-        let mut mx = ddflare_emulator::RecordSpec::new("home.example.com", "MX", "mail.example.com");
+        let mut mx =
+            ddflare_emulator::RecordSpec::new("home.example.com", "MX", "mail.example.com");
         mx.priority = Some(10);
         emu.try_record("example.com", mx).unwrap();
         emu.record("example.com", "other.example.com", "A", "198.51.100.4");
@@ -223,7 +224,7 @@ fn sigterm_during_a_slow_call_exits_cleanly_within_the_grace_period() {
             .times(1),
     );
     h.emu.clear_requests();
-    let mut child = h
+    let child = h
         .ddflare(&["run"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -48,7 +48,10 @@ pub async fn start(emu: Emulator) -> Running {
     emu.start(localhost()).await.unwrap()
 }
 
+/// A plain-HTTP client. In the workspace, reqwest is built with ddflare's `rustls-no-provider`
+/// feature (features unify), which needs a crypto provider even for plain HTTP: install ring.
 pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()

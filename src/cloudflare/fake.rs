@@ -104,21 +104,6 @@ fn record(id: &str, name: &str, rtype: &str, content: &str) -> Record {
     }
 }
 
-fn apply_patch(r: &mut Record, p: &RecordPatch) {
-    if let Some(c) = &p.content {
-        r.content = c.clone();
-    }
-    if let Some(t) = p.ttl {
-        r.ttl = t;
-    }
-    if let Some(x) = p.proxied {
-        r.proxied = x;
-    }
-    if let Some(c) = &p.comment {
-        r.comment = Some(c.clone());
-    }
-}
-
 fn create(s: &mut Inner, zone: &Zone, n: &NewRecord) -> Record {
     s.next_id += 1;
     let mut r = record(
@@ -180,7 +165,7 @@ impl DnsApi for FakeApi {
             .iter_mut()
             .find(|(z, r)| *z == zone.id && r.id == id)
             .ok_or_else(|| not_found("patch"))?;
-        apply_patch(&mut r.1, p);
+        p.apply_to(&mut r.1);
         Ok(r.1.clone())
     }
 
@@ -216,7 +201,7 @@ impl DnsApi for FakeApi {
                 s.records = snapshot;
                 return Err(not_found("batch patch"));
             };
-            apply_patch(&mut r.1, &p.patch);
+            p.patch.apply_to(&mut r.1);
             out.patches.push(r.1.clone());
         }
         for n in &b.posts {

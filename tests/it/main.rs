@@ -7,5 +7,6 @@
 mod cli;
 mod contract;
 mod e2e;
+mod faults;
 mod support;
 mod tls;

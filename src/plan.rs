@@ -414,19 +414,7 @@ mod tests {
                     comment: r.comment.clone(),
                 }),
                 Change::Update { id, patch, .. } => {
-                    let r = out.iter_mut().find(|r| &r.id == id).unwrap();
-                    if let Some(c) = &patch.content {
-                        r.content = c.clone();
-                    }
-                    if let Some(t) = patch.ttl {
-                        r.ttl = t;
-                    }
-                    if let Some(p) = patch.proxied {
-                        r.proxied = p;
-                    }
-                    if let Some(c) = &patch.comment {
-                        r.comment = Some(c.clone());
-                    }
+                    patch.apply_to(out.iter_mut().find(|r| &r.id == id).unwrap());
                 }
                 Change::Delete { id, .. } => out.retain(|r| &r.id != id),
             }

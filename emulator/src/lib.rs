@@ -1,1 +1,302 @@
-//! Cloudflare API v4 emulator.
+//! A Cloudflare API v4 emulator for ddflare's tests and demo.
+//!
+//! It follows `/work/shared/cloudflare-api/CONTRACT.md`: current record shapes, the real
+//! error codes and HTTP statuses, `cf-ray` and rate-limit headers, token scopes, the
+//! batch endpoint, and `/cdn-cgi/trace`. Faults (429, 5xx, delays, dropped connections,
+//! truncated or malformed bodies, `success:false` with 200) can be injected.
+//!
+//! Choices where the contract has no capture (keep in sync with the tests):
+//! - Unverified codes: 9000 "DNS name is invalid.", 9020 "Invalid DNS record type.",
+//!   9006 (AAAA content), 9007 (CNAME content), 9009 (other content), 9101 (MX priority),
+//!   9207 "Request body is invalid.", 9314 (newline in comment), 9025 (type change, refused
+//!   since its 2026-06-30 end of life), 81300 (batch over the limit). 9313 (comment too
+//!   long) is from live reports (STRRL/cloudflare-tunnel-ingress-controller#139, #168).
+//! - No credentials at all → 400 9106; unknown global key → 403 9103 (third-party reports).
+//! - Unknown path under `/client/v4` → 400 7000 "No route for that URI".
+//! - `match=any` ORs every record filter, `type` included; filter names are not qualified.
+//! - Proxied records get TTL 1; AAAA content is canonicalised; `per_page` is clamped.
+//! - Batch: failures are HTTP 400 (81044 included); ids of absent records → 81044.
+//! - The rate limit is a fixed window per credential; 429s last until the window resets.
+//! - Trace: `h=` is the Host header without its port; plain HTTP gives `tls=off`,
+//!   `sni=off`, `kex=none`, `visit_scheme=http`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use ddflare_emulator::{Emulator, TokenScope};
+//! let mut emu = Emulator::new();
+//! emu.zone("example.com");
+//! emu.token("test-token", TokenScope::zones_edit(&["example.com"]));
+//! let running = emu.start(([127, 0, 0, 1], 0).into()).await?;
+//! println!("{}", running.base_url());
+//! running.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod admin;
+mod api;
+mod auth;
+mod dns;
+mod faults;
+mod model;
+mod ratelimit;
+mod server;
+mod state;
+mod util;
+mod wire;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use admin::RecordSpec;
+pub use faults::{Fault, FaultKind};
+pub use model::{
+    InactiveVerify, Mutation, Plan, Record, RecordSettings, RequestLog, TokenScope, TokenStatus,
+    ZoneOptions, ZoneStatus,
+};
+
+use server::{MutationHook, Shared};
+use state::State;
+
+/// Path prefix of the API (`https://api.cloudflare.com/client/v4`).
+pub const API_BASE: &str = "/client/v4";
+
+/// Builder: zones, tokens, seed records and behaviour switches, then [`Emulator::start`].
+pub struct Emulator {
+    state: State,
+    on_mutation: Option<MutationHook>,
+}
+
+impl Default for Emulator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Emulator {
+    pub fn new() -> Self {
+        Self {
+            state: State::default(),
+            on_mutation: None,
+        }
+    }
+
+    /// Adds an active Free-plan zone and returns its id (32 hex, derived from the name).
+    pub fn zone(&mut self, name: &str) -> String {
+        self.state.add_zone(name, ZoneOptions::default())
+    }
+
+    /// Adds a zone with a plan/status.
+    pub fn zone_with(&mut self, name: &str, options: ZoneOptions) -> String {
+        self.state.add_zone(name, options)
+    }
+
+    /// Registers an API token. Zone names in `scope.zones` may be added before or after.
+    pub fn token(&mut self, token: &str, scope: TokenScope) {
+        self.state.tokens.insert(token.to_owned(), scope);
+    }
+
+    /// Accepts a legacy `X-Auth-Email` + `X-Auth-Key` pair (all rights on all zones).
+    /// The key must look real (37–45 hex, or `cfk_…`) to pass the format check.
+    pub fn global_key(&mut self, email: &str, key: &str) {
+        self.state
+            .global_keys
+            .push((email.to_owned(), key.to_owned()));
+    }
+
+    /// Seeds a record (ttl 1, not proxied) and returns its id. `zone` is a name or id;
+    /// an unknown zone name is added.
+    ///
+    /// # Panics
+    /// If the record is invalid for the API (bad content, conflict…): a test bug.
+    pub fn record(&mut self, zone: &str, name: &str, rtype: &str, content: &str) -> String {
+        match self.try_record(zone, RecordSpec::new(name, rtype, content)) {
+            Ok(id) => id,
+            Err(e) => panic!("cannot seed {rtype} {name} {content} in {zone}: {e}"),
+        }
+    }
+
+    /// Seeds a record with every field; errors carry the API's message and code.
+    pub fn try_record(&mut self, zone: &str, spec: RecordSpec) -> Result<String, String> {
+        admin::seed_record(&mut self.state, zone, &spec).map(|r| r.id)
+    }
+
+    /// Per-token budget: `quota` requests per `window` (default 1200 per 300 s).
+    pub fn rate_limit(&mut self, quota: u32, window: Duration) -> &mut Self {
+        self.state.config.rate_quota = quota;
+        self.state.config.rate_window = window.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Records per batch call for every zone (default: by plan, 200 on Free).
+    pub fn batch_limit(&mut self, limit: usize) -> &mut Self {
+        self.state.config.batch_limit = Some(limit);
+        self
+    }
+
+    /// Emit validation errors the pre-2024-10-01 way (1004 "DNS Validation Error"
+    /// with the root cause in `error_chain`).
+    pub fn wrapped_validation_errors(&mut self, on: bool) -> &mut Self {
+        self.state.config.wrapped_errors = on;
+        self
+    }
+
+    /// Unregistered bearer tokens must also have a real token's shape (40 characters,
+    /// or `cfut_`/`cfat_`/`cfk_` + 40), else 400/6003. Off by default.
+    pub fn strict_token_format(&mut self, on: bool) -> &mut Self {
+        self.state.config.strict_token_format = on;
+        self
+    }
+
+    /// `warp=` value of `/cdn-cgi/trace` (default `off`).
+    pub fn trace_warp(&mut self, value: &str) -> &mut Self {
+        value.clone_into(&mut self.state.config.trace_warp);
+        self
+    }
+
+    /// Fixed `ip=` for `/cdn-cgi/trace` instead of the TCP peer address.
+    pub fn trace_ip(&mut self, ip: IpAddr) -> &mut Self {
+        self.state.config.trace_ip = Some(ip);
+        self
+    }
+
+    /// The account id (for `/accounts/{id}/tokens/verify`).
+    pub fn account_id(&self) -> String {
+        self.state.config.account_id.clone()
+    }
+
+    /// Called after every record change (API, admin or [`Running::set_record_content`]).
+    pub fn on_mutation(&mut self, hook: impl Fn(&Mutation) + Send + Sync + 'static) -> &mut Self {
+        self.on_mutation = Some(Arc::new(hook));
+        self
+    }
+
+    /// Binds `addr` (port 0 picks a free port) and serves in the background.
+    pub async fn start(self, addr: SocketAddr) -> std::io::Result<Running> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(self.state, self.on_mutation));
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(server::run(listener, Arc::clone(&shared), stopped));
+        Ok(Running {
+            addr,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server (without waiting).
+pub struct Running {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR/client/v4`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{API_BASE}", self.addr)
+    }
+
+    /// `http://ADDR/cdn-cgi/trace`.
+    pub fn trace_url(&self) -> String {
+        format!("http://{}/cdn-cgi/trace", self.addr)
+    }
+
+    /// `http://ADDR/__emulator`.
+    pub fn admin_url(&self) -> String {
+        format!("http://{}/__emulator", self.addr)
+    }
+
+    /// The id of a zone, by name.
+    pub fn zone_id(&self, name: &str) -> Option<String> {
+        let st = self.shared.lock();
+        st.zone_index(name).map(|i| st.zones[i].id.clone())
+    }
+
+    /// The account id (for `/accounts/{id}/tokens/verify`).
+    pub fn account_id(&self) -> String {
+        self.shared.lock().config.account_id.clone()
+    }
+
+    /// Snapshot of a zone's records (zone name or id), in creation order; empty if unknown.
+    pub fn records(&self, zone: &str) -> Vec<Record> {
+        admin::records(&self.shared.lock(), Some(zone)).unwrap_or_default()
+    }
+
+    /// Every API request so far (admin calls excluded), in arrival order.
+    pub fn requests(&self) -> Vec<RequestLog> {
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.lock().requests.clear();
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        self.shared.lock().faults.add(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Forgets all rate-limit counters.
+    pub fn reset_rate_limits(&self) {
+        self.shared.lock().rate.reset();
+    }
+
+    /// Seeds a record while running; returns its id.
+    pub fn add_record(&self, zone: &str, spec: RecordSpec) -> Result<String, String> {
+        let record = admin::seed_record(&mut self.shared.lock(), zone, &spec)?;
+        let id = record.id.clone();
+        self.shared.notify(&[Mutation::Created(record)]);
+        Ok(id)
+    }
+
+    /// Simulates a dashboard edit of a record's content.
+    ///
+    /// # Panics
+    /// If the record does not exist in `zone` or the content is invalid for its type.
+    pub fn set_record_content(&self, zone: &str, id: &str, content: &str) {
+        let result = admin::edit_content(&mut self.shared.lock(), Some(zone), id, content);
+        match result {
+            Ok(m) => self.shared.notify(&[m]),
+            Err(e) => panic!("set_record_content({zone}, {id}, {content}): {e}"),
+        }
+    }
+
+    /// Stops accepting, closes open connections and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

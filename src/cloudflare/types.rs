@@ -140,6 +140,22 @@ impl RecordPatch {
     pub fn is_empty(&self) -> bool {
         *self == RecordPatch::default()
     }
+
+    /// What Cloudflare does with a PATCH: the fields sent replace, the others stay.
+    pub fn apply_to(&self, record: &mut Record) {
+        if let Some(c) = &self.content {
+            record.content.clone_from(c);
+        }
+        if let Some(t) = self.ttl {
+            record.ttl = t;
+        }
+        if let Some(p) = self.proxied {
+            record.proxied = p;
+        }
+        if let Some(c) = &self.comment {
+            record.comment = Some(c.clone());
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -40,7 +40,15 @@ fn every_broken_config_exits_78_naming_the_key_and_line() {
             .find_map(|l| l.strip_prefix("# expect: "))
             .unwrap_or_else(|| panic!("{}: no `# expect:` line", path.display()));
         let line = body.lines().find_map(|l| l.strip_prefix("# line: "));
-        let out = ddflare_cmd()
+        let mut cmd = ddflare_cmd();
+        for (k, v) in body
+            .lines()
+            .filter_map(|l| l.strip_prefix("# env: "))
+            .filter_map(|kv| kv.split_once('='))
+        {
+            cmd.env(k.trim(), v.trim());
+        }
+        let out = cmd
             .args(["--config"])
             .arg(&path)
             .arg("once")

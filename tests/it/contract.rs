@@ -30,7 +30,7 @@ fn ok<T: DeserializeOwned>(name: &str) -> (T, Option<ResultInfo>) {
 fn err(name: &str, status: u16) -> ApiError {
     let status = StatusCode::from_u16(status).unwrap();
     match decode::<serde_json::Value>("test", status, &HeaderMap::new(), None, &fixture(name)) {
-        Ok(v) => panic!("{name} decoded as success: {v}"),
+        Ok(v) => panic!("{name} decoded as success: {v:?}"),
         Err(e) => e,
     }
 }
@@ -195,9 +195,9 @@ fn zones() {
     let (zones, info): (Vec<Zone>, _) = ok("zones_list_empty.json");
     assert!(zones.is_empty());
     assert_eq!(info.unwrap().total_pages, Some(0));
+    // The SDK fixture uses placeholder values ("foo", "bar"): the shape is what counts.
     let (zone, _): (Zone, _) = ok("zone_details_response.json");
-    assert_eq!(zone.id.len(), 32);
-    assert!(!zone.name.is_empty());
+    assert_eq!((zone.id.as_str(), zone.name.as_str()), ("foo", "bar"));
 }
 
 #[test]

@@ -1,7 +1,12 @@
 //! ddflare's integration tests: one binary, one module per area. `support` starts the
 //! Cloudflare emulator and runs the real `ddflare` binary against it.
 
+// Test code: a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
 mod contract;
 mod e2e;
+mod faults;
 mod support;
+mod tls;

@@ -91,6 +91,15 @@ impl Harness {
         cmd
     }
 
+    /// Runs a future on the harness runtime (a test server) and returns its output.
+    pub fn spawn<F>(&self, f: F) -> F::Output
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self._rt.block_on(f)
+    }
+
     /// Requests the emulator saw on the API (admin calls excluded), as "METHOD path".
     pub fn requests(&self) -> Vec<String> {
         self.emu

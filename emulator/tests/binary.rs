@@ -1,0 +1,238 @@
+//! The `cf-emulator` binary: flags, the first stdout line, mutation lines, admin API,
+//! clean exit on SIGTERM/SIGINT.
+
+// Test code: helpers panic on unexpected failures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cf-emulator");
+
+struct Proc {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    base: String,
+}
+
+async fn spawn(args: &[&str]) -> Proc {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = next_line(&mut lines).await;
+    let base = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {first}"))
+        .to_owned();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/client/v4"),
+        "{base}"
+    );
+    assert!(!base.contains(":0/"), "the real port is printed");
+    Proc { child, lines, base }
+}
+
+async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
+    tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("stdout line in time")
+        .unwrap()
+        .expect("stdout open")
+}
+
+async fn signal(child: &Child, sig: &str) {
+    let pid = child.id().unwrap().to_string();
+    let status = Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+async fn json_call(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = client()
+        .request(method.parse().unwrap(), url)
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn serves_reports_mutations_and_exits_cleanly_on_sigterm() {
+    let mut p = spawn(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--zone",
+        "example.com",
+        "--zone",
+        "example.net",
+        "--token",
+        "full",
+        "--read-only-token",
+        "ro",
+        "--zone-token",
+        "scoped:example.com",
+    ])
+    .await;
+    let (_, zones) = json_call(
+        "GET",
+        &format!("{}/zones?name=example.com", p.base),
+        "full",
+        None,
+    )
+    .await;
+    let zone = zones["result"][0]["id"].as_str().unwrap().to_owned();
+    let records = format!("{}/zones/{zone}/dns_records", p.base);
+
+    let (status, created) = json_call(
+        "POST",
+        &records,
+        "full",
+        Some(json!({"name":"home","type":"A","content":"203.0.113.7"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        next_line(&mut p.lines).await,
+        "created A home.example.com 203.0.113.7 (ttl 1, proxied false)"
+    );
+    let id = created["result"]["id"].as_str().unwrap();
+
+    let (status, _) = json_call(
+        "PATCH",
+        &format!("{records}/{id}"),
+        "scoped",
+        Some(json!({"content":"198.51.100.4"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        next_line(&mut p.lines).await,
+        "updated A home.example.com 203.0.113.7 -> 198.51.100.4"
+    );
+
+    let (status, body) = json_call("DELETE", &format!("{records}/{id}"), "ro", None).await;
+    assert_eq!((status, &body["errors"][0]["code"]), (403, &json!(10000)));
+    let (_, zones) = json_call("GET", &format!("{}/zones", p.base), "scoped", None).await;
+    assert_eq!(zones["result"].as_array().unwrap().len(), 1);
+
+    // Admin API: seed, dashboard edit, fault, log.
+    let admin = p.base.replace("/client/v4", "/__emulator");
+    let http = client();
+    let seeded: Value = http
+        .post(format!("{admin}/records"))
+        .json(&json!({"zone":"example.com","name":"_owner","type":"TXT","content":"someone-else"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        next_line(&mut p.lines).await,
+        "created TXT _owner.example.com someone-else (ttl 1, proxied false)"
+    );
+    let seeded_id = seeded["id"].as_str().unwrap();
+    http.put(format!("{admin}/records/{seeded_id}"))
+        .json(&json!({"content":"changed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        next_line(&mut p.lines).await,
+        "updated TXT _owner.example.com someone-else -> changed"
+    );
+    let listed: Value = http
+        .get(format!("{admin}/records?zone=example.com"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        2,
+        "home (the read-only delete was refused) and _owner"
+    );
+    http.post(format!("{admin}/faults"))
+        .json(&json!({"kind":"rate_limited","retry_after":3}))
+        .send()
+        .await
+        .unwrap();
+    let limited = client()
+        .get(format!("{}/zones", p.base))
+        .bearer_auth("full")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+    let log: Value = http
+        .get(format!("{admin}/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log.as_array().unwrap().last().unwrap()["status"], 429);
+
+    json_call("DELETE", &format!("{records}/{seeded_id}"), "full", None).await;
+    assert_eq!(
+        next_line(&mut p.lines).await,
+        "deleted TXT _owner.example.com changed"
+    );
+
+    signal(&p.child, "-TERM").await;
+    let status = tokio::time::timeout(Duration::from_secs(20), p.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn exits_zero_on_sigint_right_after_start() {
+    let mut p = spawn(&["--listen", "127.0.0.1:0"]).await;
+    signal(&p.child, "-INT").await;
+    let status = tokio::time::timeout(Duration::from_secs(20), p.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn help_and_bad_arguments() {
+    let help = Command::new(BIN).arg("--help").output().await.unwrap();
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--zone-token"));
+    let bad = Command::new(BIN)
+        .arg("--frobnicate")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let bad = Command::new(BIN)
+        .args(["--zone-token", "no-colon"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

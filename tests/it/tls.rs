@@ -1,0 +1,93 @@
+//! Real TLS: a test CA and a server certificate made here, a TLS front (rustls) before the
+//! emulator, and ddflare trusting the CA only through `cloudflare.ca_file`. Without it the
+//! connection must fail: verification is never turned off.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::support::{Harness, assert_exit};
+
+/// A CA (PEM) and a TLS acceptor for 127.0.0.1 signed by it.
+fn test_pki() -> (String, TlsAcceptor) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(cert.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    (ca.pem(), TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Terminates TLS on a loopback port and forwards the plain bytes to `backend`.
+async fn tls_front(acceptor: TlsAcceptor, backend: SocketAddr) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                if let Ok(mut plain) = TcpStream::connect(backend).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn https_api_is_trusted_only_through_the_configured_ca() {
+    let h = Harness::new(&["example.com"]);
+    let (ca_pem, acceptor) = test_pki();
+    let front = h.spawn(tls_front(acceptor, h.emu.addr()));
+    let ca_file = h.dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let api = format!("https://{front}/client/v4");
+    let write = |ca: Option<&std::path::Path>| {
+        let ca = ca
+            .map(|p| format!("ca_file = \"{}\"\n", p.display()))
+            .unwrap_or_default();
+        std::fs::write(
+            h.config_path(),
+            format!(
+                "[cloudflare]\napi_url = \"{api}\"\nrequest_timeout = \"3s\"\nmax_retries = 0\n{ca}\n[detect]\nipv4 = [\"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n[[record]]\nname = \"home.example.com\"\n",
+                h.state_dir().display()
+            ),
+        )
+        .unwrap();
+    };
+
+    write(None);
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
+    assert!(out.to_lowercase().contains("certificate"), "{out}");
+    assert!(h.records("example.com").is_empty());
+
+    write(Some(&ca_file));
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(
+        out.contains("home.example.com A 203.0.113.7 created"),
+        "{out}"
+    );
+    assert_eq!(h.records("example.com").len(), 1);
+}

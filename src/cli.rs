@@ -15,6 +15,7 @@ use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
 use crate::config::{self, Config, ProcessEnv, Source};
 use crate::daemon::{self, Detect, RoundEnd};
 use crate::detect::{Detector, Family};
+use crate::health;
 use crate::http::Tls;
 use crate::logging;
 use crate::state::State;
@@ -62,6 +63,12 @@ enum Command {
     },
     /// Print the public address each configured provider sees
     Detect,
+    /// Exit 0 if the daemon's last successful round is recent, else 1 (for HEALTHCHECK)
+    Health {
+        /// How old the last success may be [default: 2 × schedule.interval + cycle_deadline]
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        max_age: Option<std::time::Duration>,
+    },
 }
 
 /// Entry point of the binary.
@@ -141,6 +148,10 @@ async fn dispatch(command: Command, config: Config) -> u8 {
     match command {
         Command::Check => check(&config, &api).await,
         Command::Detect => detect(&detector).await,
+        Command::Health { max_age } => health::command(
+            &config.state.dir,
+            max_age.unwrap_or_else(|| health::default_max_age(&config.schedule)),
+        ),
         Command::Once { dry_run } => {
             let mut updater = new_updater(&config, api, dry_run);
             let end = daemon::round(&mut updater, &detector).await;
@@ -162,13 +173,13 @@ async fn dispatch(command: Command, config: Config) -> u8 {
                 interval_secs = config.schedule.interval.as_secs(),
                 "ddflare started"
             );
-            daemon::run(
-                &mut updater,
-                &detector,
-                &config.schedule,
-                shutdown,
-                summarize,
-            )
+            let mut heartbeat = (!dry_run).then(|| health::Heartbeat::new(&config.state.dir));
+            daemon::run(&mut updater, &detector, &config.schedule, shutdown, |end| {
+                summarize(end);
+                if let Some(h) = heartbeat.as_mut() {
+                    h.round(end);
+                }
+            })
             .await;
             EX_OK
         }

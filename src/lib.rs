@@ -18,6 +18,7 @@ pub mod cloudflare;
 pub mod config;
 pub mod daemon;
 pub mod detect;
+pub mod health;
 pub mod http;
 pub mod logging;
 pub mod plan;

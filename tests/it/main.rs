@@ -8,5 +8,6 @@ mod cli;
 mod contract;
 mod e2e;
 mod faults;
+mod ship;
 mod support;
 mod tls;

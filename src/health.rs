@@ -1,0 +1,317 @@
+//! The daemon's heartbeat and `ddflare health`.
+//!
+//! After each successful round the daemon writes the time of that success to `heartbeat` in
+//! the state dir (write to a temporary file, then rename: a reader never sees half a file).
+//! `ddflare health` reads it and says whether it is recent enough: exit 0, or 1 with a
+//! one-line reason. A scratch container image has no curl, so its `HEALTHCHECK` runs the
+//! binary itself. The decision ([`judge`]) is pure; file I/O stays in [`read`] and
+//! [`Heartbeat::write`].
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tracing::warn;
+
+use crate::config::ScheduleConfig;
+use crate::daemon::RoundEnd;
+
+pub const FILE_NAME: &str = "heartbeat";
+const VERSION: u32 = 1;
+
+/// Where the heartbeat of the state dir `dir` lives.
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join(FILE_NAME)
+}
+
+/// The file's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Beat {
+    pub version: u32,
+    /// Unix seconds of the end of the last successful round.
+    pub last_success: u64,
+    /// The same, for a person reading the file.
+    #[serde(default)]
+    pub last_success_utc: String,
+}
+
+impl Beat {
+    pub fn at(time: SystemTime) -> Beat {
+        Beat {
+            version: VERSION,
+            last_success: unix_secs(time),
+            last_success_utc: humantime::format_rfc3339_seconds(time).to_string(),
+        }
+    }
+}
+
+fn unix_secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The default `--max-age`: two intervals plus the longest a round may take, so one late or
+/// failed round is not yet unhealthy, two in a row are.
+pub fn default_max_age(schedule: &ScheduleConfig) -> Duration {
+    schedule.interval * 2 + schedule.cycle_deadline
+}
+
+/// Why the daemon is not healthy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unhealthy {
+    /// No heartbeat file: no round has succeeded yet, or no daemon uses this state dir.
+    Missing { path: PathBuf },
+    /// The file could not be read or parsed.
+    Unreadable { path: PathBuf, error: String },
+    /// The last success is older than allowed.
+    Stale { age: Duration, max_age: Duration },
+}
+
+impl fmt::Display for Unhealthy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unhealthy::Missing { path } => write!(
+                f,
+                "no heartbeat at {}: no round has succeeded yet, or no daemon (`ddflare run`) uses this state dir",
+                path.display()
+            ),
+            Unhealthy::Unreadable { path, error } => {
+                write!(f, "cannot read the heartbeat {}: {error}", path.display())
+            }
+            Unhealthy::Stale { age, max_age } => write!(
+                f,
+                "the last successful round was {} ago, longer than the allowed {}; see the daemon's log for why rounds fail",
+                show(*age),
+                show(*max_age)
+            ),
+        }
+    }
+}
+
+fn show(d: Duration) -> String {
+    humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+}
+
+/// What [`read`] found.
+pub type Reading = Result<Beat, Unhealthy>;
+
+/// PURE: healthy (with the age of the last success) when it is at most `max_age` old. A
+/// heartbeat from the future (the clock was set back) counts as fresh: the daemon is alive.
+pub fn judge(reading: Reading, now: SystemTime, max_age: Duration) -> Result<Duration, Unhealthy> {
+    let beat = reading?;
+    let age = Duration::from_secs(unix_secs(now).saturating_sub(beat.last_success));
+    if age > max_age {
+        Err(Unhealthy::Stale { age, max_age })
+    } else {
+        Ok(age)
+    }
+}
+
+/// Reads the heartbeat of the state dir `dir`.
+pub fn read(dir: &Path) -> Reading {
+    let path = path(dir);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Unhealthy::Missing { path }),
+        Err(e) => {
+            return Err(Unhealthy::Unreadable {
+                path,
+                error: e.to_string(),
+            });
+        }
+    };
+    match serde_json::from_slice::<Beat>(&bytes) {
+        Ok(b) if b.version == VERSION => Ok(b),
+        Ok(b) => Err(Unhealthy::Unreadable {
+            path,
+            error: format!("version {}, this ddflare reads {VERSION}", b.version),
+        }),
+        Err(e) => Err(Unhealthy::Unreadable {
+            path,
+            error: e.to_string(),
+        }),
+    }
+}
+
+/// `ddflare health`: prints one line and returns the exit code (0 healthy, 1 not).
+pub fn command(state_dir: &Path, max_age: Duration) -> u8 {
+    match judge(read(state_dir), SystemTime::now(), max_age) {
+        Ok(age) => {
+            println!(
+                "healthy: the last successful round was {} ago (allowed: {})",
+                show(age),
+                show(max_age)
+            );
+            0
+        }
+        Err(why) => {
+            println!("unhealthy: {why}");
+            1
+        }
+    }
+}
+
+/// The daemon's side: writes the heartbeat after each successful round.
+#[derive(Debug)]
+pub struct Heartbeat {
+    dir: PathBuf,
+    /// Warn once per run of failures, not on every round.
+    warned: bool,
+}
+
+impl Heartbeat {
+    pub fn new(state_dir: &Path) -> Heartbeat {
+        Heartbeat {
+            dir: state_dir.to_owned(),
+            warned: false,
+        }
+    }
+
+    /// Called with each round's end; only a successful round beats.
+    pub fn round(&mut self, end: &RoundEnd) {
+        if !end.ok() {
+            return;
+        }
+        match self.write(SystemTime::now()) {
+            Ok(()) => self.warned = false,
+            Err(e) if !self.warned => {
+                self.warned = true;
+                warn!(
+                    "cannot write the heartbeat {}: {e}; `ddflare health` will report the daemon as unhealthy",
+                    path(&self.dir).display()
+                );
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Writes the heartbeat atomically (temporary file + rename). No fsync: after a crash an
+    /// old or missing heartbeat only makes `health` stricter, and a router's flash is spared.
+    pub fn write(&self, time: SystemTime) -> io::Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        let tmp = self.dir.join(format!(".{FILE_NAME}.tmp"));
+        let data = serde_json::to_vec(&Beat::at(time)).map_err(io::Error::other)?;
+        fs::write(&tmp, data)?;
+        fs::rename(&tmp, path(&self.dir))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_800_000_000;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn beat(secs: u64) -> Reading {
+        Ok(Beat::at(at(secs)))
+    }
+
+    #[test]
+    fn default_max_age_is_two_intervals_and_a_deadline() {
+        let s = ScheduleConfig {
+            interval: Duration::from_secs(300),
+            cycle_deadline: Duration::from_secs(120),
+            shutdown_grace: Duration::from_secs(10),
+        };
+        assert_eq!(default_max_age(&s), Duration::from_secs(720));
+    }
+
+    #[test]
+    fn fresh_is_healthy_up_to_and_including_max_age() {
+        let max = Duration::from_secs(720);
+        assert_eq!(
+            judge(beat(T0), at(T0 + 30), max),
+            Ok(Duration::from_secs(30))
+        );
+        assert_eq!(judge(beat(T0), at(T0 + 720), max), Ok(max));
+        assert_eq!(
+            judge(beat(T0), at(T0 + 721), max),
+            Err(Unhealthy::Stale {
+                age: Duration::from_secs(721),
+                max_age: max
+            })
+        );
+    }
+
+    #[test]
+    fn a_heartbeat_from_the_future_counts_as_fresh() {
+        assert_eq!(
+            judge(beat(T0 + 100), at(T0), Duration::from_secs(60)),
+            Ok(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn reasons_are_one_line_and_say_what_to_do() {
+        let stale = Unhealthy::Stale {
+            age: Duration::from_millis(1_250_500),
+            max_age: Duration::from_secs(720),
+        };
+        assert_eq!(
+            stale.to_string(),
+            "the last successful round was 20m 50s ago, longer than the allowed 12m; see the daemon's log for why rounds fail"
+        );
+        let missing = Unhealthy::Missing {
+            path: PathBuf::from("/var/lib/ddflare/heartbeat"),
+        };
+        assert!(!missing.to_string().contains('\n'));
+        assert!(missing.to_string().contains("/var/lib/ddflare/heartbeat"));
+    }
+
+    #[test]
+    fn write_then_read_round_trips_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let hb = Heartbeat::new(&dir.path().join("sub"));
+        hb.write(at(T0)).unwrap();
+        let b = read(&dir.path().join("sub")).unwrap();
+        assert_eq!(b.last_success, T0);
+        assert_eq!(b.last_success_utc, "2027-01-15T08:00:00Z");
+        let names: Vec<_> = fs::read_dir(dir.path().join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [FILE_NAME]);
+    }
+
+    #[test]
+    fn missing_damaged_and_foreign_files_are_unhealthy() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(read(dir.path()), Err(Unhealthy::Missing { .. })));
+        fs::write(path(dir.path()), b"{not json").unwrap();
+        assert!(matches!(
+            read(dir.path()),
+            Err(Unhealthy::Unreadable { .. })
+        ));
+        fs::write(path(dir.path()), br#"{"version":9,"last_success":1}"#).unwrap();
+        let err = read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("version 9"), "{err}");
+    }
+
+    #[test]
+    fn only_successful_rounds_beat() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hb = Heartbeat::new(dir.path());
+        hb.round(&RoundEnd::NothingDetected);
+        hb.round(&RoundEnd::DeadlineExceeded);
+        assert!(matches!(read(dir.path()), Err(Unhealthy::Missing { .. })));
+        hb.round(&RoundEnd::Done(Default::default()));
+        assert!(read(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn an_unwritable_dir_warns_and_does_not_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        fs::write(&file, b"").unwrap();
+        let mut hb = Heartbeat::new(&file.join("under-a-file"));
+        hb.round(&RoundEnd::Done(Default::default()));
+        hb.round(&RoundEnd::Done(Default::default()));
+        assert!(hb.warned);
+    }
+}

@@ -19,6 +19,7 @@ use crate::health;
 use crate::http::Tls;
 use crate::logging;
 use crate::state::State;
+use crate::systemd;
 use crate::updater::{self, Options, Updater};
 
 pub const EX_OK: u8 = 0;
@@ -87,7 +88,8 @@ pub fn main() -> ExitCode {
             .and_then(|v| clap::ValueEnum::from_str(&v, true).ok())
             .unwrap_or(logging::Level::Info)
     });
-    logging::init(cli.log_format, level, env.get("JOURNAL_STREAM").is_some());
+    let journal = logging::stderr_is_journal(env.get("JOURNAL_STREAM").as_deref());
+    logging::init(cli.log_format, level, journal);
 
     let (path, explicit) = match (&cli.config, env.get("DDFLARE_CONFIG")) {
         (Some(p), _) => (p.clone(), true),
@@ -174,11 +176,19 @@ async fn dispatch(command: Command, config: Config) -> u8 {
                 "ddflare started"
             );
             let mut heartbeat = (!dry_run).then(|| health::Heartbeat::new(&config.state.dir));
+            let notifier = systemd::Notifier::from_env(&ProcessEnv);
+            let _watchdog = notifier.start_watchdog(&ProcessEnv);
+            let mut reporter = systemd::Reporter::new(notifier.clone());
+            let shutdown = async move {
+                shutdown.await;
+                notifier.stopping();
+            };
             daemon::run(&mut updater, &detector, &config.schedule, shutdown, |end| {
                 summarize(end);
                 if let Some(h) = heartbeat.as_mut() {
                     h.round(end);
                 }
+                reporter.round(end);
             })
             .await;
             EX_OK

@@ -24,4 +24,5 @@ pub mod logging;
 pub mod plan;
 pub mod secret;
 pub mod state;
+pub mod systemd;
 pub mod updater;

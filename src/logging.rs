@@ -1,9 +1,17 @@
 //! Structured logs on stderr: human text (no colours unless a terminal; no timestamps under
 //! systemd, whose journal adds them) or one JSON object per line. ddflare's own events go down
 //! to the chosen level; dependencies only speak from `warn` up, so no library can print a
-//! request header at `trace`.
+//! request header at `trace`. When stderr is systemd's journal stream, every line starts with
+//! its syslog priority (`<3>` error … `<7>` debug), which journald turns into the entry's
+//! priority (`SyslogLevelPrefix=`, on by default) and strips from the message.
 
+use std::fmt;
 use std::io::IsTerminal;
+
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
@@ -46,6 +54,16 @@ pub fn init(format: Format, level: Level, under_journald: bool) {
     let stderr_tty = std::io::stderr().is_terminal();
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
+        Format::Json if under_journald => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .event_format(SyslogPrefix(
+                        tracing_subscriber::fmt::format().json().flatten_event(true),
+                    ))
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
         Format::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
@@ -57,9 +75,13 @@ pub fn init(format: Format, level: Level, under_journald: bool) {
         Format::Text if under_journald => registry
             .with(
                 tracing_subscriber::fmt::layer()
-                    .without_time()
                     .with_ansi(false)
-                    .with_target(false)
+                    .event_format(SyslogPrefix(
+                        tracing_subscriber::fmt::format()
+                            .without_time()
+                            .with_ansi(false)
+                            .with_target(false),
+                    ))
                     .with_writer(std::io::stderr),
             )
             .try_init(),
@@ -74,4 +96,99 @@ pub fn init(format: Format, level: Level, under_journald: bool) {
     };
     // Only fails when a subscriber is already set (tests): keep that one.
     let _ = result;
+}
+
+/// Whether stderr is the journal stream systemd connected: `$JOURNAL_STREAM` is `DEV:INODE`
+/// of that stream, and must match stderr itself (a child whose stderr was redirected still
+/// inherits the variable).
+pub fn stderr_is_journal(journal_stream: Option<&str>) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let Some((dev, ino)) = journal_stream.and_then(|v| v.split_once(':')) else {
+        return false;
+    };
+    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else {
+        return false;
+    };
+    let meta = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .and_then(|fd| std::fs::File::from(fd).metadata());
+    matches!(meta, Ok(m) if m.dev() == dev && m.ino() == ino)
+}
+
+/// The syslog priority journald reads from a line's `<N>` prefix.
+pub fn syslog_priority(level: &tracing::Level) -> u8 {
+    match *level {
+        tracing::Level::ERROR => 3,
+        tracing::Level::WARN => 4,
+        tracing::Level::INFO => 6,
+        _ => 7,
+    }
+}
+
+/// Formats an event with `F`, then puts the `<N>` priority before each of its lines, so a
+/// warning's `hint:` line is a warning in the journal too.
+struct SyslogPrefix<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for SyslogPrefix<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut text = String::new();
+        self.0.format_event(ctx, Writer::new(&mut text), event)?;
+        let p = syslog_priority(event.metadata().level());
+        write_prefixed(&mut writer, p, &text)
+    }
+}
+
+fn write_prefixed(out: &mut impl fmt::Write, priority: u8, text: &str) -> fmt::Result {
+    for line in text.lines() {
+        writeln!(out, "<{priority}>{line}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_gets_the_priority() {
+        let mut out = String::new();
+        write_prefixed(&mut out, 4, "WARN a problem\nhint: do this\n").unwrap();
+        assert_eq!(out, "<4>WARN a problem\n<4>hint: do this\n");
+    }
+
+    #[test]
+    fn priorities_follow_syslog() {
+        assert_eq!(syslog_priority(&tracing::Level::ERROR), 3);
+        assert_eq!(syslog_priority(&tracing::Level::WARN), 4);
+        assert_eq!(syslog_priority(&tracing::Level::INFO), 6);
+        assert_eq!(syslog_priority(&tracing::Level::DEBUG), 7);
+        assert_eq!(syslog_priority(&tracing::Level::TRACE), 7);
+    }
+
+    #[test]
+    fn journal_stream_must_be_stderr_itself() {
+        assert!(!stderr_is_journal(None));
+        assert!(!stderr_is_journal(Some("garbage")));
+        assert!(!stderr_is_journal(Some("1:2")));
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let m = std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .and_then(|fd| std::fs::File::from(fd).metadata())
+            .unwrap();
+        assert!(stderr_is_journal(Some(&format!("{}:{}", m.dev(), m.ino()))));
+    }
 }

@@ -104,3 +104,85 @@ fn a_dry_run_daemon_writes_no_heartbeat() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!h.state_dir().join("heartbeat").exists());
 }
+
+#[test]
+fn under_systemd_the_daemon_notifies_ready_status_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    let path = h.dir.path().join("notify");
+    let sock = UnixDatagram::bind(&path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let child = h
+        .ddflare(&["run"])
+        .env("NOTIFY_SOCKET", &path)
+        .env("WATCHDOG_USEC", "200000")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let mut seen: Vec<String> = Vec::new();
+    let mut recv = |seen: &mut Vec<String>| {
+        let n = sock.recv(&mut buf).unwrap();
+        let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+        seen.push(m.clone());
+        m
+    };
+    while !recv(&mut seen).starts_with("READY=1") {}
+    assert!(
+        seen.contains(&"READY=1\nSTATUS=203.0.113.7; 1 record(s) in sync".to_owned()),
+        "{seen:?}"
+    );
+    // Pings every 100ms (half of WATCHDOG_USEC).
+    let mut pings = 0;
+    while pings < 3 {
+        if recv(&mut seen) == "WATCHDOG=1" {
+            pings += 1;
+        }
+    }
+    sigterm(&child);
+    while !recv(&mut seen).starts_with("STOPPING=1") {}
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(seen.iter().filter(|m| m.contains("READY=1")).count(), 1);
+}
+
+#[test]
+fn on_the_journal_stream_lines_carry_syslog_priorities_and_no_timestamp() {
+    use std::os::unix::fs::MetadataExt;
+    let h = Harness::new(&["example.com"]);
+    // An invalid token: an error, its hint, and an info line first.
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    let log = h.dir.path().join("stderr");
+    let run = |journal: Option<String>| {
+        let file = std::fs::File::create(&log).unwrap();
+        let meta = file.metadata().unwrap();
+        let mut cmd = h.ddflare(&["once"]);
+        cmd.env(
+            "CLOUDFLARE_API_TOKEN",
+            "not-the-right-token-0123456789abcdef",
+        );
+        cmd.env(
+            "JOURNAL_STREAM",
+            journal.unwrap_or_else(|| format!("{}:{}", meta.dev(), meta.ino())),
+        );
+        let status = cmd.stderr(file).status().unwrap();
+        assert_eq!(status.code(), Some(1));
+        std::fs::read_to_string(&log).unwrap()
+    };
+    let t = run(None);
+    assert!(!t.is_empty());
+    for line in t.lines() {
+        assert!(
+            line.starts_with("<3>") || line.starts_with("<4>") || line.starts_with("<6>"),
+            "{line:?} in\n{t}"
+        );
+        assert!(!line.contains("Z  "), "no timestamp: {line:?}");
+    }
+    assert!(t.lines().any(|l| l.starts_with("<4>")), "{t}");
+    // The variable alone is not enough: it must name stderr itself.
+    let t = run(Some("1:1".into()));
+    assert!(t.lines().all(|l| !l.starts_with('<')), "{t}");
+}

@@ -150,8 +150,11 @@ where
     }
 }
 
+/// The level is padded to five characters (" INFO"); the first line's padding is dropped so
+/// the journal's message starts with the level word.
 fn write_prefixed(out: &mut impl fmt::Write, priority: u8, text: &str) -> fmt::Result {
-    for line in text.lines() {
+    for (i, line) in text.lines().enumerate() {
+        let line = if i == 0 { line.trim_start() } else { line };
         writeln!(out, "<{priority}>{line}")?;
     }
     Ok(())
@@ -164,8 +167,8 @@ mod tests {
     #[test]
     fn every_line_gets_the_priority() {
         let mut out = String::new();
-        write_prefixed(&mut out, 4, "WARN a problem\nhint: do this\n").unwrap();
-        assert_eq!(out, "<4>WARN a problem\n<4>hint: do this\n");
+        write_prefixed(&mut out, 4, " WARN a problem\n  hint: do this\n").unwrap();
+        assert_eq!(out, "<4>WARN a problem\n<4>  hint: do this\n");
     }
 
     #[test]

@@ -49,13 +49,19 @@ pub async fn round<A: DnsApi, D: Detect>(updater: &mut Updater<A>, detector: &D)
     RoundEnd::Done(updater.reconcile(&addrs, SystemTime::now()).await)
 }
 
-/// The wait before the next round.
-pub fn next_delay(schedule: &ScheduleConfig, end: &RoundEnd, failures: u32) -> Duration {
+/// The wait before the next round, for a round that started at `wall`.
+pub fn next_delay(
+    schedule: &ScheduleConfig,
+    end: &RoundEnd,
+    failures: u32,
+    wall: SystemTime,
+) -> Duration {
+    let regular = crate::schedule::regular_delay(schedule, wall, fastrand::f64());
     if end.ok() || failures == 0 {
-        return schedule.interval;
+        return regular;
     }
-    // 15s, 30s, 1m, 2m… up to the interval.
-    let backoff = Duration::from_secs(15 << (failures - 1).min(10)).min(schedule.interval);
+    // 15s, 30s, 1m, 2m… up to the regular wait.
+    let backoff = Duration::from_secs(15 << (failures - 1).min(10)).min(regular);
     let backoff = backoff.mul_f64(0.8 + fastrand::f64() * 0.4);
     match end {
         RoundEnd::Done(r) => r.retry_after.map_or(backoff, |ra| backoff.max(ra)),
@@ -79,8 +85,20 @@ pub async fn run<A, D, S, F>(
 {
     tokio::pin!(shutdown);
     let mut failures = 0u32;
+    if !schedule.update_on_start {
+        let first = crate::schedule::regular_delay(schedule, SystemTime::now(), fastrand::f64());
+        info!(wait_secs = first.as_secs(), "waiting for the first scheduled round");
+        tokio::select! {
+            () = tokio::time::sleep(first) => {}
+            () = &mut shutdown => {
+                info!("stopped");
+                return;
+            }
+        }
+    }
     loop {
         let started = Instant::now();
+        let started_wall = SystemTime::now();
         let end = {
             let work = timeout(schedule.cycle_deadline, round(updater, detector));
             tokio::pin!(work);
@@ -105,7 +123,7 @@ pub async fn run<A, D, S, F>(
         }
         failures = if end.ok() { 0 } else { failures + 1 };
         on_round(&end);
-        let delay = next_delay(schedule, &end, failures);
+        let delay = next_delay(schedule, &end, failures, started_wall);
         let wake = started + delay;
         tokio::select! {
             () = sleep_until(wake) => {}
@@ -145,6 +163,9 @@ mod tests {
             interval: Duration::from_secs(300),
             cycle_deadline: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(10),
+            cron: None,
+            jitter: Duration::ZERO,
+            update_on_start: true,
         }
     }
 
@@ -316,16 +337,72 @@ mod tests {
         assert!(drifts > 50, "{drifts} dashboard edits");
     }
 
+    /// Runs the loop until `rounds` rounds ended; returns when each ended (paused clock).
+    async fn round_times(schedule: &ScheduleConfig, rounds: usize) -> Vec<Duration> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let t0 = Instant::now();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let mut times = Vec::new();
+        run(
+            &mut updater,
+            &script,
+            schedule,
+            async {
+                let _ = stop_rx.await;
+            },
+            |_| {
+                times.push(t0.elapsed());
+                if times.len() == rounds
+                    && let Some(tx) = stop_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        times
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_update_on_start_the_first_round_waits_for_the_schedule() {
+        let mut s = schedule();
+        assert_eq!(round_times(&s, 2).await[0], Duration::ZERO);
+        s.update_on_start = false;
+        let times = round_times(&s, 2).await;
+        assert_eq!(times[0], s.interval);
+        assert_eq!(times[1], 2 * s.interval);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jitter_lengthens_each_wait_within_its_bound() {
+        let mut s = schedule();
+        s.jitter = Duration::from_secs(60);
+        let times = round_times(&s, 50).await;
+        let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(
+            gaps.iter()
+                .all(|g| *g >= s.interval && *g <= s.interval + s.jitter),
+            "{gaps:?}"
+        );
+        assert!(gaps.iter().any(|g| *g > s.interval + Duration::from_secs(5)));
+    }
+
     #[test]
     fn failed_rounds_back_off_and_honour_retry_after() {
         let s = schedule();
         let failed = RoundEnd::NothingDetected;
-        let first = next_delay(&s, &failed, 1);
+        let first = next_delay(&s, &failed, 1, SystemTime::now());
         assert!(
             first >= Duration::from_secs(12) && first <= Duration::from_secs(18),
             "{first:?}"
         );
-        let later = next_delay(&s, &failed, 20);
+        let later = next_delay(&s, &failed, 20, SystemTime::now());
         assert!(later <= s.interval.mul_f64(1.2));
         let limited = RoundEnd::Done(crate::updater::RoundReport {
             lines: vec![crate::updater::Line {
@@ -340,9 +417,9 @@ mod tests {
             retry_after: Some(Duration::from_secs(200)),
             api_calls: 1,
         });
-        assert!(next_delay(&s, &limited, 1) >= Duration::from_secs(200));
+        assert!(next_delay(&s, &limited, 1, SystemTime::now()) >= Duration::from_secs(200));
         assert_eq!(
-            next_delay(&s, &RoundEnd::Done(Default::default()), 0),
+            next_delay(&s, &RoundEnd::Done(Default::default()), 0, SystemTime::now()),
             s.interval
         );
     }

@@ -11,6 +11,9 @@
 //! - [`state`]: the cache of what was published, per (name, type), written atomically.
 //! - [`updater`]: one round: detect → compare with cache → plan → apply → save.
 //! - [`daemon`]: the timer loop, backoff and graceful shutdown.
+//! - [`schedule`]: PURE: cron expressions, jitter, the wait until the next regular round.
+//! - [`metrics`]: the tally of rounds, detections, API calls and updates; PURE Prometheus
+//!   rendering and `/healthz` decision; a minimal HTTP listener (`[metrics] listen`).
 //! - [`cli`]: the command line; `main.rs` only calls it.
 
 pub mod cli;
@@ -20,7 +23,9 @@ pub mod daemon;
 pub mod detect;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod plan;
+pub mod schedule;
 pub mod secret;
 pub mod state;
 pub mod updater;

@@ -11,13 +11,14 @@ use toml::Spanned;
 
 use super::env::{self, EnvVar, Overrides};
 use super::error::{ConfigError, Location, line_col, render};
-use super::raw::{RawCloudflare, RawConfig, RawDuration, RawTtl, defaults};
+use super::raw::{RawCloudflare, RawConfig, RawDuration, RawSchedule, RawTtl, defaults};
 use super::token;
 use super::values::{self, Problem, TtlInput};
 use super::{
     CloudflareConfig, Config, DetectConfig, RecordConfig, ScheduleConfig, StateConfig, Ttl,
 };
 use crate::detect::ProviderSpec;
+use crate::schedule::Cron;
 use crate::secret::Secret;
 
 /// Where a value came from, to name it in messages.
@@ -243,6 +244,7 @@ pub(crate) fn build(
         "schedule.shutdown_grace",
         defaults::SHUTDOWN_GRACE,
     )?;
+    let (cron, jitter, update_on_start) = schedule_extras(ctx, env, s, &interval)?;
     for (t, name) in [
         (&detect_timeout, "detect.timeout"),
         (&request_timeout, "cloudflare.request_timeout"),
@@ -539,6 +541,9 @@ pub(crate) fn build(
             interval: interval.value,
             cycle_deadline: cycle_deadline.value,
             shutdown_grace: shutdown_grace.value,
+            cron,
+            jitter,
+            update_on_start,
         },
         state: StateConfig {
             dir,
@@ -862,4 +867,78 @@ fn from_token_file(ctx: &mut Ctx<'_>, src: &Src, given: &str) -> Result<Secret, 
         );
     }
     Ok(secret)
+}
+
+/// `schedule.cron`, `schedule.jitter` and `schedule.update_on_start`. `cron` and `interval`
+/// exclude each other in the file; `DDFLARE_INTERVAL` replaces a file's `cron` (with a
+/// warning). The jitter must be shorter than the time between two rounds.
+fn schedule_extras(
+    ctx: &mut Ctx<'_>,
+    env: &Overrides,
+    s: &RawSchedule,
+    interval: &Val<Duration>,
+) -> Result<(Option<Cron>, Duration, bool), ConfigError> {
+    let cron = match &s.cron {
+        None => None,
+        Some(c) => {
+            let src = Src::file("schedule.cron", c.span());
+            if let Some(i) = &s.interval {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new(format!(
+                        "expected either `cron` or `interval`, found both (interval on line {})",
+                        ctx.line(&i.span())
+                    ))
+                    .hint("remove `interval`: with `cron` the expression says when rounds run"),
+                ));
+            }
+            if let Some(v) = &env.interval {
+                ctx.warn(
+                    &Src::env(v.name),
+                    "replaces schedule.cron: rounds run every interval",
+                    None,
+                );
+                None
+            } else {
+                Some(Cron::parse(c.get_ref()).map_err(|m| {
+                    ctx.err(
+                        &src,
+                        Problem::new(m).hint(
+                            "five fields, minute hour day-of-month month day-of-week, in UTC: e.g. \"*/5 * * * *\"",
+                        ),
+                    )
+                })?)
+            }
+        }
+    };
+    let jitter = duration(
+        ctx,
+        None,
+        s.jitter.as_ref(),
+        "schedule.jitter",
+        defaults::JITTER,
+    )?;
+    let gap = match &cron {
+        Some(c) => c.gaps(0, 500).map_or(interval.value, |(lo, _)| lo),
+        None => interval.value,
+    };
+    if let Some(src) = &jitter.src
+        && !jitter.value.is_zero()
+        && jitter.value >= gap
+    {
+        return Err(ctx.err(
+            src,
+            Problem::new(format!(
+                "expected less than the time between two rounds ({}), found {}",
+                values::show(gap),
+                values::show(jitter.value)
+            ))
+            .hint("a jitter of a few seconds to a minute spreads the load; it must not skip rounds"),
+        ));
+    }
+    let update_on_start = s
+        .update_on_start
+        .as_ref()
+        .map_or(defaults::UPDATE_ON_START, |v| *v.get_ref());
+    Ok((cron, jitter.value, update_on_start))
 }

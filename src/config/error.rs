@@ -287,7 +287,14 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("detect", &["ipv4", "ipv6", "timeout", "trace_url"]),
     (
         "schedule",
-        &["interval", "cycle_deadline", "shutdown_grace"],
+        &[
+            "interval",
+            "cycle_deadline",
+            "shutdown_grace",
+            "cron",
+            "jitter",
+            "update_on_start",
+        ],
     ),
     ("state", &["dir", "max_age"]),
     ("defaults", &["ttl", "proxied", "comment", "ipv4", "ipv6"]),

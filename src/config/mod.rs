@@ -222,6 +222,13 @@ pub struct ScheduleConfig {
     pub cycle_deadline: Duration,
     /// `shutdown_grace`: how long an in-flight round may go on after SIGTERM. Default 10s.
     pub shutdown_grace: Duration,
+    /// `cron`: when set, rounds run at the minutes it names (UTC) instead of every `interval`.
+    pub cron: Option<crate::schedule::Cron>,
+    /// `jitter`: each regular wait is lengthened by a random part of this. Default 0.
+    pub jitter: Duration,
+    /// `update_on_start`: run a round at once on start (else wait for the first tick).
+    /// Default true; `ddflare run --update-on-start=false` overrides it.
+    pub update_on_start: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

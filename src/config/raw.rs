@@ -27,6 +27,8 @@ pub mod defaults {
     pub const MIN_INTERVAL: Duration = Duration::from_secs(10);
     pub const CYCLE_DEADLINE: Duration = Duration::from_secs(2 * 60);
     pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+    pub const JITTER: Duration = Duration::ZERO;
+    pub const UPDATE_ON_START: bool = true;
     pub const STATE_DIR: &str = "/var/lib/ddflare";
     pub const STATE_MAX_AGE: Duration = Duration::from_secs(6 * 60 * 60);
     /// No duration setting may exceed this (a year): bigger values are typos, and they would
@@ -87,6 +89,9 @@ pub struct RawSchedule {
     pub interval: Option<Spanned<RawDuration>>,
     pub cycle_deadline: Option<Spanned<RawDuration>>,
     pub shutdown_grace: Option<Spanned<RawDuration>>,
+    pub cron: Option<Spanned<String>>,
+    pub jitter: Option<Spanned<RawDuration>>,
+    pub update_on_start: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

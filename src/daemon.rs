@@ -87,7 +87,10 @@ pub async fn run<A, D, S, F>(
     let mut failures = 0u32;
     if !schedule.update_on_start {
         let first = crate::schedule::regular_delay(schedule, SystemTime::now(), fastrand::f64());
-        info!(wait_secs = first.as_secs(), "waiting for the first scheduled round");
+        info!(
+            wait_secs = first.as_secs(),
+            "waiting for the first scheduled round"
+        );
         tokio::select! {
             () = tokio::time::sleep(first) => {}
             () = &mut shutdown => {
@@ -390,7 +393,10 @@ mod tests {
                 .all(|g| *g >= s.interval && *g <= s.interval + s.jitter),
             "{gaps:?}"
         );
-        assert!(gaps.iter().any(|g| *g > s.interval + Duration::from_secs(5)));
+        assert!(
+            gaps.iter()
+                .any(|g| *g > s.interval + Duration::from_secs(5))
+        );
     }
 
     #[test]
@@ -419,7 +425,12 @@ mod tests {
         });
         assert!(next_delay(&s, &limited, 1, SystemTime::now()) >= Duration::from_secs(200));
         assert_eq!(
-            next_delay(&s, &RoundEnd::Done(Default::default()), 0, SystemTime::now()),
+            next_delay(
+                &s,
+                &RoundEnd::Done(Default::default()),
+                0,
+                SystemTime::now()
+            ),
             s.interval
         );
     }

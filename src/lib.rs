@@ -14,6 +14,8 @@
 //! - [`schedule`]: PURE: cron expressions, jitter, the wait until the next regular round.
 //! - [`metrics`]: the tally of rounds, detections, API calls and updates; PURE Prometheus
 //!   rendering and `/healthz` decision; a minimal HTTP listener (`[metrics] listen`).
+//! - [`notify`]: notifications (webhook, ntfy, Gotify, Discord, Slack, Telegram) and monitor
+//!   pings (Healthchecks, Uptime Kuma); PURE URL parsing, alert policy and message text.
 //! - [`cli`]: the command line; `main.rs` only calls it.
 
 pub mod cli;
@@ -24,6 +26,7 @@ pub mod detect;
 pub mod http;
 pub mod logging;
 pub mod metrics;
+pub mod notify;
 pub mod plan;
 pub mod schedule;
 pub mod secret;

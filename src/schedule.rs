@@ -152,7 +152,11 @@ impl Field {
             } else {
                 let v = self.value(range)?;
                 // `a/n` means `a-max/n`.
-                if step.is_some() { (v, self.max) } else { (v, v) }
+                if step.is_some() {
+                    (v, self.max)
+                } else {
+                    (v, v)
+                }
             };
             let step = step.unwrap_or(1);
             let mut v = lo;
@@ -243,9 +247,9 @@ impl Cron {
     /// fires, in seconds; `None` only for an expression that never fires.
     pub fn next_after(&self, unix: u64) -> Option<u64> {
         let first = unix / 60 + 1;
-        let mut day = first / 1440;
+        let start = first / 1440;
         let mut from = first % 1440;
-        for _ in 0..HORIZON_DAYS {
+        for day in start..start + HORIZON_DAYS {
             let (_, month, dom) = civil_from_days(day);
             if self.months & (1 << month) != 0 && self.day_matches(dom, weekday(day)) {
                 let (mut hour, mut minute) = (from / 60, from % 60);
@@ -259,7 +263,6 @@ impl Cron {
                     minute = 0;
                 }
             }
-            day += 1;
             from = 0;
         }
         None
@@ -415,7 +418,10 @@ mod tests {
         let cases = [
             ("* * * *", "expected 5 fields"),
             ("0 * * * * *", "seconds and years are not supported"),
-            ("60 * * * *", "minute: expected a number from 0 to 59, found 60"),
+            (
+                "60 * * * *",
+                "minute: expected a number from 0 to 59, found 60",
+            ),
             ("* 24 * * *", "hour: expected a number from 0 to 23"),
             ("* * 0 * *", "day of month: expected a number from 1 to 31"),
             ("* * * 13 *", "month: expected a number from 1 to 12"),

@@ -15,9 +15,11 @@ use super::raw::{RawCloudflare, RawConfig, RawDuration, RawSchedule, RawTtl, def
 use super::token;
 use super::values::{self, Problem, TtlInput};
 use super::{
-    CloudflareConfig, Config, DetectConfig, RecordConfig, ScheduleConfig, StateConfig, Ttl,
+    CloudflareConfig, Config, DetectConfig, LogConfig, MetricsConfig, RecordConfig, ScheduleConfig,
+    StateConfig, Ttl,
 };
 use crate::detect::ProviderSpec;
+use crate::notify::{Alerts, Events, Monitor, NotifyConfig, Target};
 use crate::schedule::Cron;
 use crate::secret::Secret;
 
@@ -523,6 +525,7 @@ pub(crate) fn build(
         ));
     }
 
+    let (metrics, notify, log) = ops(&raw, ctx)?;
     let config = Config {
         cloudflare: CloudflareConfig {
             token,
@@ -550,6 +553,9 @@ pub(crate) fn build(
             max_age: max_age.value,
         },
         records,
+        metrics,
+        notify,
+        log,
     };
     Ok((config, Extra { inline_token }))
 }
@@ -933,7 +939,9 @@ fn schedule_extras(
                 values::show(gap),
                 values::show(jitter.value)
             ))
-            .hint("a jitter of a few seconds to a minute spreads the load; it must not skip rounds"),
+            .hint(
+                "a jitter of a few seconds to a minute spreads the load; it must not skip rounds",
+            ),
         ));
     }
     let update_on_start = s
@@ -941,4 +949,173 @@ fn schedule_extras(
         .as_ref()
         .map_or(defaults::UPDATE_ON_START, |v| *v.get_ref());
     Ok((cron, jitter.value, update_on_start))
+}
+
+/// An integer key within `lo..=hi`, or `default`.
+fn int_in(
+    ctx: &Ctx<'_>,
+    v: Option<&Spanned<i64>>,
+    key: &str,
+    (lo, hi): (i64, i64),
+    default: u32,
+) -> Result<u32, ConfigError> {
+    let Some(s) = v else { return Ok(default) };
+    let n = *s.get_ref();
+    if (lo..=hi).contains(&n) {
+        Ok(u32::try_from(n).unwrap_or(default))
+    } else {
+        Err(ctx.err(
+            &Src::file(key, s.span()),
+            Problem::new(format!("expected an integer from {lo} to {hi}, found {n}")),
+        ))
+    }
+}
+
+/// `[metrics]`, `[alerts]`, `[[notify]]`, `[[monitor]]` and `[log]`. Notification URLs hold
+/// secrets: they join the scrub list, and no message quotes them.
+fn ops(
+    raw: &RawConfig,
+    ctx: &mut Ctx<'_>,
+) -> Result<(MetricsConfig, NotifyConfig, LogConfig), ConfigError> {
+    let listen = match &raw.metrics.listen {
+        None => None,
+        Some(s) => {
+            let text = s.get_ref().trim();
+            let src = Src::file("metrics.listen", s.span());
+            match text.parse::<std::net::SocketAddr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    let p = Problem::new(format!(
+                        "expected an address and a port such as \"127.0.0.1:9489\" or \"[::1]:9489\", found \"{}\"",
+                        text.escape_debug()
+                    ));
+                    let p = if text.starts_with("localhost") {
+                        p.hint("write 127.0.0.1 instead of localhost")
+                    } else if text.parse::<std::net::IpAddr>().is_ok() {
+                        p.hint(format!("add the port: \"{text}:9489\""))
+                    } else {
+                        p.hint("\"0.0.0.0:9489\" listens on every IPv4 interface (e.g. in a container)")
+                    };
+                    return Err(ctx.err(&src, p));
+                }
+            }
+        }
+    };
+
+    let a = &raw.alerts;
+    let defaults_alerts = Alerts::default();
+    let after_failed_rounds = int_in(
+        ctx,
+        a.after_failed_rounds.as_ref(),
+        "alerts.after_failed_rounds",
+        (1, defaults::ALERT_AFTER_ROUNDS_MAX),
+        defaults_alerts.after_failed_rounds,
+    )?;
+    let max_per_hour = int_in(
+        ctx,
+        a.max_per_hour.as_ref(),
+        "alerts.max_per_hour",
+        (1, defaults::ALERT_MAX_PER_HOUR_MAX),
+        defaults_alerts.max_per_hour,
+    )?;
+    let after = duration(
+        ctx,
+        None,
+        a.after.as_ref(),
+        "alerts.after",
+        defaults_alerts.after,
+    )?;
+    positive(ctx, &after)?;
+    let remind_every = match &a.remind_every {
+        None => defaults_alerts.remind_every,
+        Some(s) => {
+            let d = values::duration(&s.get_ref().0)
+                .map_err(|p| ctx.err(&Src::file("alerts.remind_every", s.span()), p))?;
+            (!d.is_zero()).then_some(d)
+        }
+    };
+    let alerts = Alerts {
+        after_failed_rounds,
+        after: after.value,
+        remind_every,
+        max_per_hour,
+    };
+
+    let mut targets = Vec::new();
+    for (i, n) in raw.notify.iter().enumerate() {
+        let k = format!("notify[{}]", i + 1);
+        let r = n.get_ref();
+        for v in [&r.url, &r.server].into_iter().flatten() {
+            push_secret(ctx, v.get_ref());
+        }
+        let Some(url) = &r.url else {
+            return Err(ctx.err(
+                &Src::file(&k, n.span()),
+                Problem::new("expected a `url` key, found none")
+                    .hint("add e.g. `url = \"ntfy://ntfy.sh/YOUR_TOPIC\"` under this [[notify]]"),
+            ));
+        };
+        let events = match &r.events {
+            None => Events::default(),
+            Some(e) => Events::parse(e.get_ref()).map_err(|m| {
+                ctx.err(&Src::file(format!("{k}.events"), e.span()), Problem::new(m))
+            })?,
+        };
+        let server = r.server.as_ref().map(|s| s.get_ref().as_str());
+        let target = Target::parse(url.get_ref(), server, events).map_err(|m| {
+            let key = if m.starts_with("`server`") {
+                "server"
+            } else {
+                "url"
+            };
+            let span = match (key, &r.server) {
+                ("server", Some(s)) => s.span(),
+                _ => url.span(),
+            };
+            ctx.err(
+                &Src::file(format!("{k}.{key}"), span),
+                Problem::new(m).hint("config.example.toml shows each kind of URL"),
+            )
+        })?;
+        targets.push(target);
+    }
+    let mut monitors = Vec::new();
+    for (i, m) in raw.monitor.iter().enumerate() {
+        let k = format!("monitor[{}]", i + 1);
+        let r = m.get_ref();
+        if let Some(u) = &r.url {
+            push_secret(ctx, u.get_ref());
+        }
+        let Some(url) = &r.url else {
+            return Err(ctx.err(
+                &Src::file(&k, m.span()),
+                Problem::new("expected a `url` key, found none").hint(
+                    "add e.g. `url = \"https://hc-ping.com/YOUR-UUID\"` under this [[monitor]]",
+                ),
+            ));
+        };
+        let kind = r.kind.as_ref().map(|s| s.get_ref().as_str());
+        let monitor = Monitor::parse(url.get_ref(), kind).map_err(|msg| {
+            let (key, span) = match &r.kind {
+                Some(kd) if msg.starts_with("`kind`") => ("kind", kd.span()),
+                _ => ("url", url.span()),
+            };
+            ctx.err(&Src::file(format!("{k}.{key}"), span), Problem::new(msg))
+        })?;
+        monitors.push(monitor);
+    }
+    let quiet = raw
+        .log
+        .quiet
+        .as_ref()
+        .map_or(defaults::LOG_QUIET, |s| *s.get_ref());
+    Ok((
+        MetricsConfig { listen },
+        NotifyConfig {
+            targets,
+            monitors,
+            alerts,
+        },
+        LogConfig { quiet },
+    ))
 }

@@ -166,12 +166,14 @@ fn inline_token_guesses(text: &str) -> Vec<String> {
         .filter_map(|l| {
             let (k, v) = l.split_once('=')?;
             let k = k.trim().trim_matches('"').trim_matches('\'');
-            (k == "api_token" || k.ends_with(".api_token")).then(|| {
-                v.trim()
-                    .trim_matches(|c| c == '"' || c == '\'')
-                    .trim()
-                    .to_owned()
-            })
+            (k == "api_token" || k.ends_with(".api_token") || k == "url" || k == "server").then(
+                || {
+                    v.trim()
+                        .trim_matches(|c| c == '"' || c == '\'')
+                        .trim()
+                        .to_owned()
+                },
+            )
         })
         .filter(|v| v.len() >= 8)
         .collect()
@@ -185,6 +187,22 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub state: StateConfig,
     pub records: Vec<RecordConfig>,
+    pub metrics: MetricsConfig,
+    /// `[[notify]]`, `[[monitor]]` and `[alerts]`.
+    pub notify: crate::notify::NotifyConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MetricsConfig {
+    /// `listen`: where `/metrics` and `/healthz` are served. Off when `None` (the default).
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogConfig {
+    /// `quiet`: log only changes and problems (`--quiet` says the same). Default false.
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -42,6 +42,10 @@ pub mod defaults {
     pub const TTL_MAX: i64 = 86_400;
     /// The Free plan limit on record comments, in characters.
     pub const COMMENT_MAX: usize = 100;
+    /// `[alerts]`: see `notify::Alerts::default`.
+    pub const ALERT_AFTER_ROUNDS_MAX: i64 = 1000;
+    pub const ALERT_MAX_PER_HOUR_MAX: i64 = 3600;
+    pub const LOG_QUIET: bool = false;
 }
 
 /// The whole file.
@@ -61,6 +65,56 @@ pub struct RawConfig {
     /// `[[record]]` tables; the span is the header's.
     #[serde(default)]
     pub record: Vec<Spanned<RawRecord>>,
+    #[serde(default)]
+    pub metrics: RawMetrics,
+    #[serde(default)]
+    pub alerts: RawAlerts,
+    /// `[[notify]]` tables.
+    #[serde(default)]
+    pub notify: Vec<Spanned<RawNotify>>,
+    /// `[[monitor]]` tables.
+    #[serde(default)]
+    pub monitor: Vec<Spanned<RawMonitor>>,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub listen: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    pub after_failed_rounds: Option<Spanned<i64>>,
+    pub after: Option<Spanned<RawDuration>>,
+    pub remind_every: Option<Spanned<RawDuration>>,
+    pub max_per_hour: Option<Spanned<i64>>,
+}
+
+/// One `[[notify]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    pub url: Option<Spanned<String>>,
+    pub server: Option<Spanned<String>>,
+    pub events: Option<Spanned<Vec<String>>>,
+}
+
+/// One `[[monitor]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitor {
+    pub url: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub quiet: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

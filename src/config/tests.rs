@@ -1403,6 +1403,179 @@ fn example_config_is_valid_and_documented() {
     }
 }
 
+// ---------------------------------------------------------------- operations
+
+#[test]
+fn operations_are_off_by_default() {
+    let c = ok(&with_token(ONE_RECORD)).config;
+    assert_eq!(c.metrics.listen, None);
+    assert!(c.notify.is_empty());
+    assert_eq!(c.notify.alerts, crate::notify::Alerts::default());
+    assert!(!c.log.quiet);
+    assert_eq!(c.schedule.cron, None);
+    assert_eq!(c.schedule.jitter, Duration::ZERO);
+    assert!(c.schedule.update_on_start);
+}
+
+#[test]
+fn operation_keys_are_read() {
+    let text = with_token(&format!(
+        "[schedule]\ncron = \"*/10 * * * *\"\njitter = \"20s\"\nupdate_on_start = false\n\
+         [metrics]\nlisten = \"[::1]:9489\"\n\
+         [alerts]\nafter_failed_rounds = 5\nafter = \"1h\"\nremind_every = \"0s\"\nmax_per_hour = 4\n\
+         [log]\nquiet = true\n\
+         [[notify]]\nurl = \"ntfy://ntfy.sh/topic-{TOKEN2}\"\nevents = [\"change\"]\n\
+         [[notify]]\nurl = \"discord://1/tok\"\nserver = \"http://127.0.0.1:1\"\n\
+         [[monitor]]\nurl = \"https://hc-ping.com/u\"\n{ONE_RECORD}"
+    ));
+    let c = ok(&text).config;
+    assert_eq!(
+        c.schedule.cron.as_ref().map(ToString::to_string).as_deref(),
+        Some("*/10 * * * *")
+    );
+    assert_eq!(c.schedule.jitter, Duration::from_secs(20));
+    assert!(!c.schedule.update_on_start);
+    assert_eq!(c.metrics.listen, Some("[::1]:9489".parse().unwrap()));
+    let a = &c.notify.alerts;
+    assert_eq!(
+        (
+            a.after_failed_rounds,
+            a.after,
+            a.remind_every,
+            a.max_per_hour
+        ),
+        (5, Duration::from_secs(3600), None, 4)
+    );
+    assert!(c.log.quiet);
+    assert_eq!(c.notify.targets.len(), 2);
+    assert!(c.notify.targets[0].events.change && !c.notify.targets[0].events.failure);
+    assert_eq!(
+        c.notify.targets[1].endpoint.expose(),
+        "http://127.0.0.1:1/api/webhooks/1/tok"
+    );
+    assert_eq!(c.notify.monitors.len(), 1);
+    // The loaded config's Debug shows no notification secret.
+    assert!(!format!("{c:?}").contains("topic-"));
+}
+
+#[test]
+fn operation_errors_name_key_and_line() {
+    let cases: &[(&str, &str, usize)] = &[
+        (
+            "[schedule]\ninterval = \"5m\"\ncron = \"* * * * *\"\n",
+            "schedule.cron: expected either `cron` or `interval`, found both (interval on line 4)",
+            5,
+        ),
+        (
+            "[schedule]\ncron = \"61 * * * *\"\n",
+            "schedule.cron: minute: expected a number from 0 to 59, found 61",
+            4,
+        ),
+        ("[schedule]\ncron = \"0 0 31 2 *\"\n", "never fires", 4),
+        (
+            "[schedule]\njitter = \"5m\"\n",
+            "schedule.jitter: expected less than the time between two rounds (5m), found 5m",
+            4,
+        ),
+        (
+            "[schedule]\ncron = \"*/2 * * * *\"\njitter = \"3m\"\n",
+            "(2m), found 3m",
+            5,
+        ),
+        (
+            "[metrics]\nlisten = \"localhost:9489\"\n",
+            "metrics.listen: expected an address and a port",
+            4,
+        ),
+        (
+            "[metrics]\nlisten = \"127.0.0.1\"\n",
+            "hint: add the port: \"127.0.0.1:9489\"",
+            4,
+        ),
+        (
+            "[alerts]\nafter_failed_rounds = 0\n",
+            "alerts.after_failed_rounds: expected an integer from 1 to 1000, found 0",
+            4,
+        ),
+        (
+            "[alerts]\nmax_per_hour = 100000\n",
+            "alerts.max_per_hour: expected an integer from 1 to 3600",
+            4,
+        ),
+        (
+            "[alerts]\nafter = \"0s\"\n",
+            "alerts.after: expected a duration greater than zero",
+            4,
+        ),
+        (
+            "[[notify]]\nevents = [\"change\"]\n",
+            "notify[1]: expected a `url` key",
+            3,
+        ),
+        (
+            "[[notify]]\nurl = \"ntfy://ntfy.sh/a\"\n[[notify]]\nurl = \"mailto://x\"\n",
+            "notify[2].url: expected a notification URL",
+            6,
+        ),
+        (
+            "[[notify]]\nurl = \"ntfy://ntfy.sh/a\"\nevents = [\"boom\"]\n",
+            "notify[1].events: expected \"change\", \"failure\" or \"recovery\", found \"boom\"",
+            5,
+        ),
+        (
+            "[[notify]]\nurl = \"slack://a/b/c\"\nserver = \"ftp://x\"\n",
+            "notify[1].server: `server`: expected an http(s) URL",
+            5,
+        ),
+        (
+            "[[notify]]\nurll = \"ntfy://ntfy.sh/a\"\n",
+            "notify[1].urll: unknown key\nhint: did you mean `url`?",
+            4,
+        ),
+        (
+            "[[monitor]]\nurl = \"https://hc-ping.com/u\"\nkind = \"nagios\"\n",
+            "monitor[1].kind: `kind`: expected \"healthchecks\" or \"uptime_kuma\"",
+            5,
+        ),
+        (
+            "[[monitor]]\nurl = \"hc-ping.com/u\"\n",
+            "monitor[1].url: expected an http(s) URL",
+            4,
+        ),
+        (
+            "[log]\nquiet = \"yes\"\n",
+            "log.quiet: expected a boolean",
+            4,
+        ),
+        (
+            "[metric]\nlisten = \"127.0.0.1:1\"\n",
+            "did you mean `metrics`?",
+            3,
+        ),
+        ("[schedule]\nquiet = true\n", "`quiet` belongs in [log]", 4),
+    ];
+    for (body, part, line) in cases {
+        let e = err(&with_token(&format!("{body}{ONE_RECORD}")));
+        expect(&e, part, Some(*line));
+    }
+}
+
+#[test]
+fn notification_urls_never_show_in_errors() {
+    let secret = "zzNotifySecret123456";
+    for body in [
+        format!("[[notify]]\nurl = \"discord://abc/{secret}\"\n"),
+        format!("[[notify]]\nurl = \"telegram://{secret}@telegram\"\n"),
+        format!("[[notify]]\nurl = \"https://x.example/{secret}\"\nevents = 5\n"),
+        format!("[[notify]]\nurl = \"https://x.example/{secret}\n"),
+        format!("[[monitor]]\nurl = \"gopher://x/{secret}\"\n"),
+    ] {
+        let e = err(&with_token(&format!("{body}{ONE_RECORD}")));
+        assert!(!e.to_string().contains(secret), "{e}");
+        assert!(!format!("{e:?}").contains(secret), "{e:?}");
+    }
+}
+
 // ---------------------------------------------------------------- properties
 
 mod properties {
@@ -1415,6 +1588,13 @@ mod properties {
         "[schedule]\n",
         "[state]\n",
         "[defaults]\n",
+        "[metrics]\n",
+        "[alerts]\n",
+        "[[notify]]\n",
+        "[[monitor]]\n",
+        "cron = \"*/5 * * * *\"\n",
+        "url = \"ntfy://ntfy.sh/t\"\n",
+        "listen = \"127.0.0.1:9489\"\n",
         "[[record]]\n",
         "[record]\n",
         "name = \"home.example.com\"\n",

@@ -267,7 +267,13 @@ fn escape(v: &str) -> String {
 
 /// One metric family: HELP, TYPE, then its samples (label pairs, value). Families without
 /// samples are left out.
-fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(Vec<(&str, &str)>, u64)]) {
+fn family(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: &[(Vec<(&str, &str)>, u64)],
+) {
     if samples.is_empty() {
         return;
     }
@@ -321,7 +327,11 @@ pub fn render(s: &Snapshot) -> String {
         .iter()
         .map(|((f, p, o), n)| {
             (
-                vec![("family", f.as_str()), ("provider", p.as_str()), ("outcome", *o)],
+                vec![
+                    ("family", f.as_str()),
+                    ("provider", p.as_str()),
+                    ("outcome", *o),
+                ],
                 *n,
             )
         })
@@ -366,7 +376,11 @@ pub fn render(s: &Snapshot) -> String {
         .iter()
         .map(|(n, t, a)| {
             (
-                vec![("name", n.as_str()), ("type", t.as_str()), ("address", a.as_str())],
+                vec![
+                    ("name", n.as_str()),
+                    ("type", t.as_str()),
+                    ("address", a.as_str()),
+                ],
                 1,
             )
         })
@@ -449,9 +463,21 @@ mod tests {
             ("GET", z, "zone_get"),
             ("GET", &format!("{z}/dns_records"), "dns_records_list"),
             ("POST", &format!("{z}/dns_records"), "dns_records_create"),
-            ("POST", &format!("{z}/dns_records/batch"), "dns_records_batch"),
-            ("PATCH", &format!("{z}/dns_records/abc"), "dns_records_patch"),
-            ("DELETE", &format!("{z}/dns_records/abc"), "dns_records_delete"),
+            (
+                "POST",
+                &format!("{z}/dns_records/batch"),
+                "dns_records_batch",
+            ),
+            (
+                "PATCH",
+                &format!("{z}/dns_records/abc"),
+                "dns_records_patch",
+            ),
+            (
+                "DELETE",
+                &format!("{z}/dns_records/abc"),
+                "dns_records_delete",
+            ),
             ("GET", "/cdn-cgi/trace", "other"),
         ];
         for (m, p, want) in cases {
@@ -511,14 +537,20 @@ mod tests {
         let h = health(&m.snapshot(), t(1500));
         assert!(h.ok && h.reason.starts_with("starting"), "{h:?}");
         let h = health(&m.snapshot(), t(2000));
-        assert!(!h.ok && h.reason.contains("since the start 16m 40s ago"), "{h:?}");
+        assert!(
+            !h.ok && h.reason.contains("since the start 16m 40s ago"),
+            "{h:?}"
+        );
         m.round(&RoundEnd::Done(RoundReport::default()), t(2000));
         let h = health(&m.snapshot(), t(2100));
         assert!(h.ok && h.reason.contains("1m 40s ago"), "{h:?}");
         m.round(&RoundEnd::DeadlineExceeded, t(2400));
         let h = health(&m.snapshot(), t(3000));
         assert!(!h.ok, "{h:?}");
-        assert!(h.reason.contains("no successful round for 16m 40s"), "{h:?}");
+        assert!(
+            h.reason.contains("no successful round for 16m 40s"),
+            "{h:?}"
+        );
         assert!(h.reason.contains("1 failed round(s) in a row"), "{h:?}");
     }
 
@@ -531,8 +563,14 @@ mod tests {
             text.contains(r#"provider="url:https://x.example/\"q\"\\""#),
             "{text}"
         );
-        assert!(text.contains("ddflare_rounds_total{result=\"ok\"} 0"), "{text}");
-        assert!(!text.contains("ddflare_last_success_timestamp_seconds"), "{text}");
+        assert!(
+            text.contains("ddflare_rounds_total{result=\"ok\"} 0"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("ddflare_last_success_timestamp_seconds"),
+            "{text}"
+        );
         assert!(!text.contains("ddflare_api_requests_total"), "{text}");
         assert!(text.ends_with('\n'));
     }

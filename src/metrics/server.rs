@@ -236,7 +236,10 @@ mod tests {
         let later = now + Duration::from_secs(120);
         assert_eq!(answer("GET", "/healthz", &s, later).status, 503);
         let head = String::from_utf8(encode(&answer("GET", "/", &s, now), true)).unwrap();
-        assert!(head.ends_with("\r\n\r\n") && head.contains("Content-Length: 35"), "{head}");
+        assert!(
+            head.ends_with("\r\n\r\n") && head.contains("Content-Length: 35"),
+            "{head}"
+        );
     }
 
     async fn get(addr: std::net::SocketAddr, request: &str) -> String {
@@ -287,7 +290,10 @@ mod tests {
         let reply = get(addr, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
         let (head, body) = reply.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-        assert!(head.contains("Content-Type: text/plain; version=0.0.4"), "{head}");
+        assert!(
+            head.contains("Content-Type: text/plain; version=0.0.4"),
+            "{head}"
+        );
         let scrape = match Scrape::parse(body) {
             Ok(s) => s,
             Err(e) => panic!("{e:?}\n{body}"),
@@ -317,7 +323,10 @@ mod tests {
         assert_eq!(
             value(
                 "ddflare_detections_total",
-                &[("provider", "url:https://v6.example/"), ("outcome", "timeout")]
+                &[
+                    ("provider", "url:https://v6.example/"),
+                    ("outcome", "timeout")
+                ]
             ),
             1.0
         );
@@ -376,7 +385,11 @@ mod tests {
         if s.read_to_string(&mut out).await.is_ok() && !out.is_empty() {
             assert!(out.starts_with("HTTP/1.1 431"), "{out}");
         }
-        assert!(get(addr, "GET /healthz HTTP/1.1\r\n\r\n").await.starts_with("HTTP/1.1 200"));
+        assert!(
+            get(addr, "GET /healthz HTTP/1.1\r\n\r\n")
+                .await
+                .starts_with("HTTP/1.1 200")
+        );
 
         let _ = stop.send(());
         server.await.unwrap();

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use tokio::time::{Instant, sleep_until, timeout};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::cloudflare::DnsApi;
 use crate::config::ScheduleConfig;
@@ -94,7 +94,7 @@ pub async fn run<A, D, S, F>(
         tokio::select! {
             () = tokio::time::sleep(first) => {}
             () = &mut shutdown => {
-                info!("stopped");
+                debug!("loop stopped before its first round");
                 return;
             }
         }
@@ -134,7 +134,7 @@ pub async fn run<A, D, S, F>(
         }
     }
     updater.save_state();
-    info!("stopped");
+    debug!("loop stopped");
 }
 
 #[cfg(test)]

@@ -16,6 +16,10 @@
 //!   rendering and `/healthz` decision; a minimal HTTP listener (`[metrics] listen`).
 //! - [`notify`]: notifications (webhook, ntfy, Gotify, Discord, Slack, Telegram) and monitor
 //!   pings (Healthchecks, Uptime Kuma); PURE URL parsing, alert policy and message text.
+//! - [`reload`]: PURE: the differences between two configs, logged on SIGHUP.
+//! - [`status`]: PURE: `ddflare status`, what the cache says.
+//! - [`service`]: the `run` command: the loop with the metrics listener, the notifier and
+//!   SIGHUP reloads around it.
 //! - [`cli`]: the command line; `main.rs` only calls it.
 
 pub mod cli;
@@ -28,7 +32,10 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod plan;
+pub mod reload;
 pub mod schedule;
 pub mod secret;
+pub mod service;
 pub mod state;
+pub mod status;
 pub mod updater;

@@ -350,7 +350,7 @@ impl<A: DnsApi> Updater<A> {
                         }
                     };
                     let l = line(d, Outcome::Planned(what));
-                    info!("{l}");
+                    info!(target: "ddflare::change", "{l}");
                     report.lines.push(l);
                 }
             }
@@ -448,7 +448,7 @@ impl<A: DnsApi> Updater<A> {
                         self.remember(d, rec.id, now);
                     }
                     let l = line(d, Outcome::Created);
-                    info!(zone = %zone.name, "{l}");
+                    info!(target: "ddflare::change", zone = %zone.name, "{l}");
                     report.lines.push(l);
                 }
                 (Ok(_), Change::Update { id, from, .. }) => {
@@ -461,7 +461,7 @@ impl<A: DnsApi> Updater<A> {
                         Outcome::Updated { from: from.clone() }
                     };
                     let l = line(d, outcome);
-                    info!(zone = %zone.name, "{l}");
+                    info!(target: "ddflare::change", zone = %zone.name, "{l}");
                     report.lines.push(l);
                 }
                 (Ok(_), Change::Delete { .. }) => {
@@ -474,7 +474,7 @@ impl<A: DnsApi> Updater<A> {
         for ((name, rtype), count) in deleted {
             if let Some(d) = find(desired, &name, &rtype) {
                 let l = line(d, Outcome::DuplicatesDeleted(count));
-                info!(zone = %zone.name, "{l}");
+                info!(target: "ddflare::change", zone = %zone.name, "{l}");
                 report.lines.push(l);
             }
         }

@@ -8,5 +8,6 @@ mod cli;
 mod contract;
 mod e2e;
 mod faults;
+mod ops;
 mod support;
 mod tls;

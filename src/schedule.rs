@@ -162,7 +162,10 @@ impl Field {
             let mut v = lo;
             while v <= hi {
                 bits |= 1 << v;
-                v += step;
+                match v.checked_add(step) {
+                    Some(next) => v = next,
+                    None => break,
+                }
             }
         }
         Ok(bits)
@@ -433,6 +436,7 @@ mod tests {
             ("0 0 30 2 *", "never fires"),
             ("@reboot", "update_on_start"),
             ("@often", "expected @hourly"),
+            ("* * * * 99999999999", "day of week: expected a number"),
         ];
         for (expr, want) in cases {
             match Cron::parse(expr) {
@@ -523,6 +527,12 @@ mod tests {
         #[test]
         fn arbitrary_text_never_panics(text in "[0-9a-z*/,@ -]{0,30}") {
             let _ = Cron::parse(&text);
+        }
+
+        #[test]
+        fn huge_steps_never_overflow(a in 0u32..60, step in (u32::MAX - 100)..=u32::MAX) {
+            let c = Cron::parse(&format!("{a}/{step} * * * *"));
+            prop_assert!(c.is_ok());
         }
     }
 }

@@ -9,10 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ddflare_emulator::Recorder;
+use ddflare_emulator::{Recorder, TokenScope};
 use prom_text_format_parser::Scrape;
 
-use crate::support::{Harness, assert_exit, text};
+use crate::support::{Harness, TOKEN, assert_exit, text};
 
 const RECORD: &str = "[[record]]\nname = \"home.example.com\"\n";
 
@@ -128,7 +128,12 @@ fn config_with(h: &Harness, rec: &Recorder, v4: &str, records: &str) {
 
 #[test]
 fn metrics_notifications_pings_and_a_sighup_reload_through_the_binary() {
-    let h = Harness::new(&["example.com"]);
+    let h = Harness::with(&["example.com"], |emu| {
+        emu.token(
+            TOKEN,
+            TokenScope::edit_all().with_window("2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z"),
+        );
+    });
     let rec = h.spawn(Recorder::start()).unwrap();
     config_with(&h, &rec, "203.0.113.7", RECORD);
     let d = Daemon::start(h.ddflare(&["run"]));
@@ -177,6 +182,18 @@ fn metrics_notifications_pings_and_a_sighup_reload_through_the_binary() {
         Some(1.0)
     );
     assert!(sample(&scrape, "ddflare_last_success_timestamp_seconds", &[]).unwrap() > 1.7e9);
+    // The token's expiry, from one verify call at start.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, body) = get(&addr, "/metrics");
+        let scrape = Scrape::parse(&body).unwrap();
+        if let Some(v) = sample(&scrape, "ddflare_token_expiry_timestamp_seconds", &[]) {
+            assert_eq!(v, 1_893_456_000.0);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no token expiry in\n{body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let (head, body) = get(&addr, "/healthz");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(body.starts_with("ok: last successful round"), "{body}");

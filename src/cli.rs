@@ -4,7 +4,6 @@
 //! systemd does not restart-loop on a bad file).
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,7 +13,7 @@ use tracing::{error, info, warn};
 use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
 use crate::config::{self, Config, ProcessEnv, Source};
 use crate::daemon::{self, Detect, RoundEnd};
-use crate::detect::{Detector, Family};
+use crate::detect::{Detected, Detector, Family};
 use crate::http::Tls;
 use crate::logging;
 use crate::state::State;
@@ -162,11 +161,14 @@ async fn dispatch(command: Command, config: Config) -> u8 {
                 interval_secs = config.schedule.interval.as_secs(),
                 "ddflare started"
             );
-            daemon::run(
+            // An `interface:` provider's address change starts a round at once.
+            let wake = crate::detect::watch::watch(detector.interfaces());
+            daemon::run_woken(
                 &mut updater,
                 &detector,
                 &config.schedule,
                 shutdown,
+                wake,
                 summarize,
             )
             .await;
@@ -225,12 +227,12 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 }
 
 impl Detect for Detector {
-    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, IpAddr> {
+    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, Detected> {
         let report = self.detect_all().await;
         families
             .iter()
             .filter_map(|f| match report.get(*f) {
-                Some(Ok(d)) => Some((*f, d.addr)),
+                Some(Ok(d)) => Some((*f, d.detected())),
                 _ => None,
             })
             .collect()

@@ -103,9 +103,30 @@ fn minimal_file_gets_every_default() {
     assert_eq!(c.detect.ipv6, vec![ProviderSpec::CloudflareTrace]);
     assert_eq!(c.detect.timeout, Duration::from_secs(5));
     assert_eq!(
-        c.detect.trace_url,
-        "https://api.cloudflare.com/cdn-cgi/trace"
+        c.detect.trace_urls,
+        [
+            "https://api.cloudflare.com/cdn-cgi/trace",
+            "https://www.cloudflare.com/cdn-cgi/trace",
+            "https://cloudflare.com/cdn-cgi/trace"
+        ]
     );
+    assert_eq!(c.detect.strategy, crate::detect::Strategy::Fallback);
+    assert!(!c.detect.allow_private);
+    assert_eq!(c.detect.ipv6_prefix_len, 64);
+    assert_eq!(
+        c.detect
+            .dns_servers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "1.1.1.1:53",
+            "1.0.0.1:53",
+            "[2606:4700:4700::1111]:53",
+            "[2606:4700:4700::1001]:53"
+        ]
+    );
+    assert_eq!(c.detect.doh_url, "https://cloudflare-dns.com/dns-query");
     assert_eq!(c.schedule.interval, Duration::from_secs(300));
     assert_eq!(c.schedule.cycle_deadline, Duration::from_secs(120));
     assert_eq!(c.schedule.shutdown_grace, Duration::from_secs(10));
@@ -122,6 +143,7 @@ fn minimal_file_gets_every_default() {
             ttl: None,
             proxied: None,
             comment: None,
+            ipv6_host: None,
         }]
     );
 }
@@ -183,12 +205,15 @@ comment = ""
         c.detect.ipv4,
         vec![
             ProviderSpec::Static(addr),
-            ProviderSpec::Url("https://ip.example/".into())
+            ProviderSpec::Url {
+                url: "https://ip.example/".into(),
+                via: None
+            }
         ]
     );
     assert!(c.detect.ipv6.is_empty());
     assert_eq!(c.detect.timeout, Duration::from_secs(3));
-    assert_eq!(c.detect.trace_url, "https://trace.example/cdn-cgi/trace");
+    assert_eq!(c.detect.trace_urls, ["https://trace.example/cdn-cgi/trace"]);
     assert_eq!(c.schedule.interval, Duration::from_secs(5400));
     assert_eq!(c.schedule.cycle_deadline, Duration::from_secs(60));
     assert_eq!(c.schedule.shutdown_grace, Duration::ZERO);
@@ -255,8 +280,8 @@ fn api_url_rules() {
         "http://127.0.0.1:8787/client/v4"
     );
     assert_eq!(
-        l.config.detect.trace_url,
-        "http://127.0.0.1:8787/cdn-cgi/trace"
+        l.config.detect.trace_urls,
+        ["http://127.0.0.1:8787/cdn-cgi/trace"]
     );
     assert!(c("http://localhost:1/v4").is_ok());
     assert!(c("http://[::1]:1/v4").is_ok());
@@ -390,8 +415,8 @@ fn provider_lists() {
             .unwrap()
             .config
             .detect
-            .trace_url,
-        "http://10.0.0.1/cdn-cgi/trace"
+            .trace_urls,
+        ["http://10.0.0.1/cdn-cgi/trace"]
     );
 }
 
@@ -840,7 +865,7 @@ comment = "rec"
     let c = &l.config;
     assert_eq!(c.cloudflare.token.expose(), TOKEN2);
     assert_eq!(c.cloudflare.api_url, "http://127.0.0.1:9999/client/v4");
-    assert_eq!(c.detect.trace_url, "http://127.0.0.1:9999/cdn-cgi/trace");
+    assert_eq!(c.detect.trace_urls, ["http://127.0.0.1:9999/cdn-cgi/trace"]);
     assert_eq!(c.detect.ipv4.len(), 2);
     assert!(c.detect.ipv6.is_empty());
     assert_eq!(c.schedule.interval, Duration::from_secs(30));

@@ -64,6 +64,7 @@ fn https_api_is_trusted_only_through_the_configured_ca() {
     let ca_file = h.dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca_pem).unwrap();
     let api = format!("https://{front}/client/v4");
+    // allow_private: 203.0.113.7 is a documentation address, not a global one.
     let write = |ca: Option<&std::path::Path>| {
         let ca = ca
             .map(|p| format!("ca_file = \"{}\"\n", p.display()))
@@ -71,7 +72,7 @@ fn https_api_is_trusted_only_through_the_configured_ca() {
         std::fs::write(
             h.config_path(),
             format!(
-                "[cloudflare]\napi_url = \"{api}\"\nrequest_timeout = \"3s\"\nmax_retries = 0\n{ca}\n[detect]\nipv4 = [\"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n[[record]]\nname = \"home.example.com\"\n",
+                "[cloudflare]\napi_url = \"{api}\"\nrequest_timeout = \"3s\"\nmax_retries = 0\n{ca}\n[detect]\nallow_private = true\nipv4 = [\"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n[[record]]\nname = \"home.example.com\"\n",
                 h.state_dir().display()
             ),
         )

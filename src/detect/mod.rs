@@ -1226,4 +1226,331 @@ mod tests {
         let text = report.ipv6.unwrap().unwrap_err().to_string();
         assert!(text.contains("over IPv6"), "{text}");
     }
+
+    fn strict(timeout: Duration) -> Policy {
+        Policy::with_timeout(timeout)
+    }
+
+    fn fixed(addrs: &[&str]) -> Vec<Box<dyn IpProvider>> {
+        addrs
+            .iter()
+            .map(|a| Box::new(Careless(ip(a))) as Box<dyn IpProvider>)
+            .collect()
+    }
+
+    /// Answers a fixed address under its own name, for the agreement tests.
+    struct Named(&'static str, Result<IpAddr, &'static str>);
+
+    impl IpProvider for Named {
+        fn name(&self) -> String {
+            self.0.to_owned()
+        }
+
+        fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
+            let r = self.1.map(Found::from).map_err(|m| DetectError::Failed {
+                provider: self.0.to_owned(),
+                message: m.to_owned(),
+            });
+            Box::pin(async move { r })
+        }
+    }
+
+    /// A provider's name and its answer (an address, or a failure message).
+    type Script<'a> = Vec<(&'static str, Result<&'a str, &'static str>)>;
+
+    fn named(list: Script<'_>) -> Vec<Box<dyn IpProvider>> {
+        list.into_iter()
+            .map(|(n, r)| Box::new(Named(n, r.map(ip))) as Box<dyn IpProvider>)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_bogon_is_refused_and_named() {
+        let cases = [
+            ("127.0.0.1", "127.0.0.0/8 (loopback)"),
+            ("0.0.0.0", "0.0.0.0/8"),
+            ("10.1.2.3", "10.0.0.0/8 (private (RFC 1918))"),
+            ("172.20.0.1", "172.16.0.0/12"),
+            ("192.168.1.10", "192.168.0.0/16"),
+            ("169.254.7.7", "169.254.0.0/16 (link-local)"),
+            ("224.0.0.251", "224.0.0.0/4 (multicast)"),
+            ("255.255.255.255", "255.255.255.255/32 (limited broadcast)"),
+            ("203.0.113.7", "203.0.113.0/24 (documentation)"),
+            ("198.18.0.9", "198.18.0.0/15 (benchmarking)"),
+            ("240.1.2.3", "240.0.0.0/4 (reserved)"),
+        ];
+        for (addr, why) in cases {
+            let d =
+                Detector::with_providers(strict(Duration::from_secs(1)), fixed(&[addr]), vec![]);
+            let err = d.detect(Family::V4).await.unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("careless: answered {addr}, which is in {why}")),
+                "{err}"
+            );
+            assert!(err.contains("allow_private"), "{err}");
+        }
+        let cases6 = [
+            ("::1", "::1/128 (loopback)"),
+            ("::", "::/128 (unspecified)"),
+            ("fe80::1", "fe80::/10 (link-local)"),
+            ("fd00::1", "fc00::/7 (unique local (ULA))"),
+            ("ff02::1", "ff00::/8 (multicast)"),
+            ("::ffff:8.8.8.8", "::ffff:0:0/96 (IPv4-mapped IPv6)"),
+            ("64:ff9b::808:808", "64:ff9b::/96 (NAT64"),
+            ("2001:db8::7", "2001:db8::/32 (documentation)"),
+        ];
+        for (addr, why) in cases6 {
+            let d =
+                Detector::with_providers(strict(Duration::from_secs(1)), vec![], fixed(&[addr]));
+            let err = d.detect(Family::V6).await.unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("answered {addr}, which is in {why}")),
+                "{err}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn cgnat_is_said_plainly() {
+        let d = Detector::with_providers(
+            strict(Duration::from_secs(1)),
+            fixed(&["100.72.1.9"]),
+            vec![],
+        );
+        let err = d.detect(Family::V4).await.unwrap_err().to_string();
+        assert!(
+            err.contains("100.64.0.0/10 (carrier-grade NAT (RFC 6598))"),
+            "{err}"
+        );
+        assert!(
+            err.contains("this host is behind carrier-grade NAT"),
+            "{err}"
+        );
+        assert!(!err.contains("allow_private"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_bogon_falls_back_to_the_next_provider_and_global_passes() {
+        let d = Detector::with_providers(
+            strict(Duration::from_secs(1)),
+            fixed(&["192.168.1.2", "81.2.3.4"]),
+            fixed(&["fd00::5", "2a00:1:2::5"]),
+        );
+        assert_eq!(d.detect(Family::V4).await.unwrap().addr, ip("81.2.3.4"));
+        assert_eq!(d.detect(Family::V6).await.unwrap().addr, ip("2a00:1:2::5"));
+        assert_eq!(d.slots(Family::V4)[0].streak(), Streak { failures: 1 });
+    }
+
+    #[tokio::test]
+    async fn allow_private_publishes_bogons_of_the_right_family_only() {
+        let d = Detector::with_providers(
+            lenient(Duration::from_secs(1)),
+            fixed(&["2001:db8::1", "192.168.1.2"]),
+            vec![],
+        );
+        let got = d.detect(Family::V4).await.unwrap();
+        assert_eq!(got.addr, ip("192.168.1.2"));
+    }
+
+    #[tokio::test]
+    async fn static_is_filtered_too() {
+        let cfg = DetectConfig {
+            allow_private: false,
+            ..config(
+                vec![ProviderSpec::Static(ip("10.0.0.1"))],
+                vec![],
+                Duration::from_secs(1),
+            )
+        };
+        let d = Detector::new(&cfg, &Tls::new(None).unwrap()).unwrap();
+        let err = d.detect(Family::V4).await.unwrap_err().to_string();
+        assert!(
+            err.contains("static:10.0.0.1: answered 10.0.0.1, which is in 10.0.0.0/8"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_prefix_length_comes_from_the_provider_else_the_policy() {
+        struct WithPrefix;
+        impl IpProvider for WithPrefix {
+            fn name(&self) -> String {
+                "iface".into()
+            }
+            fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
+                Box::pin(async {
+                    Ok(Found {
+                        addr: "2a00:1:2::5".parse().unwrap(),
+                        prefix_len: Some(56),
+                    })
+                })
+            }
+        }
+        let policy = Policy {
+            ipv6_prefix_len: 48,
+            ..strict(Duration::from_secs(1))
+        };
+        let d = Detector::with_providers(policy, fixed(&["81.2.3.4"]), vec![Box::new(WithPrefix)]);
+        assert_eq!(d.detect(Family::V6).await.unwrap().prefix_len, 56);
+        assert_eq!(d.detect(Family::V4).await.unwrap().prefix_len, 32);
+        let d = Detector::with_providers(policy, vec![], fixed(&["2a00:1:2::5"]));
+        assert_eq!(
+            d.detect(Family::V6).await.unwrap().detected(),
+            Detected {
+                addr: ip("2a00:1:2::5"),
+                prefix_len: 48
+            }
+        );
+    }
+
+    fn agree(ipv4: Vec<Box<dyn IpProvider>>) -> Detector {
+        let policy = Policy {
+            strategy: Strategy::Agree,
+            ..strict(Duration::from_secs(1))
+        };
+        Detector::with_providers(policy, ipv4, vec![])
+    }
+
+    #[tokio::test]
+    async fn agree_publishes_what_two_agree_on() {
+        let d = agree(named(vec![("a", Ok("81.2.3.4")), ("b", Ok("81.2.3.4"))]));
+        let got = d.detect(Family::V4).await.unwrap();
+        assert_eq!(got.addr, ip("81.2.3.4"));
+        assert_eq!(got.provider, "a + b");
+
+        // Two of three agree: the odd one out is outvoted (and logged).
+        let d = agree(named(vec![
+            ("a", Ok("81.2.3.4")),
+            ("hijacked", Ok("81.9.9.9")),
+            ("c", Ok("81.2.3.4")),
+        ]));
+        let got = d.detect(Family::V4).await.unwrap();
+        assert_eq!((got.addr, got.provider.as_str()), (ip("81.2.3.4"), "a + c"));
+
+        // One failing does not matter while two agree.
+        let d = agree(named(vec![
+            ("a", Err("down")),
+            ("b", Ok("81.2.3.4")),
+            ("c", Ok("81.2.3.4")),
+        ]));
+        assert_eq!(d.detect(Family::V4).await.unwrap().addr, ip("81.2.3.4"));
+    }
+
+    #[tokio::test]
+    async fn agree_publishes_nothing_without_two_votes() {
+        let cases: Vec<(Script<'_>, &str)> = vec![
+            (
+                vec![("a", Ok("81.2.3.4")), ("b", Ok("81.9.9.9"))],
+                "no two IPv4 providers agree: a → 81.2.3.4; b → 81.9.9.9",
+            ),
+            (
+                vec![("a", Ok("81.2.3.4")), ("b", Err("down"))],
+                "no two IPv4 providers agree: a → 81.2.3.4; b: down",
+            ),
+            (
+                vec![
+                    ("a", Ok("81.2.3.4")),
+                    ("b", Ok("81.9.9.9")),
+                    ("c", Ok("81.2.3.4")),
+                    ("d", Ok("81.9.9.9")),
+                ],
+                "a → 81.2.3.4; b → 81.9.9.9; c → 81.2.3.4; d → 81.9.9.9",
+            ),
+            (
+                // Two agree on a bogon: it never counts.
+                vec![
+                    ("a", Ok("10.0.0.1")),
+                    ("b", Ok("10.0.0.1")),
+                    ("c", Ok("81.2.3.4")),
+                ],
+                "a: answered 10.0.0.1, which is in 10.0.0.0/8",
+            ),
+        ];
+        for (list, needle) in cases {
+            let err = agree(named(list)).detect(Family::V4).await.unwrap_err();
+            assert!(matches!(err, DetectError::NoAgreement { .. }), "{err:?}");
+            assert!(err.to_string().contains(needle), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn agree_asks_everyone_at_once() {
+        let slow = |a: &'static str| {
+            TestServer::v4(move |_| Reply::text(200, a).after(Duration::from_millis(400)))
+        };
+        let (s1, s2, s3) = (
+            slow("81.2.3.4").await,
+            slow("81.2.3.4").await,
+            slow("81.2.3.4").await,
+        );
+        let cfg = DetectConfig {
+            strategy: Strategy::Agree,
+            ..config(
+                vec![url(&s1), url(&s2), url(&s3)],
+                vec![],
+                Duration::from_secs(5),
+            )
+        };
+        let d = Detector::new(&cfg, &Tls::new(None).unwrap()).unwrap();
+        let started = Instant::now();
+        assert_eq!(d.detect(Family::V4).await.unwrap().addr, ip("81.2.3.4"));
+        assert!(
+            started.elapsed() < Duration::from_millis(1100),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!((s1.hits(), s2.hits(), s3.hits()), (1, 1, 1));
+    }
+
+    #[test]
+    fn provider_specs_round_trip() {
+        for s in [
+            "cloudflare.trace",
+            "cloudflare.dns",
+            "cloudflare.doh",
+            "local",
+            "interface:eth0",
+            "interface:ppp0.100",
+            "url:https://ip.example/",
+            "url4:http://192.0.2.1/ip6",
+            "url6:https://ip.example/",
+            "static:203.0.113.7",
+            "static:2001:db8::1",
+            "file:/run/wan-ip",
+        ] {
+            let spec: ProviderSpec = s.parse().unwrap();
+            assert_eq!(spec.to_string(), s);
+        }
+        for (s, needle) in [
+            ("interface:", "`interface:` followed by an interface name"),
+            ("interface:a/b", "not `a/b`"),
+            ("interface:abcdefghijklmnop", "at most 15"),
+            ("file:relative", "absolute path"),
+            ("url4:ftp://x", "`url4:` followed by an http(s) URL"),
+            ("ipify", "`cloudflare.dns`"),
+            ("cloudflare", "not `cloudflare`"),
+        ] {
+            let err = s.parse::<ProviderSpec>().unwrap_err();
+            assert!(err.contains(needle), "{s}: {err}");
+        }
+        assert_eq!("agree".parse::<Strategy>(), Ok(Strategy::Agree));
+        assert_eq!("fallback".parse::<Strategy>(), Ok(Strategy::Fallback));
+        assert!("majority".parse::<Strategy>().is_err());
+    }
+
+    #[test]
+    fn interfaces_are_listed_once() {
+        let d = Detector::with_providers(
+            strict(Duration::from_secs(1)),
+            vec![
+                Box::new(InterfaceProvider::new("eth0", Family::V4)),
+                Box::new(StaticProvider::new(ip("81.2.3.4"), Family::V4)),
+            ],
+            vec![
+                Box::new(InterfaceProvider::new("eth0", Family::V6)),
+                Box::new(InterfaceProvider::new("br-lan", Family::V6)),
+            ],
+        );
+        assert_eq!(d.interfaces(), ["br-lan", "eth0"]);
+    }
 }

@@ -480,4 +480,103 @@ mod tests {
         assert!(err.to_string().contains("over IPv6"), "{err}");
         assert_eq!(server.hits(), 0);
     }
+
+    #[test]
+    fn cloudflare_ranges() {
+        for a in [
+            "173.245.48.1",
+            "104.16.0.1",
+            "104.27.255.255",
+            "172.64.1.1",
+            "162.159.200.1",
+            "198.41.200.1",
+            "2606:4700:4700::1111",
+            "2a06:98c1::1",
+            "2400:cb00:2049::1",
+        ] {
+            assert!(is_cloudflare(ip(a)), "{a}");
+        }
+        for a in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "104.28.0.1",
+            "2001:db8::1",
+            "2a06:98d0::1",
+        ] {
+            // 1.1.1.1 is Cloudflare's resolver, but not in the published proxy ranges.
+            assert!(!is_cloudflare(ip(a)), "{a}");
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_an_address_of_cloudflare_itself() {
+        let server = TestServer::v4(|req| {
+            echo_reply(
+                req.header("host").unwrap_or_default(),
+                ip("104.16.1.2"),
+                "off",
+            )
+        })
+        .await;
+        let err = provider(&server, Family::V4).detect().await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("one of Cloudflare's own addresses"),
+            "{err}"
+        );
+    }
+
+    fn hedged(urls: &[String]) -> TraceProvider {
+        let tls = Tls::new(None).unwrap();
+        TraceProvider::new(urls, Family::V4, &tls, Duration::from_secs(10)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_host_answering_error_1034_is_passed_over_at_once() {
+        let broken =
+            TestServer::v4(|_| Reply::text(409, "error code: 1034").with_header("cf-ray", "x"))
+                .await;
+        let good = TestServer::v4(echo("off")).await;
+        let p = hedged(&[broken.url("/cdn-cgi/trace"), good.url("/cdn-cgi/trace")]);
+        let started = std::time::Instant::now();
+        assert_eq!(p.detect().await.unwrap().addr, ip("127.0.0.1"));
+        assert!(started.elapsed() < HEDGE_DELAY, "{:?}", started.elapsed());
+        assert_eq!((broken.hits(), good.hits()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_hanging_host_is_overtaken_after_the_hedge_delay() {
+        let hanging = TestServer::v4(|req| {
+            echo_reply(req.header("host").unwrap_or_default(), req.peer.ip(), "off")
+                .after(Duration::from_secs(30))
+        })
+        .await;
+        let good = TestServer::v4(echo("off")).await;
+        let spare = TestServer::v4(echo("off")).await;
+        let p = hedged(&[
+            hanging.url("/cdn-cgi/trace"),
+            good.url("/cdn-cgi/trace"),
+            spare.url("/cdn-cgi/trace"),
+        ]);
+        let started = std::time::Instant::now();
+        assert_eq!(p.detect().await.unwrap().addr, ip("127.0.0.1"));
+        let took = started.elapsed();
+        assert!(took >= HEDGE_DELAY && took < HEDGE_DELAY * 3, "{took:?}");
+        assert_eq!(spare.hits(), 0, "the first valid answer ends the hedge");
+    }
+
+    #[tokio::test]
+    async fn every_host_failing_lists_each() {
+        let a = TestServer::v4(|_| Reply::text(503, "")).await;
+        let b = TestServer::v4(|_| Reply::text(200, "<html>")).await;
+        let p = hedged(&[a.url("/cdn-cgi/trace"), b.url("/cdn-cgi/trace")]);
+        let err = p.detect().await.unwrap_err().to_string();
+        assert!(
+            err.starts_with("cloudflare.trace: answered HTTP 503"),
+            "{err}"
+        );
+        assert!(err.contains("; answered `<html>`"), "{err}");
+        assert!(err.contains(&a.url("/cdn-cgi/trace")), "{err}");
+        assert!(err.contains(&b.url("/cdn-cgi/trace")), "{err}");
+    }
 }

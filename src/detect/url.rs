@@ -363,4 +363,44 @@ mod tests {
         assert!(ua.starts_with("ddflare/"), "{ua}");
         assert_eq!(server.hits.load(Ordering::SeqCst), 1);
     }
+
+    #[tokio::test]
+    async fn url4_asks_over_ipv4_for_the_ipv6_address() {
+        // A router's page, reached over IPv4, showing the IPv6 address.
+        let server = TestServer::v4(|_| Reply::text(200, "2001:db8::77\n")).await;
+        let tls = Tls::new(None).unwrap();
+        let p = UrlProvider::with_connection_family(
+            &server.url("/"),
+            Family::V6,
+            Family::V4,
+            &tls,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(p.name(), format!("url4:{}", server.url("/")));
+        assert_eq!(p.detect().await.unwrap().addr, ip("2001:db8::77"));
+        // The answer must still be of the list's family.
+        let p = UrlProvider::with_connection_family(
+            &server.url("/"),
+            Family::V4,
+            Family::V4,
+            &tls,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(matches!(
+            p.detect().await,
+            Err(DetectError::WrongFamily { .. })
+        ));
+        // url6: cannot reach an IPv4-only server.
+        let p = UrlProvider::with_connection_family(
+            &server.url("/"),
+            Family::V6,
+            Family::V6,
+            &tls,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(failure(p.detect().await).contains("cannot connect over IPv6"));
+    }
 }

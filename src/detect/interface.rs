@@ -7,9 +7,7 @@
 use std::cmp::Reverse;
 use std::net::IpAddr;
 
-use netlink_packet_route::address::AddressFlags;
-
-use super::netlink::{self, IfAddr};
+use super::netlink::{self, AddrFlags, IfAddr};
 use super::{BoxFuture, DetectError, Family, Found, IpProvider, bogon};
 
 #[derive(Debug)]
@@ -77,11 +75,11 @@ fn unusable(a: &IfAddr) -> Option<&'static str> {
         IpAddr::V6(v6) if v6.is_unicast_link_local() => Some("link-local"),
         IpAddr::V6(v6) if v6.is_multicast() => Some("multicast"),
         IpAddr::V4(v4) if v4.is_link_local() => Some("link-local"),
-        _ if f.contains(AddressFlags::Dadfailed) => Some("duplicate (DAD failed)"),
-        _ if f.contains(AddressFlags::Tentative) => Some("tentative (DAD not done yet)"),
-        _ if f.contains(AddressFlags::Deprecated) || a.preferred == Some(0) => Some("deprecated"),
+        _ if f.contains(AddrFlags::DADFAILED) => Some("duplicate (DAD failed)"),
+        _ if f.contains(AddrFlags::TENTATIVE) => Some("tentative (DAD not done yet)"),
+        _ if f.contains(AddrFlags::DEPRECATED) || a.preferred == Some(0) => Some("deprecated"),
         // IFA_F_TEMPORARY is IFA_F_SECONDARY's bit; on IPv6 it marks a privacy address.
-        IpAddr::V6(_) if f.contains(AddressFlags::Secondary) => Some("temporary (privacy)"),
+        IpAddr::V6(_) if f.contains(AddrFlags::SECONDARY) => Some("temporary (privacy)"),
         _ => None,
     }
 }
@@ -98,9 +96,9 @@ pub fn pick(addrs: &[IfAddr], family: Family) -> Result<IfAddr, String> {
         .min_by_key(|a| {
             (
                 bogon::not_global(a.addr).is_some(),
-                a.flags.contains(AddressFlags::Secondary),
-                a.flags.contains(AddressFlags::Optimistic),
-                !a.flags.contains(AddressFlags::Permanent),
+                a.flags.contains(AddrFlags::SECONDARY),
+                a.flags.contains(AddrFlags::OPTIMISTIC),
+                !a.flags.contains(AddrFlags::PERMANENT),
                 Reverse(a.preferred.map_or(u64::MAX, u64::from)),
                 a.addr,
             )
@@ -125,7 +123,7 @@ pub fn pick(addrs: &[IfAddr], family: Family) -> Result<IfAddr, String> {
 mod tests {
     use super::*;
 
-    fn a(addr: &str, len: u8, flags: AddressFlags, preferred: Option<u32>) -> IfAddr {
+    fn a(addr: &str, len: u8, flags: AddrFlags, preferred: Option<u32>) -> IfAddr {
         IfAddr {
             addr: addr.parse().unwrap(),
             prefix_len: len,
@@ -135,29 +133,19 @@ mod tests {
     }
 
     fn perm(addr: &str, len: u8) -> IfAddr {
-        a(addr, len, AddressFlags::Permanent, None)
+        a(addr, len, AddrFlags::PERMANENT, None)
     }
 
     #[test]
     fn skips_privacy_deprecated_tentative_and_link_local() {
         let addrs = vec![
-            a("fe80::1", 64, AddressFlags::Permanent, None),
-            a(
-                "2001:db8:1::aaaa",
-                64,
-                AddressFlags::Secondary,
-                Some(86_000),
-            ),
-            a("2001:db8:1::bbbb", 64, AddressFlags::Tentative, None),
-            a("2001:db8:1::cccc", 64, AddressFlags::Deprecated, Some(0)),
-            a("2001:db8:1::dddd", 64, AddressFlags::empty(), Some(0)),
-            a("2001:db8:1::eeee", 64, AddressFlags::Dadfailed, None),
-            a(
-                "2001:db8:1::5",
-                64,
-                AddressFlags::Managetempaddr,
-                Some(14_000),
-            ),
+            a("fe80::1", 64, AddrFlags::PERMANENT, None),
+            a("2001:db8:1::aaaa", 64, AddrFlags::SECONDARY, Some(86_000)),
+            a("2001:db8:1::bbbb", 64, AddrFlags::TENTATIVE, None),
+            a("2001:db8:1::cccc", 64, AddrFlags::DEPRECATED, Some(0)),
+            a("2001:db8:1::dddd", 64, AddrFlags::empty(), Some(0)),
+            a("2001:db8:1::eeee", 64, AddrFlags::DADFAILED, None),
+            a("2001:db8:1::5", 64, AddrFlags::MANAGETEMPADDR, Some(14_000)),
         ];
         let got = pick(&addrs, Family::V6).unwrap();
         assert_eq!(got.addr, "2001:db8:1::5".parse::<IpAddr>().unwrap());
@@ -180,8 +168,8 @@ mod tests {
     #[test]
     fn prefers_global_then_static_then_long_lived() {
         let ula = perm("fd00::1", 64);
-        let slaac_short = a("2a00:1:2::1", 64, AddressFlags::empty(), Some(600));
-        let slaac_long = a("2a00:1:2::2", 64, AddressFlags::empty(), Some(6000));
+        let slaac_short = a("2a00:1:2::1", 64, AddrFlags::empty(), Some(600));
+        let slaac_long = a("2a00:1:2::2", 64, AddrFlags::empty(), Some(6000));
         let fixed = perm("2a00:1:2::3", 56);
         let pick6 = |v: &[&IfAddr]| {
             let owned: Vec<IfAddr> = v.iter().map(|a| (*a).clone()).collect();
@@ -207,7 +195,7 @@ mod tests {
             a(
                 "81.2.3.9",
                 24,
-                AddressFlags::Permanent | AddressFlags::Secondary,
+                AddrFlags::PERMANENT | AddrFlags::SECONDARY,
                 None,
             ),
             perm("81.2.3.8", 24),

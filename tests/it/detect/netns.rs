@@ -9,7 +9,10 @@
 //! - `ddflare run` reacts to `ip addr add` through netlink within seconds (the latency is
 //!   printed);
 //! - lan → router (nft masquerade) → wan: echo services in the wan see the router's address,
-//!   not the LAN interface's, and `url:`, `cloudflare.trace` and `cloudflare.dns` agree on it.
+//!   not the LAN interface's, and `url:`, `cloudflare.trace` and `cloudflare.dns` agree on it;
+//! - the same NAT with the shipped defaults (no api_url, no providers): api/www/apex
+//!   cloudflare.com resolve into the namespace through its own /etc/hosts, where a TLS front
+//!   (test CA) answers `/cdn-cgi/trace` and passes the API to the emulator.
 //!
 //! Needs `unshare` (util-linux) and `ip` (iproute2); the NAT test also `nft` (nftables). A
 //! missing tool skips the test with a loud message.
@@ -329,16 +332,10 @@ async fn whoami_udp(bind: SocketAddr, fixed: Option<IpAddr>) -> SocketAddr {
     addr
 }
 
-#[test]
-fn behind_nat_the_echo_services_see_the_routers_address() {
-    if !enter(
-        "detect::netns::behind_nat_the_echo_services_see_the_routers_address",
-        &["nft"],
-    ) {
-        return;
-    }
-    // This namespace is the "internet": wan0 198.51.100.1 and 2001:db8:ff::1. A router
-    // namespace masquerades IPv4 for a LAN namespace; IPv6 is routed, not translated.
+/// This namespace is the "internet": wan0 198.51.100.1 and 2001:db8:ff::1. A router
+/// namespace masquerades IPv4 for a LAN namespace (192.0.2.10, 2001:db8:1::10); IPv6 is
+/// routed, not translated.
+fn nat() {
     sh("ip link set lo up && mount -t tmpfs tmpfs /run");
     sh("ip netns add router && ip netns add lan");
     sh("ip link add wan0 type veth peer name r-wan && ip link set r-wan netns router");
@@ -371,6 +368,35 @@ fn behind_nat_the_echo_services_see_the_routers_address() {
     sh(
         "ip -n lan route add default via 192.0.2.1 && ip -n lan -6 route add default via 2001:db8:1::1",
     );
+}
+
+/// `ddflare ARGS` in the LAN namespace, with the test token and nothing else from the
+/// environment that would change its behaviour.
+fn in_lan(h: &Harness, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", "lan", env!("CARGO_BIN_EXE_ddflare")])
+        .env("CLOUDFLARE_API_TOKEN", TOKEN)
+        .arg("--config")
+        .arg(h.config_path())
+        .args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("DDFLARE_") || k.starts_with("CLOUDFLARE_") && k != "CLOUDFLARE_API_TOKEN"
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn behind_nat_the_echo_services_see_the_routers_address() {
+    if !enter(
+        "detect::netns::behind_nat_the_echo_services_see_the_routers_address",
+        &["nft"],
+    ) {
+        return;
+    }
+    nat();
 
     // The API over real TLS at the wan address, trusted through ca_file.
     let h = Harness::new(&["example.com"]);
@@ -397,24 +423,10 @@ fn behind_nat_the_echo_services_see_the_routers_address() {
         h.state_dir().display()
     );
     std::fs::write(h.config_path(), config).unwrap();
-    let in_lan = |args: &[&str]| {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", "lan", env!("CARGO_BIN_EXE_ddflare")])
-            .env("CLOUDFLARE_API_TOKEN", TOKEN)
-            .arg("--config")
-            .arg(h.config_path())
-            .args(args);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("DDFLARE_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.output().unwrap()
-    };
 
     // url, trace and dns see the router's address and agree; the interface's private address
     // is outvoted (and the disagreement logged with every answer).
-    let out = assert_exit(&in_lan(&["once"]), 0);
+    let out = assert_exit(&in_lan(&h, &["once"]), 0);
     assert_eq!(
         h.records("example.com"),
         vec![
@@ -426,7 +438,7 @@ fn behind_nat_the_echo_services_see_the_routers_address() {
     assert!(out.contains("providers disagree"), "{out}");
     assert!(out.contains("interface:lan0 → 192.0.2.10"), "{out}");
 
-    let out = assert_exit(&in_lan(&["detect"]), 0);
+    let out = assert_exit(&in_lan(&h, &["detect"]), 0);
     assert!(
         out.contains("IPv4: 198.51.100.2 (from url:http://198.51.100.1:"),
         "{out}"
@@ -435,4 +447,114 @@ fn behind_nat_the_echo_services_see_the_routers_address() {
         out.contains(" + cloudflare.trace + cloudflare.dns)"),
         "{out}"
     );
+}
+
+/// Cloudflare's front as the LAN sees it: TLS for api/www/apex cloudflare.com; a request for
+/// `/cdn-cgi/trace` is answered here with the real client address (as the edge does), any
+/// other is passed to the emulator.
+async fn cloudflare_front(
+    bind: SocketAddr,
+    acceptor: tokio_rustls::TlsAcceptor,
+    api: SocketAddr,
+) -> SocketAddr {
+    let listener = TcpListener::bind(bind).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, peer)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                if text.starts_with("GET /cdn-cgi/trace") {
+                    let host = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("host: "))
+                        .unwrap_or_default()
+                        .trim();
+                    let body = format!("fl=1\nh={host}\nip={}\nwarp=off\n", peer.ip());
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = tls.write_all(reply.as_bytes()).await;
+                    let _ = tls.shutdown().await;
+                    return;
+                }
+                if let Ok(mut plain) = tokio::net::TcpStream::connect(api).await
+                    && plain.write_all(&head).await.is_ok()
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn the_shipped_defaults_reach_an_emulated_cloudflare() {
+    if !enter(
+        "detect::netns::the_shipped_defaults_reach_an_emulated_cloudflare",
+        &["nft"],
+    ) {
+        return;
+    }
+    nat();
+    // The names resolve to the "internet" namespace, through this mount namespace's own
+    // /etc/hosts (every name ddflare may ask, so no DNS query is ever sent).
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts");
+    let names = "api.cloudflare.com www.cloudflare.com cloudflare.com";
+    std::fs::write(
+        &hosts,
+        format!("127.0.0.1 localhost\n198.51.100.1 {names}\n2001:db8:ff::1 {names}\n"),
+    )
+    .unwrap();
+    sh(&format!("mount --bind {} /etc/hosts", hosts.display()));
+
+    let h = Harness::new(&["example.com"]);
+    let pki = crate::tls::pki(&["api.cloudflare.com", "www.cloudflare.com", "cloudflare.com"]);
+    let ca_file = h.dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+    for bind in ["198.51.100.1:443", "[2001:db8:ff::1]:443"] {
+        h.spawn(cloudflare_front(
+            bind.parse().unwrap(),
+            pki.acceptor(),
+            h.emu.addr(),
+        ));
+    }
+    // No api_url, no providers, no trace_url: the defaults. Only the test CA is added, and
+    // allow_private because documentation addresses stand for public ones here.
+    std::fs::write(
+        h.config_path(),
+        format!(
+            "[cloudflare]\nca_file = \"{}\"\n\n[detect]\nallow_private = true\n\n[state]\ndir = \"{}\"\n\n[[record]]\nname = \"home.example.com\"\n",
+            ca_file.display(),
+            h.state_dir().display()
+        ),
+    )
+    .unwrap();
+    let out = assert_exit(&in_lan(&h, &["once"]), 0);
+    assert_eq!(
+        h.records("example.com"),
+        vec![
+            rec("home.example.com", "A", "198.51.100.2"),
+            rec("home.example.com", "AAAA", "2001:db8:1::10"),
+        ],
+        "{out}"
+    );
+    // A second run makes no API call: the cache answers.
+    h.emu.clear_requests();
+    assert_exit(&in_lan(&h, &["once"]), 0);
+    assert!(h.requests().is_empty(), "{:?}", h.requests());
 }

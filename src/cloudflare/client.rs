@@ -1,6 +1,7 @@
 //! The reqwest implementation of [`DnsApi`]: bearer token, bounded bodies, retries with
 //! backoff for 5xx and timeouts, `Retry-After` for 429, and the `cf-ray` id on every failure.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -9,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
+use super::budget::Budget;
 use super::error::{ApiError, ErrorKind};
 use super::types::{
     BatchRequest, BatchResult, Envelope, NewRecord, Record, RecordPatch, ResultInfo, TokenInfo,
@@ -37,6 +39,8 @@ pub struct Client {
     base: Url,
     token: Secret,
     max_retries: u32,
+    /// Shared by clones: the token's budget is per token, not per client.
+    budget: Arc<Mutex<Budget>>,
 }
 
 impl Client {
@@ -48,6 +52,7 @@ impl Client {
             base,
             token: cfg.token.clone(),
             max_retries: cfg.max_retries,
+            budget: Arc::new(Mutex::new(Budget::cloudflare())),
         })
     }
 
@@ -119,6 +124,18 @@ impl Client {
         body: Option<&[u8]>,
         action: &str,
     ) -> Result<(T, Option<ResultInfo>), ApiError> {
+        let wait = self
+            .budget
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take(tokio::time::Instant::now());
+        if !wait.is_zero() {
+            debug!(
+                wait_ms = wait.as_millis() as u64,
+                "pacing requests to stay within Cloudflare's rate limit"
+            );
+            tokio::time::sleep(wait).await;
+        }
         let mut req = self
             .http
             .request(method.clone(), url.clone())

@@ -11,7 +11,25 @@ use super::types::{
 
 #[derive(Default)]
 pub struct FakeApi {
-    inner: Mutex<Inner>,
+    inner: std::sync::Arc<Mutex<Inner>>,
+    /// While set, each call fails with this probability (seeded, so a failing run repeats).
+    chaos: Option<Chaos>,
+}
+
+pub struct Chaos {
+    pub on: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub probability: f64,
+    rng: Mutex<fastrand::Rng>,
+}
+
+impl Chaos {
+    pub fn new(seed: u64, probability: f64) -> Self {
+        Chaos {
+            on: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            probability,
+            rng: Mutex::new(fastrand::Rng::with_seed(seed)),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -19,6 +37,8 @@ struct Inner {
     zones: Vec<Zone>,
     records: Vec<(String, Record)>,
     calls: Vec<String>,
+    /// When each call was made (tokio time, so paused-clock tests see simulated time).
+    call_times: Vec<tokio::time::Instant>,
     fail_next: Vec<ErrorKind>,
     next_id: u32,
 }
@@ -64,6 +84,33 @@ impl FakeApi {
         self.lock().records.iter().map(|(_, r)| r.clone()).collect()
     }
 
+    /// Another handle on the same zones and records (no chaos): for a test to edit records
+    /// while the updater owns the API.
+    pub fn handle(&self) -> FakeApi {
+        FakeApi {
+            inner: self.inner.clone(),
+            chaos: None,
+        }
+    }
+
+    pub fn with_chaos(mut self, chaos: Chaos) -> Self {
+        self.chaos = Some(chaos);
+        self
+    }
+
+    /// A dashboard edit: every record of `name` and `rtype` gets `content`.
+    pub fn edit(&self, name: &str, rtype: &str, content: &str) {
+        for (_, r) in self.lock().records.iter_mut() {
+            if r.name == name && r.rtype == rtype {
+                r.content = content.into();
+            }
+        }
+    }
+
+    pub fn call_times(&self) -> Vec<tokio::time::Instant> {
+        self.lock().call_times.clone()
+    }
+
     /// Calls made so far, as "METHOD what".
     pub fn calls(&self) -> Vec<String> {
         self.lock().calls.clone()
@@ -81,6 +128,26 @@ impl FakeApi {
     fn enter(&self, call: String) -> Result<std::sync::MutexGuard<'_, Inner>, ApiError> {
         let mut s = self.lock();
         s.calls.push(call.clone());
+        s.call_times.push(tokio::time::Instant::now());
+        if let Some(chaos) = &self.chaos
+            && chaos.on.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            let mut rng = chaos
+                .rng
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if rng.f64() < chaos.probability {
+                let kind = match rng.u8(0..4) {
+                    0 => ErrorKind::RateLimited {
+                        retry_after: Some(std::time::Duration::from_secs(rng.u64(1..120))),
+                    },
+                    1 => ErrorKind::Server,
+                    2 => ErrorKind::Timeout,
+                    _ => ErrorKind::Network,
+                };
+                s.fail_next.push(kind);
+            }
+        }
         if !s.fail_next.is_empty() {
             let kind = s.fail_next.remove(0);
             let mut e = ApiError::new(kind, call);

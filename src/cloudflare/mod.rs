@@ -4,6 +4,7 @@
 //! Tests use the same client against the emulator crate; a fake implementation of the trait
 //! can stand in where no HTTP is wanted.
 
+pub mod budget;
 pub mod client;
 pub mod error;
 #[cfg(test)]

@@ -317,3 +317,47 @@ fn an_invalid_token_is_named_with_what_to_do() {
     );
     assert!(t.contains("My Profile → API Tokens"), "{t}");
 }
+
+#[test]
+fn internationalised_names_are_sent_as_punycode() {
+    // Cloudflare names zones in punycode.
+    let h = Harness::new(&["xn--bcher-kva.example"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.Bücher.example\"\n",
+    );
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(
+        out.contains("home.xn--bcher-kva.example A 203.0.113.7 created"),
+        "{out}"
+    );
+    assert_eq!(
+        h.records("xn--bcher-kva.example"),
+        vec![(
+            "home.xn--bcher-kva.example".into(),
+            "A".into(),
+            "203.0.113.7".into()
+        )]
+    );
+}
+
+#[test]
+fn detect_asks_the_trace_endpoint_beside_the_api_over_each_family() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(None, None, RECORD);
+    let config = std::fs::read_to_string(h.config_path())
+        .unwrap()
+        .replace("ipv4 = [\"none\"]", "ipv4 = [\"cloudflare.trace\"]")
+        .replace("ipv6 = [\"none\"]", "ipv6 = [\"cloudflare.trace\"]");
+    std::fs::write(h.config_path(), config).unwrap();
+    let out = h.ddflare(&["detect"]).output().unwrap();
+    let t = text(&out);
+    // The emulator listens on 127.0.0.1 only: IPv4 answers with the address it saw, and the
+    // IPv6-bound connection cannot reach it, so IPv6 fails rather than publishing IPv4.
+    assert!(t.contains("IPv4: 127.0.0.1 (from cloudflare.trace)"), "{t}");
+    assert!(t.contains("IPv6: failed"), "{t}");
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let asked: Vec<_> = h.emu.requests().into_iter().map(|r| r.path).collect();
+    assert!(asked.iter().all(|p| p == "/cdn-cgi/trace"), "{asked:?}");
+}

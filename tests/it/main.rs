@@ -8,5 +8,6 @@ mod cli;
 mod contract;
 mod detect;
 mod e2e;
+mod faults;
 mod support;
 mod tls;

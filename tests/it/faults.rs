@@ -1,0 +1,159 @@
+//! Faults Cloudflare and the network can throw, injected by the emulator, against the real
+//! binary: nothing half-applied that the next run cannot finish, a clear line with the
+//! `cf-ray` id, never a panic, never a duplicate.
+
+use ddflare_emulator::Fault;
+
+use crate::support::{Harness, assert_exit};
+
+const RECORD: &str = "[[record]]\nname = \"home.example.com\"\n";
+
+fn no_panic(out: &str) {
+    assert!(!out.contains("panicked"), "{out}");
+}
+
+#[test]
+fn an_answer_lost_after_the_create_converges_without_a_duplicate() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    // The record is created, then the connection breaks mid-body: ddflare cannot know.
+    h.emu.add_fault(
+        Fault::truncated_body()
+            .after_apply()
+            .method("POST")
+            .times(1),
+    );
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
+    no_panic(&out);
+    assert!(
+        out.contains("cf-ray") || out.contains("body cut off"),
+        "{out}"
+    );
+    // The next run reads what is there and finds it right: one record, no second POST.
+    h.emu.clear_requests();
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(
+        out.contains("home.example.com A 203.0.113.7 unchanged"),
+        "{out}"
+    );
+    assert_eq!(h.records("example.com").len(), 1);
+    assert!(h.emu.requests().iter().all(|r| r.method == "GET"));
+}
+
+#[test]
+fn non_json_and_unsuccessful_answers_fail_clearly_then_recover() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    h.emu
+        .add_fault(Fault::malformed_body().path_prefix("/zones").times(1));
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
+    no_panic(&out);
+    assert!(out.contains("not what the Cloudflare API sends"), "{out}");
+    assert!(out.contains("cf-ray"), "{out}");
+
+    h.emu.add_fault(
+        Fault::unsuccessful(1234, "Something odd")
+            .path_prefix("/zones")
+            .times(1),
+    );
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
+    assert!(out.contains("1234 Something odd"), "{out}");
+
+    assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert_eq!(h.records("example.com").len(), 1);
+}
+
+#[test]
+fn a_5xx_burst_is_ridden_out_with_backoff() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    h.emu.add_fault(Fault::status(503).method("GET").times(2));
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(out.contains("retrying"), "{out}");
+    assert_eq!(h.records("example.com").len(), 1);
+}
+
+#[test]
+fn a_batch_refused_as_a_whole_applies_nothing_and_the_next_run_finishes() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), Some("2001:db8::7"), RECORD);
+    // A POST is not retried blindly on a 5xx (it may have been applied): the next round reads first.
+    h.emu
+        .add_fault(Fault::status(500).path_contains("/batch").times(1));
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
+    no_panic(&out);
+    assert!(h.records("example.com").is_empty(), "all or nothing");
+    assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert_eq!(h.records("example.com").len(), 2);
+}
+
+#[test]
+fn an_unreachable_api_is_named_with_the_address() {
+    let h = Harness::new(&["example.com"]);
+    // A port nobody listens on. (allow_private: 203.0.113.7 is a documentation address.)
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    std::fs::write(
+        h.config_path(),
+        format!(
+            "[cloudflare]\napi_url = \"http://{closed}/client/v4\"\nmax_retries = 0\n\n[detect]\nallow_private = true\nipv4 = [\"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n{RECORD}",
+            h.state_dir().display()
+        ),
+    )
+    .unwrap();
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
+    no_panic(&out);
+    assert!(out.contains("could not reach the Cloudflare API"), "{out}");
+    assert!(out.contains("`cloudflare.api_url`"), "{out}");
+}
+
+#[test]
+fn a_damaged_state_file_is_rebuilt_from_the_api() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    let state = h.state_dir().join("state.json");
+    for damage in [
+        "",
+        "{\"version\":1,\"records\":{\"home.exa",
+        "\u{0}\u{1}garbage",
+    ] {
+        std::fs::write(&state, damage).unwrap();
+        let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+        assert!(out.contains("damaged"), "{out}");
+        assert_eq!(
+            h.records("example.com").len(),
+            1,
+            "no duplicate after {damage:?}"
+        );
+        let back: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+        assert_eq!(
+            back["records"]["home.example.com/A"]["content"],
+            "203.0.113.7"
+        );
+    }
+}
+
+#[test]
+fn an_unwritable_state_directory_does_not_stop_the_update() {
+    let h = Harness::new(&["example.com"]);
+    // A regular file where the directory should be: no one, root included, can create in it.
+    // (allow_private: 203.0.113.7 is a documentation address.)
+    let blocker = h.dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    std::fs::write(
+        h.config_path(),
+        format!(
+            "[cloudflare]\napi_url = \"{}\"\n\n[detect]\nallow_private = true\nipv4 = [\"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n{RECORD}",
+            h.emu.base_url(),
+            blocker.join("state").display()
+        ),
+    )
+    .unwrap();
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(out.contains("cannot save the state"), "{out}");
+    assert_eq!(h.records("example.com").len(), 1);
+}

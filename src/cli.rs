@@ -4,7 +4,6 @@
 //! systemd does not restart-loop on a bad file).
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,7 +13,7 @@ use tracing::{error, info, warn};
 use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
 use crate::config::{self, Config, ProcessEnv, Source};
 use crate::daemon::{Detect, RoundEnd};
-use crate::detect::{Detector, Family};
+use crate::detect::{Detected, Detector, Family};
 use crate::http::Tls;
 use crate::logging;
 use crate::service;
@@ -235,12 +234,12 @@ pub(crate) fn summarize(end: &RoundEnd) {
 }
 
 impl Detect for Detector {
-    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, IpAddr> {
+    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, Detected> {
         let report = self.detect_all().await;
         families
             .iter()
             .filter_map(|f| match report.get(*f) {
-                Some(Ok(d)) => Some((*f, d.addr)),
+                Some(Ok(d)) => Some((*f, d.detected())),
                 _ => None,
             })
             .collect()

@@ -5,21 +5,24 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 use tracing::{debug, info, warn};
 
 use crate::cloudflare::DnsApi;
 use crate::config::ScheduleConfig;
-use crate::detect::Family;
+use crate::detect::{Detected, Family};
 use crate::updater::{RoundReport, Updater};
 
 /// Detection as the loop sees it: the addresses found this round, by family. A family that
 /// could not be detected is absent (its records are left alone).
 pub trait Detect: Sync {
-    fn detect(&self, families: &[Family]) -> impl Future<Output = BTreeMap<Family, IpAddr>> + Send;
+    fn detect(
+        &self,
+        families: &[Family],
+    ) -> impl Future<Output = BTreeMap<Family, Detected>> + Send;
 }
 
 /// How a round ended, for the caller's heartbeat, notifications and exit code.
@@ -76,6 +79,24 @@ pub async fn run<A, D, S, F>(
     detector: &D,
     schedule: &ScheduleConfig,
     shutdown: S,
+    on_round: F,
+) where
+    A: DnsApi,
+    D: Detect,
+    S: Future<Output = ()>,
+    F: FnMut(&RoundEnd),
+{
+    run_woken(updater, detector, schedule, shutdown, None, on_round).await;
+}
+
+/// [`run`], where a message on `wake` (an address of a watched interface changed) starts a
+/// round at once instead of at the next tick; never sooner than Cloudflare's `Retry-After`.
+pub async fn run_woken<A, D, S, F>(
+    updater: &mut Updater<A>,
+    detector: &D,
+    schedule: &ScheduleConfig,
+    shutdown: S,
+    mut wake: Option<mpsc::Receiver<()>>,
     mut on_round: F,
 ) where
     A: DnsApi,
@@ -127,14 +148,38 @@ pub async fn run<A, D, S, F>(
         failures = if end.ok() { 0 } else { failures + 1 };
         on_round(&end);
         let delay = next_delay(schedule, &end, failures, started_wall);
-        let wake = started + delay;
+        let next = started + delay;
+        let not_before = match &end {
+            RoundEnd::Done(r) => r.retry_after.map(|ra| started + ra),
+            _ => None,
+        };
         tokio::select! {
-            () = sleep_until(wake) => {}
+            () = sleep_until(next) => {}
+            () = woken(&mut wake) => {
+                info!("an address of a watched interface changed: reconciling now");
+                if let Some(t) = not_before {
+                    tokio::select! {
+                        () = sleep_until(t) => {}
+                        () = &mut shutdown => break,
+                    }
+                }
+            }
             () = &mut shutdown => break,
         }
     }
     updater.save_state();
     debug!("loop stopped");
+}
+
+/// Completes on the next message of `wake`; never when there is no channel or it closed.
+async fn woken(wake: &mut Option<mpsc::Receiver<()>>) {
+    if let Some(rx) = wake.as_mut()
+        && rx.recv().await.is_some()
+    {
+        return;
+    }
+    *wake = None;
+    std::future::pending::<()>().await;
 }
 
 #[cfg(test)]
@@ -144,6 +189,7 @@ mod tests {
     use crate::config::RecordConfig;
     use crate::state::State;
     use crate::updater::Options;
+    use std::net::IpAddr;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -154,10 +200,12 @@ mod tests {
     }
 
     impl Detect for Script {
-        async fn detect(&self, _families: &[Family]) -> BTreeMap<Family, IpAddr> {
+        async fn detect(&self, _families: &[Family]) -> BTreeMap<Family, Detected> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let addr = *self.addr.lock().unwrap();
-            addr.map(|a| (Family::V4, a)).into_iter().collect()
+            addr.map(|a| (Family::V4, Detected::host(a)))
+                .into_iter()
+                .collect()
         }
     }
 
@@ -397,6 +445,77 @@ mod tests {
             gaps.iter()
                 .any(|g| *g > s.interval + Duration::from_secs(5))
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_starts_a_round_before_the_tick() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let (wake_tx, wake_rx) = mpsc::channel(1);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let t0 = Instant::now();
+        let mut ends = Vec::new();
+        run_woken(
+            &mut updater,
+            &script,
+            &schedule(),
+            async {
+                let _ = stop_rx.await;
+            },
+            Some(wake_rx),
+            |_| {
+                ends.push(t0.elapsed());
+                if ends.len() == 1 {
+                    // As the netlink watcher would after `ip addr add`.
+                    let _ = wake_tx.try_send(());
+                } else if let Some(tx) = stop_tx.take() {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        assert_eq!(ends.len(), 2);
+        assert!(ends[1] < Duration::from_secs(1), "{ends:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_closed_wake_channel_falls_back_to_the_timer() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let (wake_tx, wake_rx) = mpsc::channel::<()>(1);
+        drop(wake_tx);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let t0 = Instant::now();
+        let mut ends = Vec::new();
+        run_woken(
+            &mut updater,
+            &script,
+            &schedule(),
+            async {
+                let _ = stop_rx.await;
+            },
+            Some(wake_rx),
+            |_| {
+                ends.push(t0.elapsed());
+                if ends.len() == 2
+                    && let Some(tx) = stop_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        assert_eq!(ends[1], Duration::from_secs(300));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -24,7 +24,7 @@ use crate::cli::{self, EX_FAILURE, EX_OK, Edges};
 use crate::cloudflare::{Client, DnsApi};
 use crate::config::{self, Config, ScheduleConfig};
 use crate::daemon::{self, Detect, RoundEnd};
-use crate::detect::{DetectError, Detector, Family};
+use crate::detect::{DetectError, Detected, Detector, Family};
 use crate::http::Tls;
 use crate::metrics::{self, Metrics};
 use crate::notify::{self, Notifier};
@@ -54,12 +54,15 @@ fn failure_label(e: &DetectError) -> (Option<&str>, &'static str) {
         DetectError::Failed { provider, .. } => (Some(provider), "failed"),
         DetectError::WrongFamily { provider, .. } => (Some(provider), "wrong_family"),
         DetectError::Timeout { provider, .. } => (Some(provider), "timeout"),
-        DetectError::NoProvider(_) | DetectError::AllFailed { .. } => (None, "failed"),
+        DetectError::NotGlobal { provider, .. } => (Some(provider), "not_global"),
+        DetectError::NoProvider(_)
+        | DetectError::AllFailed { .. }
+        | DetectError::NoAgreement { .. } => (None, "failed"),
     }
 }
 
 impl Detect for Observed {
-    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, IpAddr> {
+    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, Detected> {
         self.busy.send_replace(true);
         if let Some(n) = &self.notifier {
             n.round_started();
@@ -80,7 +83,7 @@ impl Detect for Observed {
                         self.metrics.detection(&fam, name, "failed");
                     }
                     self.metrics.detection(&fam, &d.provider, "ok");
-                    found.insert(*family, d.addr);
+                    found.insert(*family, d.detected());
                 }
                 Some(Err(DetectError::AllFailed { failures, .. })) => {
                     for f in failures {
@@ -305,11 +308,14 @@ pub(crate) async fn run(
             busy,
         };
         let why = RefCell::new(None);
-        daemon::run(
+        // An `interface:` provider's address change starts a round at once (netlink).
+        let wake = crate::detect::watch::watch(detector.detector.interfaces());
+        daemon::run_woken(
             &mut updater,
             &detector,
             &schedule,
             stop_or_reload(&mut signals, &origin, &config, busy_rx, &why),
+            wake,
             |end| {
                 cli::summarize(end);
                 metrics.round(end, SystemTime::now());

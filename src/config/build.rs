@@ -3,6 +3,7 @@
 //! variable's name); settings that make others useless produce warnings, not errors.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,7 +19,7 @@ use super::{
     CloudflareConfig, Config, DetectConfig, LogConfig, MetricsConfig, RecordConfig, ScheduleConfig,
     StateConfig, Ttl,
 };
-use crate::detect::ProviderSpec;
+use crate::detect::{Ipv6Host, ProviderSpec, Strategy};
 use crate::notify::{Alerts, Events, Monitor, NotifyConfig, Target};
 use crate::schedule::Cron;
 use crate::secret::Secret;
@@ -136,13 +137,16 @@ pub(crate) fn build(
 
     // [cloudflare]
     let cf = &raw.cloudflare;
-    let (api_url, default_trace) = match (&env.api_url, &cf.api_url) {
-        (Some(v), _) => values::api_url(&v.value).map_err(|p| ctx.err(&Src::env(v.name), p))?,
+    let (api_url, default_traces) = match (&env.api_url, &cf.api_url) {
+        (Some(v), _) => values::api_url(&v.value)
+            .map(|(api, trace)| (api, vec![trace]))
+            .map_err(|p| ctx.err(&Src::env(v.name), p))?,
         (None, Some(s)) => values::api_url(s.get_ref())
+            .map(|(api, trace)| (api, vec![trace]))
             .map_err(|p| ctx.err(&Src::file("cloudflare.api_url", s.span()), p))?,
         (None, None) => (
             defaults::API_URL.to_owned(),
-            format!("https://api.cloudflare.com{}", defaults::TRACE_PATH),
+            defaults::TRACE_URLS.map(str::to_owned).to_vec(),
         ),
     };
     let ca_file = match &cf.ca_file {
@@ -200,12 +204,25 @@ pub(crate) fn build(
         defaults::DETECT_TIMEOUT,
     )?;
     positive(ctx, &detect_timeout)?;
-    let trace_url = match &d.trace_url {
-        None => default_trace,
-        Some(s) => values::url(s.get_ref())
-            .map(|u| u.to_string_normalized())
-            .map_err(|p| ctx.err(&Src::file("detect.trace_url", s.span()), p))?,
+    let trace_urls = match &d.trace_url {
+        None => default_traces,
+        Some(s) => {
+            let src = Src::file("detect.trace_url", s.span());
+            if s.get_ref().0.is_empty() {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new("expected at least one URL, found an empty list"),
+                ));
+            }
+            s.get_ref()
+                .0
+                .iter()
+                .map(|u| values::url(u).map(|u| u.to_string_normalized()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|p| ctx.err(&src, p))?
+        }
     };
+    let detect_extra = detect_extra(ctx, d, &ipv4, &ipv6)?;
 
     // [schedule]
     let s = &raw.schedule;
@@ -397,6 +414,7 @@ pub(crate) fn build(
                 ttl: env_ttl.or(def_ttl),
                 proxied: env_proxied.or(def_proxied),
                 comment: env_comment.clone().or_else(|| def_comment.clone()),
+                ipv6_host: None,
             });
         }
     } else {
@@ -485,6 +503,24 @@ pub(crate) fn build(
             };
             let (ipv4, ipv6) =
                 families.check(ctx, &Src::file(&k, header), want4, want6, Some(explicit))?;
+            let ipv6_host = match &r.ipv6_host {
+                None => None,
+                Some(h) => {
+                    let src = Src::file(format!("{k}.ipv6_host"), h.span());
+                    let host = h
+                        .get_ref()
+                        .parse::<Ipv6Host>()
+                        .map_err(|e| ctx.err(&src, Problem::new(format!("expected {e}"))))?;
+                    if !ipv6 {
+                        ctx.warn(
+                            &src,
+                            "has no effect: this record has no AAAA record to manage (IPv6 is off for it)",
+                            None,
+                        );
+                    }
+                    Some(host)
+                }
+            };
             records.push(RecordConfig {
                 name,
                 zone,
@@ -499,6 +535,7 @@ pub(crate) fn build(
                     .clone()
                     .or(rec_comment)
                     .or_else(|| def_comment.clone()),
+                ipv6_host,
             });
         }
     }
@@ -538,7 +575,12 @@ pub(crate) fn build(
             ipv4: ipv4.value,
             ipv6: ipv6.value,
             timeout: detect_timeout.value,
-            trace_url,
+            strategy: detect_extra.strategy,
+            allow_private: detect_extra.allow_private,
+            ipv6_prefix_len: detect_extra.ipv6_prefix_len,
+            trace_urls,
+            dns_servers: detect_extra.dns_servers,
+            doh_url: detect_extra.doh_url,
         },
         schedule: ScheduleConfig {
             interval: interval.value,
@@ -558,6 +600,132 @@ pub(crate) fn build(
         log,
     };
     Ok((config, Extra { inline_token }))
+}
+
+/// The `[detect]` keys besides the provider lists, timeout and trace URLs.
+struct DetectExtra {
+    strategy: Strategy,
+    allow_private: bool,
+    ipv6_prefix_len: u8,
+    dns_servers: Vec<SocketAddr>,
+    doh_url: String,
+}
+
+fn detect_extra(
+    ctx: &Ctx<'_>,
+    d: &super::raw::RawDetect,
+    ipv4: &Val<Vec<ProviderSpec>>,
+    ipv6: &Val<Vec<ProviderSpec>>,
+) -> Result<DetectExtra, ConfigError> {
+    let strategy = match &d.strategy {
+        None => Strategy::default(),
+        Some(s) => s.get_ref().parse::<Strategy>().map_err(|e| {
+            ctx.err(
+                &Src::file("detect.strategy", s.span()),
+                Problem::new(format!("expected {e}")),
+            )
+        })?,
+    };
+    let allow_private = d.allow_private.as_ref().is_some_and(|s| *s.get_ref());
+    let ipv6_prefix_len = match &d.ipv6_prefix_len {
+        None => defaults::IPV6_PREFIX_LEN,
+        Some(s) => u8::try_from(*s.get_ref())
+            .ok()
+            .filter(|n| (1..=127).contains(n))
+            .ok_or_else(|| {
+                ctx.err(
+                    &Src::file("detect.ipv6_prefix_len", s.span()),
+                    Problem::new(format!(
+                        "expected a prefix length from 1 to 127, found {}",
+                        s.get_ref()
+                    ))
+                    .hint("ISPs delegate /48, /56 or /64; a LAN is a /64"),
+                )
+            })?,
+    };
+    let dns_servers = match &d.dns_servers {
+        None => defaults::DNS_SERVERS
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect(),
+        Some(s) => {
+            let src = Src::file("detect.dns_servers", s.span());
+            if s.get_ref().0.is_empty() {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new("expected at least one server address, found an empty list"),
+                ));
+            }
+            s.get_ref()
+                .0
+                .iter()
+                .map(|a| values::server_addr(a, 53))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|p| ctx.err(&src, p))?
+        }
+    };
+    let doh_url = match &d.doh_url {
+        None => defaults::DOH_URL.to_owned(),
+        Some(s) => values::url(s.get_ref())
+            .map(|u| u.to_string_normalized())
+            .map_err(|p| ctx.err(&Src::file("detect.doh_url", s.span()), p))?,
+    };
+    for (list, family, key, ip_ok) in [
+        (
+            ipv4,
+            "IPv4",
+            "detect.ipv4",
+            dns_servers.iter().any(SocketAddr::is_ipv4),
+        ),
+        (
+            ipv6,
+            "IPv6",
+            "detect.ipv6",
+            dns_servers.iter().any(SocketAddr::is_ipv6),
+        ),
+    ] {
+        // A default list has no line of its own: point at `strategy`, which made it wrong.
+        let src = list
+            .src
+            .clone()
+            .or_else(|| {
+                d.strategy
+                    .as_ref()
+                    .map(|s| Src::file("detect.strategy", s.span()))
+            })
+            .unwrap_or_else(|| Src::file(key, 0..0));
+        if strategy == Strategy::Agree && list.value.len() == 1 {
+            return Err(ctx.err(
+                &src,
+                Problem::new(format!(
+                    "expected at least two {family} providers with strategy = \"agree\", found one"
+                ))
+                .hint("add a second provider, e.g. [\"cloudflare.trace\", \"cloudflare.dns\"], or remove strategy"),
+            ));
+        }
+        let needs_server = list
+            .value
+            .iter()
+            .find(|p| matches!(p, ProviderSpec::CloudflareDns | ProviderSpec::Local));
+        if let Some(p) = needs_server
+            && !ip_ok
+        {
+            return Err(ctx.err(
+                &src,
+                Problem::new(format!(
+                    "`{p}` needs an {family} address in detect.dns_servers, found none"
+                ))
+                .hint("add one to detect.dns_servers, or remove dns_servers to use Cloudflare's"),
+            ));
+        }
+    }
+    Ok(DetectExtra {
+        strategy,
+        allow_private,
+        ipv6_prefix_len,
+        dns_servers,
+        doh_url,
+    })
 }
 
 /// Which families have providers, and where that was said.

@@ -298,7 +298,20 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "max_retries",
         ],
     ),
-    ("detect", &["ipv4", "ipv6", "timeout", "trace_url"]),
+    (
+        "detect",
+        &[
+            "ipv4",
+            "ipv6",
+            "timeout",
+            "strategy",
+            "allow_private",
+            "ipv6_prefix_len",
+            "trace_url",
+            "dns_servers",
+            "doh_url",
+        ],
+    ),
     (
         "schedule",
         &[
@@ -315,7 +328,15 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
     (
         "record",
         &[
-            "name", "zone", "zone_id", "ipv4", "ipv6", "ttl", "proxied", "comment",
+            "name",
+            "zone",
+            "zone_id",
+            "ipv4",
+            "ipv6",
+            "ttl",
+            "proxied",
+            "comment",
+            "ipv6_host",
         ],
     ),
     ("metrics", &["listen"]),

@@ -25,10 +25,11 @@ mod values;
 mod tests;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::detect::ProviderSpec;
+use crate::detect::{Ipv6Host, ProviderSpec, Strategy};
 use crate::secret::Secret;
 
 pub use error::{ConfigError, Location};
@@ -227,9 +228,22 @@ pub struct DetectConfig {
     pub ipv6: Vec<ProviderSpec>,
     /// `timeout`: how long one provider may take. Default 5s.
     pub timeout: Duration,
-    /// `trace_url`: where `cloudflare.trace` asks. Default `https://api.cloudflare.com/cdn-cgi/trace`,
-    /// or the origin of `cloudflare.api_url` + `/cdn-cgi/trace` when that is overridden.
-    pub trace_url: String,
+    /// `strategy`: the first valid answer (`fallback`, the default) or two that agree.
+    pub strategy: Strategy,
+    /// `allow_private`: publish addresses that are not global unicast. Default false.
+    pub allow_private: bool,
+    /// `ipv6_prefix_len`: the prefix length of prefix mode when the provider does not know
+    /// it (an interface does). Default 64.
+    pub ipv6_prefix_len: u8,
+    /// `trace_url` (one or a list): where `cloudflare.trace` asks, hedged in order. Default
+    /// api.cloudflare.com, www.cloudflare.com and cloudflare.com, or the origin of
+    /// `cloudflare.api_url` + `/cdn-cgi/trace` when that is overridden.
+    pub trace_urls: Vec<String>,
+    /// `dns_servers`: where `cloudflare.dns` asks (the servers of each family); `local` routes
+    /// towards the family's first. Default Cloudflare's 1.1.1.1, 1.0.0.1 and their IPv6 twins.
+    pub dns_servers: Vec<SocketAddr>,
+    /// `doh_url`: where `cloudflare.doh` asks. Default `https://cloudflare-dns.com/dns-query`.
+    pub doh_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -274,6 +288,9 @@ pub struct RecordConfig {
     pub ttl: Option<Ttl>,
     pub proxied: Option<bool>,
     pub comment: Option<String>,
+    /// `ipv6_host`: IPv6 prefix mode. The AAAA record gets the detected prefix followed by
+    /// this host part, instead of the detected address itself.
+    pub ipv6_host: Option<Ipv6Host>,
 }
 
 /// A record TTL: `"auto"` (sent as 1) or seconds.

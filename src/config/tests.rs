@@ -103,9 +103,30 @@ fn minimal_file_gets_every_default() {
     assert_eq!(c.detect.ipv6, vec![ProviderSpec::CloudflareTrace]);
     assert_eq!(c.detect.timeout, Duration::from_secs(5));
     assert_eq!(
-        c.detect.trace_url,
-        "https://api.cloudflare.com/cdn-cgi/trace"
+        c.detect.trace_urls,
+        [
+            "https://api.cloudflare.com/cdn-cgi/trace",
+            "https://www.cloudflare.com/cdn-cgi/trace",
+            "https://cloudflare.com/cdn-cgi/trace"
+        ]
     );
+    assert_eq!(c.detect.strategy, crate::detect::Strategy::Fallback);
+    assert!(!c.detect.allow_private);
+    assert_eq!(c.detect.ipv6_prefix_len, 64);
+    assert_eq!(
+        c.detect
+            .dns_servers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "1.1.1.1:53",
+            "1.0.0.1:53",
+            "[2606:4700:4700::1111]:53",
+            "[2606:4700:4700::1001]:53"
+        ]
+    );
+    assert_eq!(c.detect.doh_url, "https://cloudflare-dns.com/dns-query");
     assert_eq!(c.schedule.interval, Duration::from_secs(300));
     assert_eq!(c.schedule.cycle_deadline, Duration::from_secs(120));
     assert_eq!(c.schedule.shutdown_grace, Duration::from_secs(10));
@@ -122,7 +143,185 @@ fn minimal_file_gets_every_default() {
             ttl: None,
             proxied: None,
             comment: None,
+            ipv6_host: None,
         }]
+    );
+}
+
+#[test]
+fn detection_keys_are_read_and_checked() {
+    let text = with_token(
+        r#"
+[detect]
+ipv4 = ["cloudflare.dns", "local", "interface:eth0"]
+ipv6 = ["cloudflare.doh", "url6:https://ip.example/", "file:/run/wan6"]
+strategy = "agree"
+allow_private = true
+ipv6_prefix_len = 56
+trace_url = ["https://a.example/cdn-cgi/trace", "https://b.example/cdn-cgi/trace/"]
+dns_servers = ["192.0.2.53", "192.0.2.54:5353", "[2001:db8::53]:53", "2001:db8::54"]
+doh_url = "https://doh.example/dns-query"
+
+[[record]]
+name = "nas.example.com"
+ipv6_host = "mac(00:11:22:33:44:55)"
+
+[[record]]
+name = "cam.example.com"
+ipv6_host = "::1234"
+"#,
+    );
+    let l = ok(&text);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let d = &l.config.detect;
+    assert_eq!(
+        d.ipv4,
+        vec![
+            ProviderSpec::CloudflareDns,
+            ProviderSpec::Local,
+            ProviderSpec::Interface("eth0".into())
+        ]
+    );
+    assert_eq!(
+        d.ipv6,
+        vec![
+            ProviderSpec::CloudflareDoh,
+            ProviderSpec::Url {
+                url: "https://ip.example/".into(),
+                via: Some(crate::detect::Family::V6)
+            },
+            ProviderSpec::File("/run/wan6".into())
+        ]
+    );
+    assert_eq!(d.strategy, crate::detect::Strategy::Agree);
+    assert!(d.allow_private);
+    assert_eq!(d.ipv6_prefix_len, 56);
+    assert_eq!(
+        d.trace_urls,
+        [
+            "https://a.example/cdn-cgi/trace",
+            "https://b.example/cdn-cgi/trace"
+        ]
+    );
+    assert_eq!(
+        d.dns_servers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "192.0.2.53:53",
+            "192.0.2.54:5353",
+            "[2001:db8::53]:53",
+            "[2001:db8::54]:53"
+        ]
+    );
+    assert_eq!(d.doh_url, "https://doh.example/dns-query");
+    let hosts: Vec<String> = l
+        .config
+        .records
+        .iter()
+        .map(|r| r.ipv6_host.map(|h| h.to_string()).unwrap_or_default())
+        .collect();
+    assert_eq!(hosts, ["mac(00:11:22:33:44:55)", "::1234"]);
+
+    let c = |body: &str| {
+        parse(
+            &with_token(&format!("{body}\n{ONE_RECORD}")),
+            "ddflare.toml",
+            &no_env(),
+        )
+    };
+    // Line numbers: 1 [cloudflare], 2 api_token, 3 [detect], 4 the key.
+    let cases = [
+        (
+            "[detect]\nstrategy = \"majority\"",
+            "detect.strategy: expected \"fallback\" or \"agree\", not \"majority\"",
+            4,
+        ),
+        (
+            "[detect]\nstrategy = \"agree\"",
+            "detect.strategy: expected at least two IPv4 providers with strategy = \"agree\", found one",
+            4,
+        ),
+        (
+            "[detect]\nstrategy = \"agree\"\nipv4 = [\"cloudflare.trace\", \"cloudflare.dns\"]\nipv6 = \"cloudflare.trace\"",
+            "detect.ipv6: expected at least two IPv6",
+            6,
+        ),
+        (
+            "[detect]\nallow_private = \"yes\"",
+            "detect.allow_private",
+            4,
+        ),
+        (
+            "[detect]\nipv6_prefix_len = 0",
+            "detect.ipv6_prefix_len: expected a prefix length from 1 to 127, found 0",
+            4,
+        ),
+        ("[detect]\nipv6_prefix_len = 128", "found 128", 4),
+        (
+            "[detect]\ndns_servers = [\"one.one.one.one\"]",
+            "detect.dns_servers: expected an IP address with an optional port",
+            4,
+        ),
+        (
+            "[detect]\ndns_servers = []",
+            "expected at least one server address",
+            4,
+        ),
+        (
+            "[detect]\ndns_servers = \"1.1.1.1\"\nipv6 = \"cloudflare.dns\"",
+            "detect.ipv6: `cloudflare.dns` needs an IPv6 address in detect.dns_servers",
+            5,
+        ),
+        (
+            "[detect]\ndns_servers = \"2001:db8::1\"\nipv4 = \"local\"",
+            "`local` needs an IPv4 address",
+            5,
+        ),
+        ("[detect]\ndoh_url = \"dns.example\"", "detect.doh_url", 4),
+        (
+            "[detect]\ntrace_url = []",
+            "detect.trace_url: expected at least one URL",
+            4,
+        ),
+        (
+            "[detect]\ntrace_url = [\"https://a.example/\", \"nope\"]",
+            "detect.trace_url",
+            4,
+        ),
+        (
+            "[detect]\nipv4 = \"interface:\"",
+            "`interface:` followed by an interface name",
+            4,
+        ),
+        (
+            "[detect]\nipv4 = \"file:wan.txt\"",
+            "`file:` followed by an absolute path",
+            4,
+        ),
+    ];
+    for (body, needle, line) in cases {
+        expect(&c(body).unwrap_err(), needle, Some(line));
+    }
+    let e = parse(
+        &with_token("[[record]]\nname = \"a.example.com\"\nipv6_host = \"1234\"\n"),
+        "ddflare.toml",
+        &no_env(),
+    )
+    .unwrap_err();
+    expect(
+        &e,
+        "record[1].ipv6_host: expected an IPv6 host part such as \"::1234\"",
+        Some(5),
+    );
+    let l = ok(&with_token(
+        "[[record]]\nname = \"a.example.com\"\nipv6 = false\nipv6_host = \"::1\"\n",
+    ));
+    assert!(
+        l.warnings[0].contains("record[1].ipv6_host") && l.warnings[0].contains("has no effect"),
+        "{:?}",
+        l.warnings
     );
 }
 
@@ -183,12 +382,15 @@ comment = ""
         c.detect.ipv4,
         vec![
             ProviderSpec::Static(addr),
-            ProviderSpec::Url("https://ip.example/".into())
+            ProviderSpec::Url {
+                url: "https://ip.example/".into(),
+                via: None
+            }
         ]
     );
     assert!(c.detect.ipv6.is_empty());
     assert_eq!(c.detect.timeout, Duration::from_secs(3));
-    assert_eq!(c.detect.trace_url, "https://trace.example/cdn-cgi/trace");
+    assert_eq!(c.detect.trace_urls, ["https://trace.example/cdn-cgi/trace"]);
     assert_eq!(c.schedule.interval, Duration::from_secs(5400));
     assert_eq!(c.schedule.cycle_deadline, Duration::from_secs(60));
     assert_eq!(c.schedule.shutdown_grace, Duration::ZERO);
@@ -255,8 +457,8 @@ fn api_url_rules() {
         "http://127.0.0.1:8787/client/v4"
     );
     assert_eq!(
-        l.config.detect.trace_url,
-        "http://127.0.0.1:8787/cdn-cgi/trace"
+        l.config.detect.trace_urls,
+        ["http://127.0.0.1:8787/cdn-cgi/trace"]
     );
     assert!(c("http://localhost:1/v4").is_ok());
     assert!(c("http://[::1]:1/v4").is_ok());
@@ -390,8 +592,8 @@ fn provider_lists() {
             .unwrap()
             .config
             .detect
-            .trace_url,
-        "http://10.0.0.1/cdn-cgi/trace"
+            .trace_urls,
+        ["http://10.0.0.1/cdn-cgi/trace"]
     );
 }
 
@@ -840,7 +1042,7 @@ comment = "rec"
     let c = &l.config;
     assert_eq!(c.cloudflare.token.expose(), TOKEN2);
     assert_eq!(c.cloudflare.api_url, "http://127.0.0.1:9999/client/v4");
-    assert_eq!(c.detect.trace_url, "http://127.0.0.1:9999/cdn-cgi/trace");
+    assert_eq!(c.detect.trace_urls, ["http://127.0.0.1:9999/cdn-cgi/trace"]);
     assert_eq!(c.detect.ipv4.len(), 2);
     assert!(c.detect.ipv6.is_empty());
     assert_eq!(c.schedule.interval, Duration::from_secs(30));

@@ -6,6 +6,7 @@
 
 mod cli;
 mod contract;
+mod detect;
 mod e2e;
 mod faults;
 mod ops;

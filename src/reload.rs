@@ -114,9 +114,13 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
     field(&mut out, "detect.ipv4", &a.ipv4, &b.ipv4, |v| list(v));
     field(&mut out, "detect.ipv6", &a.ipv6, &b.ipv6, |v| list(v));
     field(&mut out, "detect.timeout", &a.timeout, &b.timeout, dur);
-    field(&mut out, "detect.trace_url", &a.trace_urls, &b.trace_urls, |v| {
-        v.join(", ")
-    });
+    field(
+        &mut out,
+        "detect.trace_url",
+        &a.trace_urls,
+        &b.trace_urls,
+        |v| v.join(", "),
+    );
 
     let (a, b) = (&old.schedule, &new.schedule);
     field(&mut out, "schedule.interval", &a.interval, &b.interval, dur);

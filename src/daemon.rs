@@ -230,6 +230,7 @@ mod tests {
             ttl: None,
             proxied: None,
             comment: None,
+            ipv6_host: None,
         };
         let opts = Options {
             state_dir: dir.to_owned(),
@@ -308,6 +309,7 @@ mod tests {
                 ttl: None,
                 proxied: None,
                 comment: None,
+                ipv6_host: None,
             }],
             Options {
                 state_dir: dir.path().to_owned(),

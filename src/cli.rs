@@ -4,7 +4,6 @@
 //! systemd does not restart-loop on a bad file).
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,13 +12,13 @@ use tracing::{error, info, warn};
 
 use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
 use crate::config::{self, Config, ProcessEnv, Source};
-use crate::daemon::{self, Detect, RoundEnd};
-use crate::detect::{Detector, Family};
+use crate::daemon::{Detect, RoundEnd};
+use crate::detect::{Detected, Detector, Family};
 use crate::health;
 use crate::http::Tls;
 use crate::logging;
+use crate::service;
 use crate::state::State;
-use crate::systemd;
 use crate::updater::{self, Options, Updater};
 
 pub const EX_OK: u8 = 0;
@@ -42,6 +41,9 @@ struct Cli {
     /// Log level [default: $DDFLARE_LOG_LEVEL, then info]
     #[arg(long, global = true, value_enum)]
     log_level: Option<logging::Level>,
+    /// Log only changes and problems (as `log.quiet = true`)
+    #[arg(long, short, global = true, conflicts_with = "log_level")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -56,17 +58,24 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Run the daemon: reconcile every `schedule.interval` until SIGTERM or SIGINT
+    /// Run the daemon: reconcile every `schedule.interval` (or at `schedule.cron`) until SIGTERM
+    /// or SIGINT; SIGHUP reloads the config
     Run {
         /// Log the plan each round; change nothing
         #[arg(long)]
         dry_run: bool,
+        /// Run a round at once on start [default: `schedule.update_on_start`, true]
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+        update_on_start: Option<bool>,
     },
+    /// Show what the cache says: each record's address, when Cloudflare last confirmed it,
+    /// and when the next round is due (no network)
+    Status,
     /// Print the public address each configured provider sees
     Detect,
     /// Exit 0 if the daemon's last successful round is recent, else 1 (for HEALTHCHECK)
     Health {
-        /// How old the last success may be [default: 2 × schedule.interval + cycle_deadline]
+        /// How old the last success may be [default: 2 × (interval + jitter) + cycle_deadline]
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         max_age: Option<std::time::Duration>,
     },
@@ -83,13 +92,10 @@ pub fn main() -> ExitCode {
         }
     };
     let env = ProcessEnv;
-    let level = cli.log_level.unwrap_or_else(|| {
-        env.get("DDFLARE_LOG_LEVEL")
-            .and_then(|v| clap::ValueEnum::from_str(&v, true).ok())
-            .unwrap_or(logging::Level::Info)
-    });
-    let journal = logging::stderr_is_journal(env.get("JOURNAL_STREAM").as_deref());
-    logging::init(cli.log_format, level, journal);
+    let env_level = env
+        .get("DDFLARE_LOG_LEVEL")
+        .and_then(|v| clap::ValueEnum::from_str(&v, true).ok());
+    let level = cli.log_level.or(env_level).unwrap_or(logging::Level::Info);
 
     let (path, explicit) = match (&cli.config, env.get("DDFLARE_CONFIG")) {
         (Some(p), _) => (p.clone(), true),
@@ -103,6 +109,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EX_CONFIG);
         }
     };
+    // Logging starts once the config is read (`log.quiet`); config errors go to stderr as is.
+    let quiet =
+        cli.quiet || (loaded.config.log.quiet && cli.log_level.is_none() && env_level.is_none());
+    logging::init(
+        cli.log_format,
+        level,
+        logging::stderr_is_journal(env.get("JOURNAL_STREAM").as_deref()),
+        quiet,
+    );
     for w in &loaded.warnings {
         warn!("{w}");
     }
@@ -116,17 +131,18 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EX_FAILURE);
         }
     };
-    let code = runtime.block_on(dispatch(cli.command, loaded.config));
+    let origin = service::Origin { path, explicit };
+    let code = runtime.block_on(dispatch(cli.command, loaded.config, origin));
     ExitCode::from(code)
 }
 
 /// The long-lived parts every command builds the same way.
-struct Edges {
-    api: Client,
-    detector: Detector,
+pub(crate) struct Edges {
+    pub api: Client,
+    pub detector: Detector,
 }
 
-fn edges(config: &Config) -> Result<Edges, u8> {
+pub(crate) fn edges(config: &Config) -> Result<Edges, u8> {
     let tls = Tls::new(config.cloudflare.ca_file.as_deref()).map_err(|e| {
         error!("`cloudflare.ca_file`: {e}");
         EX_CONFIG
@@ -142,7 +158,10 @@ fn edges(config: &Config) -> Result<Edges, u8> {
     Ok(Edges { api, detector })
 }
 
-async fn dispatch(command: Command, config: Config) -> u8 {
+async fn dispatch(command: Command, config: Config, origin: service::Origin) -> u8 {
+    if let Command::Status = command {
+        return status(&config);
+    }
     let Edges { api, detector } = match edges(&config) {
         Ok(e) => e,
         Err(code) => return code,
@@ -150,53 +169,48 @@ async fn dispatch(command: Command, config: Config) -> u8 {
     match command {
         Command::Check => check(&config, &api).await,
         Command::Detect => detect(&detector).await,
+        Command::Status => status(&config),
         Command::Health { max_age } => health::command(
             &config.state.dir,
             max_age.unwrap_or_else(|| health::default_max_age(&config.schedule)),
         ),
         Command::Once { dry_run } => {
             let mut updater = new_updater(&config, api, dry_run);
-            let end = daemon::round(&mut updater, &detector).await;
+            let end = service::once(&config, &mut updater, detector, dry_run).await;
             summarize(&end);
             if end.ok() { EX_OK } else { EX_FAILURE }
         }
-        Command::Run { dry_run } => {
-            let mut updater = new_updater(&config, api, dry_run);
-            let shutdown = match shutdown_signal() {
-                Ok(s) => s,
-                Err(e) => {
-                    error!("cannot install the SIGTERM/SIGINT handlers: {e}");
-                    return EX_FAILURE;
-                }
-            };
-            info!(
-                version = env!("CARGO_PKG_VERSION"),
-                records = config.records.len(),
-                interval_secs = config.schedule.interval.as_secs(),
-                "ddflare started"
-            );
-            let mut heartbeat = (!dry_run).then(|| health::Heartbeat::new(&config.state.dir));
-            let notifier = systemd::Notifier::from_env(&ProcessEnv);
-            let _watchdog = notifier.start_watchdog(&ProcessEnv);
-            let mut reporter = systemd::Reporter::new(notifier.clone());
-            let shutdown = async move {
-                shutdown.await;
-                notifier.stopping();
-            };
-            daemon::run(&mut updater, &detector, &config.schedule, shutdown, |end| {
-                summarize(end);
-                if let Some(h) = heartbeat.as_mut() {
-                    h.round(end);
-                }
-                reporter.round(end);
-            })
-            .await;
-            EX_OK
+        Command::Run {
+            dry_run,
+            update_on_start,
+        } => {
+            service::run(
+                config,
+                Edges { api, detector },
+                origin,
+                dry_run,
+                update_on_start,
+            )
+            .await
         }
     }
 }
 
-fn new_updater(config: &Config, api: Client, dry_run: bool) -> Updater<Client> {
+/// `ddflare status`: the cache, read without a network call. Exit 1 when a configured record
+/// is not in it.
+fn status(config: &Config) -> u8 {
+    let (state, warning) = State::load(&config.state.dir);
+    if let Some(w) = warning {
+        println!("{w}");
+        return EX_FAILURE;
+    }
+    println!("state: {}", crate::state::path(&config.state.dir).display());
+    let (text, complete) = crate::status::render(config, &state, std::time::SystemTime::now());
+    print!("{text}");
+    if complete { EX_OK } else { EX_FAILURE }
+}
+
+pub(crate) fn new_updater(config: &Config, api: Client, dry_run: bool) -> Updater<Client> {
     let dir = config.state.dir.clone();
     let (state, warning) = if dry_run {
         (State::default(), None)
@@ -214,7 +228,7 @@ fn new_updater(config: &Config, api: Client, dry_run: bool) -> Updater<Client> {
     Updater::new(api, config.records.clone(), opts, state)
 }
 
-fn summarize(end: &RoundEnd) {
+pub(crate) fn summarize(end: &RoundEnd) {
     match end {
         RoundEnd::Done(r) if r.ok() => {
             info!(changed = r.changed(), api_calls = r.api_calls, "round done")
@@ -230,28 +244,13 @@ fn summarize(end: &RoundEnd) {
     }
 }
 
-/// Completes on the first SIGTERM or SIGINT. As PID 1 in a container nothing else handles
-/// SIGTERM, so without this `docker stop` waits for SIGKILL.
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        let name = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        };
-        info!("{name} received");
-    })
-}
-
 impl Detect for Detector {
-    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, IpAddr> {
+    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, Detected> {
         let report = self.detect_all().await;
         families
             .iter()
             .filter_map(|f| match report.get(*f) {
-                Some(Ok(d)) => Some((*f, d.addr)),
+                Some(Ok(d)) => Some((*f, d.detected())),
                 _ => None,
             })
             .collect()

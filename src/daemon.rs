@@ -5,21 +5,24 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::cloudflare::DnsApi;
 use crate::config::ScheduleConfig;
-use crate::detect::Family;
+use crate::detect::{Detected, Family};
 use crate::updater::{RoundReport, Updater};
 
 /// Detection as the loop sees it: the addresses found this round, by family. A family that
 /// could not be detected is absent (its records are left alone).
 pub trait Detect: Sync {
-    fn detect(&self, families: &[Family]) -> impl Future<Output = BTreeMap<Family, IpAddr>> + Send;
+    fn detect(
+        &self,
+        families: &[Family],
+    ) -> impl Future<Output = BTreeMap<Family, Detected>> + Send;
 }
 
 /// How a round ended, for the caller's heartbeat, notifications and exit code.
@@ -49,13 +52,19 @@ pub async fn round<A: DnsApi, D: Detect>(updater: &mut Updater<A>, detector: &D)
     RoundEnd::Done(updater.reconcile(&addrs, SystemTime::now()).await)
 }
 
-/// The wait before the next round.
-pub fn next_delay(schedule: &ScheduleConfig, end: &RoundEnd, failures: u32) -> Duration {
+/// The wait before the next round, for a round that started at `wall`.
+pub fn next_delay(
+    schedule: &ScheduleConfig,
+    end: &RoundEnd,
+    failures: u32,
+    wall: SystemTime,
+) -> Duration {
+    let regular = crate::schedule::regular_delay(schedule, wall, fastrand::f64());
     if end.ok() || failures == 0 {
-        return schedule.interval;
+        return regular;
     }
-    // 15s, 30s, 1m, 2m… up to the interval.
-    let backoff = Duration::from_secs(15 << (failures - 1).min(10)).min(schedule.interval);
+    // 15s, 30s, 1m, 2m… up to the regular wait.
+    let backoff = Duration::from_secs(15 << (failures - 1).min(10)).min(regular);
     let backoff = backoff.mul_f64(0.8 + fastrand::f64() * 0.4);
     match end {
         RoundEnd::Done(r) => r.retry_after.map_or(backoff, |ra| backoff.max(ra)),
@@ -70,6 +79,24 @@ pub async fn run<A, D, S, F>(
     detector: &D,
     schedule: &ScheduleConfig,
     shutdown: S,
+    on_round: F,
+) where
+    A: DnsApi,
+    D: Detect,
+    S: Future<Output = ()>,
+    F: FnMut(&RoundEnd),
+{
+    run_woken(updater, detector, schedule, shutdown, None, on_round).await;
+}
+
+/// [`run`], where a message on `wake` (an address of a watched interface changed) starts a
+/// round at once instead of at the next tick; never sooner than Cloudflare's `Retry-After`.
+pub async fn run_woken<A, D, S, F>(
+    updater: &mut Updater<A>,
+    detector: &D,
+    schedule: &ScheduleConfig,
+    shutdown: S,
+    mut wake: Option<mpsc::Receiver<()>>,
     mut on_round: F,
 ) where
     A: DnsApi,
@@ -79,8 +106,23 @@ pub async fn run<A, D, S, F>(
 {
     tokio::pin!(shutdown);
     let mut failures = 0u32;
+    if !schedule.update_on_start {
+        let first = crate::schedule::regular_delay(schedule, SystemTime::now(), fastrand::f64());
+        info!(
+            wait_secs = first.as_secs(),
+            "waiting for the first scheduled round"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(first) => {}
+            () = &mut shutdown => {
+                debug!("loop stopped before its first round");
+                return;
+            }
+        }
+    }
     loop {
         let started = Instant::now();
+        let started_wall = SystemTime::now();
         let end = {
             let work = timeout(schedule.cycle_deadline, round(updater, detector));
             tokio::pin!(work);
@@ -105,15 +147,39 @@ pub async fn run<A, D, S, F>(
         }
         failures = if end.ok() { 0 } else { failures + 1 };
         on_round(&end);
-        let delay = next_delay(schedule, &end, failures);
-        let wake = started + delay;
+        let delay = next_delay(schedule, &end, failures, started_wall);
+        let next = started + delay;
+        let not_before = match &end {
+            RoundEnd::Done(r) => r.retry_after.map(|ra| started + ra),
+            _ => None,
+        };
         tokio::select! {
-            () = sleep_until(wake) => {}
+            () = sleep_until(next) => {}
+            () = woken(&mut wake) => {
+                info!("an address of a watched interface changed: reconciling now");
+                if let Some(t) = not_before {
+                    tokio::select! {
+                        () = sleep_until(t) => {}
+                        () = &mut shutdown => break,
+                    }
+                }
+            }
             () = &mut shutdown => break,
         }
     }
     updater.save_state();
-    info!("stopped");
+    debug!("loop stopped");
+}
+
+/// Completes on the next message of `wake`; never when there is no channel or it closed.
+async fn woken(wake: &mut Option<mpsc::Receiver<()>>) {
+    if let Some(rx) = wake.as_mut()
+        && rx.recv().await.is_some()
+    {
+        return;
+    }
+    *wake = None;
+    std::future::pending::<()>().await;
 }
 
 #[cfg(test)]
@@ -123,6 +189,7 @@ mod tests {
     use crate::config::RecordConfig;
     use crate::state::State;
     use crate::updater::Options;
+    use std::net::IpAddr;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -133,10 +200,12 @@ mod tests {
     }
 
     impl Detect for Script {
-        async fn detect(&self, _families: &[Family]) -> BTreeMap<Family, IpAddr> {
+        async fn detect(&self, _families: &[Family]) -> BTreeMap<Family, Detected> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let addr = *self.addr.lock().unwrap();
-            addr.map(|a| (Family::V4, a)).into_iter().collect()
+            addr.map(|a| (Family::V4, Detected::host(a)))
+                .into_iter()
+                .collect()
         }
     }
 
@@ -145,6 +214,9 @@ mod tests {
             interval: Duration::from_secs(300),
             cycle_deadline: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(10),
+            cron: None,
+            jitter: Duration::ZERO,
+            update_on_start: true,
         }
     }
 
@@ -158,6 +230,7 @@ mod tests {
             ttl: None,
             proxied: None,
             comment: None,
+            ipv6_host: None,
         };
         let opts = Options {
             state_dir: dir.to_owned(),
@@ -236,6 +309,7 @@ mod tests {
                 ttl: None,
                 proxied: None,
                 comment: None,
+                ipv6_host: None,
             }],
             Options {
                 state_dir: dir.path().to_owned(),
@@ -316,16 +390,146 @@ mod tests {
         assert!(drifts > 50, "{drifts} dashboard edits");
     }
 
+    /// Runs the loop until `rounds` rounds ended; returns when each ended (paused clock).
+    async fn round_times(schedule: &ScheduleConfig, rounds: usize) -> Vec<Duration> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let t0 = Instant::now();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let mut times = Vec::new();
+        run(
+            &mut updater,
+            &script,
+            schedule,
+            async {
+                let _ = stop_rx.await;
+            },
+            |_| {
+                times.push(t0.elapsed());
+                if times.len() == rounds
+                    && let Some(tx) = stop_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        times
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_update_on_start_the_first_round_waits_for_the_schedule() {
+        let mut s = schedule();
+        assert_eq!(round_times(&s, 2).await[0], Duration::ZERO);
+        s.update_on_start = false;
+        let times = round_times(&s, 2).await;
+        assert_eq!(times[0], s.interval);
+        assert_eq!(times[1], 2 * s.interval);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jitter_lengthens_each_wait_within_its_bound() {
+        let mut s = schedule();
+        s.jitter = Duration::from_secs(60);
+        let times = round_times(&s, 50).await;
+        let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(
+            gaps.iter()
+                .all(|g| *g >= s.interval && *g <= s.interval + s.jitter),
+            "{gaps:?}"
+        );
+        assert!(
+            gaps.iter()
+                .any(|g| *g > s.interval + Duration::from_secs(5))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_starts_a_round_before_the_tick() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let (wake_tx, wake_rx) = mpsc::channel(1);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let t0 = Instant::now();
+        let mut ends = Vec::new();
+        run_woken(
+            &mut updater,
+            &script,
+            &schedule(),
+            async {
+                let _ = stop_rx.await;
+            },
+            Some(wake_rx),
+            |_| {
+                ends.push(t0.elapsed());
+                if ends.len() == 1 {
+                    // As the netlink watcher would after `ip addr add`.
+                    let _ = wake_tx.try_send(());
+                } else if let Some(tx) = stop_tx.take() {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        assert_eq!(ends.len(), 2);
+        assert!(ends[1] < Duration::from_secs(1), "{ends:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_closed_wake_channel_falls_back_to_the_timer() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let (wake_tx, wake_rx) = mpsc::channel::<()>(1);
+        drop(wake_tx);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let t0 = Instant::now();
+        let mut ends = Vec::new();
+        run_woken(
+            &mut updater,
+            &script,
+            &schedule(),
+            async {
+                let _ = stop_rx.await;
+            },
+            Some(wake_rx),
+            |_| {
+                ends.push(t0.elapsed());
+                if ends.len() == 2
+                    && let Some(tx) = stop_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        assert_eq!(ends[1], Duration::from_secs(300));
+    }
+
     #[test]
     fn failed_rounds_back_off_and_honour_retry_after() {
         let s = schedule();
         let failed = RoundEnd::NothingDetected;
-        let first = next_delay(&s, &failed, 1);
+        let first = next_delay(&s, &failed, 1, SystemTime::now());
         assert!(
             first >= Duration::from_secs(12) && first <= Duration::from_secs(18),
             "{first:?}"
         );
-        let later = next_delay(&s, &failed, 20);
+        let later = next_delay(&s, &failed, 20, SystemTime::now());
         assert!(later <= s.interval.mul_f64(1.2));
         let limited = RoundEnd::Done(crate::updater::RoundReport {
             lines: vec![crate::updater::Line {
@@ -340,9 +544,14 @@ mod tests {
             retry_after: Some(Duration::from_secs(200)),
             api_calls: 1,
         });
-        assert!(next_delay(&s, &limited, 1) >= Duration::from_secs(200));
+        assert!(next_delay(&s, &limited, 1, SystemTime::now()) >= Duration::from_secs(200));
         assert_eq!(
-            next_delay(&s, &RoundEnd::Done(Default::default()), 0),
+            next_delay(
+                &s,
+                &RoundEnd::Done(Default::default()),
+                0,
+                SystemTime::now()
+            ),
             s.interval
         );
     }

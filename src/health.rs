@@ -52,10 +52,11 @@ fn unix_secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// The default `--max-age`: two intervals plus the longest a round may take, so one late or
-/// failed round is not yet unhealthy, two in a row are.
+/// The default `--max-age`: two regular waits (`interval`, or the longest gap of `cron`, plus
+/// `jitter`) and the longest a round may take, so one late or failed round is not yet
+/// unhealthy, two in a row are.
 pub fn default_max_age(schedule: &ScheduleConfig) -> Duration {
-    schedule.interval * 2 + schedule.cycle_deadline
+    (crate::schedule::longest_gap(schedule) + schedule.jitter) * 2 + schedule.cycle_deadline
 }
 
 /// Why the daemon is not healthy.
@@ -214,12 +215,17 @@ mod tests {
 
     #[test]
     fn default_max_age_is_two_intervals_and_a_deadline() {
-        let s = ScheduleConfig {
+        let mut s = ScheduleConfig {
             interval: Duration::from_secs(300),
             cycle_deadline: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(10),
+            cron: None,
+            jitter: Duration::ZERO,
+            update_on_start: true,
         };
         assert_eq!(default_max_age(&s), Duration::from_secs(720));
+        s.jitter = Duration::from_secs(30);
+        assert_eq!(default_max_age(&s), Duration::from_secs(780));
     }
 
     #[test]

@@ -3,14 +3,28 @@
 //! # Layout
 //! - [`config`]: the TOML file and environment overrides, parsed into a raw wire type and
 //!   validated into [`config::Config`]. Every error names its key and line.
-//! - [`detect`]: the [`detect::IpProvider`] trait and its providers (`static:`, `url:`,
-//!   `cloudflare.trace`); fallback across a family's provider list.
+//! - [`detect`]: the [`detect::IpProvider`] trait and its providers (`cloudflare.trace`,
+//!   `cloudflare.dns`, `cloudflare.doh`, `interface:`, `local`, `url:`, `static:`, `file:`);
+//!   the bogon filter, fallback or agreement across a family's list, IPv6 prefix mode, and
+//!   the netlink watch that wakes the daemon when an interface's address changes.
 //! - [`cloudflare`]: the [`cloudflare::DnsApi`] trait, the wire types of API v4 and the reqwest
 //!   client that implements it (retries, rate limits, `cf-ray` logging, redacted token).
 //! - [`plan`]: PURE reconciliation: desired records + existing records → changes.
 //! - [`state`]: the cache of what was published, per (name, type), written atomically.
 //! - [`updater`]: one round: detect → compare with cache → plan → apply → save.
-//! - [`daemon`]: the timer loop, backoff and graceful shutdown.
+//! - [`daemon`]: the timer loop (woken early by address changes), backoff and graceful
+//!   shutdown.
+//! - [`schedule`]: PURE: cron expressions, jitter, the wait until the next regular round.
+//! - [`metrics`]: the tally of rounds, detections, API calls and updates; PURE Prometheus
+//!   rendering and `/healthz` decision; a minimal HTTP listener (`[metrics] listen`).
+//! - [`notify`]: notifications (webhook, ntfy, Gotify, Discord, Slack, Telegram) and monitor
+//!   pings (Healthchecks, Uptime Kuma); PURE URL parsing, alert policy and message text.
+//! - [`reload`]: PURE: the differences between two configs, logged on SIGHUP.
+//! - [`status`]: PURE: `ddflare status`, what the cache says.
+//! - [`health`]: the daemon's heartbeat file and `ddflare health` (a container's HEALTHCHECK).
+//! - [`systemd`]: sd_notify (READY, STATUS, WATCHDOG, STOPPING) for a `Type=notify` unit.
+//! - [`service`]: the `run` command: the loop with the metrics listener, the notifier and
+//!   SIGHUP reloads around it.
 //! - [`cli`]: the command line; `main.rs` only calls it.
 
 pub mod cli;
@@ -21,8 +35,14 @@ pub mod detect;
 pub mod health;
 pub mod http;
 pub mod logging;
+pub mod metrics;
+pub mod notify;
 pub mod plan;
+pub mod reload;
+pub mod schedule;
 pub mod secret;
+pub mod service;
 pub mod state;
+pub mod status;
 pub mod systemd;
 pub mod updater;

@@ -45,12 +45,24 @@ impl From<Level> for LevelFilter {
     }
 }
 
+/// Where changes are logged (an address published, a config reloaded): the events that quiet
+/// mode keeps besides warnings and errors.
+pub const CHANGE_TARGET: &str = "ddflare::change";
+
 /// Installs the global subscriber. `under_journald` drops timestamps (journald adds its own).
-pub fn init(format: Format, level: Level, under_journald: bool) {
-    let level = LevelFilter::from(level);
-    let filter = Targets::new()
+/// `quiet`: only changes, warnings and errors (for routers with tiny log buffers).
+pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool) {
+    let level = if quiet {
+        LevelFilter::WARN
+    } else {
+        LevelFilter::from(level)
+    };
+    let mut filter = Targets::new()
         .with_default(LevelFilter::WARN.min(level))
         .with_target("ddflare", level);
+    if quiet {
+        filter = filter.with_target(CHANGE_TARGET, LevelFilter::INFO);
+    }
     let stderr_tty = std::io::stderr().is_terminal();
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {

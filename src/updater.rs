@@ -15,7 +15,7 @@ use crate::cloudflare::{
     ApiError, BATCH_LIMIT, BatchPatch, BatchRequest, DnsApi, ErrorKind, IdOnly, Record, Zone,
 };
 use crate::config::RecordConfig;
-use crate::detect::Family;
+use crate::detect::{Detected, Family};
 use crate::plan::{self, Change, Desired};
 use crate::state::{self, Entry, State};
 
@@ -214,7 +214,7 @@ impl<A: DnsApi> Updater<A> {
     /// `addrs` is left alone).
     pub async fn reconcile(
         &mut self,
-        addrs: &BTreeMap<Family, IpAddr>,
+        addrs: &BTreeMap<Family, Detected>,
         now: SystemTime,
     ) -> RoundReport {
         let now = unix(now);
@@ -223,13 +223,13 @@ impl<A: DnsApi> Updater<A> {
         let mut dirty: BTreeMap<String, (RecordConfig, Vec<Desired>)> = BTreeMap::new();
         for rec in &self.records {
             for family in Family::ALL {
-                let Some(addr) = addrs.get(&family).filter(|_| wants(rec, family)) else {
+                let Some(found) = addrs.get(&family).filter(|_| wants(rec, family)) else {
                     continue;
                 };
                 let d = Desired {
                     name: rec.name.clone(),
                     rtype: family.record_type(),
-                    content: *addr,
+                    content: desired_addr(rec, found),
                     ttl: rec.ttl.map(|t| t.api_value()),
                     proxied: rec.proxied,
                     comment: rec.comment.clone(),
@@ -350,7 +350,7 @@ impl<A: DnsApi> Updater<A> {
                         }
                     };
                     let l = line(d, Outcome::Planned(what));
-                    info!("{l}");
+                    info!(target: "ddflare::change", "{l}");
                     report.lines.push(l);
                 }
             }
@@ -448,7 +448,7 @@ impl<A: DnsApi> Updater<A> {
                         self.remember(d, rec.id, now);
                     }
                     let l = line(d, Outcome::Created);
-                    info!(zone = %zone.name, "{l}");
+                    info!(target: "ddflare::change", zone = %zone.name, "{l}");
                     report.lines.push(l);
                 }
                 (Ok(_), Change::Update { id, from, .. }) => {
@@ -461,7 +461,7 @@ impl<A: DnsApi> Updater<A> {
                         Outcome::Updated { from: from.clone() }
                     };
                     let l = line(d, outcome);
-                    info!(zone = %zone.name, "{l}");
+                    info!(target: "ddflare::change", zone = %zone.name, "{l}");
                     report.lines.push(l);
                 }
                 (Ok(_), Change::Delete { .. }) => {
@@ -474,7 +474,7 @@ impl<A: DnsApi> Updater<A> {
         for ((name, rtype), count) in deleted {
             if let Some(d) = find(desired, &name, &rtype) {
                 let l = line(d, Outcome::DuplicatesDeleted(count));
-                info!(zone = %zone.name, "{l}");
+                info!(target: "ddflare::change", zone = %zone.name, "{l}");
                 report.lines.push(l);
             }
         }
@@ -598,6 +598,15 @@ pub fn suffixes(name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The address a record should hold: the detected one, or in IPv6 prefix mode (`ipv6_host`)
+/// the detected prefix followed by the record's host part.
+fn desired_addr(rec: &RecordConfig, found: &Detected) -> IpAddr {
+    match (found.addr, rec.ipv6_host) {
+        (IpAddr::V6(prefix), Some(host)) => IpAddr::V6(host.apply(prefix, found.prefix_len)),
+        (addr, _) => addr,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -614,6 +623,7 @@ mod tests {
             ttl: None,
             proxied: None,
             comment: None,
+            ipv6_host: None,
         }
     }
 
@@ -631,13 +641,13 @@ mod tests {
         Updater::new(api, records, opts, state)
     }
 
-    fn addrs(v4: Option<&str>, v6: Option<&str>) -> BTreeMap<Family, IpAddr> {
+    fn addrs(v4: Option<&str>, v6: Option<&str>) -> BTreeMap<Family, Detected> {
         let mut m = BTreeMap::new();
         if let Some(a) = v4 {
-            m.insert(Family::V4, a.parse().unwrap());
+            m.insert(Family::V4, Detected::host(a.parse().unwrap()));
         }
         if let Some(a) = v6 {
-            m.insert(Family::V6, a.parse().unwrap());
+            m.insert(Family::V6, Detected::host(a.parse().unwrap()));
         }
         m
     }
@@ -684,6 +694,84 @@ mod tests {
             .reconcile(&addrs(Some("203.0.113.7"), Some("2001:db8::7")), now)
             .await;
         assert!(again.api().calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn prefix_mode_joins_the_detected_prefix_and_the_host_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let host = |h: &str| Some(h.parse::<crate::detect::Ipv6Host>().unwrap());
+        let records = vec![
+            RecordConfig {
+                ipv4: false,
+                ipv6_host: host("::1234"),
+                ..rec("nas.example.com")
+            },
+            RecordConfig {
+                ipv4: false,
+                ipv6_host: host("mac(00:11:22:33:44:55)"),
+                ..rec("cam.example.com")
+            },
+            // The host itself: the detected address as it is; A records ignore ipv6_host.
+            RecordConfig {
+                ipv6_host: host("::99"),
+                ..rec("router.example.com")
+            },
+            rec("plain.example.com"),
+        ];
+        let mut u = updater(api, records, dir.path());
+        let detected = |v6: &str, len: u8| {
+            let mut m = addrs(Some("203.0.113.7"), None);
+            m.insert(
+                Family::V6,
+                Detected {
+                    addr: v6.parse().unwrap(),
+                    prefix_len: len,
+                },
+            );
+            m
+        };
+        let r = u
+            .reconcile(&detected("2001:db8:1:2::1", 64), SystemTime::now())
+            .await;
+        assert!(r.ok(), "{r:?}");
+        let aaaa = |u: &Updater<FakeApi>| -> Vec<(String, String)> {
+            let mut v: Vec<_> = u
+                .api()
+                .records()
+                .into_iter()
+                .filter(|r| r.rtype == "AAAA")
+                .map(|r| (r.name, r.content))
+                .collect();
+            v.sort();
+            v
+        };
+        let pair = |n: &str, c: &str| (n.to_owned(), c.to_owned());
+        assert_eq!(
+            aaaa(&u),
+            vec![
+                pair("cam.example.com", "2001:db8:1:2:211:22ff:fe33:4455"),
+                pair("plain.example.com", "2001:db8:1:2::1"),
+                pair("router.example.com", "2001:db8:1:2::99"),
+                pair("nas.example.com", "2001:db8:1:2::1234"),
+            ]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+        );
+        // The ISP delegates a new /56; the interface says so.
+        u.reconcile(&detected("2001:db8:ff:ee::1", 56), SystemTime::now())
+            .await;
+        let got = aaaa(&u);
+        assert!(
+            got.contains(&pair("nas.example.com", "2001:db8:ff::1234")),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&pair("plain.example.com", "2001:db8:ff:ee::1")),
+            "{got:?}"
+        );
     }
 
     #[tokio::test]

@@ -39,6 +39,7 @@ mod dns;
 mod faults;
 mod model;
 mod ratelimit;
+pub mod recorder;
 mod server;
 mod state;
 mod util;
@@ -58,6 +59,7 @@ pub use model::{
     InactiveVerify, Mutation, Plan, Record, RecordSettings, RequestLog, TokenScope, TokenStatus,
     ZoneOptions, ZoneStatus,
 };
+pub use recorder::{Recorded, Recorder};
 
 use server::{MutationHook, Shared};
 use state::State;

@@ -19,6 +19,7 @@ use super::types::{
 use super::{DnsApi, types::Deleted};
 use crate::config::CloudflareConfig;
 use crate::http::{HttpSetupError, Tls};
+use crate::metrics::Metrics;
 use crate::secret::Secret;
 
 /// The most a response body may hold; a page of 5,000 records is about 2 MB.
@@ -41,6 +42,8 @@ pub struct Client {
     max_retries: u32,
     /// Shared by clones: the token's budget is per token, not per client.
     budget: Arc<Mutex<Budget>>,
+    /// Counts every request by endpoint class and status, when set.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Client {
@@ -53,7 +56,14 @@ impl Client {
             token: cfg.token.clone(),
             max_retries: cfg.max_retries,
             budget: Arc::new(Mutex::new(Budget::cloudflare())),
+            metrics: None,
         })
+    }
+
+    /// Counts every request in `metrics` (`ddflare_api_requests_total`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
@@ -146,7 +156,15 @@ impl Client {
                 .body(body.to_vec());
         }
         debug!(%method, path = url.path(), "cloudflare request");
-        let resp = req.send().await.map_err(|e| transport_error(action, &e))?;
+        let sent = req.send().await;
+        if let Some(m) = &self.metrics {
+            m.api_request(
+                method.as_str(),
+                url.path(),
+                sent.as_ref().ok().map(|r| r.status().as_u16()),
+            );
+        }
+        let resp = sent.map_err(|e| transport_error(action, &e))?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let ray = header_str(&headers, "cf-ray");

@@ -3,6 +3,7 @@
 //! variable's name); settings that make others useless produce warnings, not errors.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,13 +12,16 @@ use toml::Spanned;
 
 use super::env::{self, EnvVar, Overrides};
 use super::error::{ConfigError, Location, line_col, render};
-use super::raw::{RawCloudflare, RawConfig, RawDuration, RawTtl, defaults};
+use super::raw::{RawCloudflare, RawConfig, RawDuration, RawSchedule, RawTtl, defaults};
 use super::token;
 use super::values::{self, Problem, TtlInput};
 use super::{
-    CloudflareConfig, Config, DetectConfig, RecordConfig, ScheduleConfig, StateConfig, Ttl,
+    CloudflareConfig, Config, DetectConfig, LogConfig, MetricsConfig, RecordConfig, ScheduleConfig,
+    StateConfig, Ttl,
 };
-use crate::detect::ProviderSpec;
+use crate::detect::{Ipv6Host, ProviderSpec, Strategy};
+use crate::notify::{Alerts, Events, Monitor, NotifyConfig, Target};
+use crate::schedule::Cron;
 use crate::secret::Secret;
 
 /// Where a value came from, to name it in messages.
@@ -133,13 +137,16 @@ pub(crate) fn build(
 
     // [cloudflare]
     let cf = &raw.cloudflare;
-    let (api_url, default_trace) = match (&env.api_url, &cf.api_url) {
-        (Some(v), _) => values::api_url(&v.value).map_err(|p| ctx.err(&Src::env(v.name), p))?,
+    let (api_url, default_traces) = match (&env.api_url, &cf.api_url) {
+        (Some(v), _) => values::api_url(&v.value)
+            .map(|(api, trace)| (api, vec![trace]))
+            .map_err(|p| ctx.err(&Src::env(v.name), p))?,
         (None, Some(s)) => values::api_url(s.get_ref())
+            .map(|(api, trace)| (api, vec![trace]))
             .map_err(|p| ctx.err(&Src::file("cloudflare.api_url", s.span()), p))?,
         (None, None) => (
             defaults::API_URL.to_owned(),
-            format!("https://api.cloudflare.com{}", defaults::TRACE_PATH),
+            defaults::TRACE_URLS.map(str::to_owned).to_vec(),
         ),
     };
     let ca_file = match &cf.ca_file {
@@ -197,12 +204,25 @@ pub(crate) fn build(
         defaults::DETECT_TIMEOUT,
     )?;
     positive(ctx, &detect_timeout)?;
-    let trace_url = match &d.trace_url {
-        None => default_trace,
-        Some(s) => values::url(s.get_ref())
-            .map(|u| u.to_string_normalized())
-            .map_err(|p| ctx.err(&Src::file("detect.trace_url", s.span()), p))?,
+    let trace_urls = match &d.trace_url {
+        None => default_traces,
+        Some(s) => {
+            let src = Src::file("detect.trace_url", s.span());
+            if s.get_ref().0.is_empty() {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new("expected at least one URL, found an empty list"),
+                ));
+            }
+            s.get_ref()
+                .0
+                .iter()
+                .map(|u| values::url(u).map(|u| u.to_string_normalized()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|p| ctx.err(&src, p))?
+        }
     };
+    let detect_extra = detect_extra(ctx, d, &ipv4, &ipv6)?;
 
     // [schedule]
     let s = &raw.schedule;
@@ -243,6 +263,7 @@ pub(crate) fn build(
         "schedule.shutdown_grace",
         defaults::SHUTDOWN_GRACE,
     )?;
+    let (cron, jitter, update_on_start) = schedule_extras(ctx, env, s, &interval)?;
     for (t, name) in [
         (&detect_timeout, "detect.timeout"),
         (&request_timeout, "cloudflare.request_timeout"),
@@ -393,6 +414,7 @@ pub(crate) fn build(
                 ttl: env_ttl.or(def_ttl),
                 proxied: env_proxied.or(def_proxied),
                 comment: env_comment.clone().or_else(|| def_comment.clone()),
+                ipv6_host: None,
             });
         }
     } else {
@@ -481,6 +503,24 @@ pub(crate) fn build(
             };
             let (ipv4, ipv6) =
                 families.check(ctx, &Src::file(&k, header), want4, want6, Some(explicit))?;
+            let ipv6_host = match &r.ipv6_host {
+                None => None,
+                Some(h) => {
+                    let src = Src::file(format!("{k}.ipv6_host"), h.span());
+                    let host = h
+                        .get_ref()
+                        .parse::<Ipv6Host>()
+                        .map_err(|e| ctx.err(&src, Problem::new(format!("expected {e}"))))?;
+                    if !ipv6 {
+                        ctx.warn(
+                            &src,
+                            "has no effect: this record has no AAAA record to manage (IPv6 is off for it)",
+                            None,
+                        );
+                    }
+                    Some(host)
+                }
+            };
             records.push(RecordConfig {
                 name,
                 zone,
@@ -495,6 +535,7 @@ pub(crate) fn build(
                     .clone()
                     .or(rec_comment)
                     .or_else(|| def_comment.clone()),
+                ipv6_host,
             });
         }
     }
@@ -521,6 +562,7 @@ pub(crate) fn build(
         ));
     }
 
+    let (metrics, notify, log) = ops(&raw, ctx)?;
     let config = Config {
         cloudflare: CloudflareConfig {
             token,
@@ -533,20 +575,157 @@ pub(crate) fn build(
             ipv4: ipv4.value,
             ipv6: ipv6.value,
             timeout: detect_timeout.value,
-            trace_url,
+            strategy: detect_extra.strategy,
+            allow_private: detect_extra.allow_private,
+            ipv6_prefix_len: detect_extra.ipv6_prefix_len,
+            trace_urls,
+            dns_servers: detect_extra.dns_servers,
+            doh_url: detect_extra.doh_url,
         },
         schedule: ScheduleConfig {
             interval: interval.value,
             cycle_deadline: cycle_deadline.value,
             shutdown_grace: shutdown_grace.value,
+            cron,
+            jitter,
+            update_on_start,
         },
         state: StateConfig {
             dir,
             max_age: max_age.value,
         },
         records,
+        metrics,
+        notify,
+        log,
     };
     Ok((config, Extra { inline_token }))
+}
+
+/// The `[detect]` keys besides the provider lists, timeout and trace URLs.
+struct DetectExtra {
+    strategy: Strategy,
+    allow_private: bool,
+    ipv6_prefix_len: u8,
+    dns_servers: Vec<SocketAddr>,
+    doh_url: String,
+}
+
+fn detect_extra(
+    ctx: &Ctx<'_>,
+    d: &super::raw::RawDetect,
+    ipv4: &Val<Vec<ProviderSpec>>,
+    ipv6: &Val<Vec<ProviderSpec>>,
+) -> Result<DetectExtra, ConfigError> {
+    let strategy = match &d.strategy {
+        None => Strategy::default(),
+        Some(s) => s.get_ref().parse::<Strategy>().map_err(|e| {
+            ctx.err(
+                &Src::file("detect.strategy", s.span()),
+                Problem::new(format!("expected {e}")),
+            )
+        })?,
+    };
+    let allow_private = d.allow_private.as_ref().is_some_and(|s| *s.get_ref());
+    let ipv6_prefix_len = match &d.ipv6_prefix_len {
+        None => defaults::IPV6_PREFIX_LEN,
+        Some(s) => u8::try_from(*s.get_ref())
+            .ok()
+            .filter(|n| (1..=127).contains(n))
+            .ok_or_else(|| {
+                ctx.err(
+                    &Src::file("detect.ipv6_prefix_len", s.span()),
+                    Problem::new(format!(
+                        "expected a prefix length from 1 to 127, found {}",
+                        s.get_ref()
+                    ))
+                    .hint("ISPs delegate /48, /56 or /64; a LAN is a /64"),
+                )
+            })?,
+    };
+    let dns_servers = match &d.dns_servers {
+        None => defaults::DNS_SERVERS
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect(),
+        Some(s) => {
+            let src = Src::file("detect.dns_servers", s.span());
+            if s.get_ref().0.is_empty() {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new("expected at least one server address, found an empty list"),
+                ));
+            }
+            s.get_ref()
+                .0
+                .iter()
+                .map(|a| values::server_addr(a, 53))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|p| ctx.err(&src, p))?
+        }
+    };
+    let doh_url = match &d.doh_url {
+        None => defaults::DOH_URL.to_owned(),
+        Some(s) => values::url(s.get_ref())
+            .map(|u| u.to_string_normalized())
+            .map_err(|p| ctx.err(&Src::file("detect.doh_url", s.span()), p))?,
+    };
+    for (list, family, key, ip_ok) in [
+        (
+            ipv4,
+            "IPv4",
+            "detect.ipv4",
+            dns_servers.iter().any(SocketAddr::is_ipv4),
+        ),
+        (
+            ipv6,
+            "IPv6",
+            "detect.ipv6",
+            dns_servers.iter().any(SocketAddr::is_ipv6),
+        ),
+    ] {
+        // A default list has no line of its own: point at `strategy`, which made it wrong.
+        let src = list
+            .src
+            .clone()
+            .or_else(|| {
+                d.strategy
+                    .as_ref()
+                    .map(|s| Src::file("detect.strategy", s.span()))
+            })
+            .unwrap_or_else(|| Src::file(key, 0..0));
+        if strategy == Strategy::Agree && list.value.len() == 1 {
+            return Err(ctx.err(
+                &src,
+                Problem::new(format!(
+                    "expected at least two {family} providers with strategy = \"agree\", found one"
+                ))
+                .hint("add a second provider, e.g. [\"cloudflare.trace\", \"cloudflare.dns\"], or remove strategy"),
+            ));
+        }
+        let needs_server = list
+            .value
+            .iter()
+            .find(|p| matches!(p, ProviderSpec::CloudflareDns | ProviderSpec::Local));
+        if let Some(p) = needs_server
+            && !ip_ok
+        {
+            return Err(ctx.err(
+                &src,
+                Problem::new(format!(
+                    "`{p}` needs an {family} address in detect.dns_servers, found none"
+                ))
+                .hint("add one to detect.dns_servers, or remove dns_servers to use Cloudflare's"),
+            ));
+        }
+    }
+    Ok(DetectExtra {
+        strategy,
+        allow_private,
+        ipv6_prefix_len,
+        dns_servers,
+        doh_url,
+    })
 }
 
 /// Which families have providers, and where that was said.
@@ -862,4 +1041,249 @@ fn from_token_file(ctx: &mut Ctx<'_>, src: &Src, given: &str) -> Result<Secret, 
         );
     }
     Ok(secret)
+}
+
+/// `schedule.cron`, `schedule.jitter` and `schedule.update_on_start`. `cron` and `interval`
+/// exclude each other in the file; `DDFLARE_INTERVAL` replaces a file's `cron` (with a
+/// warning). The jitter must be shorter than the time between two rounds.
+fn schedule_extras(
+    ctx: &mut Ctx<'_>,
+    env: &Overrides,
+    s: &RawSchedule,
+    interval: &Val<Duration>,
+) -> Result<(Option<Cron>, Duration, bool), ConfigError> {
+    let cron = match &s.cron {
+        None => None,
+        Some(c) => {
+            let src = Src::file("schedule.cron", c.span());
+            if let Some(i) = &s.interval {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new(format!(
+                        "expected either `cron` or `interval`, found both (interval on line {})",
+                        ctx.line(&i.span())
+                    ))
+                    .hint("remove `interval`: with `cron` the expression says when rounds run"),
+                ));
+            }
+            if let Some(v) = &env.interval {
+                ctx.warn(
+                    &Src::env(v.name),
+                    "replaces schedule.cron: rounds run every interval",
+                    None,
+                );
+                None
+            } else {
+                Some(Cron::parse(c.get_ref()).map_err(|m| {
+                    ctx.err(
+                        &src,
+                        Problem::new(m).hint(
+                            "five fields, minute hour day-of-month month day-of-week, in UTC: e.g. \"*/5 * * * *\"",
+                        ),
+                    )
+                })?)
+            }
+        }
+    };
+    let jitter = duration(
+        ctx,
+        None,
+        s.jitter.as_ref(),
+        "schedule.jitter",
+        defaults::JITTER,
+    )?;
+    let gap = match &cron {
+        Some(c) => c.gaps(0, 500).map_or(interval.value, |(lo, _)| lo),
+        None => interval.value,
+    };
+    if let Some(src) = &jitter.src
+        && !jitter.value.is_zero()
+        && jitter.value >= gap
+    {
+        return Err(ctx.err(
+            src,
+            Problem::new(format!(
+                "expected less than the time between two rounds ({}), found {}",
+                values::show(gap),
+                values::show(jitter.value)
+            ))
+            .hint(
+                "a jitter of a few seconds to a minute spreads the load; it must not skip rounds",
+            ),
+        ));
+    }
+    let update_on_start = s
+        .update_on_start
+        .as_ref()
+        .map_or(defaults::UPDATE_ON_START, |v| *v.get_ref());
+    Ok((cron, jitter.value, update_on_start))
+}
+
+/// An integer key within `lo..=hi`, or `default`.
+fn int_in(
+    ctx: &Ctx<'_>,
+    v: Option<&Spanned<i64>>,
+    key: &str,
+    (lo, hi): (i64, i64),
+    default: u32,
+) -> Result<u32, ConfigError> {
+    let Some(s) = v else { return Ok(default) };
+    let n = *s.get_ref();
+    if (lo..=hi).contains(&n) {
+        Ok(u32::try_from(n).unwrap_or(default))
+    } else {
+        Err(ctx.err(
+            &Src::file(key, s.span()),
+            Problem::new(format!("expected an integer from {lo} to {hi}, found {n}")),
+        ))
+    }
+}
+
+/// `[metrics]`, `[alerts]`, `[[notify]]`, `[[monitor]]` and `[log]`. Notification URLs hold
+/// secrets: they join the scrub list, and no message quotes them.
+fn ops(
+    raw: &RawConfig,
+    ctx: &mut Ctx<'_>,
+) -> Result<(MetricsConfig, NotifyConfig, LogConfig), ConfigError> {
+    let listen = match &raw.metrics.listen {
+        None => None,
+        Some(s) => {
+            let text = s.get_ref().trim();
+            let src = Src::file("metrics.listen", s.span());
+            match text.parse::<std::net::SocketAddr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    let p = Problem::new(format!(
+                        "expected an address and a port such as \"127.0.0.1:9489\" or \"[::1]:9489\", found \"{}\"",
+                        text.escape_debug()
+                    ));
+                    let p = if text.starts_with("localhost") {
+                        p.hint("write 127.0.0.1 instead of localhost")
+                    } else if text.parse::<std::net::IpAddr>().is_ok() {
+                        p.hint(format!("add the port: \"{text}:9489\""))
+                    } else {
+                        p.hint("\"0.0.0.0:9489\" listens on every IPv4 interface (e.g. in a container)")
+                    };
+                    return Err(ctx.err(&src, p));
+                }
+            }
+        }
+    };
+
+    let a = &raw.alerts;
+    let defaults_alerts = Alerts::default();
+    let after_failed_rounds = int_in(
+        ctx,
+        a.after_failed_rounds.as_ref(),
+        "alerts.after_failed_rounds",
+        (1, defaults::ALERT_AFTER_ROUNDS_MAX),
+        defaults_alerts.after_failed_rounds,
+    )?;
+    let max_per_hour = int_in(
+        ctx,
+        a.max_per_hour.as_ref(),
+        "alerts.max_per_hour",
+        (1, defaults::ALERT_MAX_PER_HOUR_MAX),
+        defaults_alerts.max_per_hour,
+    )?;
+    let after = duration(
+        ctx,
+        None,
+        a.after.as_ref(),
+        "alerts.after",
+        defaults_alerts.after,
+    )?;
+    positive(ctx, &after)?;
+    let remind_every = match &a.remind_every {
+        None => defaults_alerts.remind_every,
+        Some(s) => {
+            let d = values::duration(&s.get_ref().0)
+                .map_err(|p| ctx.err(&Src::file("alerts.remind_every", s.span()), p))?;
+            (!d.is_zero()).then_some(d)
+        }
+    };
+    let alerts = Alerts {
+        after_failed_rounds,
+        after: after.value,
+        remind_every,
+        max_per_hour,
+    };
+
+    let mut targets = Vec::new();
+    for (i, n) in raw.notify.iter().enumerate() {
+        let k = format!("notify[{}]", i + 1);
+        let r = n.get_ref();
+        for v in [&r.url, &r.server].into_iter().flatten() {
+            push_secret(ctx, v.get_ref());
+        }
+        let Some(url) = &r.url else {
+            return Err(ctx.err(
+                &Src::file(&k, n.span()),
+                Problem::new("expected a `url` key, found none")
+                    .hint("add e.g. `url = \"ntfy://ntfy.sh/YOUR_TOPIC\"` under this [[notify]]"),
+            ));
+        };
+        let events = match &r.events {
+            None => Events::default(),
+            Some(e) => Events::parse(e.get_ref()).map_err(|m| {
+                ctx.err(&Src::file(format!("{k}.events"), e.span()), Problem::new(m))
+            })?,
+        };
+        let server = r.server.as_ref().map(|s| s.get_ref().as_str());
+        let target = Target::parse(url.get_ref(), server, events).map_err(|m| {
+            let key = if m.starts_with("`server`") {
+                "server"
+            } else {
+                "url"
+            };
+            let span = match (key, &r.server) {
+                ("server", Some(s)) => s.span(),
+                _ => url.span(),
+            };
+            ctx.err(
+                &Src::file(format!("{k}.{key}"), span),
+                Problem::new(m).hint("config.example.toml shows each kind of URL"),
+            )
+        })?;
+        targets.push(target);
+    }
+    let mut monitors = Vec::new();
+    for (i, m) in raw.monitor.iter().enumerate() {
+        let k = format!("monitor[{}]", i + 1);
+        let r = m.get_ref();
+        if let Some(u) = &r.url {
+            push_secret(ctx, u.get_ref());
+        }
+        let Some(url) = &r.url else {
+            return Err(ctx.err(
+                &Src::file(&k, m.span()),
+                Problem::new("expected a `url` key, found none").hint(
+                    "add e.g. `url = \"https://hc-ping.com/YOUR-UUID\"` under this [[monitor]]",
+                ),
+            ));
+        };
+        let kind = r.kind.as_ref().map(|s| s.get_ref().as_str());
+        let monitor = Monitor::parse(url.get_ref(), kind).map_err(|msg| {
+            let (key, span) = match &r.kind {
+                Some(kd) if msg.starts_with("`kind`") => ("kind", kd.span()),
+                _ => ("url", url.span()),
+            };
+            ctx.err(&Src::file(format!("{k}.{key}"), span), Problem::new(msg))
+        })?;
+        monitors.push(monitor);
+    }
+    let quiet = raw
+        .log
+        .quiet
+        .as_ref()
+        .map_or(defaults::LOG_QUIET, |s| *s.get_ref());
+    Ok((
+        MetricsConfig { listen },
+        NotifyConfig {
+            targets,
+            monitors,
+            alerts,
+        },
+        LogConfig { quiet },
+    ))
 }

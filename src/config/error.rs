@@ -197,15 +197,24 @@ impl Context {
 /// but only used to name keys in messages.
 pub(crate) fn context_at(text: &str, offset: usize) -> Context {
     let mut ctx = Context::default();
-    let mut record_count = 0usize;
+    let mut counts: Vec<(String, usize)> = Vec::new();
     let mut pos = 0usize;
     for line in text.split('\n') {
         let end = pos + line.len();
         let trimmed = line.trim();
         if let Some(header) = header_name(trimmed) {
-            if header.array && header.name == "record" {
-                record_count += 1;
-                ctx.table = format!("record[{record_count}]");
+            if header.array && ARRAY_TABLES.contains(&header.name.as_str()) {
+                let n = match counts.iter_mut().find(|(name, _)| *name == header.name) {
+                    Some((_, n)) => {
+                        *n += 1;
+                        *n
+                    }
+                    None => {
+                        counts.push((header.name.clone(), 1));
+                        1
+                    }
+                };
+                ctx.table = format!("{}[{n}]", header.name);
             } else {
                 ctx.table = header.name;
             }
@@ -271,6 +280,11 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "state",
             "defaults",
             "record",
+            "metrics",
+            "alerts",
+            "notify",
+            "monitor",
+            "log",
         ],
     ),
     (
@@ -284,20 +298,64 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "max_retries",
         ],
     ),
-    ("detect", &["ipv4", "ipv6", "timeout", "trace_url"]),
+    (
+        "detect",
+        &[
+            "ipv4",
+            "ipv6",
+            "timeout",
+            "strategy",
+            "allow_private",
+            "ipv6_prefix_len",
+            "trace_url",
+            "dns_servers",
+            "doh_url",
+        ],
+    ),
     (
         "schedule",
-        &["interval", "cycle_deadline", "shutdown_grace"],
+        &[
+            "interval",
+            "cycle_deadline",
+            "shutdown_grace",
+            "cron",
+            "jitter",
+            "update_on_start",
+        ],
     ),
     ("state", &["dir", "max_age"]),
     ("defaults", &["ttl", "proxied", "comment", "ipv4", "ipv6"]),
     (
         "record",
         &[
-            "name", "zone", "zone_id", "ipv4", "ipv6", "ttl", "proxied", "comment",
+            "name",
+            "zone",
+            "zone_id",
+            "ipv4",
+            "ipv6",
+            "ttl",
+            "proxied",
+            "comment",
+            "ipv6_host",
         ],
     ),
+    ("metrics", &["listen"]),
+    (
+        "alerts",
+        &[
+            "after_failed_rounds",
+            "after",
+            "remind_every",
+            "max_per_hour",
+        ],
+    ),
+    ("notify", &["url", "server", "events"]),
+    ("monitor", &["url", "kind"]),
+    ("log", &["quiet"]),
 ];
+
+/// The tables written `[[name]]`, one per item.
+pub(crate) const ARRAY_TABLES: &[&str] = &["record", "notify", "monitor"];
 
 /// Levenshtein distance, for short key names.
 fn distance(a: &str, b: &str) -> usize {
@@ -347,8 +405,8 @@ pub(crate) fn unknown_key_hint(table: &str, unknown: &str) -> Option<String> {
         let list = homes
             .iter()
             .map(|t| {
-                if *t == "record" {
-                    "[[record]]".to_owned()
+                if ARRAY_TABLES.contains(t) {
+                    format!("[[{t}]]")
                 } else {
                     format!("[{t}]")
                 }
@@ -366,8 +424,8 @@ pub(crate) fn unknown_key_hint(table: &str, unknown: &str) -> Option<String> {
         None
     } else if table.is_empty() {
         Some(format!("the tables are {list}"))
-    } else if table == "record" {
-        Some(format!("the keys of [[record]] are {list}"))
+    } else if ARRAY_TABLES.contains(&table) {
+        Some(format!("the keys of [[{table}]] are {list}"))
     } else {
         Some(format!("the keys of [{table}] are {list}"))
     }
@@ -437,12 +495,13 @@ pub(crate) fn from_toml(err: &toml::de::Error, text: &str, origin: &str) -> Conf
         line: Some(line),
         column: None,
     });
-    // Put the record index (which toml does not report) back into the path.
+    // Put the index of a `[[table]]` (which toml does not report) back into the path.
     let with_index = |path: String| -> String {
-        if ctx.table.starts_with("record[") && (path == "record" || path.starts_with("record.")) {
-            format!("{}{}", ctx.table, &path["record".len()..])
-        } else {
-            path
+        match ctx.table.split_once('[') {
+            Some((array, _)) if path == array || path.starts_with(&format!("{array}.")) => {
+                format!("{}{}", ctx.table, &path[array.len()..])
+            }
+            _ => path,
         }
     };
 

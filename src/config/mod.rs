@@ -25,10 +25,11 @@ mod values;
 mod tests;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::detect::ProviderSpec;
+use crate::detect::{Ipv6Host, ProviderSpec, Strategy};
 use crate::secret::Secret;
 
 pub use error::{ConfigError, Location};
@@ -166,12 +167,14 @@ fn inline_token_guesses(text: &str) -> Vec<String> {
         .filter_map(|l| {
             let (k, v) = l.split_once('=')?;
             let k = k.trim().trim_matches('"').trim_matches('\'');
-            (k == "api_token" || k.ends_with(".api_token")).then(|| {
-                v.trim()
-                    .trim_matches(|c| c == '"' || c == '\'')
-                    .trim()
-                    .to_owned()
-            })
+            (k == "api_token" || k.ends_with(".api_token") || k == "url" || k == "server").then(
+                || {
+                    v.trim()
+                        .trim_matches(|c| c == '"' || c == '\'')
+                        .trim()
+                        .to_owned()
+                },
+            )
         })
         .filter(|v| v.len() >= 8)
         .collect()
@@ -185,6 +188,22 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub state: StateConfig,
     pub records: Vec<RecordConfig>,
+    pub metrics: MetricsConfig,
+    /// `[[notify]]`, `[[monitor]]` and `[alerts]`.
+    pub notify: crate::notify::NotifyConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MetricsConfig {
+    /// `listen`: where `/metrics` and `/healthz` are served. Off when `None` (the default).
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogConfig {
+    /// `quiet`: log only changes and problems (`--quiet` says the same). Default false.
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -209,9 +228,22 @@ pub struct DetectConfig {
     pub ipv6: Vec<ProviderSpec>,
     /// `timeout`: how long one provider may take. Default 5s.
     pub timeout: Duration,
-    /// `trace_url`: where `cloudflare.trace` asks. Default `https://api.cloudflare.com/cdn-cgi/trace`,
-    /// or the origin of `cloudflare.api_url` + `/cdn-cgi/trace` when that is overridden.
-    pub trace_url: String,
+    /// `strategy`: the first valid answer (`fallback`, the default) or two that agree.
+    pub strategy: Strategy,
+    /// `allow_private`: publish addresses that are not global unicast. Default false.
+    pub allow_private: bool,
+    /// `ipv6_prefix_len`: the prefix length of prefix mode when the provider does not know
+    /// it (an interface does). Default 64.
+    pub ipv6_prefix_len: u8,
+    /// `trace_url` (one or a list): where `cloudflare.trace` asks, hedged in order. Default
+    /// api.cloudflare.com, www.cloudflare.com and cloudflare.com, or the origin of
+    /// `cloudflare.api_url` + `/cdn-cgi/trace` when that is overridden.
+    pub trace_urls: Vec<String>,
+    /// `dns_servers`: where `cloudflare.dns` asks (the servers of each family); `local` routes
+    /// towards the family's first. Default Cloudflare's 1.1.1.1, 1.0.0.1 and their IPv6 twins.
+    pub dns_servers: Vec<SocketAddr>,
+    /// `doh_url`: where `cloudflare.doh` asks. Default `https://cloudflare-dns.com/dns-query`.
+    pub doh_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -222,6 +254,13 @@ pub struct ScheduleConfig {
     pub cycle_deadline: Duration,
     /// `shutdown_grace`: how long an in-flight round may go on after SIGTERM. Default 10s.
     pub shutdown_grace: Duration,
+    /// `cron`: when set, rounds run at the minutes it names (UTC) instead of every `interval`.
+    pub cron: Option<crate::schedule::Cron>,
+    /// `jitter`: each regular wait is lengthened by a random part of this. Default 0.
+    pub jitter: Duration,
+    /// `update_on_start`: run a round at once on start (else wait for the first tick).
+    /// Default true; `ddflare run --update-on-start=false` overrides it.
+    pub update_on_start: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -249,6 +288,9 @@ pub struct RecordConfig {
     pub ttl: Option<Ttl>,
     pub proxied: Option<bool>,
     pub comment: Option<String>,
+    /// `ipv6_host`: IPv6 prefix mode. The AAAA record gets the detected prefix followed by
+    /// this host part, instead of the detected address itself.
+    pub ipv6_host: Option<Ipv6Host>,
 }
 
 /// A record TTL: `"auto"` (sent as 1) or seconds.

@@ -23,10 +23,27 @@ pub mod defaults {
     /// `cloudflare.trace` for both families.
     pub const PROVIDER: &str = "cloudflare.trace";
     pub const DETECT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Where `cloudflare.trace` asks with the default `api_url`, hedged in this order.
+    pub const TRACE_URLS: [&str; 3] = [
+        "https://api.cloudflare.com/cdn-cgi/trace",
+        "https://www.cloudflare.com/cdn-cgi/trace",
+        "https://cloudflare.com/cdn-cgi/trace",
+    ];
+    /// Cloudflare's resolvers, for `cloudflare.dns` and `local`.
+    pub const DNS_SERVERS: [&str; 4] = [
+        "1.1.1.1:53",
+        "1.0.0.1:53",
+        "[2606:4700:4700::1111]:53",
+        "[2606:4700:4700::1001]:53",
+    ];
+    pub const DOH_URL: &str = "https://cloudflare-dns.com/dns-query";
+    pub const IPV6_PREFIX_LEN: u8 = 64;
     pub const INTERVAL: Duration = Duration::from_secs(5 * 60);
     pub const MIN_INTERVAL: Duration = Duration::from_secs(10);
     pub const CYCLE_DEADLINE: Duration = Duration::from_secs(2 * 60);
     pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+    pub const JITTER: Duration = Duration::ZERO;
+    pub const UPDATE_ON_START: bool = true;
     pub const STATE_DIR: &str = "/var/lib/ddflare";
     pub const STATE_MAX_AGE: Duration = Duration::from_secs(6 * 60 * 60);
     /// No duration setting may exceed this (a year): bigger values are typos, and they would
@@ -40,6 +57,10 @@ pub mod defaults {
     pub const TTL_MAX: i64 = 86_400;
     /// The Free plan limit on record comments, in characters.
     pub const COMMENT_MAX: usize = 100;
+    /// `[alerts]`: see `notify::Alerts::default`.
+    pub const ALERT_AFTER_ROUNDS_MAX: i64 = 1000;
+    pub const ALERT_MAX_PER_HOUR_MAX: i64 = 3600;
+    pub const LOG_QUIET: bool = false;
 }
 
 /// The whole file.
@@ -59,6 +80,56 @@ pub struct RawConfig {
     /// `[[record]]` tables; the span is the header's.
     #[serde(default)]
     pub record: Vec<Spanned<RawRecord>>,
+    #[serde(default)]
+    pub metrics: RawMetrics,
+    #[serde(default)]
+    pub alerts: RawAlerts,
+    /// `[[notify]]` tables.
+    #[serde(default)]
+    pub notify: Vec<Spanned<RawNotify>>,
+    /// `[[monitor]]` tables.
+    #[serde(default)]
+    pub monitor: Vec<Spanned<RawMonitor>>,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub listen: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    pub after_failed_rounds: Option<Spanned<i64>>,
+    pub after: Option<Spanned<RawDuration>>,
+    pub remind_every: Option<Spanned<RawDuration>>,
+    pub max_per_hour: Option<Spanned<i64>>,
+}
+
+/// One `[[notify]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    pub url: Option<Spanned<String>>,
+    pub server: Option<Spanned<String>>,
+    pub events: Option<Spanned<Vec<String>>>,
+}
+
+/// One `[[monitor]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitor {
+    pub url: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub quiet: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,7 +149,13 @@ pub struct RawDetect {
     pub ipv4: Option<Spanned<RawProviders>>,
     pub ipv6: Option<Spanned<RawProviders>>,
     pub timeout: Option<Spanned<RawDuration>>,
-    pub trace_url: Option<Spanned<String>>,
+    pub strategy: Option<Spanned<String>>,
+    pub allow_private: Option<Spanned<bool>>,
+    pub ipv6_prefix_len: Option<Spanned<i64>>,
+    /// One URL or a list.
+    pub trace_url: Option<Spanned<RawStrings>>,
+    pub dns_servers: Option<Spanned<RawStrings>>,
+    pub doh_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +164,9 @@ pub struct RawSchedule {
     pub interval: Option<Spanned<RawDuration>>,
     pub cycle_deadline: Option<Spanned<RawDuration>>,
     pub shutdown_grace: Option<Spanned<RawDuration>>,
+    pub cron: Option<Spanned<String>>,
+    pub jitter: Option<Spanned<RawDuration>>,
+    pub update_on_start: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,6 +199,7 @@ pub struct RawRecord {
     pub ttl: Option<Spanned<RawTtl>>,
     pub proxied: Option<Spanned<bool>>,
     pub comment: Option<Spanned<String>>,
+    pub ipv6_host: Option<Spanned<String>>,
 }
 
 /// The inline token; its `Debug` never shows the value.
@@ -217,6 +298,33 @@ impl<'de> Deserialize<'de> for RawProviders {
                     out.push(item);
                 }
                 Ok(RawProviders(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One string or an array of strings (`trace_url`, `dns_servers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawStrings(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for RawStrings {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawStrings;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawStrings, E> {
+                Ok(RawStrings(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawStrings, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    out.push(item);
+                }
+                Ok(RawStrings(out))
             }
         }
         d.deserialize_any(V)

@@ -103,9 +103,30 @@ fn minimal_file_gets_every_default() {
     assert_eq!(c.detect.ipv6, vec![ProviderSpec::CloudflareTrace]);
     assert_eq!(c.detect.timeout, Duration::from_secs(5));
     assert_eq!(
-        c.detect.trace_url,
-        "https://api.cloudflare.com/cdn-cgi/trace"
+        c.detect.trace_urls,
+        [
+            "https://api.cloudflare.com/cdn-cgi/trace",
+            "https://www.cloudflare.com/cdn-cgi/trace",
+            "https://cloudflare.com/cdn-cgi/trace"
+        ]
     );
+    assert_eq!(c.detect.strategy, crate::detect::Strategy::Fallback);
+    assert!(!c.detect.allow_private);
+    assert_eq!(c.detect.ipv6_prefix_len, 64);
+    assert_eq!(
+        c.detect
+            .dns_servers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "1.1.1.1:53",
+            "1.0.0.1:53",
+            "[2606:4700:4700::1111]:53",
+            "[2606:4700:4700::1001]:53"
+        ]
+    );
+    assert_eq!(c.detect.doh_url, "https://cloudflare-dns.com/dns-query");
     assert_eq!(c.schedule.interval, Duration::from_secs(300));
     assert_eq!(c.schedule.cycle_deadline, Duration::from_secs(120));
     assert_eq!(c.schedule.shutdown_grace, Duration::from_secs(10));
@@ -122,7 +143,185 @@ fn minimal_file_gets_every_default() {
             ttl: None,
             proxied: None,
             comment: None,
+            ipv6_host: None,
         }]
+    );
+}
+
+#[test]
+fn detection_keys_are_read_and_checked() {
+    let text = with_token(
+        r#"
+[detect]
+ipv4 = ["cloudflare.dns", "local", "interface:eth0"]
+ipv6 = ["cloudflare.doh", "url6:https://ip.example/", "file:/run/wan6"]
+strategy = "agree"
+allow_private = true
+ipv6_prefix_len = 56
+trace_url = ["https://a.example/cdn-cgi/trace", "https://b.example/cdn-cgi/trace/"]
+dns_servers = ["192.0.2.53", "192.0.2.54:5353", "[2001:db8::53]:53", "2001:db8::54"]
+doh_url = "https://doh.example/dns-query"
+
+[[record]]
+name = "nas.example.com"
+ipv6_host = "mac(00:11:22:33:44:55)"
+
+[[record]]
+name = "cam.example.com"
+ipv6_host = "::1234"
+"#,
+    );
+    let l = ok(&text);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let d = &l.config.detect;
+    assert_eq!(
+        d.ipv4,
+        vec![
+            ProviderSpec::CloudflareDns,
+            ProviderSpec::Local,
+            ProviderSpec::Interface("eth0".into())
+        ]
+    );
+    assert_eq!(
+        d.ipv6,
+        vec![
+            ProviderSpec::CloudflareDoh,
+            ProviderSpec::Url {
+                url: "https://ip.example/".into(),
+                via: Some(crate::detect::Family::V6)
+            },
+            ProviderSpec::File("/run/wan6".into())
+        ]
+    );
+    assert_eq!(d.strategy, crate::detect::Strategy::Agree);
+    assert!(d.allow_private);
+    assert_eq!(d.ipv6_prefix_len, 56);
+    assert_eq!(
+        d.trace_urls,
+        [
+            "https://a.example/cdn-cgi/trace",
+            "https://b.example/cdn-cgi/trace"
+        ]
+    );
+    assert_eq!(
+        d.dns_servers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "192.0.2.53:53",
+            "192.0.2.54:5353",
+            "[2001:db8::53]:53",
+            "[2001:db8::54]:53"
+        ]
+    );
+    assert_eq!(d.doh_url, "https://doh.example/dns-query");
+    let hosts: Vec<String> = l
+        .config
+        .records
+        .iter()
+        .map(|r| r.ipv6_host.map(|h| h.to_string()).unwrap_or_default())
+        .collect();
+    assert_eq!(hosts, ["mac(00:11:22:33:44:55)", "::1234"]);
+
+    let c = |body: &str| {
+        parse(
+            &with_token(&format!("{body}\n{ONE_RECORD}")),
+            "ddflare.toml",
+            &no_env(),
+        )
+    };
+    // Line numbers: 1 [cloudflare], 2 api_token, 3 [detect], 4 the key.
+    let cases = [
+        (
+            "[detect]\nstrategy = \"majority\"",
+            "detect.strategy: expected \"fallback\" or \"agree\", not \"majority\"",
+            4,
+        ),
+        (
+            "[detect]\nstrategy = \"agree\"",
+            "detect.strategy: expected at least two IPv4 providers with strategy = \"agree\", found one",
+            4,
+        ),
+        (
+            "[detect]\nstrategy = \"agree\"\nipv4 = [\"cloudflare.trace\", \"cloudflare.dns\"]\nipv6 = \"cloudflare.trace\"",
+            "detect.ipv6: expected at least two IPv6",
+            6,
+        ),
+        (
+            "[detect]\nallow_private = \"yes\"",
+            "detect.allow_private",
+            4,
+        ),
+        (
+            "[detect]\nipv6_prefix_len = 0",
+            "detect.ipv6_prefix_len: expected a prefix length from 1 to 127, found 0",
+            4,
+        ),
+        ("[detect]\nipv6_prefix_len = 128", "found 128", 4),
+        (
+            "[detect]\ndns_servers = [\"one.one.one.one\"]",
+            "detect.dns_servers: expected an IP address with an optional port",
+            4,
+        ),
+        (
+            "[detect]\ndns_servers = []",
+            "expected at least one server address",
+            4,
+        ),
+        (
+            "[detect]\ndns_servers = \"1.1.1.1\"\nipv6 = \"cloudflare.dns\"",
+            "detect.ipv6: `cloudflare.dns` needs an IPv6 address in detect.dns_servers",
+            5,
+        ),
+        (
+            "[detect]\ndns_servers = \"2001:db8::1\"\nipv4 = \"local\"",
+            "`local` needs an IPv4 address",
+            5,
+        ),
+        ("[detect]\ndoh_url = \"dns.example\"", "detect.doh_url", 4),
+        (
+            "[detect]\ntrace_url = []",
+            "detect.trace_url: expected at least one URL",
+            4,
+        ),
+        (
+            "[detect]\ntrace_url = [\"https://a.example/\", \"nope\"]",
+            "detect.trace_url",
+            4,
+        ),
+        (
+            "[detect]\nipv4 = \"interface:\"",
+            "`interface:` followed by an interface name",
+            4,
+        ),
+        (
+            "[detect]\nipv4 = \"file:wan.txt\"",
+            "`file:` followed by an absolute path",
+            4,
+        ),
+    ];
+    for (body, needle, line) in cases {
+        expect(&c(body).unwrap_err(), needle, Some(line));
+    }
+    let e = parse(
+        &with_token("[[record]]\nname = \"a.example.com\"\nipv6_host = \"1234\"\n"),
+        "ddflare.toml",
+        &no_env(),
+    )
+    .unwrap_err();
+    expect(
+        &e,
+        "record[1].ipv6_host: expected an IPv6 host part such as \"::1234\"",
+        Some(5),
+    );
+    let l = ok(&with_token(
+        "[[record]]\nname = \"a.example.com\"\nipv6 = false\nipv6_host = \"::1\"\n",
+    ));
+    assert!(
+        l.warnings[0].contains("record[1].ipv6_host") && l.warnings[0].contains("has no effect"),
+        "{:?}",
+        l.warnings
     );
 }
 
@@ -183,12 +382,15 @@ comment = ""
         c.detect.ipv4,
         vec![
             ProviderSpec::Static(addr),
-            ProviderSpec::Url("https://ip.example/".into())
+            ProviderSpec::Url {
+                url: "https://ip.example/".into(),
+                via: None
+            }
         ]
     );
     assert!(c.detect.ipv6.is_empty());
     assert_eq!(c.detect.timeout, Duration::from_secs(3));
-    assert_eq!(c.detect.trace_url, "https://trace.example/cdn-cgi/trace");
+    assert_eq!(c.detect.trace_urls, ["https://trace.example/cdn-cgi/trace"]);
     assert_eq!(c.schedule.interval, Duration::from_secs(5400));
     assert_eq!(c.schedule.cycle_deadline, Duration::from_secs(60));
     assert_eq!(c.schedule.shutdown_grace, Duration::ZERO);
@@ -255,8 +457,8 @@ fn api_url_rules() {
         "http://127.0.0.1:8787/client/v4"
     );
     assert_eq!(
-        l.config.detect.trace_url,
-        "http://127.0.0.1:8787/cdn-cgi/trace"
+        l.config.detect.trace_urls,
+        ["http://127.0.0.1:8787/cdn-cgi/trace"]
     );
     assert!(c("http://localhost:1/v4").is_ok());
     assert!(c("http://[::1]:1/v4").is_ok());
@@ -390,8 +592,8 @@ fn provider_lists() {
             .unwrap()
             .config
             .detect
-            .trace_url,
-        "http://10.0.0.1/cdn-cgi/trace"
+            .trace_urls,
+        ["http://10.0.0.1/cdn-cgi/trace"]
     );
 }
 
@@ -840,7 +1042,7 @@ comment = "rec"
     let c = &l.config;
     assert_eq!(c.cloudflare.token.expose(), TOKEN2);
     assert_eq!(c.cloudflare.api_url, "http://127.0.0.1:9999/client/v4");
-    assert_eq!(c.detect.trace_url, "http://127.0.0.1:9999/cdn-cgi/trace");
+    assert_eq!(c.detect.trace_urls, ["http://127.0.0.1:9999/cdn-cgi/trace"]);
     assert_eq!(c.detect.ipv4.len(), 2);
     assert!(c.detect.ipv6.is_empty());
     assert_eq!(c.schedule.interval, Duration::from_secs(30));
@@ -1403,6 +1605,179 @@ fn example_config_is_valid_and_documented() {
     }
 }
 
+// ---------------------------------------------------------------- operations
+
+#[test]
+fn operations_are_off_by_default() {
+    let c = ok(&with_token(ONE_RECORD)).config;
+    assert_eq!(c.metrics.listen, None);
+    assert!(c.notify.is_empty());
+    assert_eq!(c.notify.alerts, crate::notify::Alerts::default());
+    assert!(!c.log.quiet);
+    assert_eq!(c.schedule.cron, None);
+    assert_eq!(c.schedule.jitter, Duration::ZERO);
+    assert!(c.schedule.update_on_start);
+}
+
+#[test]
+fn operation_keys_are_read() {
+    let text = with_token(&format!(
+        "[schedule]\ncron = \"*/10 * * * *\"\njitter = \"20s\"\nupdate_on_start = false\n\
+         [metrics]\nlisten = \"[::1]:9489\"\n\
+         [alerts]\nafter_failed_rounds = 5\nafter = \"1h\"\nremind_every = \"0s\"\nmax_per_hour = 4\n\
+         [log]\nquiet = true\n\
+         [[notify]]\nurl = \"ntfy://ntfy.sh/topic-{TOKEN2}\"\nevents = [\"change\"]\n\
+         [[notify]]\nurl = \"discord://1/tok\"\nserver = \"http://127.0.0.1:1\"\n\
+         [[monitor]]\nurl = \"https://hc-ping.com/u\"\n{ONE_RECORD}"
+    ));
+    let c = ok(&text).config;
+    assert_eq!(
+        c.schedule.cron.as_ref().map(ToString::to_string).as_deref(),
+        Some("*/10 * * * *")
+    );
+    assert_eq!(c.schedule.jitter, Duration::from_secs(20));
+    assert!(!c.schedule.update_on_start);
+    assert_eq!(c.metrics.listen, Some("[::1]:9489".parse().unwrap()));
+    let a = &c.notify.alerts;
+    assert_eq!(
+        (
+            a.after_failed_rounds,
+            a.after,
+            a.remind_every,
+            a.max_per_hour
+        ),
+        (5, Duration::from_secs(3600), None, 4)
+    );
+    assert!(c.log.quiet);
+    assert_eq!(c.notify.targets.len(), 2);
+    assert!(c.notify.targets[0].events.change && !c.notify.targets[0].events.failure);
+    assert_eq!(
+        c.notify.targets[1].endpoint.expose(),
+        "http://127.0.0.1:1/api/webhooks/1/tok"
+    );
+    assert_eq!(c.notify.monitors.len(), 1);
+    // The loaded config's Debug shows no notification secret.
+    assert!(!format!("{c:?}").contains("topic-"));
+}
+
+#[test]
+fn operation_errors_name_key_and_line() {
+    let cases: &[(&str, &str, usize)] = &[
+        (
+            "[schedule]\ninterval = \"5m\"\ncron = \"* * * * *\"\n",
+            "schedule.cron: expected either `cron` or `interval`, found both (interval on line 4)",
+            5,
+        ),
+        (
+            "[schedule]\ncron = \"61 * * * *\"\n",
+            "schedule.cron: minute: expected a number from 0 to 59, found 61",
+            4,
+        ),
+        ("[schedule]\ncron = \"0 0 31 2 *\"\n", "never fires", 4),
+        (
+            "[schedule]\njitter = \"5m\"\n",
+            "schedule.jitter: expected less than the time between two rounds (5m), found 5m",
+            4,
+        ),
+        (
+            "[schedule]\ncron = \"*/2 * * * *\"\njitter = \"3m\"\n",
+            "(2m), found 3m",
+            5,
+        ),
+        (
+            "[metrics]\nlisten = \"localhost:9489\"\n",
+            "metrics.listen: expected an address and a port",
+            4,
+        ),
+        (
+            "[metrics]\nlisten = \"127.0.0.1\"\n",
+            "hint: add the port: \"127.0.0.1:9489\"",
+            4,
+        ),
+        (
+            "[alerts]\nafter_failed_rounds = 0\n",
+            "alerts.after_failed_rounds: expected an integer from 1 to 1000, found 0",
+            4,
+        ),
+        (
+            "[alerts]\nmax_per_hour = 100000\n",
+            "alerts.max_per_hour: expected an integer from 1 to 3600",
+            4,
+        ),
+        (
+            "[alerts]\nafter = \"0s\"\n",
+            "alerts.after: expected a duration greater than zero",
+            4,
+        ),
+        (
+            "[[notify]]\nevents = [\"change\"]\n",
+            "notify[1]: expected a `url` key",
+            3,
+        ),
+        (
+            "[[notify]]\nurl = \"ntfy://ntfy.sh/a\"\n[[notify]]\nurl = \"mailto://x\"\n",
+            "notify[2].url: expected a notification URL",
+            6,
+        ),
+        (
+            "[[notify]]\nurl = \"ntfy://ntfy.sh/a\"\nevents = [\"boom\"]\n",
+            "notify[1].events: expected \"change\", \"failure\" or \"recovery\", found \"boom\"",
+            5,
+        ),
+        (
+            "[[notify]]\nurl = \"slack://a/b/c\"\nserver = \"ftp://x\"\n",
+            "notify[1].server: `server`: expected an http(s) URL",
+            5,
+        ),
+        (
+            "[[notify]]\nurll = \"ntfy://ntfy.sh/a\"\n",
+            "notify[1].urll: unknown key\nhint: did you mean `url`?",
+            4,
+        ),
+        (
+            "[[monitor]]\nurl = \"https://hc-ping.com/u\"\nkind = \"nagios\"\n",
+            "monitor[1].kind: `kind`: expected \"healthchecks\" or \"uptime_kuma\"",
+            5,
+        ),
+        (
+            "[[monitor]]\nurl = \"hc-ping.com/u\"\n",
+            "monitor[1].url: expected an http(s) URL",
+            4,
+        ),
+        (
+            "[log]\nquiet = \"yes\"\n",
+            "log.quiet: expected a boolean",
+            4,
+        ),
+        (
+            "[metric]\nlisten = \"127.0.0.1:1\"\n",
+            "did you mean `metrics`?",
+            3,
+        ),
+        ("[schedule]\nquiet = true\n", "`quiet` belongs in [log]", 4),
+    ];
+    for (body, part, line) in cases {
+        let e = err(&with_token(&format!("{body}{ONE_RECORD}")));
+        expect(&e, part, Some(*line));
+    }
+}
+
+#[test]
+fn notification_urls_never_show_in_errors() {
+    let secret = "zzNotifySecret123456";
+    for body in [
+        format!("[[notify]]\nurl = \"discord://abc/{secret}\"\n"),
+        format!("[[notify]]\nurl = \"telegram://{secret}@telegram\"\n"),
+        format!("[[notify]]\nurl = \"https://x.example/{secret}\"\nevents = 5\n"),
+        format!("[[notify]]\nurl = \"https://x.example/{secret}\n"),
+        format!("[[monitor]]\nurl = \"gopher://x/{secret}\"\n"),
+    ] {
+        let e = err(&with_token(&format!("{body}{ONE_RECORD}")));
+        assert!(!e.to_string().contains(secret), "{e}");
+        assert!(!format!("{e:?}").contains(secret), "{e:?}");
+    }
+}
+
 // ---------------------------------------------------------------- properties
 
 mod properties {
@@ -1415,6 +1790,13 @@ mod properties {
         "[schedule]\n",
         "[state]\n",
         "[defaults]\n",
+        "[metrics]\n",
+        "[alerts]\n",
+        "[[notify]]\n",
+        "[[monitor]]\n",
+        "cron = \"*/5 * * * *\"\n",
+        "url = \"ntfy://ntfy.sh/t\"\n",
+        "listen = \"127.0.0.1:9489\"\n",
         "[[record]]\n",
         "[record]\n",
         "name = \"home.example.com\"\n",

@@ -2,7 +2,7 @@
 //! comments and URLs. Each returns a [`Problem`] (what was expected, what was found, maybe a
 //! hint); `build.rs` adds the key and the line.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use super::Ttl;
@@ -158,6 +158,23 @@ pub fn providers(items: &[String]) -> Result<Vec<ProviderSpec>, Problem> {
             })
         })
         .collect()
+}
+
+/// A server address: `1.1.1.1`, `1.1.1.1:53`, `2606:4700:4700::1111` or
+/// `[2606:4700:4700::1111]:53`; `default_port` when none is given.
+pub fn server_addr(text: &str, default_port: u16) -> Result<SocketAddr, Problem> {
+    let t = text.trim();
+    if let Ok(ip) = t.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, default_port));
+    }
+    match t.parse::<SocketAddr>() {
+        Ok(a) if a.port() != 0 => Ok(a),
+        _ => Err(Problem::new(format!(
+            "expected an IP address with an optional port, such as \"1.1.1.1\" or \"[2606:4700:4700::1111]:53\", found \"{}\"",
+            t.escape_debug()
+        ))
+        .hint("give an address, not a host name: the resolver cannot be looked up by name")),
+    }
 }
 
 /// A record or zone name to lowercase ASCII: IDN to punycode, trailing dot removed, at least
@@ -506,7 +523,10 @@ mod tests {
                         .parse()
                         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
                 ),
-                ProviderSpec::Url("https://ip.example/".to_owned())
+                ProviderSpec::Url {
+                    url: "https://ip.example/".to_owned(),
+                    via: None
+                }
             ])
         );
         assert!(

@@ -1,4 +1,4 @@
-//! The one HTTP GET the web providers make: a client bound to the family's unspecified
+//! The HTTP requests the web providers make (a GET; a POST for DoH): a client bound to the family's unspecified
 //! address (`0.0.0.0` or `::`), so the request can only travel over that family; no redirects;
 //! 2xx only; and a body read chunk by chunk up to a cap, so a broken or hostile server cannot
 //! make ddflare buffer megabytes.
@@ -79,10 +79,35 @@ impl Fetcher {
 
     /// GETs `url` and returns its body, at most `cap` bytes.
     pub(crate) async fn get(&self, url: &Url, cap: usize) -> Result<Vec<u8>, FetchError> {
-        let family = self.family;
-        let mut resp = self
+        self.send(self.client.get(url.clone()), url, cap).await
+    }
+
+    /// POSTs `body` with `Content-Type` and `Accept` set to `media_type` (DNS over HTTPS);
+    /// returns the answer's body, at most `cap` bytes.
+    pub(crate) async fn post(
+        &self,
+        url: &Url,
+        media_type: &'static str,
+        body: Vec<u8>,
+        cap: usize,
+    ) -> Result<Vec<u8>, FetchError> {
+        let request = self
             .client
-            .get(url.clone())
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, media_type)
+            .header(reqwest::header::ACCEPT, media_type)
+            .body(body);
+        self.send(request, url, cap).await
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+        cap: usize,
+    ) -> Result<Vec<u8>, FetchError> {
+        let family = self.family;
+        let mut resp = request
             .send()
             .await
             .map_err(|e| from_reqwest(e, family, Some(url)))?;

@@ -1,17 +1,21 @@
 //! Public IP detection: the [`IpProvider`] trait, the provider specs written in `[detect]`,
-//! and fallback across a family's list.
+//! and the [`Detector`] that turns a family's list of providers into one address.
 //!
-//! One file per provider (`static_ip.rs`, `url.rs`, `trace.rs`), each with its parsing pure and
-//! its fetching thin (`fetch.rs`). This file owns what is common to all of them: the
-//! [`Detector`] that tries a family's providers in order under a timeout, refuses an answer of
-//! the wrong family, and logs a failing provider once per failure streak. A new kind of
-//! provider (DNS, DoH, interface, file) is a new file plus one arm in [`build`]; a strategy
-//! across providers (agreement, a bogon filter) belongs in [`Detector::detect`].
+//! One file per provider, each with its parsing pure and its fetching thin: `static_ip.rs`,
+//! `url.rs`, `trace.rs` (hedged across hosts, `hedge.rs`), `dns.rs` (`cloudflare.dns` and the
+//! wire format shared with `doh.rs`), `interface.rs` (over `netlink.rs`), `local.rs`, `file.rs`.
+//! `fetch.rs` is the one family-bound HTTP client. This file owns what is common to all of
+//! them: a timeout per provider, the family check, the bogon filter (`bogon.rs`: only global
+//! unicast is ever published unless `allow_private`), the strategy across a list (the first
+//! valid answer, or agreement of two), and logging a failing provider once per failure streak.
+//! `watch.rs` wakes the daemon when an `interface:` provider's interface changes;
+//! `prefix.rs` is the arithmetic of IPv6 prefix mode.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
@@ -22,13 +26,29 @@ use tracing::{debug, info, warn};
 use crate::config::DetectConfig;
 use crate::http::{HttpSetupError, Tls};
 
+pub mod bogon;
+pub mod dns;
+pub mod doh;
 mod fetch;
+pub mod file;
+mod hedge;
+pub mod interface;
+pub mod local;
+pub mod netlink;
+pub mod prefix;
 pub mod static_ip;
 #[cfg(test)]
 mod test_server;
 pub mod trace;
 pub mod url;
+pub mod watch;
 
+pub use dns::DnsProvider;
+pub use doh::DohProvider;
+pub use file::FileProvider;
+pub use interface::InterfaceProvider;
+pub use local::LocalProvider;
+pub use prefix::Ipv6Host;
 pub use static_ip::StaticProvider;
 pub use trace::{TraceProvider, parse_trace};
 pub use url::{UrlProvider, parse_ip_body};
@@ -60,6 +80,14 @@ impl Family {
             (Family::V4, IpAddr::V4(_)) | (Family::V6, IpAddr::V6(_))
         )
     }
+
+    /// 32 or 128.
+    pub fn bits(self) -> u8 {
+        match self {
+            Family::V4 => 32,
+            Family::V6 => 128,
+        }
+    }
 }
 
 impl fmt::Display for Family {
@@ -72,13 +100,28 @@ impl fmt::Display for Family {
 }
 
 /// A provider as written in the config (`"static:203.0.113.7"`, `"url:https://…"`,
-/// `"cloudflare.trace"`). `"none"` is not a provider: it is an empty list.
+/// `"cloudflare.trace"`, …). `"none"` is not a provider: it is an empty list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderSpec {
     Static(IpAddr),
-    Url(String),
+    /// `url:` (the connection uses the list's family), `url4:` or `url6:` (the connection
+    /// uses that family, whatever the list: e.g. a router's status page reached over IPv4
+    /// that shows the IPv6 address).
+    Url {
+        url: String,
+        via: Option<Family>,
+    },
     CloudflareTrace,
+    CloudflareDns,
+    CloudflareDoh,
+    Interface(String),
+    Local,
+    File(PathBuf),
 }
+
+/// Every spelling, for the "expected" part of a message.
+const PROVIDERS: &str = "a provider: `cloudflare.trace`, `cloudflare.dns`, `cloudflare.doh`, \
+`interface:NAME`, `local`, `url:URL` (or `url4:`/`url6:`), `static:ADDR`, `file:PATH` or `none`";
 
 impl FromStr for ProviderSpec {
     type Err = String;
@@ -86,8 +129,12 @@ impl FromStr for ProviderSpec {
     /// The error is the "expected …" part of a config message.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        if s == "cloudflare.trace" {
-            return Ok(ProviderSpec::CloudflareTrace);
+        match s {
+            "cloudflare.trace" => return Ok(ProviderSpec::CloudflareTrace),
+            "cloudflare.dns" => return Ok(ProviderSpec::CloudflareDns),
+            "cloudflare.doh" => return Ok(ProviderSpec::CloudflareDoh),
+            "local" => return Ok(ProviderSpec::Local),
+            _ => {}
         }
         if let Some(addr) = s.strip_prefix("static:") {
             return addr
@@ -96,16 +143,53 @@ impl FromStr for ProviderSpec {
                 .map(ProviderSpec::Static)
                 .map_err(|_| format!("`static:` followed by an IP address, not `{addr}`"));
         }
-        if let Some(url) = s.strip_prefix("url:") {
-            let url = url.trim();
-            if url.starts_with("https://") || url.starts_with("http://") {
-                return Ok(ProviderSpec::Url(url.to_owned()));
+        for (prefix, via) in [
+            ("url:", None),
+            ("url4:", Some(Family::V4)),
+            ("url6:", Some(Family::V6)),
+        ] {
+            if let Some(url) = s.strip_prefix(prefix) {
+                let url = url.trim();
+                if url.starts_with("https://") || url.starts_with("http://") {
+                    return Ok(ProviderSpec::Url {
+                        url: url.to_owned(),
+                        via,
+                    });
+                }
+                return Err(format!(
+                    "`{prefix}` followed by an http(s) URL, not `{url}`"
+                ));
             }
-            return Err(format!("`url:` followed by an http(s) URL, not `{url}`"));
         }
-        Err(format!(
-            "a provider: `cloudflare.trace`, `url:URL`, `static:ADDR` or `none`, not `{s}`"
-        ))
+        if let Some(name) = s.strip_prefix("interface:") {
+            let name = name.trim();
+            // The kernel's rules: at most 15 bytes, no `/`, no whitespace, not `.` or `..`.
+            let valid = !name.is_empty()
+                && name.len() <= 15
+                && name != "."
+                && name != ".."
+                && !name
+                    .chars()
+                    .any(|c| c == '/' || c == ':' || c.is_whitespace());
+            return if valid {
+                Ok(ProviderSpec::Interface(name.to_owned()))
+            } else {
+                Err(format!(
+                    "`interface:` followed by an interface name such as `eth0` (at most 15 characters, no `/`, `:` or spaces), not `{name}`"
+                ))
+            };
+        }
+        if let Some(path) = s.strip_prefix("file:") {
+            let path = path.trim();
+            return if path.starts_with('/') {
+                Ok(ProviderSpec::File(PathBuf::from(path)))
+            } else {
+                Err(format!(
+                    "`file:` followed by an absolute path, not `{path}`"
+                ))
+            };
+        }
+        Err(format!("{PROVIDERS}, not `{s}`"))
     }
 }
 
@@ -113,8 +197,46 @@ impl fmt::Display for ProviderSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProviderSpec::Static(a) => write!(f, "static:{a}"),
-            ProviderSpec::Url(u) => write!(f, "url:{u}"),
+            ProviderSpec::Url { url, via: None } => write!(f, "url:{url}"),
+            ProviderSpec::Url {
+                url,
+                via: Some(Family::V4),
+            } => write!(f, "url4:{url}"),
+            ProviderSpec::Url {
+                url,
+                via: Some(Family::V6),
+            } => write!(f, "url6:{url}"),
             ProviderSpec::CloudflareTrace => f.write_str("cloudflare.trace"),
+            ProviderSpec::CloudflareDns => f.write_str("cloudflare.dns"),
+            ProviderSpec::CloudflareDoh => f.write_str("cloudflare.doh"),
+            ProviderSpec::Interface(name) => write!(f, "interface:{name}"),
+            ProviderSpec::Local => f.write_str("local"),
+            ProviderSpec::File(p) => write!(f, "file:{}", p.display()),
+        }
+    }
+}
+
+/// How a family's list of providers gives one address (`detect.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Try the providers in order; the first valid answer wins.
+    #[default]
+    Fallback,
+    /// Ask every provider at once; publish only an address that at least two of them gave.
+    Agree,
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "fallback" => Ok(Strategy::Fallback),
+            "agree" => Ok(Strategy::Agree),
+            other => Err(format!(
+                "\"fallback\" or \"agree\", not \"{}\"",
+                other.escape_debug()
+            )),
         }
     }
 }
@@ -130,6 +252,13 @@ pub enum DetectError {
         addr: IpAddr,
         family: Family,
     },
+    /// A bogon: never published unless `detect.allow_private`.
+    #[error("{provider}: answered {addr}, {}", not_global_message(.bogon))]
+    NotGlobal {
+        provider: String,
+        addr: IpAddr,
+        bogon: bogon::Bogon,
+    },
     #[error("{provider}: no answer within {timeout:?}")]
     Timeout {
         provider: String,
@@ -143,6 +272,30 @@ pub enum DetectError {
         family: Family,
         failures: Vec<DetectError>,
     },
+    /// `strategy = "agree"` and no address was given by at least two providers.
+    #[error("no two {family} providers agree: {}", .answers.join("; "))]
+    NoAgreement {
+        family: Family,
+        /// Each provider's answer or failure, in order.
+        answers: Vec<String>,
+    },
+}
+
+fn not_global_message(b: &bogon::Bogon) -> String {
+    if b.is_cgnat() {
+        format!(
+            "which is in {} ({}): this host is behind carrier-grade NAT, so its IPv4 address is \
+             shared with other customers of the ISP and cannot be reached from outside; ask the \
+             ISP for a public IPv4 address, or use IPv6 only (ipv4 = \"none\")",
+            b.range, b.what
+        )
+    } else {
+        format!(
+            "which is in {} ({}), not a public address: it is never published; set \
+             detect.allow_private = true to publish private addresses (DNS for a LAN)",
+            b.range, b.what
+        )
+    }
 }
 
 fn join(failures: &[DetectError]) -> String {
@@ -153,12 +306,33 @@ fn join(failures: &[DetectError]) -> String {
         .join("; ")
 }
 
+/// What a provider found: the address, and the prefix length when the provider knows it
+/// (an interface does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub addr: IpAddr,
+    pub prefix_len: Option<u8>,
+}
+
+impl From<IpAddr> for Found {
+    fn from(addr: IpAddr) -> Self {
+        Found {
+            addr,
+            prefix_len: None,
+        }
+    }
+}
+
 /// Finds this host's public address of one family. One instance serves one family, so it can
 /// hold a connection forced to that family and reuse it across rounds.
 pub trait IpProvider: Send + Sync {
     /// The spec as the user wrote it, for logs.
     fn name(&self) -> String;
-    fn detect(&self) -> BoxFuture<'_, Result<IpAddr, DetectError>>;
+    fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>>;
+    /// The local interface this provider reads, whose address changes are worth a round.
+    fn interface(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// `addr` if it is of `family`, else [`DetectError::WrongFamily`]: an answer of the other
@@ -206,8 +380,12 @@ pub struct BuildContext<'a> {
     pub tls: &'a Tls,
     /// Bounds one request of a web provider.
     pub timeout: Duration,
-    /// Where `cloudflare.trace` asks.
-    pub trace_url: &'a str,
+    /// Where `cloudflare.trace` asks, hedged in this order.
+    pub trace_urls: &'a [String],
+    /// Where `cloudflare.dns` asks (and what `local` routes towards), by family.
+    pub dns_servers: &'a [SocketAddr],
+    /// Where `cloudflare.doh` asks.
+    pub doh_url: &'a str,
 }
 
 /// One provider instance for `family`. Web providers get their own family-bound client here,
@@ -217,15 +395,41 @@ pub fn build(
     family: Family,
     ctx: &BuildContext<'_>,
 ) -> Result<Box<dyn IpProvider>, HttpSetupError> {
+    let servers = || -> Vec<SocketAddr> {
+        ctx.dns_servers
+            .iter()
+            .filter(|s| family.matches(&s.ip()))
+            .copied()
+            .collect()
+    };
     Ok(match spec {
         ProviderSpec::Static(addr) => Box::new(StaticProvider::new(*addr, family)),
-        ProviderSpec::Url(url) => Box::new(UrlProvider::new(url, family, ctx.tls, ctx.timeout)?),
+        ProviderSpec::Url { url, via: None } => {
+            Box::new(UrlProvider::new(url, family, ctx.tls, ctx.timeout)?)
+        }
+        ProviderSpec::Url {
+            url,
+            via: Some(via),
+        } => Box::new(UrlProvider::with_connection_family(
+            url,
+            family,
+            *via,
+            ctx.tls,
+            ctx.timeout,
+        )?),
         ProviderSpec::CloudflareTrace => Box::new(TraceProvider::new(
-            ctx.trace_url,
+            ctx.trace_urls,
             family,
             ctx.tls,
             ctx.timeout,
         )?),
+        ProviderSpec::CloudflareDns => Box::new(DnsProvider::new(servers(), family)),
+        ProviderSpec::CloudflareDoh => {
+            Box::new(DohProvider::new(ctx.doh_url, family, ctx.tls, ctx.timeout)?)
+        }
+        ProviderSpec::Interface(name) => Box::new(InterfaceProvider::new(name, family)),
+        ProviderSpec::Local => Box::new(LocalProvider::new(servers().first().copied(), family)),
+        ProviderSpec::File(path) => Box::new(FileProvider::new(path.clone(), family)),
     })
 }
 
@@ -233,7 +437,37 @@ pub fn build(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
     pub addr: IpAddr,
+    /// The prefix length for IPv6 prefix mode: the interface's, else `detect.ipv6_prefix_len`
+    /// (the family's full length for IPv4).
+    pub prefix_len: u8,
     pub provider: String,
+}
+
+impl Detection {
+    pub fn detected(&self) -> Detected {
+        Detected {
+            addr: self.addr,
+            prefix_len: self.prefix_len,
+        }
+    }
+}
+
+/// What the updater needs of a detection: the address and its prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detected {
+    pub addr: IpAddr,
+    pub prefix_len: u8,
+}
+
+impl Detected {
+    /// An address with its family's full prefix length (no prefix mode).
+    pub fn host(addr: IpAddr) -> Self {
+        let prefix_len = match addr {
+            IpAddr::V4(_) => 32,
+            IpAddr::V6(_) => 128,
+        };
+        Detected { addr, prefix_len }
+    }
 }
 
 /// The outcome of [`Detector::detect_all`]: `None` for a family with no provider.
@@ -326,10 +560,34 @@ impl Slot {
     }
 }
 
-/// Finds the public address of each configured family by trying its providers in order.
+/// What the [`Detector`] does with the providers' answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Bounds each provider's attempt.
+    pub timeout: Duration,
+    pub strategy: Strategy,
+    /// Publish addresses that are not global unicast (LAN DNS).
+    pub allow_private: bool,
+    /// The IPv6 prefix length when the provider does not know it.
+    pub ipv6_prefix_len: u8,
+}
+
+impl Policy {
+    /// Fallback, bogons refused, /64: the defaults, with this timeout.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Policy {
+            timeout,
+            strategy: Strategy::Fallback,
+            allow_private: false,
+            ipv6_prefix_len: 64,
+        }
+    }
+}
+
+/// Finds the public address of each configured family from its providers.
 pub struct Detector {
     providers: BTreeMap<Family, Vec<Slot>>,
-    timeout: Duration,
+    policy: Policy,
 }
 
 impl fmt::Debug for Detector {
@@ -339,7 +597,7 @@ impl fmt::Debug for Detector {
             let names: Vec<String> = slots.iter().map(|s| s.provider.name()).collect();
             d.field(&family.to_string(), &names);
         }
-        d.field("timeout", &self.timeout).finish()
+        d.field("policy", &self.policy).finish()
     }
 }
 
@@ -349,7 +607,9 @@ impl Detector {
         let ctx = BuildContext {
             tls,
             timeout: cfg.timeout,
-            trace_url: &cfg.trace_url,
+            trace_urls: &cfg.trace_urls,
+            dns_servers: &cfg.dns_servers,
+            doh_url: &cfg.doh_url,
         };
         let list = |family: Family, specs: &[ProviderSpec]| {
             specs
@@ -358,15 +618,20 @@ impl Detector {
                 .collect::<Result<Vec<_>, _>>()
         };
         Ok(Self::with_providers(
-            cfg.timeout,
+            Policy {
+                timeout: cfg.timeout,
+                strategy: cfg.strategy,
+                allow_private: cfg.allow_private,
+                ipv6_prefix_len: cfg.ipv6_prefix_len,
+            },
             list(Family::V4, &cfg.ipv4)?,
             list(Family::V6, &cfg.ipv6)?,
         ))
     }
 
-    /// From providers built elsewhere; `timeout` bounds each provider's attempt.
+    /// From providers built elsewhere.
     pub fn with_providers(
-        timeout: Duration,
+        policy: Policy,
         ipv4: Vec<Box<dyn IpProvider>>,
         ipv6: Vec<Box<dyn IpProvider>>,
     ) -> Self {
@@ -382,7 +647,7 @@ impl Detector {
             .into_iter()
             .filter(|(_, list)| !list.is_empty())
             .collect();
-        Detector { providers, timeout }
+        Detector { providers, policy }
     }
 
     /// The families with at least one provider.
@@ -398,36 +663,140 @@ impl Detector {
             .collect()
     }
 
+    /// The interfaces read by `interface:` providers, each once.
+    pub fn interfaces(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .providers
+            .values()
+            .flatten()
+            .filter_map(|s| s.provider.interface().map(str::to_owned))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     fn slots(&self, family: Family) -> &[Slot] {
         self.providers.get(&family).map_or(&[], Vec::as_slice)
     }
 
-    /// The first valid answer of `family`'s providers, each tried under the timeout. When all
-    /// fail, the error lists each one's failure.
+    /// One provider's attempt under the timeout, checked (family, bogons) and recorded in its
+    /// streak.
+    async fn attempt(&self, family: Family, slot: &Slot) -> Result<Detection, DetectError> {
+        let provider = slot.provider.name();
+        let outcome = match tokio::time::timeout(self.policy.timeout, slot.provider.detect()).await
+        {
+            Ok(Ok(found)) => self.check(family, provider, found),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(DetectError::Timeout {
+                provider,
+                timeout: self.policy.timeout,
+            }),
+        };
+        slot.record(family, outcome.as_ref());
+        outcome
+    }
+
+    /// The family check and the bogon filter, whatever the provider.
+    fn check(
+        &self,
+        family: Family,
+        provider: String,
+        found: Found,
+    ) -> Result<Detection, DetectError> {
+        let addr = ensure_family(family, provider.clone(), found.addr)?;
+        if !self.policy.allow_private
+            && let Some(bogon) = bogon::not_global(addr)
+        {
+            return Err(DetectError::NotGlobal {
+                provider,
+                addr,
+                bogon,
+            });
+        }
+        let prefix_len = match family {
+            Family::V4 => found.prefix_len.unwrap_or(32),
+            Family::V6 => found.prefix_len.unwrap_or(self.policy.ipv6_prefix_len),
+        }
+        .min(family.bits());
+        Ok(Detection {
+            addr,
+            prefix_len,
+            provider,
+        })
+    }
+
+    /// The address of `family` by the configured strategy.
     pub async fn detect(&self, family: Family) -> Result<Detection, DetectError> {
         let slots = self.slots(family);
         if slots.is_empty() {
             return Err(DetectError::NoProvider(family));
         }
+        match self.policy.strategy {
+            Strategy::Fallback => self.first_valid(family, slots).await,
+            Strategy::Agree => self.agreement(family, slots).await,
+        }
+    }
+
+    /// The first valid answer, trying the providers in order. When all fail, the error lists
+    /// each one's failure.
+    async fn first_valid(&self, family: Family, slots: &[Slot]) -> Result<Detection, DetectError> {
         let mut failures = Vec::new();
         for slot in slots {
-            let provider = slot.provider.name();
-            let outcome = match tokio::time::timeout(self.timeout, slot.provider.detect()).await {
-                Ok(Ok(addr)) => ensure_family(family, provider.clone(), addr)
-                    .map(|addr| Detection { addr, provider }),
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err(DetectError::Timeout {
-                    provider,
-                    timeout: self.timeout,
-                }),
-            };
-            slot.record(family, outcome.as_ref());
-            match outcome {
+            match self.attempt(family, slot).await {
                 Ok(detection) => return Ok(detection),
                 Err(e) => failures.push(e),
             }
         }
         Err(DetectError::AllFailed { family, failures })
+    }
+
+    /// Every provider at once; the address given by the most of them, if at least two and no
+    /// other address has as many. A disagreement is logged with every answer.
+    async fn agreement(&self, family: Family, slots: &[Slot]) -> Result<Detection, DetectError> {
+        let attempts: Vec<BoxFuture<'_, Result<Detection, DetectError>>> = slots
+            .iter()
+            .map(|slot| Box::pin(self.attempt(family, slot)) as BoxFuture<'_, _>)
+            .collect();
+        let outcomes = hedge::join_all(attempts).await;
+        let mut votes: BTreeMap<IpAddr, Vec<&Detection>> = BTreeMap::new();
+        for d in outcomes.iter().flatten() {
+            votes.entry(d.addr).or_default().push(d);
+        }
+        let answers = || -> Vec<String> {
+            outcomes
+                .iter()
+                .map(|o| match o {
+                    Ok(d) => format!("{} → {}", d.provider, d.addr),
+                    Err(e) => format!("{e}"),
+                })
+                .collect()
+        };
+        let most = votes.values().map(Vec::len).max().unwrap_or(0);
+        let leaders: Vec<&Vec<&Detection>> = votes.values().filter(|v| v.len() == most).collect();
+        match leaders.as_slice() {
+            [winner] if most >= 2 => {
+                if votes.len() > 1 {
+                    warn!(%family, answers = %answers().join("; "), "providers disagree; publishing the address most of them gave");
+                }
+                Ok(Detection {
+                    addr: winner[0].addr,
+                    prefix_len: winner[0].prefix_len,
+                    provider: winner
+                        .iter()
+                        .map(|d| d.provider.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" + "),
+                })
+            }
+            _ => {
+                let answers = answers();
+                if votes.len() > 1 {
+                    warn!(%family, answers = %answers.join("; "), "providers disagree and no address has a majority of two; nothing is published for this family");
+                }
+                Err(DetectError::NoAgreement { family, answers })
+            }
+        }
     }
 
     /// Both families at once; `None` for a family with no provider.
@@ -457,12 +826,26 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// The tests answer documentation addresses, which are not global: allow them here; the
+    /// bogon tests turn the filter on.
     fn config(ipv4: Vec<ProviderSpec>, ipv6: Vec<ProviderSpec>, timeout: Duration) -> DetectConfig {
         DetectConfig {
             ipv4,
             ipv6,
             timeout,
-            trace_url: "https://api.cloudflare.com/cdn-cgi/trace".to_owned(),
+            strategy: Strategy::Fallback,
+            allow_private: true,
+            ipv6_prefix_len: 64,
+            trace_urls: vec!["https://api.cloudflare.com/cdn-cgi/trace".to_owned()],
+            dns_servers: vec!["127.0.0.1:53".parse().unwrap(), "[::1]:53".parse().unwrap()],
+            doh_url: "https://cloudflare-dns.com/dns-query".to_owned(),
+        }
+    }
+
+    fn lenient(timeout: Duration) -> Policy {
+        Policy {
+            allow_private: true,
+            ..Policy::with_timeout(timeout)
         }
     }
 
@@ -472,7 +855,10 @@ mod tests {
     }
 
     fn url(server: &TestServer) -> ProviderSpec {
-        ProviderSpec::Url(server.url("/"))
+        ProviderSpec::Url {
+            url: server.url("/"),
+            via: None,
+        }
     }
 
     fn failures(result: Result<Detection, DetectError>) -> Vec<DetectError> {
@@ -490,9 +876,9 @@ mod tests {
             "careless".to_owned()
         }
 
-        fn detect(&self) -> BoxFuture<'_, Result<IpAddr, DetectError>> {
+        fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
             let addr = self.0;
-            Box::pin(async move { Ok(addr) })
+            Box::pin(async move { Ok(Found::from(addr)) })
         }
     }
 
@@ -575,7 +961,10 @@ mod tests {
         let d = detector(
             vec![
                 ProviderSpec::CloudflareTrace,
-                ProviderSpec::Url("https://ipv4.icanhazip.com/".into()),
+                ProviderSpec::Url {
+                    url: "https://ipv4.icanhazip.com/".into(),
+                    via: None,
+                },
                 ProviderSpec::Static(ip("203.0.113.7")),
             ],
             vec![ProviderSpec::CloudflareTrace],
@@ -600,7 +989,10 @@ mod tests {
     fn refuses_an_unparsable_url() {
         let tls = Tls::new(None).unwrap();
         let cfg = config(
-            vec![ProviderSpec::Url("https://exa mple.com/".into())],
+            vec![ProviderSpec::Url {
+                url: "https://exa mple.com/".into(),
+                via: None,
+            }],
             vec![],
             Duration::from_secs(5),
         );
@@ -615,7 +1007,7 @@ mod tests {
             vec![],
             Duration::from_secs(5),
         );
-        cfg.trace_url = "not a url".into();
+        cfg.trace_urls = vec!["not a url".into()];
         let err = Detector::new(&cfg, &tls).unwrap_err();
         assert!(err.to_string().contains("cloudflare.trace"), "{err}");
     }
@@ -627,6 +1019,7 @@ mod tests {
             d.detect(Family::V4).await.unwrap(),
             Detection {
                 addr: ip("203.0.113.7"),
+                prefix_len: 32,
                 provider: "static:203.0.113.7".into()
             }
         );
@@ -701,7 +1094,7 @@ mod tests {
         let patient =
             UrlProvider::new(&slow.url("/"), Family::V4, &tls, Duration::from_secs(60)).unwrap();
         let d = Detector::with_providers(
-            timeout,
+            lenient(timeout),
             vec![
                 Box::new(patient),
                 Box::new(StaticProvider::new(ip("203.0.113.9"), Family::V4)),
@@ -725,7 +1118,7 @@ mod tests {
     #[tokio::test]
     async fn the_detector_refuses_the_wrong_family() {
         let d = Detector::with_providers(
-            Duration::from_secs(1),
+            lenient(Duration::from_secs(1)),
             vec![
                 Box::new(Careless(ip("2001:db8::7"))),
                 Box::new(Careless(ip("203.0.113.7"))),
@@ -768,7 +1161,7 @@ mod tests {
         })
         .await;
         let d = Detector::with_providers(
-            Duration::from_secs(5),
+            lenient(Duration::from_secs(5)),
             vec![
                 build(
                     &url(&flaky),
@@ -776,7 +1169,9 @@ mod tests {
                     &BuildContext {
                         tls: &Tls::new(None).unwrap(),
                         timeout: Duration::from_secs(5),
-                        trace_url: "https://api.cloudflare.com/cdn-cgi/trace",
+                        trace_urls: &[],
+                        dns_servers: &[],
+                        doh_url: "https://cloudflare-dns.com/dns-query",
                     },
                 )
                 .unwrap(),
@@ -830,5 +1225,332 @@ mod tests {
         assert!(report.ipv4.unwrap().is_ok());
         let text = report.ipv6.unwrap().unwrap_err().to_string();
         assert!(text.contains("over IPv6"), "{text}");
+    }
+
+    fn strict(timeout: Duration) -> Policy {
+        Policy::with_timeout(timeout)
+    }
+
+    fn fixed(addrs: &[&str]) -> Vec<Box<dyn IpProvider>> {
+        addrs
+            .iter()
+            .map(|a| Box::new(Careless(ip(a))) as Box<dyn IpProvider>)
+            .collect()
+    }
+
+    /// Answers a fixed address under its own name, for the agreement tests.
+    struct Named(&'static str, Result<IpAddr, &'static str>);
+
+    impl IpProvider for Named {
+        fn name(&self) -> String {
+            self.0.to_owned()
+        }
+
+        fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
+            let r = self.1.map(Found::from).map_err(|m| DetectError::Failed {
+                provider: self.0.to_owned(),
+                message: m.to_owned(),
+            });
+            Box::pin(async move { r })
+        }
+    }
+
+    /// A provider's name and its answer (an address, or a failure message).
+    type Script<'a> = Vec<(&'static str, Result<&'a str, &'static str>)>;
+
+    fn named(list: Script<'_>) -> Vec<Box<dyn IpProvider>> {
+        list.into_iter()
+            .map(|(n, r)| Box::new(Named(n, r.map(ip))) as Box<dyn IpProvider>)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_bogon_is_refused_and_named() {
+        let cases = [
+            ("127.0.0.1", "127.0.0.0/8 (loopback)"),
+            ("0.0.0.0", "0.0.0.0/8"),
+            ("10.1.2.3", "10.0.0.0/8 (private (RFC 1918))"),
+            ("172.20.0.1", "172.16.0.0/12"),
+            ("192.168.1.10", "192.168.0.0/16"),
+            ("169.254.7.7", "169.254.0.0/16 (link-local)"),
+            ("224.0.0.251", "224.0.0.0/4 (multicast)"),
+            ("255.255.255.255", "255.255.255.255/32 (limited broadcast)"),
+            ("203.0.113.7", "203.0.113.0/24 (documentation)"),
+            ("198.18.0.9", "198.18.0.0/15 (benchmarking)"),
+            ("240.1.2.3", "240.0.0.0/4 (reserved)"),
+        ];
+        for (addr, why) in cases {
+            let d =
+                Detector::with_providers(strict(Duration::from_secs(1)), fixed(&[addr]), vec![]);
+            let err = d.detect(Family::V4).await.unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("careless: answered {addr}, which is in {why}")),
+                "{err}"
+            );
+            assert!(err.contains("allow_private"), "{err}");
+        }
+        let cases6 = [
+            ("::1", "::1/128 (loopback)"),
+            ("::", "::/128 (unspecified)"),
+            ("fe80::1", "fe80::/10 (link-local)"),
+            ("fd00::1", "fc00::/7 (unique local (ULA))"),
+            ("ff02::1", "ff00::/8 (multicast)"),
+            ("::ffff:8.8.8.8", "::ffff:0:0/96 (IPv4-mapped IPv6)"),
+            ("64:ff9b::808:808", "64:ff9b::/96 (NAT64"),
+            ("2001:db8::7", "2001:db8::/32 (documentation)"),
+        ];
+        for (addr, why) in cases6 {
+            let d =
+                Detector::with_providers(strict(Duration::from_secs(1)), vec![], fixed(&[addr]));
+            let err = d.detect(Family::V6).await.unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("answered {addr}, which is in {why}")),
+                "{err}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn cgnat_is_said_plainly() {
+        let d = Detector::with_providers(
+            strict(Duration::from_secs(1)),
+            fixed(&["100.72.1.9"]),
+            vec![],
+        );
+        let err = d.detect(Family::V4).await.unwrap_err().to_string();
+        assert!(
+            err.contains("100.64.0.0/10 (carrier-grade NAT (RFC 6598))"),
+            "{err}"
+        );
+        assert!(
+            err.contains("this host is behind carrier-grade NAT"),
+            "{err}"
+        );
+        assert!(!err.contains("allow_private"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_bogon_falls_back_to_the_next_provider_and_global_passes() {
+        let d = Detector::with_providers(
+            strict(Duration::from_secs(1)),
+            fixed(&["192.168.1.2", "81.2.3.4"]),
+            fixed(&["fd00::5", "2a00:1:2::5"]),
+        );
+        assert_eq!(d.detect(Family::V4).await.unwrap().addr, ip("81.2.3.4"));
+        assert_eq!(d.detect(Family::V6).await.unwrap().addr, ip("2a00:1:2::5"));
+        assert_eq!(d.slots(Family::V4)[0].streak(), Streak { failures: 1 });
+    }
+
+    #[tokio::test]
+    async fn allow_private_publishes_bogons_of_the_right_family_only() {
+        let d = Detector::with_providers(
+            lenient(Duration::from_secs(1)),
+            fixed(&["2001:db8::1", "192.168.1.2"]),
+            vec![],
+        );
+        let got = d.detect(Family::V4).await.unwrap();
+        assert_eq!(got.addr, ip("192.168.1.2"));
+    }
+
+    #[tokio::test]
+    async fn static_is_filtered_too() {
+        let cfg = DetectConfig {
+            allow_private: false,
+            ..config(
+                vec![ProviderSpec::Static(ip("10.0.0.1"))],
+                vec![],
+                Duration::from_secs(1),
+            )
+        };
+        let d = Detector::new(&cfg, &Tls::new(None).unwrap()).unwrap();
+        let err = d.detect(Family::V4).await.unwrap_err().to_string();
+        assert!(
+            err.contains("static:10.0.0.1: answered 10.0.0.1, which is in 10.0.0.0/8"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_prefix_length_comes_from_the_provider_else_the_policy() {
+        struct WithPrefix;
+        impl IpProvider for WithPrefix {
+            fn name(&self) -> String {
+                "iface".into()
+            }
+            fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
+                Box::pin(async {
+                    Ok(Found {
+                        addr: "2a00:1:2::5".parse().unwrap(),
+                        prefix_len: Some(56),
+                    })
+                })
+            }
+        }
+        let policy = Policy {
+            ipv6_prefix_len: 48,
+            ..strict(Duration::from_secs(1))
+        };
+        let d = Detector::with_providers(policy, fixed(&["81.2.3.4"]), vec![Box::new(WithPrefix)]);
+        assert_eq!(d.detect(Family::V6).await.unwrap().prefix_len, 56);
+        assert_eq!(d.detect(Family::V4).await.unwrap().prefix_len, 32);
+        let d = Detector::with_providers(policy, vec![], fixed(&["2a00:1:2::5"]));
+        assert_eq!(
+            d.detect(Family::V6).await.unwrap().detected(),
+            Detected {
+                addr: ip("2a00:1:2::5"),
+                prefix_len: 48
+            }
+        );
+    }
+
+    fn agree(ipv4: Vec<Box<dyn IpProvider>>) -> Detector {
+        let policy = Policy {
+            strategy: Strategy::Agree,
+            ..strict(Duration::from_secs(1))
+        };
+        Detector::with_providers(policy, ipv4, vec![])
+    }
+
+    #[tokio::test]
+    async fn agree_publishes_what_two_agree_on() {
+        let d = agree(named(vec![("a", Ok("81.2.3.4")), ("b", Ok("81.2.3.4"))]));
+        let got = d.detect(Family::V4).await.unwrap();
+        assert_eq!(got.addr, ip("81.2.3.4"));
+        assert_eq!(got.provider, "a + b");
+
+        // Two of three agree: the odd one out is outvoted (and logged).
+        let d = agree(named(vec![
+            ("a", Ok("81.2.3.4")),
+            ("hijacked", Ok("81.9.9.9")),
+            ("c", Ok("81.2.3.4")),
+        ]));
+        let got = d.detect(Family::V4).await.unwrap();
+        assert_eq!((got.addr, got.provider.as_str()), (ip("81.2.3.4"), "a + c"));
+
+        // One failing does not matter while two agree.
+        let d = agree(named(vec![
+            ("a", Err("down")),
+            ("b", Ok("81.2.3.4")),
+            ("c", Ok("81.2.3.4")),
+        ]));
+        assert_eq!(d.detect(Family::V4).await.unwrap().addr, ip("81.2.3.4"));
+    }
+
+    #[tokio::test]
+    async fn agree_publishes_nothing_without_two_votes() {
+        let cases: Vec<(Script<'_>, &str)> = vec![
+            (
+                vec![("a", Ok("81.2.3.4")), ("b", Ok("81.9.9.9"))],
+                "no two IPv4 providers agree: a → 81.2.3.4; b → 81.9.9.9",
+            ),
+            (
+                vec![("a", Ok("81.2.3.4")), ("b", Err("down"))],
+                "no two IPv4 providers agree: a → 81.2.3.4; b: down",
+            ),
+            (
+                vec![
+                    ("a", Ok("81.2.3.4")),
+                    ("b", Ok("81.9.9.9")),
+                    ("c", Ok("81.2.3.4")),
+                    ("d", Ok("81.9.9.9")),
+                ],
+                "a → 81.2.3.4; b → 81.9.9.9; c → 81.2.3.4; d → 81.9.9.9",
+            ),
+            (
+                // Two agree on a bogon: it never counts.
+                vec![
+                    ("a", Ok("10.0.0.1")),
+                    ("b", Ok("10.0.0.1")),
+                    ("c", Ok("81.2.3.4")),
+                ],
+                "a: answered 10.0.0.1, which is in 10.0.0.0/8",
+            ),
+        ];
+        for (list, needle) in cases {
+            let err = agree(named(list)).detect(Family::V4).await.unwrap_err();
+            assert!(matches!(err, DetectError::NoAgreement { .. }), "{err:?}");
+            assert!(err.to_string().contains(needle), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn agree_asks_everyone_at_once() {
+        let slow = |a: &'static str| {
+            TestServer::v4(move |_| Reply::text(200, a).after(Duration::from_millis(400)))
+        };
+        let (s1, s2, s3) = (
+            slow("81.2.3.4").await,
+            slow("81.2.3.4").await,
+            slow("81.2.3.4").await,
+        );
+        let cfg = DetectConfig {
+            strategy: Strategy::Agree,
+            ..config(
+                vec![url(&s1), url(&s2), url(&s3)],
+                vec![],
+                Duration::from_secs(5),
+            )
+        };
+        let d = Detector::new(&cfg, &Tls::new(None).unwrap()).unwrap();
+        let started = Instant::now();
+        assert_eq!(d.detect(Family::V4).await.unwrap().addr, ip("81.2.3.4"));
+        assert!(
+            started.elapsed() < Duration::from_millis(1100),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!((s1.hits(), s2.hits(), s3.hits()), (1, 1, 1));
+    }
+
+    #[test]
+    fn provider_specs_round_trip() {
+        for s in [
+            "cloudflare.trace",
+            "cloudflare.dns",
+            "cloudflare.doh",
+            "local",
+            "interface:eth0",
+            "interface:ppp0.100",
+            "url:https://ip.example/",
+            "url4:http://192.0.2.1/ip6",
+            "url6:https://ip.example/",
+            "static:203.0.113.7",
+            "static:2001:db8::1",
+            "file:/run/wan-ip",
+        ] {
+            let spec: ProviderSpec = s.parse().unwrap();
+            assert_eq!(spec.to_string(), s);
+        }
+        for (s, needle) in [
+            ("interface:", "`interface:` followed by an interface name"),
+            ("interface:a/b", "not `a/b`"),
+            ("interface:abcdefghijklmnop", "at most 15"),
+            ("file:relative", "absolute path"),
+            ("url4:ftp://x", "`url4:` followed by an http(s) URL"),
+            ("ipify", "`cloudflare.dns`"),
+            ("cloudflare", "not `cloudflare`"),
+        ] {
+            let err = s.parse::<ProviderSpec>().unwrap_err();
+            assert!(err.contains(needle), "{s}: {err}");
+        }
+        assert_eq!("agree".parse::<Strategy>(), Ok(Strategy::Agree));
+        assert_eq!("fallback".parse::<Strategy>(), Ok(Strategy::Fallback));
+        assert!("majority".parse::<Strategy>().is_err());
+    }
+
+    #[test]
+    fn interfaces_are_listed_once() {
+        let d = Detector::with_providers(
+            strict(Duration::from_secs(1)),
+            vec![
+                Box::new(InterfaceProvider::new("eth0", Family::V4)),
+                Box::new(StaticProvider::new(ip("81.2.3.4"), Family::V4)),
+            ],
+            vec![
+                Box::new(InterfaceProvider::new("eth0", Family::V6)),
+                Box::new(InterfaceProvider::new("br-lan", Family::V6)),
+            ],
+        );
+        assert_eq!(d.interfaces(), ["br-lan", "eth0"]);
     }
 }

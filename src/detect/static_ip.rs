@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::{BoxFuture, DetectError, Family, IpProvider, ensure_family};
+use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family};
 
 #[derive(Debug, Clone)]
 pub struct StaticProvider {
@@ -22,10 +22,10 @@ impl IpProvider for StaticProvider {
         format!("static:{}", self.addr)
     }
 
-    fn detect(&self) -> BoxFuture<'_, Result<IpAddr, DetectError>> {
+    fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         // A `static:` of the other family in this list is a config mistake; it is still
         // refused here, so it can never be published as the wrong record type.
-        let answer = ensure_family(self.family, self.name(), self.addr);
+        let answer = ensure_family(self.family, self.name(), self.addr).map(Found::from);
         Box::pin(async move { answer })
     }
 }
@@ -39,12 +39,12 @@ mod tests {
         let p = StaticProvider::new("203.0.113.7".parse().unwrap(), Family::V4);
         assert_eq!(p.name(), "static:203.0.113.7");
         assert_eq!(
-            p.detect().await.unwrap(),
+            p.detect().await.unwrap().addr,
             "203.0.113.7".parse::<IpAddr>().unwrap()
         );
         let p = StaticProvider::new("2001:db8::7".parse().unwrap(), Family::V6);
         assert_eq!(
-            p.detect().await.unwrap(),
+            p.detect().await.unwrap().addr,
             "2001:db8::7".parse::<IpAddr>().unwrap()
         );
     }

@@ -1,5 +1,5 @@
 //! Tiny HTTP/1.1 servers on loopback for the provider tests. Responses are written by hand,
-//! one request per connection, so the tests run the real client, its family binding, the body
+//! one request per connection (a POST's body is read by Content-Length), so the tests run the real client, its family binding, the body
 //! cap and the parsers against real sockets.
 
 use std::io;
@@ -16,9 +16,11 @@ use tokio::task::JoinHandle;
 pub(crate) struct Request {
     /// The client's address as this server's socket sees it.
     pub peer: SocketAddr,
+    pub method: String,
     pub path: String,
     /// Header names lowercased.
     pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -53,6 +55,15 @@ impl Reply {
             status,
             headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
             body: Body::Bytes(body.into().into_bytes()),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub(crate) fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            headers: vec![("Content-Type".to_owned(), content_type.to_owned())],
+            body: Body::Bytes(body),
             delay: Duration::ZERO,
         }
     }
@@ -142,7 +153,28 @@ async fn serve_one(
     hits: &AtomicUsize,
 ) -> io::Result<()> {
     let head = read_head(&stream).await?;
-    let request = parse_head(&head, peer)?;
+    let end = head
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(head.len(), |i| i + 4);
+    let mut request = parse_head(&head[..end], peer)?;
+    // A POST's body: what came with the head, then the rest up to Content-Length.
+    let want: usize = request
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = head[end..].to_vec();
+    let mut buf = [0u8; 4096];
+    while body.len() < want {
+        stream.readable().await?;
+        match stream.try_read(&mut buf) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    request.body = body;
     hits.fetch_add(1, Ordering::SeqCst);
     let reply = handler(&request);
     if !reply.delay.is_zero() {
@@ -180,7 +212,7 @@ async fn serve_one(
     Ok(())
 }
 
-/// Reads up to the blank line that ends the request head (a GET has no body).
+/// Reads up to the blank line that ends the request head (and maybe some of the body).
 async fn read_head(stream: &TcpStream) -> io::Result<Vec<u8>> {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
@@ -203,9 +235,10 @@ fn parse_head(head: &[u8], peer: SocketAddr) -> io::Result<Request> {
     let text = String::from_utf8_lossy(head);
     let mut lines = text.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
-    let path = request_line
-        .split(' ')
-        .nth(1)
+    let mut words = request_line.split(' ');
+    let method = words.next().unwrap_or_default().to_owned();
+    let path = words
+        .next()
         .ok_or_else(|| io::Error::other("bad request line"))?
         .to_owned();
     let headers = lines
@@ -214,8 +247,10 @@ fn parse_head(head: &[u8], peer: SocketAddr) -> io::Result<Request> {
         .collect();
     Ok(Request {
         peer,
+        method,
         path,
         headers,
+        body: Vec::new(),
     })
 }
 
@@ -238,6 +273,7 @@ fn reason(status: u16) -> &'static str {
         301 => "Moved Permanently",
         302 => "Found",
         404 => "Not Found",
+        415 => "Unsupported Media Type",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Whatever",

@@ -1,7 +1,10 @@
-//! `cloudflare.trace`: GETs `/cdn-cgi/trace` on a Cloudflare-served host (`[detect] trace_url`)
-//! over a connection forced to the family, and reads `ip=` from its `key=value` lines. The
-//! answer is trusted only when `h=` names the host asked (else something in between answered)
-//! and WARP is off (else `ip=` is a WARP exit, not this host).
+//! `cloudflare.trace`: GETs `/cdn-cgi/trace` on Cloudflare-served hosts (`[detect] trace_url`)
+//! over a connection forced to the family, and reads `ip=` from its `key=value` lines. One
+//! host may answer Cloudflare's error 1034 or hang, so the hosts are asked hedged: the next
+//! starts after [`HEDGE_DELAY`] or as soon as one fails, and the first valid answer wins. An
+//! answer is trusted only when `h=` names the host asked (else something in between
+//! answered), WARP is off (else `ip=` is a WARP exit, not this host), and the address is not
+//! inside Cloudflare's own ranges (an edge or WARP address, never a customer's).
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
@@ -9,43 +12,111 @@ use std::time::Duration;
 use reqwest::Url;
 
 use super::fetch::{FetchError, Fetcher, parse_url};
-use super::{BoxFuture, DetectError, Family, IpProvider, ensure_family, snippet};
+use super::hedge::hedge;
+use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family, snippet};
 use crate::http::{HttpSetupError, Tls};
 
 /// The largest body accepted. A trace is about 300 bytes; `uag=` echoes our short User-Agent.
 pub const MAX_BODY: usize = 4096;
 
+/// How long one host has before the next is asked as well.
+pub const HEDGE_DELAY: Duration = Duration::from_millis(500);
+
 const NAME: &str = "cloudflare.trace";
+
+/// Cloudflare's published ranges (cloudflare.com/ips-v4 and /ips-v6). An `ip=` inside them is
+/// Cloudflare's own address, never the host's.
+const CLOUDFLARE_V4: &[(u32, u8)] = &[
+    (0xadf5_3000, 20), // 173.245.48.0/20
+    (0x6715_f400, 22), // 103.21.244.0/22
+    (0x6716_c800, 22), // 103.22.200.0/22
+    (0x671f_0400, 22), // 103.31.4.0/22
+    (0x8d65_4000, 18), // 141.101.64.0/18
+    (0x6ca2_c000, 18), // 108.162.192.0/18
+    (0xbe5d_f000, 20), // 190.93.240.0/20
+    (0xbc72_6000, 20), // 188.114.96.0/20
+    (0xc5ea_f000, 22), // 197.234.240.0/22
+    (0xc629_8000, 17), // 198.41.128.0/17
+    (0xa29e_0000, 15), // 162.158.0.0/15
+    (0x6810_0000, 13), // 104.16.0.0/13
+    (0x6818_0000, 14), // 104.24.0.0/14
+    (0xac40_0000, 13), // 172.64.0.0/13
+    (0x8300_4800, 22), // 131.0.72.0/22
+];
+
+const CLOUDFLARE_V6: &[(u32, u8)] = &[
+    (0x2400_cb00, 32), // 2400:cb00::/32
+    (0x2606_4700, 32), // 2606:4700::/32
+    (0x2803_f800, 32), // 2803:f800::/32
+    (0x2405_b500, 32), // 2405:b500::/32
+    (0x2405_8100, 32), // 2405:8100::/32
+    (0x2a06_98c0, 29), // 2a06:98c0::/29
+    (0x2c0f_f248, 32), // 2c0f:f248::/32
+];
+
+/// Whether `addr` is one of Cloudflare's own addresses.
+pub fn is_cloudflare(addr: IpAddr) -> bool {
+    let (top, table) = match addr {
+        IpAddr::V4(a) => (u32::from(a), CLOUDFLARE_V4),
+        // Every IPv6 range is at most a /32: the first 32 bits decide.
+        IpAddr::V6(a) => ((u128::from(a) >> 96) as u32, CLOUDFLARE_V6),
+    };
+    table.iter().any(|(net, len)| {
+        let mask = u32::MAX << (32 - u32::from(*len));
+        top & mask == net & mask
+    })
+}
 
 #[derive(Debug)]
 pub struct TraceProvider {
-    url: Url,
+    urls: Vec<Url>,
     fetcher: Fetcher,
 }
 
 impl TraceProvider {
+    /// `trace_urls` are asked hedged, in this order.
     pub fn new(
-        trace_url: &str,
+        trace_urls: &[String],
         family: Family,
         tls: &Tls,
         timeout: Duration,
     ) -> Result<Self, HttpSetupError> {
+        let urls = trace_urls
+            .iter()
+            .map(|u| parse_url(NAME, u))
+            .collect::<Result<Vec<_>, _>>()?;
+        if urls.is_empty() {
+            return Err(HttpSetupError::Client(format!("`{NAME}`: no trace URL")));
+        }
         Ok(TraceProvider {
-            url: parse_url(NAME, trace_url)?,
+            urls,
             fetcher: Fetcher::new(tls, family, timeout)?,
         })
     }
 
-    /// The host as the trace's `h=` should name it.
-    fn host(&self) -> &str {
-        self.url.host_str().unwrap_or_default()
-    }
-
-    fn failed(&self, message: String) -> DetectError {
-        DetectError::Failed {
+    /// One host: its trace, validated.
+    async fn ask(&self, url: &Url) -> Result<IpAddr, DetectError> {
+        let failed = |message: String| DetectError::Failed {
             provider: NAME.to_owned(),
-            message: format!("{message} (asked `{}`)", self.url),
+            message: format!("{message} (asked `{url}`)"),
+        };
+        let body = match self.fetcher.get(url, MAX_BODY).await {
+            Ok(body) => body,
+            Err(FetchError::Failed(message)) => return Err(failed(message)),
+            Err(e) => return Err(e.into_detect(self.name(), self.fetcher.timeout())),
+        };
+        let addr = parse_trace(
+            &String::from_utf8_lossy(&body),
+            url.host_str().unwrap_or_default(),
+        )
+        .map_err(failed)?;
+        if is_cloudflare(addr) {
+            return Err(failed(format!(
+                "answered `ip={addr}`, one of Cloudflare's own addresses: a Cloudflare proxy or \
+                 WARP stands between this host and the internet"
+            )));
         }
+        ensure_family(self.fetcher.family(), self.name(), addr)
     }
 }
 
@@ -54,16 +125,28 @@ impl IpProvider for TraceProvider {
         NAME.to_owned()
     }
 
-    fn detect(&self) -> BoxFuture<'_, Result<IpAddr, DetectError>> {
+    fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
-            let body = match self.fetcher.get(&self.url, MAX_BODY).await {
-                Ok(body) => body,
-                Err(FetchError::Failed(message)) => return Err(self.failed(message)),
-                Err(e) => return Err(e.into_detect(self.name(), self.fetcher.timeout())),
-            };
-            let addr = parse_trace(&String::from_utf8_lossy(&body), self.host())
-                .map_err(|message| self.failed(message))?;
-            ensure_family(self.fetcher.family(), self.name(), addr)
+            let attempts = self
+                .urls
+                .iter()
+                .map(|u| Box::pin(self.ask(u)) as BoxFuture<'_, _>)
+                .collect();
+            match hedge(attempts, HEDGE_DELAY).await {
+                Ok(addr) => Ok(Found::from(addr)),
+                Err(mut errors) if errors.len() == 1 => Err(errors.remove(0)),
+                Err(errors) => Err(DetectError::Failed {
+                    provider: NAME.to_owned(),
+                    message: errors
+                        .iter()
+                        .map(|e| match e {
+                            DetectError::Failed { message, .. } => message.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                }),
+            }
         })
     }
 }
@@ -325,7 +408,7 @@ mod tests {
     fn provider(server: &TestServer, family: Family) -> TraceProvider {
         let tls = Tls::new(None).unwrap();
         let url = server.url("/cdn-cgi/trace");
-        TraceProvider::new(&url, family, &tls, Duration::from_secs(5)).unwrap()
+        TraceProvider::new(&[url], family, &tls, Duration::from_secs(5)).unwrap()
     }
 
     #[tokio::test]
@@ -333,14 +416,14 @@ mod tests {
         let server = TestServer::v4(echo("off")).await;
         let p = provider(&server, Family::V4);
         assert_eq!(p.name(), "cloudflare.trace");
-        assert_eq!(p.detect().await.unwrap(), ip("127.0.0.1"));
+        assert_eq!(p.detect().await.unwrap().addr, ip("127.0.0.1"));
     }
 
     #[tokio::test]
     async fn echoes_the_peer_over_ipv6() {
         let server = TestServer::v6(echo("off")).await;
         let p = provider(&server, Family::V6);
-        assert_eq!(p.detect().await.unwrap(), ip("::1"));
+        assert_eq!(p.detect().await.unwrap().addr, ip("::1"));
     }
 
     #[tokio::test]
@@ -396,5 +479,104 @@ mod tests {
         let err = provider(&server, Family::V6).detect().await.unwrap_err();
         assert!(err.to_string().contains("over IPv6"), "{err}");
         assert_eq!(server.hits(), 0);
+    }
+
+    #[test]
+    fn cloudflare_ranges() {
+        for a in [
+            "173.245.48.1",
+            "104.16.0.1",
+            "104.27.255.255",
+            "172.64.1.1",
+            "162.159.200.1",
+            "198.41.200.1",
+            "2606:4700:4700::1111",
+            "2a06:98c1::1",
+            "2400:cb00:2049::1",
+        ] {
+            assert!(is_cloudflare(ip(a)), "{a}");
+        }
+        for a in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "104.28.0.1",
+            "2001:db8::1",
+            "2a06:98d0::1",
+        ] {
+            // 1.1.1.1 is Cloudflare's resolver, but not in the published proxy ranges.
+            assert!(!is_cloudflare(ip(a)), "{a}");
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_an_address_of_cloudflare_itself() {
+        let server = TestServer::v4(|req| {
+            echo_reply(
+                req.header("host").unwrap_or_default(),
+                ip("104.16.1.2"),
+                "off",
+            )
+        })
+        .await;
+        let err = provider(&server, Family::V4).detect().await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("one of Cloudflare's own addresses"),
+            "{err}"
+        );
+    }
+
+    fn hedged(urls: &[String]) -> TraceProvider {
+        let tls = Tls::new(None).unwrap();
+        TraceProvider::new(urls, Family::V4, &tls, Duration::from_secs(10)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_host_answering_error_1034_is_passed_over_at_once() {
+        let broken =
+            TestServer::v4(|_| Reply::text(409, "error code: 1034").with_header("cf-ray", "x"))
+                .await;
+        let good = TestServer::v4(echo("off")).await;
+        let p = hedged(&[broken.url("/cdn-cgi/trace"), good.url("/cdn-cgi/trace")]);
+        let started = std::time::Instant::now();
+        assert_eq!(p.detect().await.unwrap().addr, ip("127.0.0.1"));
+        assert!(started.elapsed() < HEDGE_DELAY, "{:?}", started.elapsed());
+        assert_eq!((broken.hits(), good.hits()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_hanging_host_is_overtaken_after_the_hedge_delay() {
+        let hanging = TestServer::v4(|req| {
+            echo_reply(req.header("host").unwrap_or_default(), req.peer.ip(), "off")
+                .after(Duration::from_secs(30))
+        })
+        .await;
+        let good = TestServer::v4(echo("off")).await;
+        let spare = TestServer::v4(echo("off")).await;
+        let p = hedged(&[
+            hanging.url("/cdn-cgi/trace"),
+            good.url("/cdn-cgi/trace"),
+            spare.url("/cdn-cgi/trace"),
+        ]);
+        let started = std::time::Instant::now();
+        assert_eq!(p.detect().await.unwrap().addr, ip("127.0.0.1"));
+        let took = started.elapsed();
+        assert!(took >= HEDGE_DELAY && took < HEDGE_DELAY * 3, "{took:?}");
+        assert_eq!(spare.hits(), 0, "the first valid answer ends the hedge");
+    }
+
+    #[tokio::test]
+    async fn every_host_failing_lists_each() {
+        let a = TestServer::v4(|_| Reply::text(503, "")).await;
+        let b = TestServer::v4(|_| Reply::text(200, "<html>")).await;
+        let p = hedged(&[a.url("/cdn-cgi/trace"), b.url("/cdn-cgi/trace")]);
+        let err = p.detect().await.unwrap_err().to_string();
+        assert!(
+            err.starts_with("cloudflare.trace: answered HTTP 503"),
+            "{err}"
+        );
+        assert!(err.contains("; answered `<html>`"), "{err}");
+        assert!(err.contains(&a.url("/cdn-cgi/trace")), "{err}");
+        assert!(err.contains(&b.url("/cdn-cgi/trace")), "{err}");
     }
 }

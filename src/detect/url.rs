@@ -1,6 +1,8 @@
 //! `url:URL`: GETs a "what is my IP" service that answers the address as plain text
 //! (icanhazip, ipify, ifconfig.co, …). The connection is forced to the provider's family, so
 //! asking for IPv6 over an IPv4-only path fails instead of answering the IPv4 address.
+//! `url4:`/`url6:` force the connection to that family instead (a router's page reached over
+//! IPv4 that shows the IPv6 address); the answer must still be of the list's family.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -8,7 +10,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use super::fetch::{Fetcher, parse_url};
-use super::{BoxFuture, DetectError, Family, IpProvider, ensure_family, snippet};
+use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family, snippet};
 use crate::http::{HttpSetupError, Tls};
 
 /// The largest body accepted. An address is at most 39 characters (45 for an IPv4-mapped
@@ -19,6 +21,8 @@ pub const MAX_BODY: usize = 1024;
 pub struct UrlProvider {
     name: String,
     url: Url,
+    /// The family of the answer (the list's); the fetcher's is the connection's.
+    family: Family,
     fetcher: Fetcher,
 }
 
@@ -30,10 +34,36 @@ impl UrlProvider {
         tls: &Tls,
         timeout: Duration,
     ) -> Result<Self, HttpSetupError> {
-        let name = format!("url:{url}");
+        Self::build(format!("url:{url}"), url, family, family, tls, timeout)
+    }
+
+    /// `url4:` (`via` IPv4) or `url6:`: the connection uses `via`, the answer must be `family`.
+    pub fn with_connection_family(
+        url: &str,
+        family: Family,
+        via: Family,
+        tls: &Tls,
+        timeout: Duration,
+    ) -> Result<Self, HttpSetupError> {
+        let prefix = match via {
+            Family::V4 => "url4",
+            Family::V6 => "url6",
+        };
+        Self::build(format!("{prefix}:{url}"), url, family, via, tls, timeout)
+    }
+
+    fn build(
+        name: String,
+        url: &str,
+        family: Family,
+        via: Family,
+        tls: &Tls,
+        timeout: Duration,
+    ) -> Result<Self, HttpSetupError> {
         Ok(UrlProvider {
             url: parse_url(&name, url)?,
-            fetcher: Fetcher::new(tls, family, timeout)?,
+            family,
+            fetcher: Fetcher::new(tls, via, timeout)?,
             name,
         })
     }
@@ -44,7 +74,7 @@ impl IpProvider for UrlProvider {
         self.name.clone()
     }
 
-    fn detect(&self) -> BoxFuture<'_, Result<IpAddr, DetectError>> {
+    fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
             let body = self
                 .fetcher
@@ -55,7 +85,7 @@ impl IpProvider for UrlProvider {
                 provider: self.name(),
                 message,
             })?;
-            ensure_family(self.fetcher.family(), self.name(), addr)
+            ensure_family(self.family, self.name(), addr).map(Found::from)
         })
     }
 }
@@ -188,9 +218,9 @@ mod tests {
         let server = text_server("203.0.113.7").await;
         let p = provider(&server, "/", Family::V4);
         assert_eq!(p.name(), format!("url:{}", server.url("/")));
-        assert_eq!(p.detect().await.unwrap(), ip("203.0.113.7"));
+        assert_eq!(p.detect().await.unwrap().addr, ip("203.0.113.7"));
         // The client is kept: a second round works the same.
-        assert_eq!(p.detect().await.unwrap(), ip("203.0.113.7"));
+        assert_eq!(p.detect().await.unwrap().addr, ip("203.0.113.7"));
         assert_eq!(server.hits(), 2);
     }
 
@@ -198,17 +228,17 @@ mod tests {
     async fn answers_over_ipv6() {
         let server = TestServer::v6(|_| Reply::text(200, "2001:db8::7\n")).await;
         let p = provider(&server, "/", Family::V6);
-        assert_eq!(p.detect().await.unwrap(), ip("2001:db8::7"));
+        assert_eq!(p.detect().await.unwrap().addr, ip("2001:db8::7"));
     }
 
     #[tokio::test]
     async fn trims_the_body() {
         let server = text_server("\r\n  203.0.113.7  \n\n").await;
         let p = provider(&server, "/", Family::V4);
-        assert_eq!(p.detect().await.unwrap(), ip("203.0.113.7"));
+        assert_eq!(p.detect().await.unwrap().addr, ip("203.0.113.7"));
     }
 
-    fn failure(result: Result<IpAddr, DetectError>) -> String {
+    fn failure(result: Result<Found, DetectError>) -> String {
         match result {
             Err(DetectError::Failed { message, .. }) => message,
             other => panic!("expected Failed, got {other:?}"),
@@ -262,7 +292,7 @@ mod tests {
         // A 2xx other than 200 is fine.
         let server = TestServer::v4(|_| Reply::text(203, "203.0.113.7")).await;
         let p = provider(&server, "/", Family::V4);
-        assert_eq!(p.detect().await.unwrap(), ip("203.0.113.7"));
+        assert_eq!(p.detect().await.unwrap().addr, ip("203.0.113.7"));
     }
 
     #[tokio::test]
@@ -332,5 +362,45 @@ mod tests {
         let ua = seen.lock().unwrap().clone().unwrap();
         assert!(ua.starts_with("ddflare/"), "{ua}");
         assert_eq!(server.hits.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn url4_asks_over_ipv4_for_the_ipv6_address() {
+        // A router's page, reached over IPv4, showing the IPv6 address.
+        let server = TestServer::v4(|_| Reply::text(200, "2001:db8::77\n")).await;
+        let tls = Tls::new(None).unwrap();
+        let p = UrlProvider::with_connection_family(
+            &server.url("/"),
+            Family::V6,
+            Family::V4,
+            &tls,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(p.name(), format!("url4:{}", server.url("/")));
+        assert_eq!(p.detect().await.unwrap().addr, ip("2001:db8::77"));
+        // The answer must still be of the list's family.
+        let p = UrlProvider::with_connection_family(
+            &server.url("/"),
+            Family::V4,
+            Family::V4,
+            &tls,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(matches!(
+            p.detect().await,
+            Err(DetectError::WrongFamily { .. })
+        ));
+        // url6: cannot reach an IPv4-only server.
+        let p = UrlProvider::with_connection_family(
+            &server.url("/"),
+            Family::V6,
+            Family::V6,
+            &tls,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(failure(p.detect().await).contains("cannot connect over IPv6"));
     }
 }

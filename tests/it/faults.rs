@@ -90,7 +90,7 @@ fn a_batch_refused_as_a_whole_applies_nothing_and_the_next_run_finishes() {
 #[test]
 fn an_unreachable_api_is_named_with_the_address() {
     let h = Harness::new(&["example.com"]);
-    // A port nobody listens on.
+    // A port nobody listens on. (allow_private: 203.0.113.7 is a documentation address.)
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -98,7 +98,7 @@ fn an_unreachable_api_is_named_with_the_address() {
     std::fs::write(
         h.config_path(),
         format!(
-            "[cloudflare]\napi_url = \"http://{closed}/client/v4\"\nmax_retries = 0\n\n[detect]\nipv4 = [\"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n{RECORD}",
+            "[cloudflare]\napi_url = \"http://{closed}/client/v4\"\nmax_retries = 0\n\n[detect]\nallow_private = true\nipv4 = [\"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n{RECORD}",
             h.state_dir().display()
         ),
     )
@@ -141,12 +141,13 @@ fn a_damaged_state_file_is_rebuilt_from_the_api() {
 fn an_unwritable_state_directory_does_not_stop_the_update() {
     let h = Harness::new(&["example.com"]);
     // A regular file where the directory should be: no one, root included, can create in it.
+    // (allow_private: 203.0.113.7 is a documentation address.)
     let blocker = h.dir.path().join("not-a-dir");
     std::fs::write(&blocker, "").unwrap();
     std::fs::write(
         h.config_path(),
         format!(
-            "[cloudflare]\napi_url = \"{}\"\n\n[detect]\nipv4 = [\"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n{RECORD}",
+            "[cloudflare]\napi_url = \"{}\"\n\n[detect]\nallow_private = true\nipv4 = [\"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n{RECORD}",
             h.emu.base_url(),
             blocker.join("state").display()
         ),

@@ -6,8 +6,10 @@
 
 mod cli;
 mod contract;
+mod detect;
 mod e2e;
 mod faults;
+mod ops;
 mod ship;
 mod support;
 mod tls;

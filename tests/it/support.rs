@@ -71,8 +71,10 @@ impl Harness {
             Some(a) => format!("[\"static:{a}\"]"),
             None => "[\"none\"]".to_owned(),
         };
+        // The tests publish documentation addresses (203.0.113.0/24, 2001:db8::/32), which are
+        // not global: allow_private lets them through the bogon filter.
         let text = format!(
-            "[cloudflare]\napi_url = \"{}\"\nrequest_timeout = \"2s\"\n\n[detect]\nipv4 = {}\nipv6 = {}\n\n[state]\ndir = \"{}\"\n\n{extra}\n",
+            "[cloudflare]\napi_url = \"{}\"\nrequest_timeout = \"2s\"\n\n[detect]\nallow_private = true\nipv4 = {}\nipv6 = {}\n\n[state]\ndir = \"{}\"\n\n{extra}\n",
             self.emu.base_url(),
             provider(v4),
             provider(v6),

@@ -1,0 +1,376 @@
+//! Linux rtnetlink, the little ddflare needs of it: the interfaces by index and name, the
+//! addresses on an interface with their flags and lifetimes (a dump, like `ip addr show`),
+//! and a socket subscribed to address events (like `ip monitor address`).
+//!
+//! The socket comes from `netlink-sys`; the few message layouts (`nlmsghdr`, `ifinfomsg`,
+//! `ifaddrmsg`, `rtattr`, from `linux/netlink.h`, `rtnetlink.h`, `if_addr.h`) are read and
+//! written here, in safe code that never trusts a length: a general rtnetlink crate costs
+//! about 400 KB of binary for the same four messages. The dumps are blocking and quick:
+//! callers run them on the blocking pool.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::BitOr;
+
+use netlink_sys::{AsyncSocket, Socket, SocketAddr, TokioSocket, protocols::NETLINK_ROUTE};
+
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const RTM_NEWLINK: u16 = 16;
+const RTM_GETLINK: u16 = 18;
+const RTM_NEWADDR: u16 = 20;
+const RTM_DELADDR: u16 = 21;
+const RTM_GETADDR: u16 = 22;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_DUMP: u16 = 0x300;
+const IFLA_IFNAME: u16 = 3;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const IFA_CACHEINFO: u16 = 6;
+const IFA_FLAGS: u16 = 8;
+const AF_INET: u8 = 2;
+const AF_INET6: u8 = 10;
+/// Multicast groups of address events (`RTMGRP_IPV4_IFADDR`, `RTMGRP_IPV6_IFADDR`).
+const GROUPS_IFADDR: u32 = 0x10 | 0x100;
+
+const NLMSG_HDRLEN: usize = 16;
+const IFINFOMSG_LEN: usize = 16;
+const IFADDRMSG_LEN: usize = 8;
+
+/// `IFA_F_*` address flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AddrFlags(pub u32);
+
+impl AddrFlags {
+    /// On IPv4 a secondary address; on IPv6 the same bit is `IFA_F_TEMPORARY` (privacy).
+    pub const SECONDARY: AddrFlags = AddrFlags(0x01);
+    pub const NODAD: AddrFlags = AddrFlags(0x02);
+    pub const OPTIMISTIC: AddrFlags = AddrFlags(0x04);
+    pub const DADFAILED: AddrFlags = AddrFlags(0x08);
+    pub const DEPRECATED: AddrFlags = AddrFlags(0x20);
+    pub const TENTATIVE: AddrFlags = AddrFlags(0x40);
+    pub const PERMANENT: AddrFlags = AddrFlags(0x80);
+    pub const MANAGETEMPADDR: AddrFlags = AddrFlags(0x100);
+
+    pub const fn empty() -> Self {
+        AddrFlags(0)
+    }
+
+    pub fn contains(self, other: AddrFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl BitOr for AddrFlags {
+    type Output = AddrFlags;
+
+    fn bitor(self, rhs: AddrFlags) -> AddrFlags {
+        AddrFlags(self.0 | rhs.0)
+    }
+}
+
+/// An address on an interface, as the kernel reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfAddr {
+    pub addr: IpAddr,
+    pub prefix_len: u8,
+    pub flags: AddrFlags,
+    /// Preferred lifetime in seconds; `None` for forever.
+    pub preferred: Option<u32>,
+}
+
+/// An address event: which interface it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddrEvent {
+    pub index: u32,
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn align4(n: usize) -> usize {
+    n.saturating_add(3) & !3
+}
+
+/// The messages in a datagram: (type, payload). Stops at the first malformed header.
+fn messages(datagram: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let (Some(len), Some(kind)) = (u32_at(datagram, at), u16_at(datagram, at + 4)) {
+        let len = len as usize;
+        if len < NLMSG_HDRLEN {
+            break;
+        }
+        let Some(payload) = datagram.get(at + NLMSG_HDRLEN..at + len) else {
+            break;
+        };
+        out.push((kind, payload));
+        at += align4(len);
+    }
+    out
+}
+
+/// The attributes after a fixed header: (type, value).
+fn attributes(b: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let (Some(len), Some(kind)) = (u16_at(b, at), u16_at(b, at + 2)) {
+        let len = usize::from(len);
+        if len < 4 {
+            break;
+        }
+        let Some(value) = b.get(at + 4..at + len) else {
+            break;
+        };
+        // The top two bits are NLA_F_NESTED and NLA_F_NET_BYTEORDER.
+        out.push((kind & 0x3fff, value));
+        at += align4(len);
+    }
+    out
+}
+
+/// A dump request: a netlink header and a zeroed family header of `body_len` bytes.
+fn request(kind: u16, body_len: usize) -> Vec<u8> {
+    let len = NLMSG_HDRLEN + body_len;
+    let mut buf = Vec::with_capacity(len);
+    buf.extend_from_slice(&u32::try_from(len).unwrap_or(0).to_ne_bytes());
+    buf.extend_from_slice(&kind.to_ne_bytes());
+    buf.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    buf.extend_from_slice(&1u32.to_ne_bytes()); // sequence number
+    buf.extend_from_slice(&0u32.to_ne_bytes()); // port: the kernel
+    buf.resize(len, 0);
+    buf
+}
+
+/// Sends a dump request and collects the payloads of the messages of type `want`.
+fn dump(kind: u16, body_len: usize, want: u16) -> io::Result<Vec<Vec<u8>>> {
+    let mut socket = Socket::new(NETLINK_ROUTE)?;
+    socket.bind_auto()?;
+    socket.connect(&SocketAddr::new(0, 0))?;
+    socket.send(&request(kind, body_len), 0)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let size = socket.recv(&mut &mut buf[..], 0)?;
+        let datagram = buf.get(..size).unwrap_or_default();
+        if datagram.is_empty() {
+            return Ok(out);
+        }
+        for (t, payload) in messages(datagram) {
+            match t {
+                NLMSG_DONE => return Ok(out),
+                NLMSG_ERROR => {
+                    let errno = payload
+                        .get(..4)
+                        .and_then(|b| b.try_into().ok())
+                        .map_or(0, i32::from_ne_bytes);
+                    if errno != 0 {
+                        return Err(io::Error::from_raw_os_error(-errno));
+                    }
+                }
+                t if t == want => out.push(payload.to_vec()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The index and name in a `RTM_NEWLINK` payload.
+fn link(payload: &[u8]) -> Option<(u32, String)> {
+    let index = u32_at(payload, 4)?;
+    let name = attributes(payload.get(IFINFOMSG_LEN..)?)
+        .into_iter()
+        .find(|(t, _)| *t == IFLA_IFNAME)
+        .map(|(_, v)| {
+            let v = v.split(|b| *b == 0).next().unwrap_or_default();
+            String::from_utf8_lossy(v).into_owned()
+        })?;
+    Some((index, name))
+}
+
+/// Every interface: (index, name).
+pub fn links() -> io::Result<Vec<(u32, String)>> {
+    Ok(dump(RTM_GETLINK, IFINFOMSG_LEN, RTM_NEWLINK)?
+        .iter()
+        .filter_map(|p| link(p))
+        .collect())
+}
+
+/// The index of the interface called `name`, if there is one.
+pub fn index_of(name: &str) -> io::Result<Option<u32>> {
+    Ok(links()?
+        .into_iter()
+        .find(|(_, n)| n == name)
+        .map(|(i, _)| i))
+}
+
+fn ip(family: u8, v: &[u8]) -> Option<IpAddr> {
+    match family {
+        AF_INET => Some(IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(v).ok()?))),
+        AF_INET6 => Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(v).ok()?))),
+        _ => None,
+    }
+}
+
+/// The interface index and the address in a `RTM_NEWADDR` payload.
+fn if_addr(payload: &[u8]) -> Option<(u32, IfAddr)> {
+    let family = *payload.first()?;
+    let prefix_len = *payload.get(1)?;
+    let mut flags = AddrFlags(u32::from(*payload.get(2)?));
+    let index = u32_at(payload, 4)?;
+    let (mut local, mut address, mut preferred) = (None, None, None);
+    for (t, v) in attributes(payload.get(IFADDRMSG_LEN..)?) {
+        match t {
+            IFA_LOCAL => local = ip(family, v),
+            IFA_ADDRESS => address = ip(family, v),
+            IFA_FLAGS => flags = AddrFlags(u32_at(v, 0)?),
+            IFA_CACHEINFO => preferred = u32_at(v, 0).filter(|p| *p != u32::MAX),
+            _ => {}
+        }
+    }
+    // On a point-to-point link IFA_ADDRESS is the peer; IFA_LOCAL is always ours.
+    Some((
+        index,
+        IfAddr {
+            addr: local.or(address)?,
+            prefix_len,
+            flags,
+            preferred,
+        },
+    ))
+}
+
+/// The addresses on the interface with index `index`, both families.
+pub fn addresses(index: u32) -> io::Result<Vec<IfAddr>> {
+    Ok(dump(RTM_GETADDR, IFADDRMSG_LEN, RTM_NEWADDR)?
+        .iter()
+        .filter_map(|p| if_addr(p))
+        .filter(|(i, _)| *i == index)
+        .map(|(_, a)| a)
+        .collect())
+}
+
+/// A socket subscribed to address events of both families, read with
+/// `AsyncSocketExt::recv_from_full`. Needs a tokio runtime.
+pub fn subscribe() -> io::Result<TokioSocket> {
+    let mut socket = TokioSocket::new(NETLINK_ROUTE)?;
+    socket
+        .socket_mut()
+        .bind(&SocketAddr::new(0, GROUPS_IFADDR))?;
+    Ok(socket)
+}
+
+/// The address events in one datagram read from a [`subscribe`]d socket.
+pub fn events(datagram: &[u8]) -> Vec<AddrEvent> {
+    messages(datagram)
+        .into_iter()
+        .filter(|(t, _)| *t == RTM_NEWADDR || *t == RTM_DELADDR)
+        .filter_map(|(_, p)| u32_at(p, 4))
+        .map(|index| AddrEvent { index })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A `RTM_NEWADDR` message as the kernel writes it.
+    fn newaddr(index: u32, addr: &[u8], len: u8, flags: u32, preferred: u32) -> Vec<u8> {
+        let family = if addr.len() == 4 { AF_INET } else { AF_INET6 };
+        let mut body = vec![family, len, (flags & 0xff) as u8, 0];
+        body.extend_from_slice(&index.to_ne_bytes());
+        let mut attr = |t: u16, v: &[u8]| {
+            body.extend_from_slice(&u16::try_from(4 + v.len()).unwrap().to_ne_bytes());
+            body.extend_from_slice(&t.to_ne_bytes());
+            body.extend_from_slice(v);
+            body.resize(align4(body.len()), 0);
+        };
+        attr(IFA_ADDRESS, addr);
+        attr(IFA_FLAGS, &flags.to_ne_bytes());
+        let mut cache = preferred.to_ne_bytes().to_vec();
+        cache.extend_from_slice(&[0xff; 12]);
+        attr(IFA_CACHEINFO, &cache);
+        let mut msg = u32::try_from(NLMSG_HDRLEN + body.len())
+            .unwrap()
+            .to_ne_bytes()
+            .to_vec();
+        msg.extend_from_slice(&RTM_NEWADDR.to_ne_bytes());
+        msg.extend_from_slice(&[0; 10]);
+        msg.extend(body);
+        msg
+    }
+
+    #[test]
+    fn reads_an_address_message() {
+        let v6 = "2001:db8::5".parse::<Ipv6Addr>().unwrap().octets();
+        let mut datagram = newaddr(7, &v6, 64, 0x100 | 0x40, 3600);
+        datagram.extend(newaddr(3, &[192, 0, 2, 1], 24, 0x80, u32::MAX));
+        let msgs = messages(&datagram);
+        assert_eq!(msgs.len(), 2);
+        let (index, a) = if_addr(msgs[0].1).unwrap();
+        assert_eq!(index, 7);
+        assert_eq!(a.addr.to_string(), "2001:db8::5");
+        assert_eq!(a.prefix_len, 64);
+        assert!(a.flags.contains(AddrFlags::TENTATIVE));
+        assert!(a.flags.contains(AddrFlags::MANAGETEMPADDR));
+        assert!(!a.flags.contains(AddrFlags::PERMANENT));
+        assert_eq!(a.preferred, Some(3600));
+        let (index, a) = if_addr(msgs[1].1).unwrap();
+        assert_eq!((index, a.addr.to_string()), (3, "192.0.2.1".to_owned()));
+        assert_eq!(a.preferred, None);
+        assert_eq!(
+            events(&datagram),
+            [AddrEvent { index: 7 }, AddrEvent { index: 3 }]
+        );
+    }
+
+    #[test]
+    fn requests_are_well_formed() {
+        let r = request(RTM_GETADDR, IFADDRMSG_LEN);
+        assert_eq!(r.len(), 24);
+        assert_eq!(u32_at(&r, 0), Some(24));
+        assert_eq!(u16_at(&r, 4), Some(RTM_GETADDR));
+        assert_eq!(u16_at(&r, 6), Some(0x301));
+    }
+
+    #[test]
+    fn loopback_is_found_with_its_addresses() {
+        // Every network namespace has `lo`, even one without any other interface.
+        let Some(index) = index_of("lo").unwrap() else {
+            panic!("no lo in {:?}", links().unwrap());
+        };
+        let addrs = addresses(index).unwrap();
+        // `lo` may be down in a fresh namespace; then it has no address.
+        assert!(addrs.iter().all(|a| a.addr.is_loopback()), "{addrs:?}");
+        assert!(index_of("no-such-interface-x").unwrap().is_none());
+    }
+
+    #[test]
+    fn garbage_is_no_event() {
+        assert!(events(&[]).is_empty());
+        assert!(events(&[1, 2, 3]).is_empty());
+        assert!(events(&[0xff; 64]).is_empty());
+        assert!(if_addr(&[]).is_none());
+        assert!(link(&[0; 3]).is_none());
+    }
+
+    proptest! {
+        /// Whatever the bytes, parsing never panics.
+        #[test]
+        fn parsing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            for (_, p) in messages(&bytes) {
+                let _ = if_addr(p);
+                let _ = link(p);
+                let _ = attributes(p);
+            }
+            let _ = events(&bytes);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The netlink trigger: when an interface read by an `interface:` provider gains or loses an
+//! address, the daemon reconciles at once instead of waiting for its timer. Address events
+//! come in bursts (a new prefix: old address deprecated, new one tentative, then valid after
+//! DAD), so they are debounced: one wake-up once the interface has been quiet for [`QUIET`],
+//! at most [`MAX_WAIT`] after the first event.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::time::Duration;
+
+use netlink_sys::{AsyncSocketExt, TokioSocket};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tracing::{debug, warn};
+
+use super::netlink;
+
+/// Quiet time after the last event before waking the daemon.
+pub const QUIET: Duration = Duration::from_millis(300);
+/// The longest wait after the first event of a burst.
+pub const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// Starts watching `interfaces` (names); each message on the returned channel means "an
+/// address of one of them changed". `None` when there is nothing to watch, or netlink is not
+/// available (logged: the timer still works).
+pub fn watch(interfaces: Vec<String>) -> Option<mpsc::Receiver<()>> {
+    if interfaces.is_empty() {
+        return None;
+    }
+    let socket = match netlink::subscribe() {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(error = %e, "cannot subscribe to address changes over netlink; interface changes are seen at the next round only");
+            return None;
+        }
+    };
+    // One pending wake-up is enough: more would mean the same round twice.
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(run(socket, interfaces, tx));
+    Some(rx)
+}
+
+/// Which indexes are the watched interfaces; refreshed when an unknown index shows up (an
+/// interface created or re-created, as a PPP link is on every reconnect).
+struct Names {
+    watched: Vec<String>,
+    /// Every interface seen in the last link dump.
+    all: BTreeMap<u32, String>,
+}
+
+impl Names {
+    async fn refresh(&mut self) {
+        match tokio::task::spawn_blocking(netlink::links).await {
+            Ok(Ok(links)) => self.all = links.into_iter().collect(),
+            Ok(Err(e)) => debug!(error = %e, "cannot list the interfaces"),
+            Err(e) => debug!(error = %e, "cannot list the interfaces"),
+        }
+    }
+
+    async fn is_watched(&mut self, index: u32) -> bool {
+        if !self.all.contains_key(&index) {
+            self.refresh().await;
+        }
+        self.all
+            .get(&index)
+            .is_some_and(|name| self.watched.contains(name))
+    }
+}
+
+async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<()>) {
+    let mut names = Names {
+        watched,
+        all: BTreeMap::new(),
+    };
+    names.refresh().await;
+    // (first event, last event) of the burst in progress.
+    let mut burst: Option<(Instant, Instant)> = None;
+    loop {
+        let deadline = burst.map(|(first, last)| (last + QUIET).min(first + MAX_WAIT));
+        tokio::select! {
+            read = socket.recv_from_full() => {
+                let relevant = match read {
+                    Ok((datagram, _)) => {
+                        let mut any = false;
+                        for event in netlink::events(&datagram) {
+                            any |= names.is_watched(event.index).await;
+                        }
+                        any
+                    }
+                    // The kernel dropped events (ENOBUFS): something changed, maybe ours.
+                    Err(e) if e.raw_os_error() == Some(105) => true,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => false,
+                    Err(e) => {
+                        warn!(error = %e, "netlink watch stopped; interface changes are seen at the next round only");
+                        return;
+                    }
+                };
+                if relevant {
+                    let now = Instant::now();
+                    burst = Some(burst.map_or((now, now), |(first, _)| (first, now)));
+                }
+            }
+            () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                burst = None;
+                debug!("an address of a watched interface changed");
+                if let Err(mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn nothing_to_watch_is_none() {
+        assert!(watch(Vec::new()).is_none());
+    }
+
+    #[tokio::test]
+    async fn watching_starts_and_stops_with_the_receiver() {
+        // `lo` exists everywhere; no event is expected, the task only has to start and end.
+        let rx = watch(vec!["lo".to_owned()]);
+        assert!(rx.is_some());
+        drop(rx);
+    }
+}

@@ -1,0 +1,577 @@
+//! What the daemon counts, and its rendering in the Prometheus text format (version 0.0.4).
+//!
+//! [`Metrics`] is the shared, locked tally the edges feed (rounds from the loop, detections
+//! from the detector wrapper, API requests from the Cloudflare client, notifications from the
+//! notifier). Everything else is PURE and tested without a socket: [`render`] turns a
+//! [`Snapshot`] into the exposition text, [`health`] decides `/healthz`, [`endpoint_class`]
+//! names an API call. `server.rs` is the small HTTP listener (`[metrics] listen`).
+
+pub mod server;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::daemon::RoundEnd;
+use crate::state::State;
+use crate::updater::Outcome;
+
+/// Everything counted so far; cloned out of the lock for rendering.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub started: SystemTime,
+    /// Rounds by result: `ok`, `failed`, `nothing_detected`, `deadline_exceeded`.
+    pub rounds: BTreeMap<&'static str, u64>,
+    /// (family, provider, outcome) → count.
+    pub detections: BTreeMap<(String, String, &'static str), u64>,
+    /// (endpoint class, HTTP status or `error`) → count.
+    pub api_requests: BTreeMap<(&'static str, String), u64>,
+    /// (record type, outcome) → count, for records that changed or failed.
+    pub record_updates: BTreeMap<(&'static str, &'static str), u64>,
+    /// (name, type) → the address last published (or confirmed).
+    pub published: BTreeMap<(String, String), IpAddr>,
+    pub last_round: Option<SystemTime>,
+    pub last_success: Option<SystemTime>,
+    pub failed_in_a_row: u64,
+    pub token_expiry: Option<SystemTime>,
+    /// (kind, result) → count, for notifications and monitor pings.
+    pub notifications: BTreeMap<(String, &'static str), u64>,
+    /// `/healthz` fails when the last success is older than this.
+    pub health_max_age: Duration,
+}
+
+/// The shared tally.
+#[derive(Debug)]
+pub struct Metrics {
+    inner: Mutex<Snapshot>,
+}
+
+impl Metrics {
+    pub fn new(started: SystemTime, health_max_age: Duration) -> Self {
+        let mut rounds = BTreeMap::new();
+        for r in ROUND_RESULTS {
+            rounds.insert(r, 0);
+        }
+        Metrics {
+            inner: Mutex::new(Snapshot {
+                started,
+                rounds,
+                detections: BTreeMap::new(),
+                api_requests: BTreeMap::new(),
+                record_updates: BTreeMap::new(),
+                published: BTreeMap::new(),
+                last_round: None,
+                last_success: None,
+                failed_in_a_row: 0,
+                token_expiry: None,
+                notifications: BTreeMap::new(),
+                health_max_age,
+            }),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Snapshot) -> R) -> R {
+        f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        self.with(|s| s.clone())
+    }
+
+    pub fn set_health_max_age(&self, max_age: Duration) {
+        self.with(|s| s.health_max_age = max_age);
+    }
+
+    /// The addresses the cache says are published, before the first round.
+    pub fn seed(&self, state: &State) {
+        self.with(|s| {
+            for (key, entry) in &state.records {
+                if let Some((name, rtype)) = key.rsplit_once('/') {
+                    s.published
+                        .insert((name.to_owned(), rtype.to_owned()), entry.content);
+                }
+            }
+        });
+    }
+
+    /// Forgets published addresses of records no longer configured (after a reload).
+    pub fn retain_records(&self, keep: &[(String, String)]) {
+        self.with(|s| s.published.retain(|k, _| keep.contains(k)));
+    }
+
+    pub fn round(&self, end: &RoundEnd, now: SystemTime) {
+        self.with(|s| record_round(s, end, now));
+    }
+
+    pub fn detection(&self, family: &str, provider: &str, outcome: &'static str) {
+        self.with(|s| {
+            *s.detections
+                .entry((family.to_owned(), provider.to_owned(), outcome))
+                .or_default() += 1;
+        });
+    }
+
+    /// One HTTP request to the Cloudflare API; `status` is `None` when no answer came.
+    pub fn api_request(&self, method: &str, path: &str, status: Option<u16>) {
+        let class = endpoint_class(method, path);
+        let status = status.map_or_else(|| "error".to_owned(), |s| s.to_string());
+        self.with(|s| *s.api_requests.entry((class, status)).or_default() += 1);
+    }
+
+    pub fn set_token_expiry(&self, expiry: Option<SystemTime>) {
+        self.with(|s| s.token_expiry = expiry);
+    }
+
+    /// A notification or monitor ping: `result` is `sent`, `failed` or `rate_limited`.
+    pub fn notification(&self, kind: &str, result: &'static str) {
+        self.with(|s| {
+            *s.notifications
+                .entry((kind.to_owned(), result))
+                .or_default() += 1;
+        });
+    }
+}
+
+const ROUND_RESULTS: [&str; 4] = ["ok", "failed", "nothing_detected", "deadline_exceeded"];
+
+fn record_round(s: &mut Snapshot, end: &RoundEnd, now: SystemTime) {
+    let result = match end {
+        RoundEnd::Done(r) if r.ok() => "ok",
+        RoundEnd::Done(_) => "failed",
+        RoundEnd::NothingDetected => "nothing_detected",
+        RoundEnd::DeadlineExceeded => "deadline_exceeded",
+    };
+    *s.rounds.entry(result).or_default() += 1;
+    s.last_round = Some(now);
+    if end.ok() {
+        s.last_success = Some(now);
+        s.failed_in_a_row = 0;
+    } else {
+        s.failed_in_a_row += 1;
+    }
+    if let RoundEnd::Done(report) = end {
+        for line in &report.lines {
+            let outcome = match &line.outcome {
+                Outcome::Created => Some("created"),
+                Outcome::Updated { .. } => Some("updated"),
+                Outcome::DuplicatesDeleted(_) => Some("duplicates_deleted"),
+                Outcome::Failed { .. } => Some("failed"),
+                Outcome::Cached | Outcome::Unchanged | Outcome::Planned(_) => None,
+            };
+            if let Some(o) = outcome {
+                *s.record_updates.entry((line.rtype, o)).or_default() += 1;
+            }
+            if matches!(
+                line.outcome,
+                Outcome::Cached | Outcome::Unchanged | Outcome::Created | Outcome::Updated { .. }
+            ) {
+                s.published
+                    .insert((line.name.clone(), line.rtype.to_owned()), line.content);
+            }
+        }
+    }
+}
+
+/// The class of a Cloudflare API call, from its method and URL path: a small, fixed label set
+/// (ids never become label values).
+pub fn endpoint_class(method: &str, path: &str) -> &'static str {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if path.ends_with("/user/tokens/verify") {
+        return "tokens_verify";
+    }
+    let Some(z) = segs.iter().rposition(|s| *s == "zones") else {
+        return "other";
+    };
+    match (&segs[z + 1..], method) {
+        ([], "GET") => "zones_list",
+        ([_], "GET") => "zone_get",
+        ([_, "dns_records"], "GET") => "dns_records_list",
+        ([_, "dns_records"], "POST") => "dns_records_create",
+        ([_, "dns_records", "batch"], "POST") => "dns_records_batch",
+        ([_, "dns_records", _], "PATCH") => "dns_records_patch",
+        ([_, "dns_records", _], "PUT") => "dns_records_put",
+        ([_, "dns_records", _], "DELETE") => "dns_records_delete",
+        ([_, "dns_records", _], "GET") => "dns_records_get",
+        _ => "other",
+    }
+}
+
+/// The answer of `/healthz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub ok: bool,
+    pub reason: String,
+}
+
+fn ago(now: SystemTime, then: SystemTime) -> String {
+    let secs = now.duration_since(then).unwrap_or_default().as_secs();
+    humantime::format_duration(Duration::from_secs(secs)).to_string()
+}
+
+/// Healthy while the last successful round is at most `health_max_age` old; before the first
+/// success, for `health_max_age` after the start.
+pub fn health(s: &Snapshot, now: SystemTime) -> Health {
+    let max = s.health_max_age;
+    let fresh = |t: SystemTime| now.duration_since(t).unwrap_or_default() <= max;
+    match s.last_success {
+        Some(t) if fresh(t) => Health {
+            ok: true,
+            reason: format!("ok: last successful round {} ago", ago(now, t)),
+        },
+        Some(t) => Health {
+            ok: false,
+            reason: format!(
+                "no successful round for {} (longer than {}); {} failed round(s) in a row",
+                ago(now, t),
+                humantime::format_duration(max),
+                s.failed_in_a_row
+            ),
+        },
+        None if fresh(s.started) => Health {
+            ok: true,
+            reason: format!(
+                "starting: no successful round yet (started {} ago)",
+                ago(now, s.started)
+            ),
+        },
+        None => Health {
+            ok: false,
+            reason: format!(
+                "no successful round since the start {} ago; {} failed round(s)",
+                ago(now, s.started),
+                s.failed_in_a_row
+            ),
+        },
+    }
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// A label value with `\`, `"` and newlines escaped.
+fn escape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One metric family: HELP, TYPE, then its samples (label pairs, value). Families without
+/// samples are left out.
+fn family(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: &[(Vec<(&str, &str)>, u64)],
+) {
+    if samples.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        if labels.is_empty() {
+            let _ = writeln!(out, "{name} {value}");
+        } else {
+            let l = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                .collect::<Vec<_>>()
+                .join(",");
+            let _ = writeln!(out, "{name}{{{l}}} {value}");
+        }
+    }
+}
+
+/// The Prometheus text exposition of a snapshot.
+pub fn render(s: &Snapshot) -> String {
+    let mut out = String::new();
+    family(
+        &mut out,
+        "ddflare_build_info",
+        "gauge",
+        "The running version.",
+        &[(vec![("version", env!("CARGO_PKG_VERSION"))], 1)],
+    );
+    family(
+        &mut out,
+        "ddflare_start_time_seconds",
+        "gauge",
+        "When the daemon started, in Unix seconds.",
+        &[(vec![], unix(s.started))],
+    );
+    let rounds: Vec<_> = s
+        .rounds
+        .iter()
+        .map(|(r, n)| (vec![("result", *r)], *n))
+        .collect();
+    family(
+        &mut out,
+        "ddflare_rounds_total",
+        "counter",
+        "Rounds (detect, compare, update) by result.",
+        &rounds,
+    );
+    let detections: Vec<_> = s
+        .detections
+        .iter()
+        .map(|((f, p, o), n)| {
+            (
+                vec![
+                    ("family", f.as_str()),
+                    ("provider", p.as_str()),
+                    ("outcome", *o),
+                ],
+                *n,
+            )
+        })
+        .collect();
+    family(
+        &mut out,
+        "ddflare_detections_total",
+        "counter",
+        "Address detection attempts by family, provider and outcome.",
+        &detections,
+    );
+    let api: Vec<_> = s
+        .api_requests
+        .iter()
+        .map(|((e, st), n)| (vec![("endpoint", *e), ("status", st.as_str())], *n))
+        .collect();
+    family(
+        &mut out,
+        "ddflare_api_requests_total",
+        "counter",
+        "HTTP requests to the Cloudflare API by endpoint class and status (`error`: no answer).",
+        &api,
+    );
+    let updates: Vec<_> = s
+        .record_updates
+        .iter()
+        .map(|((t, o), n)| (vec![("type", *t), ("outcome", *o)], *n))
+        .collect();
+    family(
+        &mut out,
+        "ddflare_record_updates_total",
+        "counter",
+        "Record changes made on Cloudflare (or failed) by record type and outcome.",
+        &updates,
+    );
+    let addrs: Vec<(String, String, String)> = s
+        .published
+        .iter()
+        .map(|((n, t), a)| (n.clone(), t.clone(), a.to_string()))
+        .collect();
+    let published: Vec<_> = addrs
+        .iter()
+        .map(|(n, t, a)| {
+            (
+                vec![
+                    ("name", n.as_str()),
+                    ("type", t.as_str()),
+                    ("address", a.as_str()),
+                ],
+                1,
+            )
+        })
+        .collect();
+    family(
+        &mut out,
+        "ddflare_published_address_info",
+        "gauge",
+        "The address each managed record points at, as far as ddflare knows.",
+        &published,
+    );
+    let single = |t: Option<SystemTime>| t.map(|t| vec![(vec![], unix(t))]).unwrap_or_default();
+    family(
+        &mut out,
+        "ddflare_last_round_timestamp_seconds",
+        "gauge",
+        "When the last round ended, in Unix seconds.",
+        &single(s.last_round),
+    );
+    family(
+        &mut out,
+        "ddflare_last_success_timestamp_seconds",
+        "gauge",
+        "When the last successful round ended, in Unix seconds.",
+        &single(s.last_success),
+    );
+    family(
+        &mut out,
+        "ddflare_failed_rounds_in_a_row",
+        "gauge",
+        "Rounds that failed since the last successful one.",
+        &[(vec![], s.failed_in_a_row)],
+    );
+    family(
+        &mut out,
+        "ddflare_token_expiry_timestamp_seconds",
+        "gauge",
+        "When the API token expires, in Unix seconds (absent when it does not or is unknown).",
+        &single(s.token_expiry),
+    );
+    let notes: Vec<_> = s
+        .notifications
+        .iter()
+        .map(|((k, r), n)| (vec![("kind", k.as_str()), ("result", *r)], *n))
+        .collect();
+    family(
+        &mut out,
+        "ddflare_notifications_total",
+        "counter",
+        "Notifications and monitor pings by kind and result.",
+        &notes,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::updater::{Line, RoundReport};
+
+    fn t(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn line(name: &str, rtype: &'static str, addr: &str, outcome: Outcome) -> Line {
+        Line {
+            name: name.into(),
+            rtype,
+            content: addr.parse().unwrap(),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn endpoint_classes() {
+        let z = "/client/v4/zones/023e105f4ecef8ad9ca31a8372d0c353";
+        let cases = [
+            ("GET", "/client/v4/user/tokens/verify", "tokens_verify"),
+            ("GET", "/client/v4/zones", "zones_list"),
+            ("GET", z, "zone_get"),
+            ("GET", &format!("{z}/dns_records"), "dns_records_list"),
+            ("POST", &format!("{z}/dns_records"), "dns_records_create"),
+            (
+                "POST",
+                &format!("{z}/dns_records/batch"),
+                "dns_records_batch",
+            ),
+            (
+                "PATCH",
+                &format!("{z}/dns_records/abc"),
+                "dns_records_patch",
+            ),
+            (
+                "DELETE",
+                &format!("{z}/dns_records/abc"),
+                "dns_records_delete",
+            ),
+            ("GET", "/cdn-cgi/trace", "other"),
+        ];
+        for (m, p, want) in cases {
+            assert_eq!(endpoint_class(m, p), want, "{m} {p}");
+        }
+    }
+
+    #[test]
+    fn rounds_updates_and_addresses_are_tallied() {
+        let m = Metrics::new(t(1000), Duration::from_secs(900));
+        let report = RoundReport {
+            lines: vec![
+                line(
+                    "home.example.com",
+                    "A",
+                    "203.0.113.7",
+                    Outcome::Updated {
+                        from: "198.51.100.4".into(),
+                    },
+                ),
+                line("home.example.com", "AAAA", "2001:db8::7", Outcome::Created),
+                line(
+                    "vpn.example.com",
+                    "A",
+                    "203.0.113.7",
+                    Outcome::Failed {
+                        error: "HTTP 500".into(),
+                        hint: None,
+                    },
+                ),
+            ],
+            retry_after: None,
+            api_calls: 3,
+        };
+        m.round(&RoundEnd::Done(report), t(1100));
+        m.round(&RoundEnd::NothingDetected, t(1200));
+        let s = m.snapshot();
+        assert_eq!(s.rounds["failed"], 1);
+        assert_eq!(s.rounds["nothing_detected"], 1);
+        assert_eq!(s.rounds["ok"], 0);
+        assert_eq!(s.failed_in_a_row, 2);
+        assert_eq!(s.last_success, None);
+        assert_eq!(s.record_updates[&("A", "updated")], 1);
+        assert_eq!(s.record_updates[&("AAAA", "created")], 1);
+        assert_eq!(s.record_updates[&("A", "failed")], 1);
+        assert_eq!(s.published.len(), 2, "a failed line publishes nothing");
+        m.round(&RoundEnd::Done(RoundReport::default()), t(1300));
+        let s = m.snapshot();
+        assert_eq!((s.failed_in_a_row, s.last_success), (0, Some(t(1300))));
+        m.retain_records(&[("home.example.com".into(), "A".into())]);
+        assert_eq!(m.snapshot().published.len(), 1);
+    }
+
+    #[test]
+    fn health_follows_the_last_success() {
+        let m = Metrics::new(t(1000), Duration::from_secs(900));
+        let h = health(&m.snapshot(), t(1500));
+        assert!(h.ok && h.reason.starts_with("starting"), "{h:?}");
+        let h = health(&m.snapshot(), t(2000));
+        assert!(
+            !h.ok && h.reason.contains("since the start 16m 40s ago"),
+            "{h:?}"
+        );
+        m.round(&RoundEnd::Done(RoundReport::default()), t(2000));
+        let h = health(&m.snapshot(), t(2100));
+        assert!(h.ok && h.reason.contains("1m 40s ago"), "{h:?}");
+        m.round(&RoundEnd::DeadlineExceeded, t(2400));
+        let h = health(&m.snapshot(), t(3000));
+        assert!(!h.ok, "{h:?}");
+        assert!(
+            h.reason.contains("no successful round for 16m 40s"),
+            "{h:?}"
+        );
+        assert!(h.reason.contains("1 failed round(s) in a row"), "{h:?}");
+    }
+
+    #[test]
+    fn rendering_escapes_labels_and_skips_empty_families() {
+        let m = Metrics::new(t(1000), Duration::from_secs(900));
+        m.detection("IPv4", "url:https://x.example/\"q\"\\", "ok");
+        let text = render(&m.snapshot());
+        assert!(
+            text.contains(r#"provider="url:https://x.example/\"q\"\\""#),
+            "{text}"
+        );
+        assert!(
+            text.contains("ddflare_rounds_total{result=\"ok\"} 0"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("ddflare_last_success_timestamp_seconds"),
+            "{text}"
+        );
+        assert!(!text.contains("ddflare_api_requests_total"), "{text}");
+        assert!(text.ends_with('\n'));
+    }
+}

@@ -1,0 +1,223 @@
+//! `ddflare status`: what the cache in the state directory says, read without any network
+//! call: each configured record with its published address and when Cloudflare last confirmed
+//! it, when the cache will be re-read, and when the next round is due. PURE: [`render`] turns
+//! a config, a state and the time into the text and the exit status.
+
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::config::Config;
+use crate::detect::Family;
+use crate::state::{self, State};
+
+fn at(unix: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix)
+}
+
+fn when(t: SystemTime, now: SystemTime) -> String {
+    let stamp = humantime::format_rfc3339_seconds(t);
+    match now.duration_since(t) {
+        Ok(ago) => format!(
+            "{stamp} ({} ago)",
+            humantime::format_duration(Duration::from_secs(ago.as_secs()))
+        ),
+        Err(e) => format!(
+            "{stamp} (in {})",
+            humantime::format_duration(Duration::from_secs(e.duration().as_secs()))
+        ),
+    }
+}
+
+/// The report, and whether every configured (name, type) is in the cache.
+pub fn render(config: &Config, state: &State, now: SystemTime) -> (String, bool) {
+    let mut out = String::new();
+    let mut complete = true;
+    let mut newest: Option<u64> = None;
+    let mut oldest: Option<u64> = None;
+    let width = config
+        .records
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(0);
+    for rec in &config.records {
+        for family in Family::ALL {
+            let wanted = match family {
+                Family::V4 => rec.ipv4,
+                Family::V6 => rec.ipv6,
+            };
+            if !wanted {
+                continue;
+            }
+            let rtype = family.record_type();
+            let zone = state
+                .zones
+                .get(&rec.name)
+                .map(|z| {
+                    if z.name.is_empty() {
+                        z.id.clone()
+                    } else {
+                        z.name.clone()
+                    }
+                })
+                .or_else(|| rec.zone.clone())
+                .unwrap_or_else(|| "?".to_owned());
+            match state.records.get(&state::key(&rec.name, rtype)) {
+                Some(e) => {
+                    newest = Some(newest.map_or(e.synced_at, |n| n.max(e.synced_at)));
+                    oldest = Some(oldest.map_or(e.synced_at, |o| o.min(e.synced_at)));
+                    let _ = writeln!(
+                        out,
+                        "{:width$} {rtype:4} {:39} confirmed {}, zone {zone}",
+                        rec.name,
+                        e.content.to_string(),
+                        when(at(e.synced_at), now),
+                    );
+                }
+                None => {
+                    complete = false;
+                    let _ = writeln!(
+                        out,
+                        "{:width$} {rtype:4} {:39} not published yet, or the last try failed",
+                        rec.name, "-"
+                    );
+                }
+            }
+        }
+    }
+    match newest {
+        Some(n) => {
+            let _ = writeln!(out, "last confirmed by Cloudflare: {}", when(at(n), now));
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "last confirmed by Cloudflare: never (the cache is empty)"
+            );
+        }
+    }
+    if let Some(o) = oldest {
+        let _ = writeln!(
+            out,
+            "records re-read from Cloudflare: at the first round after {} (state.max_age {})",
+            humantime::format_rfc3339_seconds(at(o) + config.state.max_age),
+            humantime::format_duration(config.state.max_age)
+        );
+    }
+    match crate::schedule::next_fire(&config.schedule, now) {
+        Some(next) => {
+            let jitter = if config.schedule.jitter.is_zero() {
+                String::new()
+            } else {
+                format!(
+                    " plus up to {} of jitter",
+                    humantime::format_duration(config.schedule.jitter)
+                )
+            };
+            let _ = writeln!(
+                out,
+                "next round: {}{jitter} (cron `{}`, UTC)",
+                when(next, now),
+                config
+                    .schedule
+                    .cron
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "next round: {} after the daemon's last one (schedule.interval)",
+                humantime::format_duration(config.schedule.interval)
+            );
+        }
+    }
+    (out, complete)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare::Zone;
+    use crate::config::parse;
+    use crate::state::Entry;
+    use std::collections::HashMap;
+
+    fn config(body: &str) -> Config {
+        let env: HashMap<String, String> = [(
+            "CLOUDFLARE_API_TOKEN".to_owned(),
+            "Zq9_fakeTOKENfakeTOKENfakeTOKEN-0123456".to_owned(),
+        )]
+        .into();
+        match parse(body, "ddflare.toml", &env) {
+            Ok(l) => l.config,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn the_cache_is_shown_per_record_with_times() {
+        let c = config(
+            "[schedule]\ncron = \"*/5 * * * *\"\n[[record]]\nname = \"home.example.com\"\n[[record]]\nname = \"vpn.example.com\"\nipv6 = false\n",
+        );
+        let mut st = State::default();
+        let t0 = 1_780_000_000;
+        st.zones.insert(
+            "home.example.com".into(),
+            Zone {
+                id: "z1".into(),
+                name: "example.com".into(),
+                status: None,
+            },
+        );
+        st.records.insert(
+            state::key("home.example.com", "A"),
+            Entry {
+                id: "r1".into(),
+                content: "203.0.113.7".parse().unwrap(),
+                settings: String::new(),
+                synced_at: t0,
+            },
+        );
+        let now = at(t0 + 90);
+        let (text, complete) = render(&c, &st, now);
+        assert!(!complete);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("home.example.com A    203.0.113.7")
+                && lines[0]
+                    .ends_with("confirmed 2026-05-28T20:26:40Z (1m 30s ago), zone example.com"),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains("AAAA") && lines[1].contains("not published yet"),
+            "{text}"
+        );
+        assert!(lines[2].starts_with("vpn.example.com  A"), "{text}");
+        assert_eq!(lines.len(), 6, "{text}");
+        assert_eq!(
+            lines[3],
+            "last confirmed by Cloudflare: 2026-05-28T20:26:40Z (1m 30s ago)"
+        );
+        assert_eq!(
+            lines[4],
+            "records re-read from Cloudflare: at the first round after 2026-05-29T02:26:40Z (state.max_age 6h)"
+        );
+        assert_eq!(
+            lines[5],
+            "next round: 2026-05-28T20:30:00Z (in 1m 50s) (cron `*/5 * * * *`, UTC)"
+        );
+        let (text, _) = render(
+            &config("[[record]]\nname = \"a.example.com\"\n"),
+            &State::default(),
+            now,
+        );
+        assert!(text.contains("never (the cache is empty)"), "{text}");
+        assert!(
+            text.contains("next round: 5m after the daemon's last one"),
+            "{text}"
+        );
+    }
+}

@@ -45,6 +45,8 @@ api_url = "http://127.0.0.1:8787/client/v4"
 [detect]
 ipv4 = ["static:203.0.113.7"]
 ipv6 = ["none"]
+# A documentation address, published only when told.
+allow_private = true
 
 [schedule]
 interval = "30s"

@@ -231,6 +231,8 @@ mod tests {
             proxied: None,
             comment: None,
             ipv6_host: None,
+            ownership: crate::plan::Ownership::All,
+            delete_on_stop: false,
         };
         let opts = Options {
             state_dir: dir.to_owned(),
@@ -310,6 +312,8 @@ mod tests {
                 proxied: None,
                 comment: None,
                 ipv6_host: None,
+                ownership: crate::plan::Ownership::All,
+                delete_on_stop: false,
             }],
             Options {
                 state_dir: dir.path().to_owned(),

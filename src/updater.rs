@@ -131,6 +131,9 @@ pub struct Cleanup {
     pub failed: usize,
 }
 
+/// A created record `delete_on_stop` looks at: its id, what it is, and its name's ownership.
+type Doomed = (String, Created, Ownership);
+
 /// Keeps the configured records in line with the detected addresses.
 pub struct Updater<A> {
     api: A,
@@ -641,8 +644,7 @@ impl<A: DnsApi> Updater<A> {
     /// be confirmed is left in place. A dry run deletes nothing.
     pub async fn delete_created(&mut self) -> Cleanup {
         let mut out = Cleanup::default();
-        let mut by_zone: BTreeMap<String, (Zone, Vec<(String, Created, Ownership)>)> =
-            BTreeMap::new();
+        let mut by_zone: BTreeMap<String, (Zone, Vec<Doomed>)> = BTreeMap::new();
         for (id, c) in &self.state.created {
             let Some(rec) = self.records.iter().find(|r| {
                 r.delete_on_stop
@@ -1247,6 +1249,347 @@ mod tests {
             .await;
         assert!(r.ok(), "{r:?}");
         assert_eq!(u.api().records().len(), 1);
+    }
+
+    /// Log lines written while the guard lives (this thread only).
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn warnings(&self) -> Vec<String> {
+            String::from_utf8_lossy(&self.0.lock().unwrap())
+                .lines()
+                .filter(|l| l.contains("WARN"))
+                .map(str::to_owned)
+                .collect()
+        }
+    }
+
+    fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+        let c = Captured::default();
+        let w = c.clone();
+        let sub = tracing_subscriber::fmt()
+            .with_writer(move || w.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        (c, tracing::subscriber::set_default(sub))
+    }
+
+    fn v4_only(name: &str) -> RecordConfig {
+        RecordConfig {
+            ipv6: false,
+            ..rec(name)
+        }
+    }
+
+    fn by_comment(name: &str) -> RecordConfig {
+        RecordConfig {
+            ownership: Ownership::Comment,
+            ..v4_only(name)
+        }
+    }
+
+    fn record_by_id(api: &FakeApi, id: &str) -> Option<Record> {
+        api.records().into_iter().find(|r| r.id == id)
+    }
+
+    #[tokio::test]
+    async fn comment_mode_skips_a_name_held_by_unmarked_records_and_warns_once_per_change() {
+        let (log, _guard) = capture();
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let theirs = api.add("example.com", "home.example.com", "A", "198.51.100.4");
+        let before = record_by_id(&api, &theirs);
+        let mut u = updater(api, vec![by_comment("home.example.com")], dir.path());
+        let now = SystemTime::now();
+        for _ in 0..3 {
+            let r = u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+            assert!(r.ok(), "a skip is not a failure: {r:?}");
+            assert!(
+                matches!(&r.lines[..], [Line { outcome: Outcome::Skipped { reason, hint: Some(_) }, .. }]
+                    if reason.contains("198.51.100.4") && reason.contains("`ddflare`")),
+                "{r:?}"
+            );
+        }
+        assert!(writes(u.api()).is_empty(), "{:?}", u.api().calls());
+        assert_eq!(record_by_id(u.api(), &theirs), before);
+        assert_eq!(u.api().records().len(), 1, "no record added next to theirs");
+        let skipped = |log: &Captured| {
+            log.warnings()
+                .iter()
+                .filter(|l| l.contains("skipped"))
+                .count()
+        };
+        assert_eq!(skipped(&log), 1, "{:?}", log.warnings());
+        // Their record changes: said again, once.
+        u.api().edit_id(&theirs, "198.51.100.5");
+        u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+        u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+        assert_eq!(skipped(&log), 2, "{:?}", log.warnings());
+        // The owner hands it over in the dashboard: updated in place at the next round.
+        u.api().set_comment(&theirs, Some("home, ddflare"));
+        let r = u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+        assert!(
+            matches!(&r.lines[0].outcome, Outcome::Updated { from } if from == "198.51.100.5"),
+            "{r:?}"
+        );
+        assert_eq!(u.api().records().len(), 1);
+        assert!(u.state().created.is_empty(), "found, not created");
+    }
+
+    #[tokio::test]
+    async fn comment_mode_creates_with_the_marker_and_leaves_unmarked_neighbours_alone() {
+        let (log, _guard) = capture();
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let mine = api.add_commented(
+            "example.com",
+            "home.example.com",
+            "A",
+            "198.51.100.4",
+            "managed by ddflare",
+        );
+        let theirs = api.add_commented(
+            "example.com",
+            "home.example.com",
+            "A",
+            "192.0.2.1",
+            "Bob's box",
+        );
+        let txt = api.add("example.com", "home.example.com", "TXT", "\"v=spf1 -all\"");
+        let foreign: Vec<Option<Record>> = [&theirs, &txt]
+            .iter()
+            .map(|id| record_by_id(&api, id))
+            .collect();
+        let records = vec![
+            by_comment("home.example.com"),
+            RecordConfig {
+                ipv4: false,
+                ipv6: true,
+                ..by_comment("v6.example.com")
+            },
+        ];
+        let mut u = updater(api, records, dir.path());
+        let now = SystemTime::now();
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), Some("2001:db8::7")), now)
+            .await;
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(
+            record_by_id(u.api(), &mine).map(|r| r.content),
+            Some("203.0.113.7".to_owned())
+        );
+        let created = u
+            .api()
+            .records()
+            .into_iter()
+            .find(|r| r.name == "v6.example.com")
+            .unwrap();
+        assert_eq!(created.comment.as_deref(), Some("managed by ddflare"));
+        let after: Vec<Option<Record>> = [&theirs, &txt]
+            .iter()
+            .map(|id| record_by_id(u.api(), id))
+            .collect();
+        assert_eq!(after, foreign);
+        let told = |log: &Captured| {
+            log.warnings()
+                .iter()
+                .filter(|l| {
+                    l.contains("other record(s) without `ddflare`") && l.contains("192.0.2.1")
+                })
+                .count()
+        };
+        assert_eq!(told(&log), 1, "{:?}", log.warnings());
+        // A later round that reads again says nothing new.
+        u.reconcile(&addrs(Some("198.51.100.9"), Some("2001:db8::7")), now)
+            .await;
+        assert_eq!(told(&log), 1, "{:?}", log.warnings());
+        assert_eq!(
+            [&theirs, &txt]
+                .iter()
+                .map(|id| record_by_id(u.api(), id))
+                .collect::<Vec<_>>(),
+            foreign
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_on_stop_deletes_only_what_ddflare_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        // Found on Cloudflare, then updated by ddflare: never deleted.
+        let found = api.add("example.com", "nas.example.com", "A", "198.51.100.4");
+        let other = api.add("example.com", "other.example.com", "A", "198.51.100.4");
+        let txt = api.add("example.com", "home.example.com", "TXT", "keep me");
+        let records = vec![
+            RecordConfig {
+                delete_on_stop: true,
+                ..rec("home.example.com")
+            },
+            RecordConfig {
+                delete_on_stop: true,
+                ..v4_only("nas.example.com")
+            },
+            // Created, but without delete_on_stop.
+            v4_only("keep.example.com"),
+        ];
+        let mut u = updater(api, records.clone(), dir.path());
+        let r = u
+            .reconcile(
+                &addrs(Some("203.0.113.7"), Some("2001:db8::7")),
+                SystemTime::now(),
+            )
+            .await;
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(u.state().created.len(), 3, "home A, home AAAA, keep A");
+        // A restart reads the created ids back from the cache.
+        let api = u.api().handle();
+        let (state, _) = State::load(dir.path());
+        let opts = u.opts.clone();
+        let mut u = Updater::new(api, records, opts, state);
+        assert_eq!(u.state().created.len(), 3);
+        u.api().clear_calls();
+        let cleanup = u.delete_created().await;
+        assert_eq!(
+            cleanup,
+            Cleanup {
+                deleted: 2,
+                kept: 0,
+                failed: 0
+            }
+        );
+        let left: Vec<(String, String)> = u
+            .api()
+            .records()
+            .into_iter()
+            .map(|r| (r.name, r.rtype))
+            .collect();
+        let pair = |n: &str, t: &str| (n.to_owned(), t.to_owned());
+        assert_eq!(
+            left,
+            vec![
+                pair("nas.example.com", "A"),
+                pair("other.example.com", "A"),
+                pair("home.example.com", "TXT"),
+                pair("keep.example.com", "A"),
+            ]
+        );
+        assert!(record_by_id(u.api(), &found).is_some());
+        assert!(record_by_id(u.api(), &other).is_some());
+        assert!(record_by_id(u.api(), &txt).is_some());
+        // One read, then one DELETE per record.
+        let calls = u.api().calls();
+        assert_eq!(calls[0], "GET records home.example.com");
+        assert_eq!(calls.iter().filter(|c| c.starts_with("DELETE")).count(), 2);
+        // The cache forgot them: the next start creates them again.
+        let (state, _) = State::load(dir.path());
+        assert!(!state.records.contains_key("home.example.com/A"));
+        assert!(!state.records.contains_key("home.example.com/AAAA"));
+        assert!(state.records.contains_key("nas.example.com/A"));
+        assert_eq!(state.created.len(), 1, "keep.example.com's id stays");
+        // Nothing left to delete.
+        u.api().clear_calls();
+        assert_eq!(u.delete_created().await, Cleanup::default());
+        assert!(u.api().calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn delete_on_stop_in_comment_mode_needs_the_marker_and_a_dry_run_deletes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let records = vec![
+            RecordConfig {
+                delete_on_stop: true,
+                ..by_comment("a.example.com")
+            },
+            RecordConfig {
+                delete_on_stop: true,
+                ..by_comment("b.example.com")
+            },
+        ];
+        let mut u = updater(api, records.clone(), dir.path());
+        u.reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert_eq!(u.state().created.len(), 2);
+        let ids: Vec<String> = u.api().records().into_iter().map(|r| r.id).collect();
+        // Someone claims a.example.com's record in the dashboard.
+        u.api().set_comment(&ids[0], Some("mine now"));
+
+        let mut dry = Updater::new(
+            u.api().handle(),
+            records,
+            Options {
+                dry_run: true,
+                ..u.opts.clone()
+            },
+            u.state().clone(),
+        );
+        dry.api().clear_calls();
+        assert_eq!(dry.delete_created().await, Cleanup::default());
+        assert!(dry.api().calls().is_empty(), "{:?}", dry.api().calls());
+
+        let cleanup = u.delete_created().await;
+        assert_eq!(
+            cleanup,
+            Cleanup {
+                deleted: 1,
+                kept: 1,
+                failed: 0
+            }
+        );
+        let left = u.api().records();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].id, ids[0]);
+        assert!(u.state().created.is_empty());
+    }
+
+    #[tokio::test]
+    async fn created_ids_are_forgotten_when_the_record_goes_or_leaves_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let records = vec![v4_only("a.example.com"), v4_only("b.example.com")];
+        let mut u = updater(api, records, dir.path());
+        u.reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert_eq!(u.state().created.len(), 2);
+        // Deleted in the dashboard: the next read forgets it, and the new one is remembered.
+        let a = u
+            .api()
+            .records()
+            .into_iter()
+            .find(|r| r.name == "a.example.com")
+            .unwrap();
+        u.api().remove(&a.id);
+        u.reconcile(&addrs(Some("198.51.100.4"), None), SystemTime::now())
+            .await;
+        assert_eq!(u.state().created.len(), 2);
+        assert!(!u.state().created.contains_key(&a.id));
+        // b leaves the config: its id is forgotten (never deleted by delete_on_stop).
+        let opts = u.opts.clone();
+        let u = Updater::new(
+            u.api().handle(),
+            vec![v4_only("a.example.com")],
+            opts,
+            u.state().clone(),
+        );
+        assert_eq!(u.state().created.len(), 1);
+        assert!(
+            u.state()
+                .created
+                .values()
+                .all(|c| c.name == "a.example.com")
+        );
     }
 
     #[test]

@@ -2,19 +2,53 @@
 //! is retried sooner, with backoff (never sooner than Cloudflare's `Retry-After`). Shutdown is
 //! a parameter: when it fires, no new round starts, an in-flight one may finish within the
 //! grace period, the state is saved and the loop returns.
+//!
+//! Waits follow two clocks. tokio's timers run on CLOCK_MONOTONIC, which stops while the
+//! machine is suspended; the schedule (cron above all) is about the wall clock, which does
+//! not. So the loop sleeps at most [`WAKE_CHECK`] at a time and looks at the wall clock
+//! ([`Clock`], injected) after each sleep: a round is due when either clock says so. A wall
+//! clock that moved more than [`JUMP`] beyond the monotonic one during a sleep is a resume
+//! (or a clock stepped forward): a round runs at once, as a resume often brings a new address.
+//! A wall clock stepped backward cannot delay a round: the monotonic deadline still holds.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep, timeout};
 use tracing::{debug, info, warn};
 
 use crate::cloudflare::DnsApi;
 use crate::config::ScheduleConfig;
 use crate::detect::{Detected, Family};
 use crate::updater::{RoundReport, Updater};
+
+/// The longest single sleep of the loop: a round due during a suspend runs at most this long
+/// after the resume.
+pub const WAKE_CHECK: Duration = Duration::from_secs(30);
+
+/// How much further the wall clock must move than the monotonic clock during one sleep to
+/// count as a resume (or a forward step): NTP's slewing never comes near it.
+pub const JUMP: Duration = Duration::from_secs(60);
+
+/// The longest `Retry-After` the loop honours: Cloudflare's blocks last five minutes, and a
+/// bigger value (a broken or hostile answer) must not stop the daemon for good.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// The wall clock, a seam so that suspends and clock steps can be tested under paused time.
+pub trait Clock: Sync {
+    fn now(&self) -> SystemTime;
+}
+
+/// The system's wall clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
 
 /// Detection as the loop sees it: the addresses found this round, by family. A family that
 /// could not be detected is absent (its records are left alone).
@@ -43,13 +77,90 @@ impl RoundEnd {
 
 /// One round: detect, then reconcile what was detected.
 pub async fn round<A: DnsApi, D: Detect>(updater: &mut Updater<A>, detector: &D) -> RoundEnd {
+    round_with(updater, detector, &SystemClock).await
+}
+
+/// [`round`] on the given wall clock (the cache's ages are wall-clock times).
+pub async fn round_with<A: DnsApi, D: Detect, C: Clock>(
+    updater: &mut Updater<A>,
+    detector: &D,
+    clock: &C,
+) -> RoundEnd {
     let families = updater.families();
     let addrs = detector.detect(&families).await;
     if addrs.is_empty() {
         warn!("no address could be detected; the records stay as they are");
         return RoundEnd::NothingDetected;
     }
-    RoundEnd::Done(updater.reconcile(&addrs, SystemTime::now()).await)
+    RoundEnd::Done(updater.reconcile(&addrs, clock.now()).await)
+}
+
+/// Why a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Woke {
+    /// One of the two deadlines passed.
+    Due,
+    /// The wall clock jumped forward by this much more than the monotonic clock moved.
+    Jumped(Duration),
+    /// A watched interface's address changed.
+    Wake,
+    Shutdown,
+}
+
+/// Waits until `mono` (tokio time) or `wall` (the clock; `None` when it cannot be
+/// represented) passes, whichever comes first, in sleeps of at most [`WAKE_CHECK`]. With
+/// `watch`, also ends early on a forward jump of the wall clock, on `wake` and on `shutdown`;
+/// without, only on `shutdown`.
+async fn wait_until<C: Clock, S: Future<Output = ()>>(
+    mono: Instant,
+    wall: Option<SystemTime>,
+    clock: &C,
+    watch: bool,
+    wake: &mut Option<mpsc::Receiver<()>>,
+    shutdown: &mut std::pin::Pin<&mut S>,
+) -> Woke {
+    loop {
+        let (m0, w0) = (Instant::now(), clock.now());
+        if m0 >= mono || wall.is_some_and(|w| w0 >= w) {
+            return Woke::Due;
+        }
+        // Whichever deadline is nearer by its own clock, and never longer than WAKE_CHECK.
+        let to_wall = wall.map_or(WAKE_CHECK, |w| w.duration_since(w0).unwrap_or_default());
+        let chunk = (mono - m0).min(to_wall).min(WAKE_CHECK);
+        tokio::select! {
+            () = sleep(chunk) => {}
+            () = woken(wake), if watch => return Woke::Wake,
+            () = shutdown.as_mut() => return Woke::Shutdown,
+        }
+        let slept = m0.elapsed();
+        // A wall clock stepped backward gives no duration: the monotonic deadline rules.
+        if let Ok(moved) = clock.now().duration_since(w0)
+            && watch
+            && moved > slept + JUMP
+        {
+            return Woke::Jumped(moved - slept);
+        }
+    }
+}
+
+/// `delete_on_stop` on a graceful stop: deletes the records ddflare created (see
+/// [`Updater::delete_created`]) within `budget`; what is not done by then is left in place.
+pub async fn delete_on_stop<A: DnsApi>(updater: &mut Updater<A>, budget: Duration) {
+    match timeout(budget, updater.delete_created()).await {
+        Ok(c) if c.deleted + c.kept + c.failed > 0 => info!(
+            deleted = c.deleted,
+            left_in_place = c.kept + c.failed,
+            "delete_on_stop: done"
+        ),
+        Ok(_) => {}
+        Err(_) => {
+            warn!(
+                budget_secs = budget.as_secs(),
+                "delete_on_stop: not finished within `schedule.shutdown_grace`; the records not deleted yet stay on Cloudflare"
+            );
+            updater.save_state();
+        }
+    }
 }
 
 /// The wait before the next round, for a round that started at `wall`.
@@ -67,7 +178,9 @@ pub fn next_delay(
     let backoff = Duration::from_secs(15 << (failures - 1).min(10)).min(regular);
     let backoff = backoff.mul_f64(0.8 + fastrand::f64() * 0.4);
     match end {
-        RoundEnd::Done(r) => r.retry_after.map_or(backoff, |ra| backoff.max(ra)),
+        RoundEnd::Done(r) => r
+            .retry_after
+            .map_or(backoff, |ra| backoff.max(ra.min(MAX_RETRY_AFTER))),
         _ => backoff,
     }
 }
@@ -96,35 +209,77 @@ pub async fn run_woken<A, D, S, F>(
     detector: &D,
     schedule: &ScheduleConfig,
     shutdown: S,
-    mut wake: Option<mpsc::Receiver<()>>,
-    mut on_round: F,
+    wake: Option<mpsc::Receiver<()>>,
+    on_round: F,
 ) where
     A: DnsApi,
     D: Detect,
     S: Future<Output = ()>,
     F: FnMut(&RoundEnd),
 {
+    run_clocked(
+        updater,
+        detector,
+        schedule,
+        shutdown,
+        wake,
+        &SystemClock,
+        on_round,
+    )
+    .await;
+}
+
+/// [`run_woken`] on the given wall clock.
+pub async fn run_clocked<A, D, S, C, F>(
+    updater: &mut Updater<A>,
+    detector: &D,
+    schedule: &ScheduleConfig,
+    shutdown: S,
+    mut wake: Option<mpsc::Receiver<()>>,
+    clock: &C,
+    mut on_round: F,
+) where
+    A: DnsApi,
+    D: Detect,
+    S: Future<Output = ()>,
+    C: Clock,
+    F: FnMut(&RoundEnd),
+{
     tokio::pin!(shutdown);
     let mut failures = 0u32;
     if !schedule.update_on_start {
-        let first = crate::schedule::regular_delay(schedule, SystemTime::now(), fastrand::f64());
+        let wall = clock.now();
+        let first = crate::schedule::regular_delay(schedule, wall, fastrand::f64());
         info!(
             wait_secs = first.as_secs(),
             "waiting for the first scheduled round"
         );
-        tokio::select! {
-            () = tokio::time::sleep(first) => {}
-            () = &mut shutdown => {
+        let woke = wait_until(
+            Instant::now() + first,
+            wall.checked_add(first),
+            clock,
+            true,
+            &mut None,
+            &mut shutdown,
+        )
+        .await;
+        match woke {
+            Woke::Shutdown => {
                 debug!("loop stopped before its first round");
                 return;
             }
+            Woke::Jumped(by) => jumped(by),
+            Woke::Due | Woke::Wake => {}
         }
     }
     loop {
         let started = Instant::now();
-        let started_wall = SystemTime::now();
+        let started_wall = clock.now();
         let end = {
-            let work = timeout(schedule.cycle_deadline, round(updater, detector));
+            let work = timeout(
+                schedule.cycle_deadline,
+                round_with(updater, detector, clock),
+            );
             tokio::pin!(work);
             tokio::select! {
                 r = &mut work => Some(r.unwrap_or(RoundEnd::DeadlineExceeded)),
@@ -148,27 +303,50 @@ pub async fn run_woken<A, D, S, F>(
         failures = if end.ok() { 0 } else { failures + 1 };
         on_round(&end);
         let delay = next_delay(schedule, &end, failures, started_wall);
-        let next = started + delay;
-        let not_before = match &end {
-            RoundEnd::Done(r) => r.retry_after.map(|ra| started + ra),
+        let retry_after = match &end {
+            RoundEnd::Done(r) => r.retry_after.map(|ra| ra.min(MAX_RETRY_AFTER)),
             _ => None,
         };
-        tokio::select! {
-            () = sleep_until(next) => {}
-            () = woken(&mut wake) => {
-                info!("an address of a watched interface changed: reconciling now");
-                if let Some(t) = not_before {
-                    tokio::select! {
-                        () = sleep_until(t) => {}
-                        () = &mut shutdown => break,
-                    }
-                }
+        let woke = wait_until(
+            started + delay,
+            started_wall.checked_add(delay),
+            clock,
+            true,
+            &mut wake,
+            &mut shutdown,
+        )
+        .await;
+        match woke {
+            Woke::Due => continue,
+            Woke::Shutdown => break,
+            Woke::Wake => info!("an address of a watched interface changed: reconciling now"),
+            Woke::Jumped(by) => jumped(by),
+        }
+        // Early: never sooner than Cloudflare's Retry-After (by either clock).
+        if let Some(ra) = retry_after {
+            let woke = wait_until(
+                started + ra,
+                started_wall.checked_add(ra),
+                clock,
+                false,
+                &mut None,
+                &mut shutdown,
+            )
+            .await;
+            if woke == Woke::Shutdown {
+                break;
             }
-            () = &mut shutdown => break,
         }
     }
     updater.save_state();
     debug!("loop stopped");
+}
+
+fn jumped(by: Duration) {
+    info!(
+        jump_secs = by.as_secs(),
+        "the wall clock jumped forward (a resume from suspend?): reconciling now"
+    );
 }
 
 /// Completes on the next message of `wake`; never when there is no channel or it closed.
@@ -231,6 +409,8 @@ mod tests {
             proxied: None,
             comment: None,
             ipv6_host: None,
+            ownership: crate::plan::Ownership::All,
+            delete_on_stop: false,
         };
         let opts = Options {
             state_dir: dir.to_owned(),
@@ -286,10 +466,54 @@ mod tests {
         assert!(crate::state::path(dir.path()).exists());
     }
 
+    /// A wall clock that follows tokio's (paused) clock from `base`, plus the jumps a test
+    /// makes: a suspend moves the wall clock without the monotonic one.
+    struct TestClock {
+        t0: Instant,
+        base: SystemTime,
+        offset_secs: Mutex<i64>,
+    }
+
+    impl TestClock {
+        /// At `unix` seconds (UTC) now.
+        fn at(unix: u64) -> std::sync::Arc<TestClock> {
+            std::sync::Arc::new(TestClock {
+                t0: Instant::now(),
+                base: std::time::UNIX_EPOCH + Duration::from_secs(unix),
+                offset_secs: Mutex::new(0),
+            })
+        }
+
+        fn jump(&self, secs: i64) {
+            *self.offset_secs.lock().unwrap() += secs;
+        }
+    }
+
+    impl Clock for TestClock {
+        fn now(&self) -> SystemTime {
+            let t = self.base + self.t0.elapsed();
+            let off = *self.offset_secs.lock().unwrap();
+            let by = Duration::from_secs(off.unsigned_abs());
+            if off >= 0 { t + by } else { t - by }
+        }
+    }
+
+    impl Clock for std::sync::Arc<TestClock> {
+        fn now(&self) -> SystemTime {
+            self.as_ref().now()
+        }
+    }
+
+    /// 2026-06-01T00:00:00Z.
+    const JUNE_1ST: u64 = 1_780_272_000;
+
     /// 10,000 rounds under a paused clock with random API faults (429 with Retry-After, 5xx,
-    /// timeouts, network errors), random address changes and dashboard edits. At the end the
-    /// records equal the last detected address, no 5-minute window saw more than Cloudflare's
-    /// 1,200 calls, and the cache did not grow.
+    /// timeouts, network errors), random address changes and dashboard edits, in a zone that
+    /// also holds records that are not ddflare's: TXT, MX and CNAME records and an A record at
+    /// other names, and an unmarked A record beside a comment-mode name's marked one. At the
+    /// end the managed records equal the last detected address, every foreign record is
+    /// byte-identical, no 5-minute window saw more than Cloudflare's 1,200 calls, and the
+    /// cache did not grow.
     #[tokio::test(start_paused = true)]
     async fn soak_ten_thousand_rounds_with_random_faults_converges() {
         use crate::cloudflare::fake::Chaos;
@@ -298,19 +522,56 @@ mod tests {
         let chaos_on = chaos.on.clone();
         let api = FakeApi::with_zones(&["example.com"]).with_chaos(chaos);
         let dashboard = api.handle();
+        let zone = "example.com";
+        // nas.example.com is in comment mode: ddflare's record (adopted: it carries the
+        // marker) and someone else's, unmarked, at the same name and type.
+        let nas = api.add_commented(
+            zone,
+            "nas.example.com",
+            "A",
+            "198.51.100.1",
+            "managed by ddflare",
+        );
+        let foreign_ids = [
+            api.add_commented(zone, "nas.example.com", "A", "192.0.2.50", "Bob's box"),
+            api.add(zone, "home.example.com", "TXT", "\"v=spf1 -all\""),
+            api.add(zone, "example.com", "MX", "mail.example.com"),
+            api.add(zone, "www.example.com", "CNAME", "home.example.com"),
+            api.add(zone, "other.example.com", "A", "198.51.100.4"),
+            api.add_commented(zone, "other.example.com", "TXT", "hello", "hand-made"),
+        ];
+        let snapshot = |api: &FakeApi| -> Vec<String> {
+            foreign_ids
+                .iter()
+                .map(|id| {
+                    api.records()
+                        .into_iter()
+                        .find(|r| &r.id == id)
+                        .map(|r| serde_json::to_string(&r).unwrap())
+                        .unwrap_or_else(|| format!("{id} is gone"))
+                })
+                .collect()
+        };
+        let foreign_before = snapshot(&dashboard);
+        let record = |name: &str, ownership| RecordConfig {
+            name: name.into(),
+            zone: None,
+            zone_id: None,
+            ipv4: true,
+            ipv6: false,
+            ttl: None,
+            proxied: None,
+            comment: None,
+            ipv6_host: None,
+            ownership,
+            delete_on_stop: false,
+        };
         let mut updater = Updater::new(
             api,
-            vec![RecordConfig {
-                name: "home.example.com".into(),
-                zone: None,
-                zone_id: None,
-                ipv4: true,
-                ipv6: false,
-                ttl: None,
-                proxied: None,
-                comment: None,
-                ipv6_host: None,
-            }],
+            vec![
+                record("home.example.com", crate::plan::Ownership::All),
+                record("nas.example.com", crate::plan::Ownership::Comment),
+            ],
             Options {
                 state_dir: dir.path().to_owned(),
                 max_age: Duration::from_secs(6 * 3600),
@@ -326,19 +587,23 @@ mod tests {
             addr: Mutex::new(Some(pool[0])),
             calls: AtomicUsize::new(0),
         };
+        // The wall clock follows the simulated one, so `state.max_age` expires in the soak.
+        let clock = TestClock::at(JUNE_1ST);
         let mut rng = fastrand::Rng::with_seed(42);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let mut stop_tx = Some(stop_tx);
         let mut rounds = 0usize;
         let mut failed = 0usize;
         let mut drifts = 0usize;
-        run(
+        run_clocked(
             &mut updater,
             &script,
             &schedule(),
             async {
                 let _ = stop_rx.await;
             },
+            None,
+            &clock,
             |end| {
                 rounds += 1;
                 failed += usize::from(!end.ok());
@@ -346,8 +611,9 @@ mod tests {
                     *script.addr.lock().unwrap() = Some(pool[rng.usize(..pool.len())]);
                 }
                 if rounds < 10_000 && rng.f64() < 0.01 {
-                    // Someone edits the record in the dashboard: corrected within max_age.
+                    // Someone edits ddflare's records in the dashboard: corrected within max_age.
                     dashboard.edit("home.example.com", "A", "192.0.2.200");
+                    dashboard.edit_id(&nas, "192.0.2.201");
                     drifts += 1;
                 }
                 if rounds == 10_000 {
@@ -369,25 +635,261 @@ mod tests {
             "faults were injected ({failed} failed rounds)"
         );
         let last = script.addr.lock().unwrap().unwrap();
-        let a: Vec<_> = updater
-            .api()
-            .records()
-            .into_iter()
-            .filter(|r| r.rtype == "A")
-            .collect();
-        assert_eq!(a.len(), 1, "{a:?}");
-        assert_eq!(a[0].content.parse::<IpAddr>().unwrap(), last);
+        for name in ["home.example.com", "nas.example.com"] {
+            let a: Vec<_> = updater
+                .api()
+                .records()
+                .into_iter()
+                .filter(|r| r.rtype == "A" && r.name == name && !foreign_ids.contains(&r.id))
+                .collect();
+            assert_eq!(a.len(), 1, "{a:?}");
+            assert_eq!(a[0].content.parse::<IpAddr>().unwrap(), last);
+        }
+        assert_eq!(
+            snapshot(updater.api()),
+            foreign_before,
+            "foreign records changed"
+        );
+        assert_eq!(updater.api().records().len(), 2 + foreign_ids.len());
         let times = updater.api().call_times();
         let mut lo = 0;
+        let mut busiest = 0;
         for hi in 0..times.len() {
             while times[hi] - times[lo] >= Duration::from_secs(300) {
                 lo += 1;
             }
-            assert!(hi - lo < 1200, "{} calls in 5 minutes", hi - lo + 1);
+            busiest = busiest.max(hi - lo + 1);
         }
-        assert_eq!(updater.state().records.len(), 1);
-        assert_eq!(updater.state().zones.len(), 1);
+        assert!(busiest <= 1200, "{busiest} calls in 5 minutes");
+        assert_eq!(updater.state().records.len(), 2);
+        assert_eq!(updater.state().zones.len(), 2);
         assert!(drifts > 50, "{drifts} dashboard edits");
+        println!(
+            "soak: {rounds} rounds ({} simulated days), {failed} failed by injected faults, {drifts} dashboard edits of ddflare's records, {} API calls, at most {busiest} in any 5 minutes; {} foreign records byte-identical",
+            times
+                .last()
+                .map_or(0, |t| (*t - times[0]).as_secs() / 86_400),
+            times.len(),
+            foreign_ids.len()
+        );
+    }
+
+    /// The figure for the README: API requests in steady state (the address does not change),
+    /// with the default schedule (every 5 minutes) and cache age (6 hours), over two simulated
+    /// days. `cargo test --lib steady_state -- --nocapture` prints it.
+    #[tokio::test(start_paused = true)]
+    async fn steady_state_requests_per_hour() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let clock = TestClock::at(JUNE_1ST);
+        let hours = 48u32;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let mut rounds = 0u32;
+        run_clocked(
+            &mut updater,
+            &script,
+            &schedule(),
+            async {
+                let _ = stop_rx.await;
+            },
+            None,
+            &clock,
+            |end| {
+                assert!(end.ok());
+                rounds += 1;
+                // A round every 5 minutes: 12 an hour.
+                if rounds == hours * 12
+                    && let Some(tx) = stop_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        let calls = updater.api().calls();
+        // The first round finds the zone (2), reads (1) and creates (1); after that only the
+        // re-read every `state.max_age`.
+        let steady = calls.len() - 4;
+        let per_hour = steady as f64 / f64::from(hours);
+        println!(
+            "steady state: {steady} API requests in {hours} h ({per_hour:.3}/h: one read per 6 h), {} rounds, {} detections, after {} to start",
+            rounds,
+            script.calls.load(Ordering::SeqCst),
+            4
+        );
+        assert_eq!(
+            &calls[..4],
+            [
+                "GET zones home.example.com",
+                "GET zones example.com",
+                "GET records home.example.com",
+                "POST A home.example.com"
+            ]
+        );
+        assert!(
+            calls[4..]
+                .iter()
+                .all(|c| c == "GET records home.example.com"),
+            "{calls:?}"
+        );
+        assert!((7..=8).contains(&steady), "{calls:?}");
+    }
+
+    /// Records when each round ended, by tokio's clock, until `rounds` rounds; the clock may
+    /// jump meanwhile (a task of the test).
+    async fn round_times_on(
+        schedule: &ScheduleConfig,
+        clock: &std::sync::Arc<TestClock>,
+        rounds: usize,
+    ) -> Vec<Duration> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let t0 = Instant::now();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let mut times = Vec::new();
+        run_clocked(
+            &mut updater,
+            &script,
+            schedule,
+            async {
+                let _ = stop_rx.await;
+            },
+            None,
+            clock,
+            |_| {
+                times.push(t0.elapsed());
+                if times.len() == rounds
+                    && let Some(tx) = stop_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        times
+    }
+
+    /// After `after` of tokio time, the wall clock jumps by `secs` (a suspend: the monotonic
+    /// clock did not move).
+    fn jump_later(clock: &std::sync::Arc<TestClock>, after: Duration, secs: i64) {
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            clock.jump(secs);
+        });
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resume_runs_a_round_promptly_then_the_interval_goes_on() {
+        let clock = TestClock::at(JUNE_1ST);
+        // Suspended for two hours one minute after the first round.
+        jump_later(&clock, Duration::from_secs(61), 2 * 3600);
+        let times = round_times_on(&schedule(), &clock, 3).await;
+        assert_eq!(times[0], Duration::ZERO);
+        assert!(
+            times[1] > Duration::from_secs(61) && times[1] <= Duration::from_secs(61) + WAKE_CHECK,
+            "{times:?}"
+        );
+        assert_eq!(times[2] - times[1], Duration::from_secs(300), "{times:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resume_past_a_cron_fire_time_runs_at_once_and_not_again() {
+        let mut s = schedule();
+        s.cron = Some(crate::schedule::Cron::parse("0 3 * * *").unwrap());
+        // 02:00; the daily round is due at 03:00. Suspended at 02:10 for five hours.
+        let clock = TestClock::at(JUNE_1ST + 2 * 3600);
+        jump_later(&clock, Duration::from_secs(600), 5 * 3600);
+        let times = round_times_on(&s, &clock, 3).await;
+        assert_eq!(times[0], Duration::ZERO);
+        assert!(
+            times[1] > Duration::from_secs(600)
+                && times[1] <= Duration::from_secs(600) + WAKE_CHECK,
+            "{times:?}"
+        );
+        // The next one is tomorrow's 03:00, by the wall clock (07:10 now): about 19h50m.
+        let gap = times[2] - times[1];
+        assert!(
+            gap > Duration::from_secs(19 * 3600 + 49 * 60)
+                && gap <= Duration::from_secs(19 * 3600 + 50 * 60),
+            "{times:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_backward_step_neither_delays_nor_hurries_rounds() {
+        for cron in [None, Some("*/5 * * * *")] {
+            let mut s = schedule();
+            s.cron = cron.map(|c| crate::schedule::Cron::parse(c).unwrap());
+            let clock = TestClock::at(JUNE_1ST);
+            // The clock is stepped back three hours a minute in.
+            jump_later(&clock, Duration::from_secs(60), -3 * 3600);
+            let times = round_times_on(&s, &clock, 13).await;
+            let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+            assert!(
+                gaps.iter()
+                    .all(|g| *g > Duration::from_secs(240) && *g <= Duration::from_secs(300)),
+                "{cron:?}: {gaps:?}"
+            );
+            assert_eq!(gaps[0], Duration::from_secs(300), "{cron:?}: {gaps:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_absurd_retry_after_waits_an_hour_not_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        updater
+            .api()
+            .fail_next(crate::cloudflare::ErrorKind::RateLimited {
+                retry_after: Some(Duration::from_secs(u64::MAX)),
+            });
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let t0 = Instant::now();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let mut ends = Vec::new();
+        run(
+            &mut updater,
+            &script,
+            &schedule(),
+            async {
+                let _ = stop_rx.await;
+            },
+            |end| {
+                ends.push((t0.elapsed(), end.ok()));
+                if ends.len() == 2
+                    && let Some(tx) = stop_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        assert_eq!(ends, vec![(Duration::ZERO, false), (MAX_RETRY_AFTER, true)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_small_clock_step_is_not_a_resume() {
+        let clock = TestClock::at(JUNE_1ST);
+        // NTP steps the clock 20 s forward: the rounds keep their pace.
+        jump_later(&clock, Duration::from_secs(61), 20);
+        let times = round_times_on(&schedule(), &clock, 3).await;
+        assert_eq!(times[1], Duration::from_secs(280), "{times:?}");
+        assert_eq!(times[2] - times[1], Duration::from_secs(300), "{times:?}");
     }
 
     /// Runs the loop until `rounds` rounds ended; returns when each ended (paused clock).
@@ -545,6 +1047,18 @@ mod tests {
             api_calls: 1,
         });
         assert!(next_delay(&s, &limited, 1, SystemTime::now()) >= Duration::from_secs(200));
+        // An absurd Retry-After is capped, never an overflow.
+        let absurd = match limited.clone() {
+            RoundEnd::Done(mut r) => {
+                r.retry_after = Some(Duration::from_secs(u64::MAX));
+                RoundEnd::Done(r)
+            }
+            other => other,
+        };
+        assert_eq!(
+            next_delay(&s, &absurd, 1, SystemTime::now()),
+            MAX_RETRY_AFTER
+        );
         assert_eq!(
             next_delay(
                 &s,

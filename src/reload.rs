@@ -68,6 +68,12 @@ fn record_changes(a: &RecordConfig, b: &RecordConfig) -> Vec<&'static str> {
     if a.comment != b.comment {
         keys.push("comment");
     }
+    if a.ownership != b.ownership {
+        keys.push("ownership");
+    }
+    if a.delete_on_stop != b.delete_on_stop {
+        keys.push("delete_on_stop");
+    }
     keys
 }
 

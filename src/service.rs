@@ -314,6 +314,8 @@ pub(crate) async fn run(
             busy,
         };
         let why = RefCell::new(None);
+        // When SIGTERM/SIGINT came: `delete_on_stop` gets what is left of the grace.
+        let stop_at = std::cell::Cell::new(None);
         // An `interface:` provider's address change starts a round at once (netlink).
         let wake = crate::detect::watch::watch(detector.detector.interfaces());
         daemon::run_woken(
@@ -323,6 +325,7 @@ pub(crate) async fn run(
             async {
                 stop_or_reload(&mut signals, &origin, &config, busy_rx, &why).await;
                 if matches!(*why.borrow(), Some(Stop::Exit)) {
+                    stop_at.set(Some(tokio::time::Instant::now()));
                     sd.stopping();
                 }
             },
@@ -342,6 +345,12 @@ pub(crate) async fn run(
         )
         .await;
         let Some(Stop::Reload(new, new_edges)) = why.into_inner() else {
+            // A graceful stop (not a reload): the in-flight round and this share the grace.
+            if !dry_run && config.records.iter().any(|r| r.delete_on_stop) {
+                let spent = stop_at.get().map_or(Duration::ZERO, |t| t.elapsed());
+                let budget = config.schedule.shutdown_grace.saturating_sub(spent);
+                daemon::delete_on_stop(&mut updater, budget).await;
+            }
             break;
         };
         first = false;

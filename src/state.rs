@@ -2,6 +2,10 @@
 //! and AAAA would overwrite each other — plus each name's zone. It lets a restart with an
 //! unchanged address make no API call at all. Written atomically (write, fsync, rename, fsync
 //! the directory); a missing or unreadable file only costs one re-read of the records.
+//!
+//! It also remembers the ids of the records ddflare created ([`State::created`]): the only
+//! records `delete_on_stop` may delete. Files written before that field existed load with
+//! none (ddflare never deletes a record it cannot prove it created).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -28,6 +32,15 @@ pub struct Entry {
     pub synced_at: u64,
 }
 
+/// A record ddflare created (POST), by id in [`State::created`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    pub zone: Zone,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub version: u32,
@@ -37,6 +50,10 @@ pub struct State {
     /// `"name/TYPE"` → entry.
     #[serde(default)]
     pub records: BTreeMap<String, Entry>,
+    /// Record id → the record ddflare created, while it exists (a record found on Cloudflare
+    /// is never added here).
+    #[serde(default)]
+    pub created: BTreeMap<String, Created>,
 }
 
 impl Default for State {
@@ -45,6 +62,7 @@ impl Default for State {
             version: VERSION,
             zones: BTreeMap::new(),
             records: BTreeMap::new(),
+            created: BTreeMap::new(),
         }
     }
 }
@@ -149,7 +167,27 @@ mod tests {
                 synced_at: 1_700_000_000,
             },
         );
+        s.created.insert(
+            "372e67954025e0ba6aaa6d586b9e0b59".into(),
+            Created {
+                zone: s.zones["home.example.com"].clone(),
+                name: "home.example.com".into(),
+                rtype: "A".into(),
+            },
+        );
         s
+    }
+
+    #[test]
+    fn a_file_from_before_created_ids_loads_with_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut json: serde_json::Value = serde_json::to_value(sample()).unwrap();
+        json.as_object_mut().unwrap().remove("created");
+        fs::write(path(dir.path()), json.to_string()).unwrap();
+        let (back, warning) = State::load(dir.path());
+        assert_eq!(warning, None);
+        assert!(back.created.is_empty());
+        assert_eq!(back.records.len(), 2);
     }
 
     #[test]

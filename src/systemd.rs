@@ -223,7 +223,16 @@ pub fn status_line(end: &RoundEnd) -> String {
         Outcome::Failed { error, .. } => Some(format!("{} {}: {error}", l.name, l.rtype)),
         _ => None,
     });
+    let skipped = report
+        .lines
+        .iter()
+        .filter(|l| matches!(l.outcome, Outcome::Skipped { .. }))
+        .count();
     let line = match first_error {
+        None if skipped > 0 => format!(
+            "{addrs}; {} record(s) in sync, {skipped} skipped (held by records without the `ddflare` marker)",
+            total - skipped
+        ),
         None => format!("{addrs}; {total} record(s) in sync"),
         Some(e) => format!(
             "{addrs}; {} of {total} record(s) failed, retrying: {e}",
@@ -331,6 +340,26 @@ mod tests {
         assert_eq!(
             status_line(&failed),
             "203.0.113.7; 1 of 2 record(s) failed, retrying: b.example.com A: the token lacks DNS Edit second line"
+        );
+        let skipped = RoundEnd::Done(RoundReport {
+            lines: vec![
+                line("a.example.com", "A", "203.0.113.7", Outcome::Unchanged),
+                line(
+                    "nas.example.com",
+                    "A",
+                    "203.0.113.7",
+                    Outcome::Skipped {
+                        reason: "not ddflare's".into(),
+                        hint: None,
+                    },
+                ),
+            ],
+            retry_after: None,
+            api_calls: 1,
+        });
+        assert_eq!(
+            status_line(&skipped),
+            "203.0.113.7; 1 record(s) in sync, 1 skipped (held by records without the `ddflare` marker)"
         );
         assert!(status_line(&RoundEnd::NothingDetected).contains("no public address"));
         assert!(status_line(&RoundEnd::DeadlineExceeded).contains("cycle_deadline"));

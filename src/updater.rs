@@ -2,6 +2,12 @@
 //! older than `state.max_age`), find the zone, read the records, plan, apply, and cache the
 //! result. A name that fails does not stop the others; a family that was not detected is left
 //! as it is on Cloudflare.
+//!
+//! In comment mode (`ownership = "comment"`), records without ddflare's marker are reported
+//! (a warning when what was found changes, not every round) and never touched; a name holding
+//! only such records is skipped, not given a second record. Records ddflare creates are
+//! remembered by id in the cache, so [`Updater::delete_created`] (`delete_on_stop`) removes
+//! those and nothing else.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,8 +22,8 @@ use crate::cloudflare::{
 };
 use crate::config::RecordConfig;
 use crate::detect::{Detected, Family};
-use crate::plan::{self, Change, Desired};
-use crate::state::{self, Entry, State};
+use crate::plan::{self, Change, Desired, MARKER, Ownership};
+use crate::state::{self, Created, Entry, State};
 
 /// What happened to one managed (name, type) in a round.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +40,12 @@ pub enum Outcome {
     DuplicatesDeleted(usize),
     /// A dry run: this change would be made.
     Planned(String),
+    /// Comment mode: only records without ddflare's marker hold the name, so nothing was
+    /// done (not a failure: it needs the user, not a retry).
+    Skipped {
+        reason: String,
+        hint: Option<String>,
+    },
     Failed {
         error: String,
         hint: Option<String>,
@@ -58,6 +70,7 @@ impl fmt::Display for Line {
             Outcome::Updated { from } => write!(f, "{n} {t} {from} → {c} updated"),
             Outcome::DuplicatesDeleted(k) => write!(f, "{n} {t} {k} duplicate(s) deleted"),
             Outcome::Planned(what) => write!(f, "{n} {t} {c} would be {what} (dry run)"),
+            Outcome::Skipped { reason, .. } => write!(f, "{n} {t} {c} skipped: {reason}"),
             Outcome::Failed { error, .. } => write!(f, "{n} {t} {c} failed: {error}"),
         }
     }
@@ -108,12 +121,28 @@ pub struct Options {
     pub dry_run: bool,
 }
 
+/// What [`Updater::delete_created`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cleanup {
+    pub deleted: usize,
+    /// Created by ddflare, but no longer carrying the marker (comment mode): left in place.
+    pub kept: usize,
+    /// Could not be confirmed or deleted: left in place.
+    pub failed: usize,
+}
+
+/// A created record `delete_on_stop` looks at: its id, what it is, and its name's ownership.
+type Doomed = (String, Created, Ownership);
+
 /// Keeps the configured records in line with the detected addresses.
 pub struct Updater<A> {
     api: A,
     records: Vec<RecordConfig>,
     opts: Options,
     state: State,
+    /// Unmarked records last reported per `"name/TYPE"` (comment mode), so the warning comes
+    /// once per change, not every round.
+    reported: BTreeMap<String, String>,
 }
 
 fn unix(t: SystemTime) -> u64 {
@@ -123,10 +152,20 @@ fn unix(t: SystemTime) -> u64 {
 }
 
 fn settings_of(d: &Desired) -> String {
-    format!(
+    let mut s = format!(
         "ttl={:?};proxied={:?};comment={:?}",
         d.ttl, d.proxied, d.comment
-    )
+    );
+    // Only comment mode adds a part, so the caches written before ownership existed stay fresh.
+    if d.ownership == Ownership::Comment {
+        s.push_str(";ownership=comment");
+    }
+    s
+}
+
+/// The family whose records have this type.
+fn family_of(rtype: &str) -> Option<Family> {
+    Family::ALL.into_iter().find(|f| f.record_type() == rtype)
 }
 
 /// Why a name's zone could not be found.
@@ -161,12 +200,20 @@ impl ZoneError {
 
 impl<A: DnsApi> Updater<A> {
     /// `state` is what [`State::load`] returned.
-    pub fn new(api: A, records: Vec<RecordConfig>, opts: Options, state: State) -> Self {
+    pub fn new(api: A, records: Vec<RecordConfig>, opts: Options, mut state: State) -> Self {
+        // A created record whose name or family left the config is not ddflare's concern any
+        // more: forgetting it means `delete_on_stop` can never delete it.
+        state.created.retain(|_, c| {
+            records
+                .iter()
+                .any(|r| r.name == c.name && family_of(&c.rtype).is_some_and(|f| wants(r, f)))
+        });
         Updater {
             api,
             records,
             opts,
             state,
+            reported: BTreeMap::new(),
         }
     }
 
@@ -233,6 +280,7 @@ impl<A: DnsApi> Updater<A> {
                     ttl: rec.ttl.map(|t| t.api_value()),
                     proxied: rec.proxied,
                     comment: rec.comment.clone(),
+                    ownership: rec.ownership,
                 };
                 if self.fresh(&d, now) {
                     let line = line(&d, Outcome::Cached);
@@ -313,6 +361,8 @@ impl<A: DnsApi> Updater<A> {
             }
         };
         let p = plan::plan(desired, &existing);
+        self.prune_created(zone, desired, &existing);
+        self.report_unowned(&p, desired, report);
         for conflict in &p.conflicts {
             let plan::Conflict::Cname { name, rtype } = conflict;
             if let Some(d) = desired
@@ -445,6 +495,14 @@ impl<A: DnsApi> Updater<A> {
                 }
                 (Ok(rec), Change::Create(_)) => {
                     if let Some(rec) = rec {
+                        self.state.created.insert(
+                            rec.id.clone(),
+                            Created {
+                                zone: zone.clone(),
+                                name: d.name.clone(),
+                                rtype: d.rtype.to_owned(),
+                            },
+                        );
                         self.remember(d, rec.id, now);
                     }
                     let l = line(d, Outcome::Created);
@@ -464,7 +522,8 @@ impl<A: DnsApi> Updater<A> {
                     info!(target: "ddflare::change", zone = %zone.name, "{l}");
                     report.lines.push(l);
                 }
-                (Ok(_), Change::Delete { .. }) => {
+                (Ok(_), Change::Delete { id, .. }) => {
+                    self.state.created.remove(id);
                     *deleted
                         .entry((d.name.clone(), d.rtype.to_owned()))
                         .or_default() += 1;
@@ -492,6 +551,186 @@ impl<A: DnsApi> Updater<A> {
         note_rate_limit(report, e);
         for d in desired {
             push_failed(report, d, e.to_string(), e.hint());
+        }
+    }
+
+    /// Forgets the created ids of this zone's managed (name, type)s that Cloudflare no longer
+    /// lists (deleted in the dashboard, or by ddflare as a duplicate).
+    fn prune_created(&mut self, zone: &Zone, desired: &[Desired], existing: &[Record]) {
+        self.state.created.retain(|id, c| {
+            c.zone.id != zone.id
+                || !desired
+                    .iter()
+                    .any(|d| d.name == c.name && d.rtype == c.rtype)
+                || existing.iter().any(|r| &r.id == id)
+        });
+    }
+
+    /// Comment mode: says which records of a managed (name, type) are not ddflare's. A warning
+    /// when what was found changed since the last round, a debug line otherwise. A (name,
+    /// type) that holds only such records gets a `Skipped` line.
+    fn report_unowned(&mut self, p: &plan::Plan, desired: &[Desired], report: &mut RoundReport) {
+        for d in desired {
+            let key = state::key(&d.name, d.rtype);
+            let Some(u) = p
+                .unowned
+                .iter()
+                .find(|u| u.name == d.name && u.rtype == d.rtype)
+            else {
+                self.reported.remove(&key);
+                continue;
+            };
+            let contents: Vec<&str> = u.records.iter().map(|(_, c)| c.as_str()).collect();
+            let fingerprint = format!(
+                "{}:{}",
+                u.skipped,
+                u.records
+                    .iter()
+                    .map(|(id, c)| format!("{id}={c}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let new = self.reported.get(&key) != Some(&fingerprint);
+            self.reported.insert(key.clone(), fingerprint);
+            let n = u.records.len();
+            let list = contents.join(", ");
+            if u.skipped {
+                // Nothing of this (name, type) is ddflare's: no cache entry, so the next round
+                // looks again (and sees a marker added in the dashboard).
+                self.state.records.remove(&key);
+                let l = line(
+                    d,
+                    Outcome::Skipped {
+                        reason: format!(
+                            "{n} {} record(s) without `{MARKER}` in their comment hold the name ({list}); ownership is \"comment\", so ddflare neither edits them nor adds another",
+                            d.rtype
+                        ),
+                        hint: Some(format!(
+                            "to hand a record over to ddflare, add `{MARKER}` to its comment in the dashboard (e.g. \"{}\"), or delete it; or set `ownership = \"all\"` for {}",
+                            plan::DEFAULT_MARKED_COMMENT,
+                            d.name
+                        )),
+                    },
+                );
+                if new {
+                    warn!("{l}");
+                    if let Outcome::Skipped {
+                        hint: Some(hint), ..
+                    } = &l.outcome
+                    {
+                        warn!("hint: {hint}");
+                    }
+                } else {
+                    debug!("{l}");
+                }
+                report.lines.push(l);
+            } else if new {
+                warn!(
+                    "{} {}: {n} other record(s) without `{MARKER}` in their comment ({list}) are left as they are; DNS answers with them too",
+                    d.name, d.rtype
+                );
+            } else {
+                debug!(
+                    "{} {}: {n} record(s) without `{MARKER}` left as they are ({list})",
+                    d.name, d.rtype
+                );
+            }
+        }
+    }
+
+    /// `delete_on_stop`: deletes the records ddflare created for the names that ask for it,
+    /// and only those: an id in the cache's created list, still listed by Cloudflare, and in
+    /// comment mode still carrying the marker. Each zone is read first; a record that cannot
+    /// be confirmed is left in place. A dry run deletes nothing.
+    pub async fn delete_created(&mut self) -> Cleanup {
+        let mut out = Cleanup::default();
+        let mut by_zone: BTreeMap<String, (Zone, Vec<Doomed>)> = BTreeMap::new();
+        for (id, c) in &self.state.created {
+            let Some(rec) = self.records.iter().find(|r| {
+                r.delete_on_stop
+                    && r.name == c.name
+                    && family_of(&c.rtype).is_some_and(|f| wants(r, f))
+            }) else {
+                continue;
+            };
+            by_zone
+                .entry(c.zone.id.clone())
+                .or_insert_with(|| (c.zone.clone(), Vec::new()))
+                .1
+                .push((id.clone(), c.clone(), rec.ownership));
+        }
+        if by_zone.is_empty() {
+            return out;
+        }
+        if self.opts.dry_run {
+            for (_, list) in by_zone.values() {
+                for (id, c, _) in list {
+                    info!(
+                        "{} {} ({id}) would be deleted on stop (dry run)",
+                        c.name, c.rtype
+                    );
+                }
+            }
+            return out;
+        }
+        for (zone, list) in by_zone.into_values() {
+            let mut names: Vec<String> = list.iter().map(|(_, c, _)| c.name.clone()).collect();
+            names.sort();
+            names.dedup();
+            let existing = match self.api.list_records(&zone, &names).await {
+                Ok(records) => records,
+                Err(e) => {
+                    warn!(
+                        "delete_on_stop: could not confirm the records ddflare created in {}, so they are left in place: {e}",
+                        zone.name
+                    );
+                    out.failed += list.len();
+                    continue;
+                }
+            };
+            for (id, c, ownership) in list {
+                let Some(r) = existing.iter().find(|r| r.id == id) else {
+                    debug!("{} {} ({id}) is gone already", c.name, c.rtype);
+                    self.forget_created(&id, &c);
+                    continue;
+                };
+                if !ownership.owns(r.comment.as_deref()) {
+                    warn!(
+                        "delete_on_stop: {} {} {} is left in place: its comment no longer holds `{MARKER}`, so it is not ddflare's any more",
+                        c.name, c.rtype, r.content
+                    );
+                    self.state.created.remove(&id);
+                    out.kept += 1;
+                    continue;
+                }
+                match self.api.delete_record(&zone, &id).await {
+                    Ok(()) => {
+                        info!(target: "ddflare::change", zone = %zone.name, "{} {} {} deleted (delete_on_stop)", c.name, c.rtype, r.content);
+                        self.forget_created(&id, &c);
+                        out.deleted += 1;
+                    }
+                    Err(e) if e.kind == ErrorKind::NotFound => self.forget_created(&id, &c),
+                    Err(e) => {
+                        warn!(
+                            "delete_on_stop: {} {} {} was not deleted: {e}",
+                            c.name, c.rtype, r.content
+                        );
+                        out.failed += 1;
+                    }
+                }
+            }
+        }
+        self.save_state();
+        out
+    }
+
+    /// Drops a created record from the cache: its id, and its entry when it was the published
+    /// one (so the next start creates the record again).
+    fn forget_created(&mut self, id: &str, c: &Created) {
+        self.state.created.remove(id);
+        let key = state::key(&c.name, &c.rtype);
+        if self.state.records.get(&key).is_some_and(|e| e.id == id) {
+            self.state.records.remove(&key);
         }
     }
 
@@ -624,6 +863,8 @@ mod tests {
             proxied: None,
             comment: None,
             ipv6_host: None,
+            ownership: crate::plan::Ownership::All,
+            delete_on_stop: false,
         }
     }
 
@@ -1008,6 +1249,347 @@ mod tests {
             .await;
         assert!(r.ok(), "{r:?}");
         assert_eq!(u.api().records().len(), 1);
+    }
+
+    /// Log lines written while the guard lives (this thread only).
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn warnings(&self) -> Vec<String> {
+            String::from_utf8_lossy(&self.0.lock().unwrap())
+                .lines()
+                .filter(|l| l.contains("WARN"))
+                .map(str::to_owned)
+                .collect()
+        }
+    }
+
+    fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+        let c = Captured::default();
+        let w = c.clone();
+        let sub = tracing_subscriber::fmt()
+            .with_writer(move || w.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        (c, tracing::subscriber::set_default(sub))
+    }
+
+    fn v4_only(name: &str) -> RecordConfig {
+        RecordConfig {
+            ipv6: false,
+            ..rec(name)
+        }
+    }
+
+    fn by_comment(name: &str) -> RecordConfig {
+        RecordConfig {
+            ownership: Ownership::Comment,
+            ..v4_only(name)
+        }
+    }
+
+    fn record_by_id(api: &FakeApi, id: &str) -> Option<Record> {
+        api.records().into_iter().find(|r| r.id == id)
+    }
+
+    #[tokio::test]
+    async fn comment_mode_skips_a_name_held_by_unmarked_records_and_warns_once_per_change() {
+        let (log, _guard) = capture();
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let theirs = api.add("example.com", "home.example.com", "A", "198.51.100.4");
+        let before = record_by_id(&api, &theirs);
+        let mut u = updater(api, vec![by_comment("home.example.com")], dir.path());
+        let now = SystemTime::now();
+        for _ in 0..3 {
+            let r = u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+            assert!(r.ok(), "a skip is not a failure: {r:?}");
+            assert!(
+                matches!(&r.lines[..], [Line { outcome: Outcome::Skipped { reason, hint: Some(_) }, .. }]
+                    if reason.contains("198.51.100.4") && reason.contains("`ddflare`")),
+                "{r:?}"
+            );
+        }
+        assert!(writes(u.api()).is_empty(), "{:?}", u.api().calls());
+        assert_eq!(record_by_id(u.api(), &theirs), before);
+        assert_eq!(u.api().records().len(), 1, "no record added next to theirs");
+        let skipped = |log: &Captured| {
+            log.warnings()
+                .iter()
+                .filter(|l| l.contains("skipped"))
+                .count()
+        };
+        assert_eq!(skipped(&log), 1, "{:?}", log.warnings());
+        // Their record changes: said again, once.
+        u.api().edit_id(&theirs, "198.51.100.5");
+        u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+        u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+        assert_eq!(skipped(&log), 2, "{:?}", log.warnings());
+        // The owner hands it over in the dashboard: updated in place at the next round.
+        u.api().set_comment(&theirs, Some("home, ddflare"));
+        let r = u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+        assert!(
+            matches!(&r.lines[0].outcome, Outcome::Updated { from } if from == "198.51.100.5"),
+            "{r:?}"
+        );
+        assert_eq!(u.api().records().len(), 1);
+        assert!(u.state().created.is_empty(), "found, not created");
+    }
+
+    #[tokio::test]
+    async fn comment_mode_creates_with_the_marker_and_leaves_unmarked_neighbours_alone() {
+        let (log, _guard) = capture();
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let mine = api.add_commented(
+            "example.com",
+            "home.example.com",
+            "A",
+            "198.51.100.4",
+            "managed by ddflare",
+        );
+        let theirs = api.add_commented(
+            "example.com",
+            "home.example.com",
+            "A",
+            "192.0.2.1",
+            "Bob's box",
+        );
+        let txt = api.add("example.com", "home.example.com", "TXT", "\"v=spf1 -all\"");
+        let foreign: Vec<Option<Record>> = [&theirs, &txt]
+            .iter()
+            .map(|id| record_by_id(&api, id))
+            .collect();
+        let records = vec![
+            by_comment("home.example.com"),
+            RecordConfig {
+                ipv4: false,
+                ipv6: true,
+                ..by_comment("v6.example.com")
+            },
+        ];
+        let mut u = updater(api, records, dir.path());
+        let now = SystemTime::now();
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), Some("2001:db8::7")), now)
+            .await;
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(
+            record_by_id(u.api(), &mine).map(|r| r.content),
+            Some("203.0.113.7".to_owned())
+        );
+        let created = u
+            .api()
+            .records()
+            .into_iter()
+            .find(|r| r.name == "v6.example.com")
+            .unwrap();
+        assert_eq!(created.comment.as_deref(), Some("managed by ddflare"));
+        let after: Vec<Option<Record>> = [&theirs, &txt]
+            .iter()
+            .map(|id| record_by_id(u.api(), id))
+            .collect();
+        assert_eq!(after, foreign);
+        let told = |log: &Captured| {
+            log.warnings()
+                .iter()
+                .filter(|l| {
+                    l.contains("other record(s) without `ddflare`") && l.contains("192.0.2.1")
+                })
+                .count()
+        };
+        assert_eq!(told(&log), 1, "{:?}", log.warnings());
+        // A later round that reads again says nothing new.
+        u.reconcile(&addrs(Some("198.51.100.9"), Some("2001:db8::7")), now)
+            .await;
+        assert_eq!(told(&log), 1, "{:?}", log.warnings());
+        assert_eq!(
+            [&theirs, &txt]
+                .iter()
+                .map(|id| record_by_id(u.api(), id))
+                .collect::<Vec<_>>(),
+            foreign
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_on_stop_deletes_only_what_ddflare_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        // Found on Cloudflare, then updated by ddflare: never deleted.
+        let found = api.add("example.com", "nas.example.com", "A", "198.51.100.4");
+        let other = api.add("example.com", "other.example.com", "A", "198.51.100.4");
+        let txt = api.add("example.com", "home.example.com", "TXT", "keep me");
+        let records = vec![
+            RecordConfig {
+                delete_on_stop: true,
+                ..rec("home.example.com")
+            },
+            RecordConfig {
+                delete_on_stop: true,
+                ..v4_only("nas.example.com")
+            },
+            // Created, but without delete_on_stop.
+            v4_only("keep.example.com"),
+        ];
+        let mut u = updater(api, records.clone(), dir.path());
+        let r = u
+            .reconcile(
+                &addrs(Some("203.0.113.7"), Some("2001:db8::7")),
+                SystemTime::now(),
+            )
+            .await;
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(u.state().created.len(), 3, "home A, home AAAA, keep A");
+        // A restart reads the created ids back from the cache.
+        let api = u.api().handle();
+        let (state, _) = State::load(dir.path());
+        let opts = u.opts.clone();
+        let mut u = Updater::new(api, records, opts, state);
+        assert_eq!(u.state().created.len(), 3);
+        u.api().clear_calls();
+        let cleanup = u.delete_created().await;
+        assert_eq!(
+            cleanup,
+            Cleanup {
+                deleted: 2,
+                kept: 0,
+                failed: 0
+            }
+        );
+        let left: Vec<(String, String)> = u
+            .api()
+            .records()
+            .into_iter()
+            .map(|r| (r.name, r.rtype))
+            .collect();
+        let pair = |n: &str, t: &str| (n.to_owned(), t.to_owned());
+        assert_eq!(
+            left,
+            vec![
+                pair("nas.example.com", "A"),
+                pair("other.example.com", "A"),
+                pair("home.example.com", "TXT"),
+                pair("keep.example.com", "A"),
+            ]
+        );
+        assert!(record_by_id(u.api(), &found).is_some());
+        assert!(record_by_id(u.api(), &other).is_some());
+        assert!(record_by_id(u.api(), &txt).is_some());
+        // One read, then one DELETE per record.
+        let calls = u.api().calls();
+        assert_eq!(calls[0], "GET records home.example.com");
+        assert_eq!(calls.iter().filter(|c| c.starts_with("DELETE")).count(), 2);
+        // The cache forgot them: the next start creates them again.
+        let (state, _) = State::load(dir.path());
+        assert!(!state.records.contains_key("home.example.com/A"));
+        assert!(!state.records.contains_key("home.example.com/AAAA"));
+        assert!(state.records.contains_key("nas.example.com/A"));
+        assert_eq!(state.created.len(), 1, "keep.example.com's id stays");
+        // Nothing left to delete.
+        u.api().clear_calls();
+        assert_eq!(u.delete_created().await, Cleanup::default());
+        assert!(u.api().calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn delete_on_stop_in_comment_mode_needs_the_marker_and_a_dry_run_deletes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let records = vec![
+            RecordConfig {
+                delete_on_stop: true,
+                ..by_comment("a.example.com")
+            },
+            RecordConfig {
+                delete_on_stop: true,
+                ..by_comment("b.example.com")
+            },
+        ];
+        let mut u = updater(api, records.clone(), dir.path());
+        u.reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert_eq!(u.state().created.len(), 2);
+        let ids: Vec<String> = u.api().records().into_iter().map(|r| r.id).collect();
+        // Someone claims a.example.com's record in the dashboard.
+        u.api().set_comment(&ids[0], Some("mine now"));
+
+        let mut dry = Updater::new(
+            u.api().handle(),
+            records,
+            Options {
+                dry_run: true,
+                ..u.opts.clone()
+            },
+            u.state().clone(),
+        );
+        dry.api().clear_calls();
+        assert_eq!(dry.delete_created().await, Cleanup::default());
+        assert!(dry.api().calls().is_empty(), "{:?}", dry.api().calls());
+
+        let cleanup = u.delete_created().await;
+        assert_eq!(
+            cleanup,
+            Cleanup {
+                deleted: 1,
+                kept: 1,
+                failed: 0
+            }
+        );
+        let left = u.api().records();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].id, ids[0]);
+        assert!(u.state().created.is_empty());
+    }
+
+    #[tokio::test]
+    async fn created_ids_are_forgotten_when_the_record_goes_or_leaves_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let records = vec![v4_only("a.example.com"), v4_only("b.example.com")];
+        let mut u = updater(api, records, dir.path());
+        u.reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert_eq!(u.state().created.len(), 2);
+        // Deleted in the dashboard: the next read forgets it, and the new one is remembered.
+        let a = u
+            .api()
+            .records()
+            .into_iter()
+            .find(|r| r.name == "a.example.com")
+            .unwrap();
+        u.api().remove(&a.id);
+        u.reconcile(&addrs(Some("198.51.100.4"), None), SystemTime::now())
+            .await;
+        assert_eq!(u.state().created.len(), 2);
+        assert!(!u.state().created.contains_key(&a.id));
+        // b leaves the config: its id is forgotten (never deleted by delete_on_stop).
+        let opts = u.opts.clone();
+        let u = Updater::new(
+            u.api().handle(),
+            vec![v4_only("a.example.com")],
+            opts,
+            u.state().clone(),
+        );
+        assert_eq!(u.state().created.len(), 1);
+        assert!(
+            u.state()
+                .created
+                .values()
+                .all(|c| c.name == "a.example.com")
+        );
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub const API_BASE: &str = "/client/v4";
 pub struct Emulator {
     state: State,
     on_mutation: Option<MutationHook>,
+    state_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Emulator {
@@ -84,6 +85,7 @@ impl Emulator {
         Self {
             state: State::default(),
             on_mutation: None,
+            state_file: None,
         }
     }
 
@@ -177,11 +179,21 @@ impl Emulator {
         self
     }
 
+    /// Keeps the zones and records in `path` across restarts: loads it now (a missing file is
+    /// an empty start; its zones replace those of the same name added before), and saves it
+    /// after every change, before the response is sent. For tests that kill the emulator and
+    /// start it again.
+    pub fn state_file(&mut self, path: &std::path::Path) -> std::io::Result<&mut Self> {
+        self.state.restore(path)?;
+        self.state_file = Some(path.to_owned());
+        Ok(self)
+    }
+
     /// Binds `addr` (port 0 picks a free port) and serves in the background.
     pub async fn start(self, addr: SocketAddr) -> std::io::Result<Running> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(self.state, self.on_mutation));
+        let shared = Arc::new(Shared::new(self.state, self.on_mutation, self.state_file));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::run(listener, Arc::clone(&shared), stopped));
         Ok(Running {

@@ -34,13 +34,20 @@ pub(crate) type MutationHook = Arc<dyn Fn(&Mutation) + Send + Sync>;
 pub(crate) struct Shared {
     state: Mutex<State>,
     on_mutation: Option<MutationHook>,
+    /// Where the records are saved after every change (see [`crate::Emulator::state_file`]).
+    state_file: Option<std::path::PathBuf>,
 }
 
 impl Shared {
-    pub fn new(state: State, on_mutation: Option<MutationHook>) -> Self {
+    pub fn new(
+        state: State,
+        on_mutation: Option<MutationHook>,
+        state_file: Option<std::path::PathBuf>,
+    ) -> Self {
         Self {
             state: Mutex::new(state),
             on_mutation,
+            state_file,
         }
     }
 
@@ -49,8 +56,16 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Reports mutations; call without holding the lock.
+    /// Saves the state file (when there is one) and reports mutations; call without holding
+    /// the lock. The file is written before the response goes out, so a client that saw a
+    /// success finds its change after a restart.
     pub fn notify(&self, mutations: &[Mutation]) {
+        if let Some(path) = &self.state_file
+            && !mutations.is_empty()
+            && let Err(e) = self.lock().save(path)
+        {
+            eprintln!("cf-emulator: cannot save {}: {e}", path.display());
+        }
         if let Some(hook) = &self.on_mutation {
             for m in mutations {
                 hook(m);

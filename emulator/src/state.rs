@@ -1,8 +1,12 @@
 //! The emulator's in-memory state: configuration, zones with their records, tokens.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 use std::net::IpAddr;
+use std::path::Path;
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use crate::faults::Faults;
 use crate::model::{Plan, Record, RequestLog, TokenScope, ZoneOptions, ZoneStatus};
@@ -42,7 +46,7 @@ impl Default for Config {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Zone {
     pub id: String,
     pub name: String,
@@ -70,7 +74,53 @@ pub(crate) struct State {
     ray_seq: u64,
 }
 
+/// What a state file holds: the zones with their records, and the id sequence (so a
+/// restarted emulator never hands out an id twice). Tokens, faults and switches come from the
+/// command line again.
+#[derive(Debug, Serialize, Deserialize)]
+struct Snapshot {
+    record_seq: u64,
+    zones: Vec<Zone>,
+}
+
 impl State {
+    /// Writes the zones and records to `path` atomically (temporary file, fsync, rename).
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        let snap = Snapshot {
+            record_seq: self.record_seq,
+            zones: self.zones.clone(),
+        };
+        let data = serde_json::to_vec_pretty(&snap).map_err(io::Error::other)?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&data)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)
+    }
+
+    /// Reads a file written by [`State::save`]: its zones replace those with the same id, the
+    /// others are added. A missing file is an empty start.
+    pub fn restore(&mut self, path: &Path) -> io::Result<()> {
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let snap: Snapshot = serde_json::from_slice(&data)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        self.record_seq = self.record_seq.max(snap.record_seq);
+        for zone in snap.zones {
+            match self.zones.iter_mut().find(|z| z.id == zone.id) {
+                Some(z) => *z = zone,
+                None => self.zones.push(zone),
+            }
+        }
+        Ok(())
+    }
+
     /// Adds a zone (or returns the id of the existing one with that name).
     pub fn add_zone(&mut self, name: &str, options: ZoneOptions) -> String {
         let name = name.trim().trim_end_matches('.').to_ascii_lowercase();

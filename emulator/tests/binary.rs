@@ -236,3 +236,72 @@ async fn help_and_bad_arguments() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn a_state_file_keeps_the_records_across_kill_9_and_a_restart_on_the_same_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("emulator.json");
+    let file_arg = file.to_str().unwrap();
+    let args = |listen: &str| {
+        vec![
+            "--listen".to_owned(),
+            listen.to_owned(),
+            "--zone".to_owned(),
+            "example.com".to_owned(),
+            "--token".to_owned(),
+            "full".to_owned(),
+            "--state-file".to_owned(),
+            file_arg.to_owned(),
+        ]
+    };
+    let first_args = args("127.0.0.1:0");
+    let mut p = spawn(&first_args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let (_, zones) = json_call(
+        "GET",
+        &format!("{}/zones?name=example.com", p.base),
+        "full",
+        None,
+    )
+    .await;
+    let zone = zones["result"][0]["id"].as_str().unwrap().to_owned();
+    let records = format!("{}/zones/{zone}/dns_records", p.base);
+    let (status, created) = json_call(
+        "POST",
+        &records,
+        "full",
+        Some(json!({"name":"home","type":"A","content":"203.0.113.7","comment":"kept"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let first = created["result"].clone();
+    // No goodbye: SIGKILL.
+    p.child.kill().await.unwrap();
+    p.child.wait().await.unwrap();
+
+    let listen = p.base["http://".len()..p.base.len() - "/client/v4".len()].to_owned();
+    let again = args(&listen);
+    let p = spawn(&again.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let (_, listed) = json_call("GET", &records, "full", None).await;
+    assert_eq!(listed["result"].as_array().unwrap(), &vec![first.clone()]);
+    // Ids go on from where they were: never the same one twice.
+    let (status, second) = json_call(
+        "POST",
+        &records,
+        "full",
+        Some(json!({"name":"nas","type":"A","content":"203.0.113.8"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_ne!(second["result"]["id"], first["id"]);
+    drop(p);
+
+    // A damaged file is refused at start, naming the flag.
+    std::fs::write(&file, "{not json").unwrap();
+    let bad = Command::new(BIN)
+        .args(["--state-file", file_arg])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--state-file"));
+}

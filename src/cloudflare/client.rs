@@ -239,11 +239,27 @@ fn transport_error(action: &str, e: &reqwest::Error) -> ApiError {
         ApiError::new(ErrorKind::Timeout, action)
     } else if e.is_connect() {
         // Keep the cause: "certificate: UnknownIssuer" or "Connection refused" is the fix.
-        ApiError::new(ErrorKind::Network, action)
-            .with_detail(format!("{CONNECT}: {}", error_chain(e)))
+        let chain = error_chain(e);
+        let detail = match (e.url().and_then(|u| u.host_str()), unresolved(&chain)) {
+            (Some(host), Some(cause)) => format!("{CONNECT}: `{host}` did not resolve: {cause}"),
+            _ => format!("{CONNECT}: {chain}"),
+        };
+        ApiError::new(ErrorKind::Network, action).with_detail(detail)
     } else {
         ApiError::new(ErrorKind::Network, action).with_detail(error_chain(e))
     }
+}
+
+/// The resolver's own words when a connection failed at name resolution (hyper's connector
+/// says "dns error"), e.g. "failed to lookup address information: Name or service not known".
+fn unresolved(chain: &str) -> Option<&str> {
+    let at = chain.find("dns error")?;
+    let rest = &chain[at + "dns error".len()..];
+    let cause = rest.trim_start_matches(':').trim();
+    let cause = cause
+        .strip_prefix("error resolving DNS:")
+        .map_or(cause, str::trim);
+    Some(if cause.is_empty() { "dns error" } else { cause })
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -446,5 +462,31 @@ impl DnsApi for Client {
             .zone_call(zone, Method::POST, url, json(batch), &action)
             .await?
             .0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unresolved;
+
+    #[test]
+    fn a_resolution_failure_is_told_in_the_resolvers_words() {
+        let chain = "error sending request for url (https://api.test:8443/client/v4/zones): client error (Connect): dns error: error resolving DNS: failed to lookup address information: Temporary failure in name resolution";
+        assert_eq!(
+            unresolved(chain),
+            Some("failed to lookup address information: Temporary failure in name resolution")
+        );
+        assert_eq!(
+            unresolved("client error (Connect): dns error: Name or service not known"),
+            Some("Name or service not known")
+        );
+        assert_eq!(
+            unresolved("client error (Connect): dns error"),
+            Some("dns error")
+        );
+        assert_eq!(
+            unresolved("client error (Connect): tcp connect error: Connection refused"),
+            None
+        );
     }
 }

@@ -169,6 +169,7 @@ impl ApiError {
             ErrorKind::CnameConflict => "a name cannot hold both a CNAME and A/AAAA records: delete the CNAME in the dashboard, or remove this name from ddflare's config".to_owned(),
             ErrorKind::BadIdentifier => "check `zone_id`: it must be the 32-character zone ID from the zone's Overview page, not its name".to_owned(),
             ErrorKind::TldNotSupported => "Cloudflare's API does not manage .cf, .ga, .gq, .ml or .tk zones".to_owned(),
+            ErrorKind::Network if self.detail.as_deref().is_some_and(|d| d.contains("did not resolve")) => "the host name of `cloudflare.api_url` does not resolve: check the DNS servers in /etc/resolv.conf (or /etc/hosts), and that this host is online; ddflare retries on its own".to_owned(),
             ErrorKind::Network | ErrorKind::Timeout => "check this host's connectivity and DNS, and `cloudflare.api_url`".to_owned(),
             ErrorKind::Server => "Cloudflare's side: ddflare retries on its own".to_owned(),
             _ => return None,

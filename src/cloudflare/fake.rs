@@ -80,6 +80,43 @@ impl FakeApi {
         id
     }
 
+    /// [`FakeApi::add`] with a comment.
+    pub fn add_commented(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: &str,
+        content: &str,
+        comment: &str,
+    ) -> String {
+        let id = self.add(zone, name, rtype, content);
+        self.set_comment(&id, Some(comment));
+        id
+    }
+
+    /// A dashboard edit of one record's comment.
+    pub fn set_comment(&self, id: &str, comment: Option<&str>) {
+        for (_, r) in self.lock().records.iter_mut() {
+            if r.id == id {
+                r.comment = comment.map(str::to_owned);
+            }
+        }
+    }
+
+    /// A dashboard edit of one record's content.
+    pub fn edit_id(&self, id: &str, content: &str) {
+        for (_, r) in self.lock().records.iter_mut() {
+            if r.id == id {
+                r.content = content.into();
+            }
+        }
+    }
+
+    /// A dashboard deletion.
+    pub fn remove(&self, id: &str) {
+        self.lock().records.retain(|(_, r)| r.id != id);
+    }
+
     pub fn records(&self) -> Vec<Record> {
         self.lock().records.iter().map(|(_, r)| r.clone()).collect()
     }

@@ -37,14 +37,14 @@ pub(crate) enum Src {
 }
 
 impl Src {
-    fn file(key: impl Into<String>, span: Range<usize>) -> Src {
+    pub(super) fn file(key: impl Into<String>, span: Range<usize>) -> Src {
         Src::File {
             key: key.into(),
             span,
         }
     }
 
-    fn env(var: &'static str) -> Src {
+    pub(super) fn env(var: &'static str) -> Src {
         Src::Env { var, detail: None }
     }
 
@@ -73,7 +73,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn line(&self, span: &Range<usize>) -> usize {
+    pub(super) fn line(&self, span: &Range<usize>) -> usize {
         line_col(self.text, span.start).0
     }
 
@@ -405,6 +405,7 @@ pub(crate) fn build(
             }
             seen.insert(name.clone(), format!("entry {}", i + 1));
             let (ipv4, ipv6) = families.check(ctx, &src, def_ipv4, def_ipv6, None)?;
+            let owner = super::ownership::resolve(ctx, env, df, None)?;
             records.push(RecordConfig {
                 name,
                 zone: None,
@@ -415,6 +416,8 @@ pub(crate) fn build(
                 proxied: env_proxied.or(def_proxied),
                 comment: env_comment.clone().or_else(|| def_comment.clone()),
                 ipv6_host: None,
+                ownership: owner.ownership,
+                delete_on_stop: owner.delete_on_stop,
             });
         }
     } else {
@@ -521,6 +524,7 @@ pub(crate) fn build(
                     Some(host)
                 }
             };
+            let owner = super::ownership::resolve(ctx, env, df, Some((r, &k)))?;
             records.push(RecordConfig {
                 name,
                 zone,
@@ -536,6 +540,8 @@ pub(crate) fn build(
                     .or(rec_comment)
                     .or_else(|| def_comment.clone()),
                 ipv6_host,
+                ownership: owner.ownership,
+                delete_on_stop: owner.delete_on_stop,
             });
         }
     }

@@ -18,6 +18,8 @@ pub const PROXIED: &str = "DDFLARE_PROXIED";
 pub const COMMENT: &str = "DDFLARE_COMMENT";
 pub const STATE_DIR: &str = "DDFLARE_STATE_DIR";
 pub const API_URL: &str = "DDFLARE_API_URL";
+pub const OWNERSHIP: &str = "DDFLARE_OWNERSHIP";
+pub const DELETE_ON_STOP: &str = "DDFLARE_DELETE_ON_STOP";
 /// Set by systemd's `StateDirectory=`; may hold several colon-separated paths.
 pub const STATE_DIRECTORY: &str = "STATE_DIRECTORY";
 /// Set by systemd's `LoadCredential=`; ddflare reads `cloudflare_api_token` in it.
@@ -55,6 +57,8 @@ pub struct Overrides {
     pub api_url: Option<EnvVar>,
     pub state_directory: Option<EnvVar>,
     pub credentials_directory: Option<EnvVar>,
+    pub ownership: Option<EnvVar>,
+    pub delete_on_stop: Option<EnvVar>,
 }
 
 impl Overrides {
@@ -86,6 +90,8 @@ impl Overrides {
             api_url: non_empty(API_URL),
             state_directory: non_empty(STATE_DIRECTORY),
             credentials_directory: non_empty(CREDENTIALS_DIRECTORY),
+            ownership: non_empty(OWNERSHIP),
+            delete_on_stop: non_empty(DELETE_ON_STOP),
         }
     }
 

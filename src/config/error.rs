@@ -324,7 +324,18 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
         ],
     ),
     ("state", &["dir", "max_age"]),
-    ("defaults", &["ttl", "proxied", "comment", "ipv4", "ipv6"]),
+    (
+        "defaults",
+        &[
+            "ttl",
+            "proxied",
+            "comment",
+            "ipv4",
+            "ipv6",
+            "ownership",
+            "delete_on_stop",
+        ],
+    ),
     (
         "record",
         &[
@@ -337,6 +348,8 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "proxied",
             "comment",
             "ipv6_host",
+            "ownership",
+            "delete_on_stop",
         ],
     ),
     ("metrics", &["listen"]),

@@ -11,12 +11,14 @@
 //!   found, and a `hint:` when there is a next step. No message, warning or `Debug` output ever
 //!   contains the token.
 //!
-//! Precedence: environment, then the file, then the defaults. `DDFLARE_TTL`, `DDFLARE_PROXIED`
-//! and `DDFLARE_COMMENT` apply to every record, over `[defaults]` and per-record values alike.
+//! Precedence: environment, then the file, then the defaults. `DDFLARE_TTL`, `DDFLARE_PROXIED`,
+//! `DDFLARE_COMMENT`, `DDFLARE_OWNERSHIP` and `DDFLARE_DELETE_ON_STOP` apply to every record,
+//! over `[defaults]` and per-record values alike.
 
 mod build;
 pub mod env;
 mod error;
+mod ownership;
 pub mod raw;
 mod token;
 mod values;
@@ -291,6 +293,12 @@ pub struct RecordConfig {
     /// `ipv6_host`: IPv6 prefix mode. The AAAA record gets the detected prefix followed by
     /// this host part, instead of the detected address itself.
     pub ipv6_host: Option<Ipv6Host>,
+    /// `ownership`: which records of the name ddflare may edit or delete: all of them (the
+    /// default), or only those whose comment carries the marker (`comment`).
+    pub ownership: crate::plan::Ownership,
+    /// `delete_on_stop`: on a graceful stop of `run`, delete the records ddflare created for
+    /// this name. Default false.
+    pub delete_on_stop: bool,
 }
 
 /// A record TTL: `"auto"` (sent as 1) or seconds.

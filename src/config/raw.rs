@@ -185,6 +185,10 @@ pub struct RawRecordSettings {
     pub ttl: Option<Spanned<RawTtl>>,
     pub proxied: Option<Spanned<bool>>,
     pub comment: Option<Spanned<String>>,
+    /// `"all"` (default) or `"comment"`.
+    pub ownership: Option<Spanned<String>>,
+    /// Default false.
+    pub delete_on_stop: Option<Spanned<bool>>,
 }
 
 /// One `[[record]]`.
@@ -200,6 +204,8 @@ pub struct RawRecord {
     pub proxied: Option<Spanned<bool>>,
     pub comment: Option<Spanned<String>>,
     pub ipv6_host: Option<Spanned<String>>,
+    pub ownership: Option<Spanned<String>>,
+    pub delete_on_stop: Option<Spanned<bool>>,
 }
 
 /// The inline token; its `Debug` never shows the value.

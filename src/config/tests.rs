@@ -144,6 +144,8 @@ fn minimal_file_gets_every_default() {
             proxied: None,
             comment: None,
             ipv6_host: None,
+            ownership: crate::plan::Ownership::All,
+            delete_on_stop: false,
         }]
     );
 }

@@ -158,7 +158,10 @@ fn record_round(s: &mut Snapshot, end: &RoundEnd, now: SystemTime) {
                 Outcome::Updated { .. } => Some("updated"),
                 Outcome::DuplicatesDeleted(_) => Some("duplicates_deleted"),
                 Outcome::Failed { .. } => Some("failed"),
-                Outcome::Cached | Outcome::Unchanged | Outcome::Planned(_) => None,
+                Outcome::Cached
+                | Outcome::Unchanged
+                | Outcome::Planned(_)
+                | Outcome::Skipped { .. } => None,
             };
             if let Some(o) = outcome {
                 *s.record_updates.entry((line.rtype, o)).or_default() += 1;

@@ -1,12 +1,54 @@
 //! Faults Cloudflare and the network can throw, injected by the emulator, against the real
 //! binary: nothing half-applied that the next run cannot finish, a clear line with the
-//! `cf-ray` id, never a panic, never a duplicate.
+//! `cf-ray` id, never a panic, never a duplicate. The zone also holds records that are not
+//! ddflare's (`support::seed_foreign`: TXT, MX, CNAME and A records at other names, a TXT at
+//! the managed name, an unmarked A at a name managed in comment mode): each test ends with
+//! them byte-identical.
 
 use ddflare_emulator::Fault;
 
-use crate::support::{Harness, assert_exit};
+use crate::support::{Harness, assert_exit, seed_foreign, snapshot};
 
-const RECORD: &str = "[[record]]\nname = \"home.example.com\"\n";
+/// home.example.com (all its A/AAAA records are ddflare's) and nas.example.com in comment
+/// mode, where only an unmarked A record exists: reported and skipped, never touched.
+const RECORD: &str = "[[record]]\nname = \"home.example.com\"\n\n[[record]]\nname = \"nas.example.com\"\nipv6 = false\nownership = \"comment\"\n";
+
+/// An emulator whose example.com holds the foreign records.
+struct Zone {
+    h: Harness,
+    ids: Vec<String>,
+    before: Vec<String>,
+}
+
+impl Zone {
+    fn new() -> Zone {
+        let h = Harness::new(&["example.com"]);
+        let ids = seed_foreign(&h.emu);
+        let before = snapshot(&h.emu, &ids);
+        Zone { h, ids, before }
+    }
+
+    /// home.example.com's A/AAAA records: (type, content).
+    fn home(&self) -> Vec<(String, String)> {
+        self.h
+            .records("example.com")
+            .into_iter()
+            .filter(|(n, t, _)| n == "home.example.com" && (t == "A" || t == "AAAA"))
+            .map(|(_, t, c)| (t, c))
+            .collect()
+    }
+
+    #[track_caller]
+    fn foreign_intact(&self) {
+        assert_eq!(snapshot(&self.h.emu, &self.ids), self.before);
+        assert_eq!(
+            self.h.records("example.com").len(),
+            self.ids.len() + self.home().len(),
+            "only home.example.com's A/AAAA records were added: {:?}",
+            self.h.records("example.com")
+        );
+    }
+}
 
 fn no_panic(out: &str) {
     assert!(!out.contains("panicked"), "{out}");
@@ -14,7 +56,8 @@ fn no_panic(out: &str) {
 
 #[test]
 fn an_answer_lost_after_the_create_converges_without_a_duplicate() {
-    let h = Harness::new(&["example.com"]);
+    let z = Zone::new();
+    let h = &z.h;
     h.write_config(Some("203.0.113.7"), None, RECORD);
     // The record is created, then the connection breaks mid-body: ddflare cannot know.
     h.emu.add_fault(
@@ -36,13 +79,19 @@ fn an_answer_lost_after_the_create_converges_without_a_duplicate() {
         out.contains("home.example.com A 203.0.113.7 unchanged"),
         "{out}"
     );
-    assert_eq!(h.records("example.com").len(), 1);
+    assert!(
+        out.contains("nas.example.com A 203.0.113.7 skipped"),
+        "{out}"
+    );
+    assert_eq!(z.home().len(), 1);
     assert!(h.emu.requests().iter().all(|r| r.method == "GET"));
+    z.foreign_intact();
 }
 
 #[test]
 fn non_json_and_unsuccessful_answers_fail_clearly_then_recover() {
-    let h = Harness::new(&["example.com"]);
+    let z = Zone::new();
+    let h = &z.h;
     h.write_config(Some("203.0.113.7"), None, RECORD);
     h.emu
         .add_fault(Fault::malformed_body().path_prefix("/zones").times(1));
@@ -60,31 +109,37 @@ fn non_json_and_unsuccessful_answers_fail_clearly_then_recover() {
     assert!(out.contains("1234 Something odd"), "{out}");
 
     assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
-    assert_eq!(h.records("example.com").len(), 1);
+    assert_eq!(z.home().len(), 1);
+    z.foreign_intact();
 }
 
 #[test]
 fn a_5xx_burst_is_ridden_out_with_backoff() {
-    let h = Harness::new(&["example.com"]);
+    let z = Zone::new();
+    let h = &z.h;
     h.write_config(Some("203.0.113.7"), None, RECORD);
     h.emu.add_fault(Fault::status(503).method("GET").times(2));
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
     assert!(out.contains("retrying"), "{out}");
-    assert_eq!(h.records("example.com").len(), 1);
+    assert_eq!(z.home().len(), 1);
+    z.foreign_intact();
 }
 
 #[test]
 fn a_batch_refused_as_a_whole_applies_nothing_and_the_next_run_finishes() {
-    let h = Harness::new(&["example.com"]);
+    let z = Zone::new();
+    let h = &z.h;
     h.write_config(Some("203.0.113.7"), Some("2001:db8::7"), RECORD);
     // A POST is not retried blindly on a 5xx (it may have been applied): the next round reads first.
     h.emu
         .add_fault(Fault::status(500).path_contains("/batch").times(1));
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
     no_panic(&out);
-    assert!(h.records("example.com").is_empty(), "all or nothing");
+    assert!(z.home().is_empty(), "all or nothing");
+    z.foreign_intact();
     assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
-    assert_eq!(h.records("example.com").len(), 2);
+    assert_eq!(z.home().len(), 2);
+    z.foreign_intact();
 }
 
 #[test]
@@ -111,7 +166,8 @@ fn an_unreachable_api_is_named_with_the_address() {
 
 #[test]
 fn a_damaged_state_file_is_rebuilt_from_the_api() {
-    let h = Harness::new(&["example.com"]);
+    let z = Zone::new();
+    let h = &z.h;
     h.write_config(Some("203.0.113.7"), None, RECORD);
     assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
     let state = h.state_dir().join("state.json");
@@ -123,11 +179,8 @@ fn a_damaged_state_file_is_rebuilt_from_the_api() {
         std::fs::write(&state, damage).unwrap();
         let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
         assert!(out.contains("damaged"), "{out}");
-        assert_eq!(
-            h.records("example.com").len(),
-            1,
-            "no duplicate after {damage:?}"
-        );
+        assert_eq!(z.home().len(), 1, "no duplicate after {damage:?}");
+        z.foreign_intact();
         let back: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
         assert_eq!(
@@ -139,7 +192,8 @@ fn a_damaged_state_file_is_rebuilt_from_the_api() {
 
 #[test]
 fn an_unwritable_state_directory_does_not_stop_the_update() {
-    let h = Harness::new(&["example.com"]);
+    let z = Zone::new();
+    let h = &z.h;
     // A regular file where the directory should be: no one, root included, can create in it.
     // (allow_private: 203.0.113.7 is a documentation address.)
     let blocker = h.dir.path().join("not-a-dir");
@@ -155,5 +209,6 @@ fn an_unwritable_state_directory_does_not_stop_the_update() {
     .unwrap();
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
     assert!(out.contains("cannot save the state"), "{out}");
-    assert_eq!(h.records("example.com").len(), 1);
+    assert_eq!(z.home().len(), 1);
+    z.foreign_intact();
 }

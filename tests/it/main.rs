@@ -10,6 +10,8 @@ mod detect;
 mod e2e;
 mod faults;
 mod ops;
+mod ownership;
+mod recovery;
 mod ship;
 mod support;
 mod tls;

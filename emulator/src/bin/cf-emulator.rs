@@ -24,6 +24,8 @@ usage: cf-emulator [options]
   --strict-token-format       unknown tokens must look like real ones
   --trace-ip IP               fixed ip= in /cdn-cgi/trace
   --warp VALUE                warp= in /cdn-cgi/trace (default off)
+  --state-file PATH           keep zones and records in PATH: loaded at start when it exists,
+                              saved after every change (survives kill -9 and a restart)
   -h, --help                  this text
 
 Admin API: GET /__emulator/records?zone=NAME, GET|DELETE /__emulator/requests,
@@ -129,6 +131,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             }
             "--warp" => {
                 emu.trace_warp(&value("--warp")?);
+            }
+            "--state-file" => {
+                let v = value("--state-file")?;
+                emu.state_file(std::path::Path::new(&v))
+                    .map_err(|e| format!("--state-file {v}: {e}"))?;
             }
             other => return Err(format!("unknown argument {other:?}")),
         }

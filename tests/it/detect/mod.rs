@@ -3,4 +3,4 @@
 
 mod dns_servers;
 mod garbage;
-mod netns;
+pub(crate) mod netns;

@@ -44,7 +44,7 @@ pub(super) fn have(tool: &str) -> bool {
 /// `true` inside the namespace: run the test body. Outside, runs this same test again under
 /// `unshare -r -n -m`, asserts it passed there, and returns `false`. Skips (loudly) when a
 /// tool is missing.
-fn enter(test: &str, tools: &[&str]) -> bool {
+pub(crate) fn enter(test: &str, tools: &[&str]) -> bool {
     if std::env::var_os(INSIDE).is_some() {
         return true;
     }
@@ -79,7 +79,7 @@ fn enter(test: &str, tools: &[&str]) -> bool {
 
 /// Runs a shell command, failing the test with its output when it fails.
 #[track_caller]
-fn sh(cmd: &str) {
+pub(crate) fn sh(cmd: &str) {
     let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
     assert!(out.status.success(), "`{cmd}` failed:\n{}", text(&out));
 }

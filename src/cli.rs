@@ -166,6 +166,13 @@ async fn dispatch(command: Command, config: Config, origin: service::Origin) -> 
         Ok(e) => e,
         Err(code) => return code,
     };
+    if matches!(
+        command,
+        Command::Check | Command::Once { .. } | Command::Run { .. }
+    ) && let Some(w) = config.cloudflare.credentials.warning()
+    {
+        warn!("{w}");
+    }
     match command {
         Command::Check => check(&config, &api).await,
         Command::Detect => detect(&detector).await,
@@ -286,8 +293,17 @@ async fn check(config: &Config, api: &Client) -> u8 {
         list(&config.detect.ipv4),
         list(&config.detect.ipv6)
     );
-    match api.verify_token().await {
-        Ok(t) => {
+    let verified = if api.uses_global_key() {
+        println!(
+            "credentials: Global API Key (X-Auth-Email/X-Auth-Key); not verified: /user/tokens/verify checks API tokens only, so the zones below decide"
+        );
+        None
+    } else {
+        Some(api.verify_token().await)
+    };
+    match verified {
+        None => {}
+        Some(Ok(t)) => {
             let expiry = t
                 .expires_on
                 .as_deref()
@@ -302,17 +318,22 @@ async fn check(config: &Config, api: &Client) -> u8 {
                 );
             }
         }
-        Err(e) if e.kind == ErrorKind::MalformedCredentials => {
+        Some(Err(e)) if e.kind == ErrorKind::MalformedCredentials => {
             println!("token: {e}");
             if let Some(h) = e.hint() {
                 println!("  hint: {h}");
             }
             return EX_FAILURE;
         }
-        Err(e) => {
+        Some(Err(e)) => {
             println!(
                 "token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
             );
+            if e.refused_location().is_some()
+                && let Some(h) = e.hint()
+            {
+                println!("  hint: {h}");
+            }
         }
     }
     let mut calls = 0usize;

@@ -292,7 +292,7 @@ pub(crate) async fn run(
         // `ddflare health` reads the heartbeat (a dry run writes nothing).
         let mut heartbeat = (!dry_run).then(|| crate::health::Heartbeat::new(&config.state.dir));
         let api = edges.api.clone().with_metrics(metrics.clone());
-        if config.metrics.listen.is_some() && !dry_run {
+        if config.metrics.listen.is_some() && !dry_run && !api.uses_global_key() {
             if let Some(p) = probe.take() {
                 p.abort();
             }

@@ -292,6 +292,9 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
         &[
             "api_token",
             "api_token_file",
+            "api_email",
+            "api_key",
+            "api_key_file",
             "api_url",
             "ca_file",
             "request_timeout",

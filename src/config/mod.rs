@@ -15,6 +15,7 @@
 //! and `DDFLARE_COMMENT` apply to every record, over `[defaults]` and per-record values alike.
 
 mod build;
+mod credentials;
 pub mod env;
 mod error;
 pub mod raw;
@@ -77,7 +78,7 @@ pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, Con
                 .hint("save the file as UTF-8")
             })?;
             let (mut loaded, extra) = parse_inner(&text, &origin, env, true)?;
-            if let Some(span) = extra.inline_token
+            if let Some((key, span)) = extra.inline_secret
                 && let Some(mode) = token::loose_mode(path)
             {
                 let (line, _) = error::line_col(&text, span.start);
@@ -87,7 +88,7 @@ pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, Con
                         line: Some(line),
                         column: None,
                     }),
-                    "cloudflare.api_token",
+                    key,
                     &format!(
                         "the file holds the API token and can be read by group or others (mode {mode:03o})"
                     ),
@@ -161,20 +162,22 @@ fn parse_inner(
     }
 }
 
-/// What follows `api_token =` on any line, for scrubbing errors of a file that does not parse.
+/// What follows `api_token =` (or `api_key =`, or a URL key) on any line, for scrubbing errors
+/// of a file that does not parse.
 fn inline_token_guesses(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| {
             let (k, v) = l.split_once('=')?;
             let k = k.trim().trim_matches('"').trim_matches('\'');
-            (k == "api_token" || k.ends_with(".api_token") || k == "url" || k == "server").then(
-                || {
-                    v.trim()
-                        .trim_matches(|c| c == '"' || c == '\'')
-                        .trim()
-                        .to_owned()
-                },
-            )
+            let secret = ["api_token", "api_key"]
+                .iter()
+                .any(|s| k == *s || k.ends_with(&format!(".{s}")));
+            (secret || k == "url" || k == "server").then(|| {
+                v.trim()
+                    .trim_matches(|c| c == '"' || c == '\'')
+                    .trim()
+                    .to_owned()
+            })
         })
         .filter(|v| v.len() >= 8)
         .collect()
@@ -206,10 +209,42 @@ pub struct LogConfig {
     pub quiet: bool,
 }
 
+/// How ddflare authenticates to the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// `api_token`, `api_token_file`, `CLOUDFLARE_API_TOKEN`, `CLOUDFLARE_API_TOKEN_FILE` or the
+    /// systemd credential: sent as `Authorization: Bearer`.
+    Token(Secret),
+    /// The legacy Global API Key (`api_email` + `api_key`/`api_key_file`, or their variables):
+    /// sent as `X-Auth-Email` + `X-Auth-Key`. It can do anything the account can.
+    GlobalKey { email: String, key: Secret },
+}
+
+impl Credentials {
+    /// The API token, when that is what is used.
+    pub fn token(&self) -> Option<&Secret> {
+        match self {
+            Credentials::Token(t) => Some(t),
+            Credentials::GlobalKey { .. } => None,
+        }
+    }
+
+    /// The warning given at every start (check, once, run) while a Global API Key is used.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            Credentials::Token(_) => None,
+            Credentials::GlobalKey { .. } => Some(format!(
+                "cloudflare.api_key: using the Global API Key, which can do anything your account can (every zone, every setting)\nhint: a scoped API token is safer: {}",
+                token::TOKEN_STEPS
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloudflareConfig {
-    /// `api_token`, `api_token_file`, `CLOUDFLARE_API_TOKEN` or `CLOUDFLARE_API_TOKEN_FILE`.
-    pub token: Secret,
+    /// The API token or the Global API Key.
+    pub credentials: Credentials,
     /// `api_url`, without a trailing slash. https, or http only on a loopback address.
     pub api_url: String,
     /// `ca_file`: extra PEM roots trusted besides the compiled-in ones (tests, private CAs).

@@ -3,88 +3,16 @@
 //! (a bad file kept out, a good one applied), `--update-on-start=false`, `run --dry-run`,
 //! quiet logs and `status`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ddflare_emulator::{Recorder, TokenScope};
 use prom_text_format_parser::Scrape;
 
-use crate::support::{Harness, TOKEN, assert_exit, text};
+use crate::support::{Daemon, Harness, TOKEN, assert_exit, text};
 
 const RECORD: &str = "[[record]]\nname = \"home.example.com\"\n";
-
-/// A running `ddflare run` whose stderr is collected as it comes.
-struct Daemon {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Daemon {
-    fn start(mut cmd: Command) -> Daemon {
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        Daemon { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Waits until the log holds `needle` `times` times.
-    #[track_caller]
-    fn wait_for_n(&self, needle: &str, times: usize) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let log = self.log();
-            if log.matches(needle).count() >= times {
-                return log;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} (×{times}) in:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    #[track_caller]
-    fn wait_for(&self, needle: &str) -> String {
-        self.wait_for_n(needle, 1)
-    }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-
-    /// SIGTERM, then the exit code and the whole log.
-    fn stop(mut self) -> (Option<i32>, String) {
-        self.signal("TERM");
-        let status = self.child.wait().unwrap();
-        // Let the reader thread see EOF.
-        std::thread::sleep(Duration::from_millis(50));
-        (status.code(), self.log())
-    }
-}
 
 /// `http://ADDR` of the metrics listener, from its start-up line.
 fn metrics_addr(log: &str) -> String {

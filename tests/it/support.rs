@@ -1,14 +1,22 @@
 //! Test harness: the emulator on a background runtime, a scratch directory with a config,
 //! and a builder for running the real binary with a clean environment.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ddflare_emulator::{Emulator, Running, TokenScope};
 
 /// A token the emulator accepts; never a real one.
 pub const TOKEN: &str = "test-token-0123456789-abcdefABCDEF_xyz";
+
+/// A legacy Global API Key (37 hex characters, the real shape) and its account email, for
+/// [`Harness::ddflare_with_key`]; register them with `emu.global_key(KEY_EMAIL, GLOBAL_KEY)`.
+pub const GLOBAL_KEY: &str = "5e0c2f4f0e6a4b2f9d3c8a1b7e6d5c4b3a291";
+pub const KEY_EMAIL: &str = "owner@example.com";
 
 /// `../shared/cloudflare-api`, beside the repository (CI puts it there), or
 /// `$DDFLARE_CONTRACT_DIR`.
@@ -93,6 +101,18 @@ impl Harness {
         cmd
     }
 
+    /// `ddflare --config <ours> ARGS` with [`KEY_EMAIL`] and [`GLOBAL_KEY`] in the environment
+    /// (and no token).
+    pub fn ddflare_with_key(&self, args: &[&str]) -> Command {
+        let mut cmd = ddflare_cmd();
+        cmd.env("CLOUDFLARE_API_EMAIL", KEY_EMAIL)
+            .env("CLOUDFLARE_API_KEY", GLOBAL_KEY)
+            .arg("--config")
+            .arg(self.config_path())
+            .args(args);
+        cmd
+    }
+
     /// Runs a future on the harness runtime (a test server) and returns its output.
     pub fn spawn<F>(&self, f: F) -> F::Output
     where
@@ -155,4 +175,74 @@ pub fn assert_exit(out: &Output, code: i32) -> String {
     let t = text(out);
     assert_eq!(out.status.code(), Some(code), "output:\n{t}");
     t
+}
+
+/// A running `ddflare run` whose stderr is collected as it comes.
+pub struct Daemon {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Daemon {
+    pub fn start(mut cmd: Command) -> Daemon {
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut l = sink.lock().unwrap();
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        Daemon { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log holds `needle` `times` times.
+    #[track_caller]
+    pub fn wait_for_n(&self, needle: &str, times: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = self.log();
+            if log.matches(needle).count() >= times {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} (×{times}) in:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[track_caller]
+    pub fn wait_for(&self, needle: &str) -> String {
+        self.wait_for_n(needle, 1)
+    }
+
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// SIGTERM, then the exit code and the whole log.
+    pub fn stop(mut self) -> (Option<i32>, String) {
+        self.signal("TERM");
+        let status = self.child.wait().unwrap();
+        // Let the reader thread see EOF.
+        std::thread::sleep(Duration::from_millis(50));
+        (status.code(), self.log())
+    }
 }

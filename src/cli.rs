@@ -44,6 +44,10 @@ struct Cli {
     /// Log only changes and problems (as `log.quiet = true`)
     #[arg(long, short, global = true, conflicts_with = "log_level")]
     quiet: bool,
+    /// Refuse to start when a secret (an inline api_token or api_key, a token or key file)
+    /// can be read by group or others, instead of warning [also: DDFLARE_STRICT=1]
+    #[arg(long, global = true)]
+    strict: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -102,7 +106,11 @@ pub fn main() -> ExitCode {
         (None, Some(p)) if !p.is_empty() => (PathBuf::from(p), true),
         _ => (PathBuf::from(DEFAULT_CONFIG), false),
     };
-    let loaded = match config::load(&path, explicit, &env) {
+    let opts = config::LoadOptions {
+        explicit,
+        strict: cli.strict,
+    };
+    let loaded = match config::load(&path, opts, &env) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -131,7 +139,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EX_FAILURE);
         }
     };
-    let origin = service::Origin { path, explicit };
+    let origin = service::Origin { path, opts };
     let code = runtime.block_on(dispatch(cli.command, loaded.config, origin));
     ExitCode::from(code)
 }

@@ -172,12 +172,12 @@ enum Stop {
 /// Where the config comes from, to read it again on SIGHUP.
 pub struct Origin {
     pub path: PathBuf,
-    pub explicit: bool,
+    pub opts: config::LoadOptions,
 }
 
 /// Loads and checks the config at `origin`; `Err` has been logged.
 fn reload_config(origin: &Origin, current: &Config) -> Result<Option<(Config, Edges)>, ()> {
-    let loaded = config::load(&origin.path, origin.explicit, &config::ProcessEnv).map_err(|e| {
+    let loaded = config::load(&origin.path, origin.opts, &config::ProcessEnv).map_err(|e| {
         error!("SIGHUP: the config is not valid; keeping the current one:\n{e}");
     })?;
     for w in &loaded.warnings {

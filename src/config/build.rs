@@ -58,6 +58,8 @@ pub(crate) struct Ctx<'a> {
     pub origin: &'a str,
     /// False when the default file does not exist and everything comes from the environment.
     pub file_present: bool,
+    /// `--strict`: a secret file that group or others may read is refused, not warned about.
+    pub strict: bool,
     pub warnings: Vec<String>,
     /// Token values read so far, scrubbed from any error as a last line of defence.
     pub secrets: Vec<String>,

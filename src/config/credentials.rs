@@ -336,15 +336,22 @@ fn from_file(ctx: &mut Ctx<'_>, src: &Src, given: &str, kind: Kind) -> Result<Se
         Err(p) => return Err(ctx.err(src, p)),
     };
     let secret = checked(ctx, src, &content, Some(path), kind)?;
-    if let Some(mode) = token::loose_mode(path) {
-        ctx.warn(
-            src,
-            &format!(
-                "`{}` can be read by group or others (mode {mode:03o})",
-                path.display()
-            ),
-            Some(&format!("run `chmod 600 {}`", path.display())),
+    if let Some(mode) = token::mode_of(path) {
+        let message = format!(
+            "`{}` can be read by group or others (mode {mode:03o})",
+            path.display()
         );
+        let hint = format!("run `chmod 600 {}`", path.display());
+        match token::exposure(mode, true, ctx.strict) {
+            token::Exposure::Fine => {}
+            token::Exposure::Warn => ctx.warn(src, &message, Some(&hint)),
+            token::Exposure::Refuse => {
+                return Err(ctx.err(
+                    src,
+                    Problem::new(format!("refused (--strict): {message}")).hint(hint),
+                ));
+            }
+        }
     }
     Ok(secret)
 }

@@ -14,6 +14,8 @@ pub const EMAIL: &str = "CLOUDFLARE_API_EMAIL";
 pub const KEY: &str = "CLOUDFLARE_API_KEY";
 pub const KEY_FILE: &str = "CLOUDFLARE_API_KEY_FILE";
 pub const RECORDS: &str = "DDFLARE_RECORDS";
+/// Like `--strict` (read by `load`): refuse secrets that group or others may read.
+pub const STRICT: &str = "DDFLARE_STRICT";
 pub const IPV4: &str = "DDFLARE_IPV4";
 pub const IPV6: &str = "DDFLARE_IPV6";
 pub const INTERVAL: &str = "DDFLARE_INTERVAL";

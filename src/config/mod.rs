@@ -46,10 +46,24 @@ pub struct Loaded {
 
 /// Reads and validates the config file at `path`, with environment overrides from `env`.
 ///
-/// `explicit`: the user named the file (`--config` or `$DDFLARE_CONFIG`); then a missing file
-/// is an error. A missing default file is fine when the environment supplies everything
-/// (containers): the token and the records.
-pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, ConfigError> {
+/// A missing default file is fine when the environment supplies everything (containers): the
+/// token and the records. A file holding a secret inline, or a token or key file, that its
+/// group or others may read gets a warning, or is refused under `strict`.
+pub fn load(path: &Path, opts: LoadOptions, env: &dyn Source) -> Result<Loaded, ConfigError> {
+    let LoadOptions { explicit, strict } = opts;
+    let strict = match env.get(env::STRICT).filter(|v| !v.trim().is_empty()) {
+        None => strict,
+        Some(v) => match env::parse_bool(&v) {
+            Some(on) => strict || on,
+            None => {
+                return Err(ConfigError::new(
+                    None,
+                    env::STRICT,
+                    "expected true/false, 1/0 or yes/no",
+                ));
+            }
+        },
+    };
     let origin = path.display().to_string();
     let whole = || {
         Some(Location {
@@ -77,30 +91,39 @@ pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, Con
                 )
                 .hint("save the file as UTF-8")
             })?;
-            let (mut loaded, extra) = parse_inner(&text, &origin, env, true)?;
+            let (mut loaded, extra) = parse_inner(&text, &origin, env, true, strict)?;
             if let Some((key, span)) = extra.inline_secret
-                && let Some(mode) = token::loose_mode(path)
+                && let Some(mode) = token::mode_of(path)
             {
-                let (line, _) = error::line_col(&text, span.start);
-                loaded.warnings.push(error::render(
-                    Some(&Location {
-                        origin: origin.clone(),
-                        line: Some(line),
-                        column: None,
-                    }),
-                    key,
-                    &format!(
-                        "the file holds the API token and can be read by group or others (mode {mode:03o})"
-                    ),
-                    Some(&format!(
-                        "run `chmod 600 {origin}`, or move the token to a file of its own and set api_token_file"
+                let exposure = token::exposure(mode, true, strict);
+                let kind = if key.ends_with("api_key") {
+                    token::Kind::Key
+                } else {
+                    token::Kind::Token
+                };
+                let (message, hint) = token::exposed_inline(&origin, mode, kind, strict);
+                let location = Location {
+                    origin: origin.clone(),
+                    line: Some(error::line_col(&text, span.start).0),
+                    column: None,
+                };
+                match exposure {
+                    token::Exposure::Fine => {}
+                    token::Exposure::Warn => loaded.warnings.push(error::render(
+                        Some(&location),
+                        key,
+                        &message,
+                        Some(&hint),
                     )),
-                ));
+                    token::Exposure::Refuse => {
+                        return Err(ConfigError::new(Some(location), key, message).hint(hint));
+                    }
+                }
             }
             Ok(loaded)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-            parse_inner("", &origin, env, false).map(|(loaded, _)| loaded)
+            parse_inner("", &origin, env, false, strict).map(|(loaded, _)| loaded)
         }
         Err(e) => {
             let err = ConfigError::new(whole(), "", format!("cannot read the config file: {e}"));
@@ -120,7 +143,17 @@ pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, Con
 /// Validates config text (`origin` names it in messages, e.g. the file name) with environment
 /// overrides from `env`.
 pub fn parse(text: &str, origin: &str, env: &dyn Source) -> Result<Loaded, ConfigError> {
-    parse_inner(text, origin, env, true).map(|(loaded, _)| loaded)
+    parse_inner(text, origin, env, true, false).map(|(loaded, _)| loaded)
+}
+
+/// How [`load`] treats the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The user named the file (`--config` or `$DDFLARE_CONFIG`): a missing file is an error.
+    pub explicit: bool,
+    /// `--strict`: refuse a secret that group or others may read, instead of warning.
+    /// `DDFLARE_STRICT=1` says the same.
+    pub strict: bool,
 }
 
 fn parse_inner(
@@ -128,6 +161,7 @@ fn parse_inner(
     origin: &str,
     env: &dyn Source,
     file_present: bool,
+    strict: bool,
 ) -> Result<(Loaded, build::Extra), ConfigError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let overrides = env::Overrides::read(env);
@@ -143,6 +177,7 @@ fn parse_inner(
         text,
         origin,
         file_present,
+        strict,
         warnings: Vec::new(),
         secrets,
     };

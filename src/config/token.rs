@@ -266,19 +266,69 @@ pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// The octal mode when a file can be read by its group or others.
-pub fn loose_mode(path: &Path) -> Option<u32> {
+/// The permission bits of a file (`0o640`), when it can be read (the edge of [`exposure`]).
+pub fn mode_of(path: &Path) -> Option<u32> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-        (mode & 0o044 != 0).then_some(mode)
+        Some(std::fs::metadata(path).ok()?.permissions().mode() & 0o777)
     }
     #[cfg(not(unix))]
     {
         let _ = path;
         None
     }
+}
+
+/// What to do about a file that may hold a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// No secret in it, or readable by its owner only.
+    Fine,
+    /// It holds a secret and its group or others may read it: say so and go on.
+    Warn,
+    /// The same under `--strict` (or `DDFLARE_STRICT`): refuse to start.
+    Refuse,
+}
+
+/// PURE: decides from a file's mode, whether it holds a secret (an inline `api_token` or
+/// `api_key` in the config, or a token or key file) and `--strict`.
+pub fn exposure(mode: u32, holds_secret: bool, strict: bool) -> Exposure {
+    if !holds_secret || mode & 0o044 == 0 {
+        Exposure::Fine
+    } else if strict {
+        Exposure::Refuse
+    } else {
+        Exposure::Warn
+    }
+}
+
+/// PURE: the message and hint for a secret in the config file `file` (mode `mode`) that its
+/// group or others may read. `kind` says which secret; the fix names the file.
+pub fn exposed_inline(file: &str, mode: u32, kind: Kind, strict: bool) -> (String, String) {
+    let (noun, file_key, file_var, credential) = match kind {
+        Kind::Token => (
+            "the API token",
+            "api_token_file",
+            "CLOUDFLARE_API_TOKEN_FILE",
+            " or the systemd credential (LoadCredential=cloudflare_api_token:/path)",
+        ),
+        Kind::Key => (
+            "the Global API Key",
+            "api_key_file",
+            "CLOUDFLARE_API_KEY_FILE",
+            "",
+        ),
+    };
+    let refused = if strict { "refused (--strict): " } else { "" };
+    (
+        format!(
+            "{refused}`{file}` holds {noun} inline and can be read by group or others (mode {mode:03o})"
+        ),
+        format!(
+            "run `chmod 600 {file}`, or move the secret to a file of its own (chmod 600) named by `{file_key}` or {file_var}{credential}"
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -422,6 +472,41 @@ mod tests {
         ] {
             no_leak(&bad);
         }
+    }
+
+    #[test]
+    fn exposure_depends_on_the_mode_the_secret_and_strict() {
+        for mode in [0o600, 0o400, 0o700, 0o611, 0o601] {
+            assert_eq!(exposure(mode, true, false), Exposure::Fine, "{mode:o}");
+            assert_eq!(exposure(mode, true, true), Exposure::Fine, "{mode:o}");
+        }
+        for mode in [0o640, 0o604, 0o644, 0o660, 0o666, 0o755] {
+            assert_eq!(exposure(mode, true, false), Exposure::Warn, "{mode:o}");
+            assert_eq!(exposure(mode, true, true), Exposure::Refuse, "{mode:o}");
+            // No secret in it: any mode is fine, strict or not.
+            assert_eq!(exposure(mode, false, true), Exposure::Fine, "{mode:o}");
+        }
+    }
+
+    #[test]
+    fn the_exposure_message_names_the_file_the_mode_and_the_fixes() {
+        let (msg, hint) = exposed_inline("/etc/ddflare/ddflare.toml", 0o644, Kind::Token, false);
+        assert_eq!(
+            msg,
+            "`/etc/ddflare/ddflare.toml` holds the API token inline and can be read by group or others (mode 644)"
+        );
+        for part in [
+            "chmod 600 /etc/ddflare/ddflare.toml",
+            "api_token_file",
+            "CLOUDFLARE_API_TOKEN_FILE",
+            "LoadCredential",
+        ] {
+            assert!(hint.contains(part), "{part}: {hint}");
+        }
+        let (msg, hint) = exposed_inline("c.toml", 0o640, Kind::Key, true);
+        assert!(msg.starts_with("refused (--strict): `c.toml` holds the Global API Key"));
+        assert!(msg.ends_with("(mode 640)"));
+        assert!(hint.contains("api_key_file") && hint.contains("CLOUDFLARE_API_KEY_FILE"));
     }
 
     #[test]

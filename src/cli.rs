@@ -190,9 +190,19 @@ async fn dispatch(command: Command, config: Config, origin: service::Origin) -> 
             max_age.unwrap_or_else(|| health::default_max_age(&config.schedule)),
         ),
         Command::Once { dry_run } => {
+            let probe = api.without_retries();
             let mut updater = new_updater(&config, api, dry_run);
             let end = service::once(&config, &mut updater, detector, dry_run).await;
             summarize(&end);
+            // After the round: the update comes first. Asks only when due (crate::expiry).
+            crate::expiry::at_start(
+                &probe,
+                probe.uses_global_key(),
+                &config.state.dir,
+                dry_run,
+                std::time::SystemTime::now(),
+            )
+            .await;
             if end.ok() { EX_OK } else { EX_FAILURE }
         }
         Command::Run {
@@ -318,6 +328,19 @@ async fn check(config: &Config, api: &Client) -> u8 {
                 .map(|e| format!(", expires {e}"))
                 .unwrap_or_default();
             println!("token: {}{expiry}", t.status);
+            let expires = t
+                .expires_on
+                .as_deref()
+                .and_then(|e| humantime::parse_rfc3339_weak(e).ok());
+            if t.status == "active"
+                && let Some(w) =
+                    crate::expiry::warning(&t.status, expires, std::time::SystemTime::now())
+            {
+                warn!("{w}");
+                let (what, hint) = w.split_once("\nhint: ").unwrap_or((&w, ""));
+                println!("  warning: {what}");
+                println!("  hint: {hint}");
+            }
             if t.status != "active" {
                 ok = false;
                 println!(

@@ -102,6 +102,14 @@ impl Emulator {
         self.state.tokens.insert(token.to_owned(), scope);
     }
 
+    /// Sets when a registered token expires (RFC 3339, e.g. `2026-05-01T00:00:00Z`), as
+    /// verify reports it; an unknown token is registered with DNS Edit on all zones.
+    pub fn token_expires(&mut self, token: &str, expires_on: &str) -> &mut Self {
+        let scope = self.state.tokens.entry(token.to_owned()).or_default();
+        scope.expires_on = Some(expires_on.to_owned());
+        self
+    }
+
     /// Accepts a legacy `X-Auth-Email` + `X-Auth-Key` pair (all rights on all zones).
     /// The key must look real (37–45 hex, or `cfk_…`) to pass the format check.
     pub fn global_key(&mut self, email: &str, key: &str) {

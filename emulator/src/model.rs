@@ -196,6 +196,11 @@ impl TokenScope {
         self.account_owned = true;
         self
     }
+    /// Same scope, expiring at `expires_on` (RFC 3339 without fraction), shown by verify.
+    pub fn expiring(mut self, expires_on: &str) -> Self {
+        self.expires_on = Some(expires_on.to_owned());
+        self
+    }
     /// Same scope, with a validity window shown by verify.
     pub fn with_window(mut self, not_before: &str, expires_on: &str) -> Self {
         self.not_before = Some(not_before.to_owned());

@@ -69,6 +69,14 @@ impl Client {
         self.global_key
     }
 
+    /// The same client without retries: for checks that must not hold up a round.
+    pub fn without_retries(&self) -> Self {
+        Client {
+            max_retries: 0,
+            ..self.clone()
+        }
+    }
+
     /// Counts every request in `metrics` (`ddflare_api_requests_total`).
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = Some(metrics);

@@ -10,6 +10,7 @@ mod detect;
 mod e2e;
 mod faults;
 mod ops;
+mod secrets;
 mod ship;
 mod support;
 mod tls;

@@ -131,6 +131,15 @@ impl Harness {
             .collect()
     }
 
+    /// [`Harness::requests`] without the token verify (`once` and `run` check the token's
+    /// expiry once a day, apart from the rounds).
+    pub fn dns_requests(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r != "GET /user/tokens/verify")
+            .collect()
+    }
+
     /// (name, type, content) of every record in `zone`, sorted.
     pub fn records(&self, zone: &str) -> Vec<(String, String, String)> {
         let mut v: Vec<_> = self

@@ -17,6 +17,7 @@ usage: cf-emulator [options]
   --token TOKEN               API token with DNS Edit on all zones (repeatable)
   --read-only-token TOKEN     API token with DNS Read on all zones (repeatable)
   --zone-token TOKEN:Z1,Z2    API token with DNS Edit on the listed zones (repeatable)
+  --token-expires TOKEN:TIME  the token's expires_on (RFC 3339), shown by verify
   --global-key EMAIL:KEY      accept a legacy X-Auth-Email/X-Auth-Key pair
   --rate-limit N/SECS         per-token budget (default 1200/300)
   --batch-limit N             records per batch call (default: by plan, 200 on Free)
@@ -95,6 +96,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                     emu.zone(zone);
                 }
                 emu.token(token, TokenScope::zones_edit(&zones));
+            }
+            "--token-expires" => {
+                let v = value("--token-expires")?;
+                let (token, time) = v
+                    .split_once(':')
+                    .ok_or_else(|| format!("--token-expires {v}: expected TOKEN:RFC3339"))?;
+                emu.token_expires(token, time);
             }
             "--global-key" => {
                 let v = value("--global-key")?;

@@ -92,3 +92,21 @@ fn a_token_far_from_expiry_is_verified_once_a_day_not_at_every_once() {
     }
     assert_eq!(verifies(&h), 1);
 }
+
+#[test]
+fn a_token_outside_its_client_ip_filter_is_explained_with_the_address_cloudflare_saw() {
+    let h = Harness::with(&["example.com"], |emu| {
+        emu.token(TOKEN, TokenScope::edit_all().from_ips(&["192.0.2.0/24"]));
+    });
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    let hint = "Cloudflare refused the token from 127.0.0.1: the token's Client IP Address Filtering does not include this address, which is normal for a dynamic address. Edit the token at My Profile → API Tokens and remove the IP filter or widen it to your ISP's range.";
+    let t = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
+    assert!(t.contains(hint), "{t}");
+    assert!(t.contains("9109"), "{t}");
+    assert!(!t.contains(TOKEN) && !t.contains(&TOKEN[..16]), "{t}");
+    assert!(h.records("example.com").is_empty());
+    // check says the same, from the verify and from the zone lookup.
+    let t = assert_exit(&h.ddflare(&["check"]).output().unwrap(), 1);
+    assert!(t.matches(hint).count() >= 2, "{t}");
+    assert!(!t.contains(&TOKEN[..16]), "{t}");
+}

@@ -17,6 +17,7 @@ use crate::detect::{Detected, Detector, Family};
 use crate::health;
 use crate::http::Tls;
 use crate::logging;
+use crate::privileges;
 use crate::service;
 use crate::state::State;
 use crate::updater::{self, Options, Updater};
@@ -44,6 +45,10 @@ struct Cli {
     /// Log only changes and problems (as `log.quiet = true`)
     #[arg(long, short, global = true, conflicts_with = "log_level")]
     quiet: bool,
+    /// When started as root, stay root instead of becoming `process.user` (65534:65534)
+    /// [also: DDFLARE_DROP_PRIVILEGES=false]
+    #[arg(long, global = true)]
+    no_drop_privileges: bool,
     /// Refuse to start when a secret (an inline api_token or api_key, a token or key file)
     /// can be read by group or others, instead of warning [also: DDFLARE_STRICT=1]
     #[arg(long, global = true)]
@@ -110,13 +115,16 @@ pub fn main() -> ExitCode {
         explicit,
         strict: cli.strict,
     };
-    let loaded = match config::load(&path, opts, &env) {
+    let mut loaded = match config::load(&path, opts, &env) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EX_CONFIG);
         }
     };
+    if cli.no_drop_privileges {
+        loaded.config.process.drop_privileges = false;
+    }
     // Logging starts once the config is read (`log.quiet`); config errors go to stderr as is.
     let quiet =
         cli.quiet || (loaded.config.log.quiet && cli.log_level.is_none() && env_level.is_none());
@@ -129,6 +137,12 @@ pub fn main() -> ExitCode {
     for w in &loaded.warnings {
         warn!("{w}");
     }
+    // Root is dropped before any network I/O: after the config and secrets are read, before
+    // the state dir is written. `status` and `health` only read the state dir.
+    let dropped_root = match drop_root(&cli.command, &loaded.config) {
+        Ok(dropped) => dropped,
+        Err(code) => return ExitCode::from(code),
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -139,9 +153,43 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EX_FAILURE);
         }
     };
-    let origin = service::Origin { path, opts };
+    let origin = service::Origin {
+        path,
+        opts,
+        dropped_root,
+    };
     let code = runtime.block_on(dispatch(cli.command, loaded.config, origin));
     ExitCode::from(code)
+}
+
+/// Drops root for the commands that go on the network (privileges.rs), preparing the state
+/// dir for those that write it. `Ok(true)` when root was dropped.
+fn drop_root(command: &Command, config: &Config) -> Result<bool, u8> {
+    let writes_state = match command {
+        Command::Once { dry_run } | Command::Run { dry_run, .. } => !dry_run,
+        Command::Check | Command::Detect | Command::Status | Command::Health { .. } => false,
+    };
+    if matches!(command, Command::Status | Command::Health { .. }) {
+        return Ok(false);
+    }
+    let state_dir = writes_state.then_some(config.state.dir.as_path());
+    match privileges::apply(&config.process, state_dir) {
+        Ok(privileges::Outcome::NotRoot) => Ok(false),
+        Ok(privileges::Outcome::KeptRoot) => {
+            info!(
+                "running as root: dropping privileges is off (process.drop_privileges, DDFLARE_DROP_PRIVILEGES or --no-drop-privileges)"
+            );
+            Ok(false)
+        }
+        Ok(privileges::Outcome::Dropped { uid, gid }) => {
+            info!("started as root: now running as uid {uid}, gid {gid} (process.user)");
+            Ok(true)
+        }
+        Err((message, hint)) => {
+            error!("{message}\nhint: {hint}");
+            Err(EX_CONFIG)
+        }
+    }
 }
 
 /// The long-lived parts every command builds the same way.

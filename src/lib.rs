@@ -25,6 +25,8 @@
 //!   the warning at every start and the daily verify of `run`.
 //! - [`health`]: the daemon's heartbeat file and `ddflare health` (a container's HEALTHCHECK).
 //! - [`systemd`]: sd_notify (READY, STATUS, WATCHDOG, STOPPING) for a `Type=notify` unit.
+//! - [`privileges`]: dropping root before any network I/O (PURE decisions; the only
+//!   `unsafe`, a few checked libc calls).
 //! - [`service`]: the `run` command: the loop with the metrics listener, the notifier and
 //!   SIGHUP reloads around it.
 //! - [`cli`]: the command line; `main.rs` only calls it.
@@ -41,6 +43,7 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod plan;
+pub mod privileges;
 pub mod reload;
 pub mod schedule;
 pub mod secret;

@@ -178,15 +178,27 @@ enum Stop {
 pub struct Origin {
     pub path: PathBuf,
     pub opts: config::LoadOptions,
+    /// ddflare started as root and dropped it: the files are read again as the new user.
+    pub dropped_root: bool,
 }
 
 /// Loads and checks the config at `origin`; `Err` has been logged.
 fn reload_config(origin: &Origin, current: &Config) -> Result<Option<(Config, Edges)>, ()> {
-    let loaded = config::load(&origin.path, origin.opts, &config::ProcessEnv).map_err(|e| {
+    let mut loaded = config::load(&origin.path, origin.opts, &config::ProcessEnv).map_err(|e| {
         error!("SIGHUP: the config is not valid; keeping the current one:\n{e}");
+        if origin.dropped_root {
+            error!(
+                "hint: ddflare dropped root at start and reads the files again as its new user; restart it to read root-only files"
+            );
+        }
     })?;
     for w in &loaded.warnings {
         warn!("{w}");
+    }
+    // Who ddflare runs as was settled at start (and --no-drop-privileges is not in the file).
+    if loaded.config.process != current.process {
+        info!("SIGHUP: [process] takes effect at the next start");
+        loaded.config.process = current.process.clone();
     }
     if loaded.config == *current {
         info!("SIGHUP: the config is unchanged");

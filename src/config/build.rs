@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::env::{self, EnvVar, Overrides};
 use super::error::{ConfigError, Location, line_col, render};
-use super::raw::{RawConfig, RawDuration, RawSchedule, RawTtl, defaults};
+use super::raw::{RawConfig, RawDuration, RawProcess, RawSchedule, RawTtl, defaults};
 use super::values::{self, Problem, TtlInput};
 use super::{
     CloudflareConfig, Config, DetectConfig, LogConfig, MetricsConfig, RecordConfig, ScheduleConfig,
@@ -21,6 +21,7 @@ use super::{
 use super::{credentials, token};
 use crate::detect::{Ipv6Host, ProviderSpec, Strategy};
 use crate::notify::{Alerts, Events, Monitor, NotifyConfig, Target};
+use crate::privileges::{self, ProcessConfig, RunAs};
 use crate::schedule::Cron;
 
 /// Where a value came from, to name it in messages.
@@ -564,6 +565,7 @@ pub(crate) fn build(
     }
 
     let (metrics, notify, log) = ops(&raw, ctx)?;
+    let process = process(&raw.process, env, ctx)?;
     let config = Config {
         cloudflare: CloudflareConfig {
             credentials,
@@ -599,6 +601,7 @@ pub(crate) fn build(
         metrics,
         notify,
         log,
+        process,
     };
     Ok((
         config,
@@ -905,6 +908,51 @@ pub(crate) fn push_secret(ctx: &mut Ctx<'_>, value: &str) {
     if !v.is_empty() {
         ctx.secrets.push(v.to_owned());
     }
+}
+
+/// `[process]`: `user` (or DDFLARE_USER) and `drop_privileges` (or DDFLARE_DROP_PRIVILEGES).
+fn process(
+    raw: &RawProcess,
+    env: &Overrides,
+    ctx: &mut Ctx<'_>,
+) -> Result<ProcessConfig, ConfigError> {
+    let (given, src) = match (&env.user, &raw.user) {
+        (Some(v), _) => (Some(v.value.as_str()), Src::env(v.name)),
+        (None, Some(s)) => (
+            Some(s.get_ref().as_str()),
+            Src::file("process.user", s.span()),
+        ),
+        (None, None) => (None, Src::env(env::USER)),
+    };
+    let user = match given {
+        None => RunAs::default(),
+        Some(g) => privileges::parse_user(g)
+            .map_err(|(message, hint)| ctx.err(&src, Problem::new(message).hint(hint)))?,
+    };
+    let drop_privileges = match (&env.drop_privileges, &raw.drop_privileges) {
+        (Some(v), _) => env::parse_bool(&v.value).ok_or_else(|| {
+            ctx.err(
+                &Src::env(v.name),
+                Problem::new(format!(
+                    "expected true/false, 1/0 or yes/no, found \"{}\"",
+                    v.value.escape_debug()
+                )),
+            )
+        })?,
+        (None, Some(s)) => *s.get_ref(),
+        (None, None) => true,
+    };
+    if !drop_privileges && given.is_some() {
+        ctx.warn(
+            &src,
+            "has no effect: drop_privileges is false, so ddflare keeps the user it is started as",
+            None,
+        );
+    }
+    Ok(ProcessConfig {
+        user,
+        drop_privileges,
+    })
 }
 
 /// `schedule.cron`, `schedule.jitter` and `schedule.update_on_start`. `cron` and `interval`

@@ -14,6 +14,9 @@ pub const EMAIL: &str = "CLOUDFLARE_API_EMAIL";
 pub const KEY: &str = "CLOUDFLARE_API_KEY";
 pub const KEY_FILE: &str = "CLOUDFLARE_API_KEY_FILE";
 pub const RECORDS: &str = "DDFLARE_RECORDS";
+/// `[process] user` and `drop_privileges`.
+pub const USER: &str = "DDFLARE_USER";
+pub const DROP_PRIVILEGES: &str = "DDFLARE_DROP_PRIVILEGES";
 /// Like `--strict` (read by `load`): refuse secrets that group or others may read.
 pub const STRICT: &str = "DDFLARE_STRICT";
 pub const IPV4: &str = "DDFLARE_IPV4";
@@ -64,6 +67,8 @@ pub struct Overrides {
     pub api_url: Option<EnvVar>,
     pub state_directory: Option<EnvVar>,
     pub credentials_directory: Option<EnvVar>,
+    pub user: Option<EnvVar>,
+    pub drop_privileges: Option<EnvVar>,
 }
 
 impl Overrides {
@@ -98,6 +103,8 @@ impl Overrides {
             api_url: non_empty(API_URL),
             state_directory: non_empty(STATE_DIRECTORY),
             credentials_directory: non_empty(CREDENTIALS_DIRECTORY),
+            user: non_empty(USER),
+            drop_privileges: non_empty(DROP_PRIVILEGES),
         }
     }
 

@@ -285,6 +285,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "notify",
             "monitor",
             "log",
+            "process",
         ],
     ),
     (
@@ -355,6 +356,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("notify", &["url", "server", "events"]),
     ("monitor", &["url", "kind"]),
     ("log", &["quiet"]),
+    ("process", &["user", "drop_privileges"]),
 ];
 
 /// The tables written `[[name]]`, one per item.

@@ -230,6 +230,8 @@ pub struct Config {
     /// `[[notify]]`, `[[monitor]]` and `[alerts]`.
     pub notify: crate::notify::NotifyConfig,
     pub log: LogConfig,
+    /// `[process]`: who to become when started as root.
+    pub process: crate::privileges::ProcessConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -92,6 +92,16 @@ pub struct RawConfig {
     pub monitor: Vec<Spanned<RawMonitor>>,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub process: RawProcess,
+}
+
+/// `[process]`: who ddflare becomes when started as root.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProcess {
+    pub user: Option<Spanned<String>>,
+    pub drop_privileges: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

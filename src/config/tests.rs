@@ -1700,6 +1700,65 @@ fn loaded_debug_hides_the_token() {
     assert_no_token(&dbg);
 }
 
+#[test]
+fn process_user_and_drop_privileges() {
+    use crate::privileges::RunAs;
+    let c = ok(&with_token(ONE_RECORD)).config;
+    assert_eq!(
+        c.process.user,
+        RunAs::Ids {
+            uid: 65534,
+            gid: 65534
+        }
+    );
+    assert!(c.process.drop_privileges);
+    let text = with_token(&format!("[process]\nuser = \"ddflare\"\n{ONE_RECORD}"));
+    assert_eq!(ok(&text).config.process.user, RunAs::Name("ddflare".into()));
+    let l = ok_env(&text, &env(&[("DDFLARE_USER", "1000:1000")]));
+    assert_eq!(
+        l.config.process.user,
+        RunAs::Ids {
+            uid: 1000,
+            gid: 1000
+        }
+    );
+    let l = ok_env(&text, &env(&[("DDFLARE_DROP_PRIVILEGES", "false")]));
+    assert!(!l.config.process.drop_privileges);
+    assert!(
+        l.warnings[0].contains("process.user: has no effect"),
+        "{:?}",
+        l.warnings
+    );
+    let e = err(&with_token(&format!(
+        "[process]\nuser = \"0:0\"\n{ONE_RECORD}"
+    )));
+    expect(
+        &e,
+        "ddflare.toml:4: process.user: expected an unprivileged user, found 0:0 (root)",
+        None,
+    );
+    expect(&e, "drop_privileges = false", None);
+    let e = err_env(&with_token(ONE_RECORD), &env(&[("DDFLARE_USER", "65534")]));
+    expect(
+        &e,
+        "DDFLARE_USER: expected \"uid:gid\" or a user name, found the lone number 65534",
+        None,
+    );
+    let e = err_env(
+        &with_token(ONE_RECORD),
+        &env(&[("DDFLARE_DROP_PRIVILEGES", "nah")]),
+    );
+    expect(&e, "DDFLARE_DROP_PRIVILEGES: expected true/false", None);
+    let e = err(&with_token(&format!(
+        "[process]\ndrop_privileges = \"no\"\n{ONE_RECORD}"
+    )));
+    expect(&e, "process.drop_privileges", Some(4));
+    let e = err(&with_token(&format!(
+        "[process]\nusr = \"nobody\"\n{ONE_RECORD}"
+    )));
+    expect(&e, "did you mean `user`?", Some(4));
+}
+
 // ---------------------------------------------------------------- load()
 
 const EXPLICIT: LoadOptions = LoadOptions {

@@ -110,3 +110,171 @@ fn a_token_outside_its_client_ip_filter_is_explained_with_the_address_cloudflare
     assert!(t.matches(hint).count() >= 2, "{t}");
     assert!(!t.contains(&TOKEN[..16]), "{t}");
 }
+
+/// The effective uid of this test process, from /proc (no `unsafe` in tests).
+fn euid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// A field of /proc/PID/status, e.g. "Uid".
+fn proc_status(pid: u32, field: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn owner(path: &std::path::Path) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (m.uid(), m.gid())
+}
+
+#[test]
+fn root_drops_to_an_unprivileged_user_before_any_network_io() {
+    use std::os::unix::fs::PermissionsExt;
+    if euid() != Some(0) {
+        eprintln!(
+            "\n*** skipped: needs root: secrets::root_drops_to_an_unprivileged_user_before_any_network_io (CI runs it as root) ***\n"
+        );
+        return;
+    }
+    let h = Harness::new(&["example.com"]);
+    // The scratch directory must be open to the new user (tempdirs are 0700).
+    std::fs::set_permissions(h.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    // The config stays root-only: it is read before the drop.
+    std::fs::set_permissions(h.config_path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let as_root = |args: &[&str]| {
+        let mut cmd = h.ddflare(args);
+        cmd.env_remove("DDFLARE_DROP_PRIVILEGES");
+        cmd
+    };
+
+    let t = assert_exit(&as_root(&["once"]).output().unwrap(), 0);
+    assert!(
+        t.contains("started as root: now running as uid 65534, gid 65534"),
+        "{t}"
+    );
+    assert!(t.contains("home.example.com A 203.0.113.7 created"), "{t}");
+    // ddflare created the state dir for its new user; everything in it is that user's.
+    let state = h.state_dir();
+    assert_eq!(owner(&state), (65534, 65534));
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    for f in ["state.json", "token-check.json"] {
+        assert_eq!(owner(&state.join(f)), (65534, 65534), "{f}");
+    }
+
+    // The daemon, seen from the kernel: every id is 65534, no other group, no capability.
+    h.write_config(Some("198.51.100.4"), None, RECORD);
+    let d = Daemon::start(as_root(&["run"]));
+    d.wait_for("round done");
+    let pid = d.pid();
+    let (uid, gid, groups, caps) = (
+        proc_status(pid, "Uid"),
+        proc_status(pid, "Gid"),
+        proc_status(pid, "Groups"),
+        proc_status(pid, "CapEff"),
+    );
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(uid, "65534 65534 65534 65534", "{log}");
+    assert_eq!(gid, "65534 65534 65534 65534", "{log}");
+    assert_eq!(groups, "65534");
+    assert_eq!(caps, "0000000000000000");
+    assert_eq!(owner(&state.join("heartbeat")), (65534, 65534));
+    assert_eq!(h.records("example.com")[0].2, "198.51.100.4");
+
+    // Another user cannot take a directory that belongs to someone else: a clear refusal.
+    let t = assert_exit(
+        &as_root(&["once"])
+            .env("DDFLARE_USER", "12345:12345")
+            .output()
+            .unwrap(),
+        78,
+    );
+    assert!(
+        t.contains(&format!(
+            "the state dir `{}` belongs to uid 65534",
+            state.display()
+        )),
+        "{t}"
+    );
+    assert!(t.contains("chown -R 12345:12345"), "{t}");
+
+    // A state dir of root's left by an earlier run as root is taken over, and only its files.
+    let old = h.dir.path().join("old-state");
+    std::fs::create_dir(&old).unwrap();
+    std::fs::copy(state.join("state.json"), old.join("state.json")).unwrap();
+    std::fs::set_permissions(
+        old.join("state.json"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let t = assert_exit(
+        &as_root(&["once"])
+            .env("DDFLARE_USER", "12345:12345")
+            .env("DDFLARE_STATE_DIR", &old)
+            .output()
+            .unwrap(),
+        0,
+    );
+    assert!(t.contains("now running as uid 12345, gid 12345"), "{t}");
+    assert_eq!(owner(&old), (12345, 12345));
+    assert_eq!(owner(&old.join("state.json")), (12345, 12345));
+    // …but never one that holds anything else.
+    let shared = h.dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("someone-elses.conf"), "x").unwrap();
+    let t = assert_exit(
+        &as_root(&["once"])
+            .env("DDFLARE_STATE_DIR", &shared)
+            .output()
+            .unwrap(),
+        78,
+    );
+    assert!(
+        t.contains("holds files that are not ddflare's (`someone-elses.conf`)"),
+        "{t}"
+    );
+    assert_eq!(owner(&shared), (0, 0));
+
+    // A closed directory on the way is named before anything is created.
+    let closed = h.dir.path().join("closed");
+    std::fs::create_dir(&closed).unwrap();
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let t = assert_exit(
+        &as_root(&["once"])
+            .env("DDFLARE_STATE_DIR", closed.join("state"))
+            .output()
+            .unwrap(),
+        78,
+    );
+    assert!(
+        t.contains(&format!(
+            "`{}` is closed to it (mode 700)",
+            closed.display()
+        )),
+        "{t}"
+    );
+    assert!(!closed.join("state").exists());
+
+    // --no-drop-privileges keeps root, and says so.
+    let t = assert_exit(
+        &as_root(&["--no-drop-privileges", "check"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    assert!(
+        t.contains("running as root: dropping privileges is off"),
+        "{t}"
+    );
+}

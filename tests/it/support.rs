@@ -153,7 +153,9 @@ impl Harness {
     }
 }
 
-/// The binary with an environment cleared of anything that would change its behaviour.
+/// The binary with an environment cleared of anything that would change its behaviour. It
+/// keeps root when the tests run as root (CI): their scratch directories are root's alone.
+/// `secrets::root_drops_*` covers the drop itself.
 pub fn ddflare_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ddflare"));
     for (k, _) in std::env::vars_os() {
@@ -167,6 +169,7 @@ pub fn ddflare_cmd() -> Command {
             cmd.env_remove(k);
         }
     }
+    cmd.env("DDFLARE_DROP_PRIVILEGES", "false");
     cmd
 }
 
@@ -214,6 +217,10 @@ impl Daemon {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits until the log holds `needle` `times` times.

@@ -165,14 +165,13 @@ pub fn main() -> ExitCode {
 /// Drops root for the commands that go on the network (privileges.rs), preparing the state
 /// dir for those that write it. `Ok(true)` when root was dropped.
 fn drop_root(command: &Command, config: &Config) -> Result<bool, u8> {
-    let writes_state = match command {
-        Command::Once { dry_run } | Command::Run { dry_run, .. } => !dry_run,
-        Command::Check | Command::Detect | Command::Status | Command::Health { .. } => false,
+    let state_dir = match command {
+        Command::Status | Command::Health { .. } => return Ok(false),
+        Command::Once { dry_run } | Command::Run { dry_run, .. } => {
+            (!dry_run).then_some(config.state.dir.as_path())
+        }
+        Command::Check | Command::Detect => None,
     };
-    if matches!(command, Command::Status | Command::Health { .. }) {
-        return Ok(false);
-    }
-    let state_dir = writes_state.then_some(config.state.dir.as_path());
     match privileges::apply(&config.process, state_dir) {
         Ok(privileges::Outcome::NotRoot) => Ok(false),
         Ok(privileges::Outcome::KeptRoot) => {

@@ -271,7 +271,7 @@ impl Credentials {
         match self {
             Credentials::Token(_) => None,
             Credentials::GlobalKey { .. } => Some(format!(
-                "cloudflare.api_key: using the Global API Key, which can do anything your account can (every zone, every setting)\nhint: a scoped API token is safer: {}",
+                "using the Global API Key (api_key or CLOUDFLARE_API_KEY), which can do anything your account can: every zone, every setting\nhint: a scoped API token is safer: {}",
                 token::TOKEN_STEPS
             )),
         }

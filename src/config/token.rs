@@ -179,7 +179,7 @@ pub fn check_key(given: &str) -> Result<String, Problem> {
     let hex = t.chars().all(|c| c.is_ascii_hexdigit());
     if t.starts_with("cfut_")
         || t.starts_with("cfat_")
-        || (!hex && (SHORTEST..=LONGEST).contains(&len))
+        || (!hex && !t.starts_with("cfk_") && (SHORTEST..=LONGEST).contains(&len))
     {
         return Err(Problem::new(
             "expected a Global API Key, found what looks like an API token",
@@ -397,6 +397,7 @@ mod tests {
         assert!(msg(&KEY[..20]).contains("found 20 characters"));
         assert!(msg(GOOD).contains("looks like an API token"));
         assert!(msg(&format!("cfut_{}", "a".repeat(40))).contains("looks like an API token"));
+        assert!(msg(&format!("cfk_{}", "a".repeat(30))).contains("found 34 characters"));
     }
 
     #[test]

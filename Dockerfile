@@ -37,7 +37,9 @@ COPY --from=binary /out/ddflare /ddflare
 # The cache and the heartbeat `ddflare health` reads: writable by the user below. Mount a
 # volume here to keep the cache across container re-creations (no API call after a restart).
 COPY --from=binary --chown=65532:65532 /out/state /var/lib/ddflare
-ENV DDFLARE_STATE_DIR=/var/lib/ddflare
+# Run with `--user 0` anyway, ddflare drops root to the same user before its first request.
+ENV DDFLARE_STATE_DIR=/var/lib/ddflare \
+    DDFLARE_USER=65532:65532
 USER 65532:65532
 # ddflare is PID 1: it handles SIGTERM itself (the round in flight finishes, exit 0).
 STOPSIGNAL SIGTERM

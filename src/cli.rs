@@ -17,6 +17,7 @@ use crate::detect::{Detected, Detector, Family};
 use crate::health;
 use crate::http::Tls;
 use crate::logging;
+use crate::privileges;
 use crate::service;
 use crate::state::State;
 use crate::updater::{self, Options, Updater};
@@ -44,6 +45,14 @@ struct Cli {
     /// Log only changes and problems (as `log.quiet = true`)
     #[arg(long, short, global = true, conflicts_with = "log_level")]
     quiet: bool,
+    /// When started as root, stay root instead of becoming `process.user` (65534:65534)
+    /// [also: DDFLARE_DROP_PRIVILEGES=false]
+    #[arg(long, global = true)]
+    no_drop_privileges: bool,
+    /// Refuse to start when a secret (an inline api_token or api_key, a token or key file)
+    /// can be read by group or others, instead of warning [also: DDFLARE_STRICT=1]
+    #[arg(long, global = true)]
+    strict: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -102,13 +111,20 @@ pub fn main() -> ExitCode {
         (None, Some(p)) if !p.is_empty() => (PathBuf::from(p), true),
         _ => (PathBuf::from(DEFAULT_CONFIG), false),
     };
-    let loaded = match config::load(&path, explicit, &env) {
+    let opts = config::LoadOptions {
+        explicit,
+        strict: cli.strict,
+    };
+    let mut loaded = match config::load(&path, opts, &env) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EX_CONFIG);
         }
     };
+    if cli.no_drop_privileges {
+        loaded.config.process.drop_privileges = false;
+    }
     // Logging starts once the config is read (`log.quiet`); config errors go to stderr as is.
     let quiet =
         cli.quiet || (loaded.config.log.quiet && cli.log_level.is_none() && env_level.is_none());
@@ -121,6 +137,12 @@ pub fn main() -> ExitCode {
     for w in &loaded.warnings {
         warn!("{w}");
     }
+    // Root is dropped before any network I/O: after the config and secrets are read, before
+    // the state dir is written. `status` and `health` only read the state dir.
+    let dropped_root = match drop_root(&cli.command, &loaded.config) {
+        Ok(dropped) => dropped,
+        Err(code) => return ExitCode::from(code),
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -131,9 +153,42 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EX_FAILURE);
         }
     };
-    let origin = service::Origin { path, explicit };
+    let origin = service::Origin {
+        path,
+        opts,
+        dropped_root,
+    };
     let code = runtime.block_on(dispatch(cli.command, loaded.config, origin));
     ExitCode::from(code)
+}
+
+/// Drops root for the commands that go on the network (privileges.rs), preparing the state
+/// dir for those that write it. `Ok(true)` when root was dropped.
+fn drop_root(command: &Command, config: &Config) -> Result<bool, u8> {
+    let state_dir = match command {
+        Command::Status | Command::Health { .. } => return Ok(false),
+        Command::Once { dry_run } | Command::Run { dry_run, .. } => {
+            (!dry_run).then_some(config.state.dir.as_path())
+        }
+        Command::Check | Command::Detect => None,
+    };
+    match privileges::apply(&config.process, state_dir) {
+        Ok(privileges::Outcome::NotRoot) => Ok(false),
+        Ok(privileges::Outcome::KeptRoot) => {
+            info!(
+                "running as root: dropping privileges is off (process.drop_privileges, DDFLARE_DROP_PRIVILEGES or --no-drop-privileges)"
+            );
+            Ok(false)
+        }
+        Ok(privileges::Outcome::Dropped { uid, gid }) => {
+            info!("started as root: now running as uid {uid}, gid {gid} (process.user)");
+            Ok(true)
+        }
+        Err((message, hint)) => {
+            error!("{message}\nhint: {hint}");
+            Err(EX_CONFIG)
+        }
+    }
 }
 
 /// The long-lived parts every command builds the same way.
@@ -166,6 +221,13 @@ async fn dispatch(command: Command, config: Config, origin: service::Origin) -> 
         Ok(e) => e,
         Err(code) => return code,
     };
+    if matches!(
+        command,
+        Command::Check | Command::Once { .. } | Command::Run { .. }
+    ) && let Some(w) = config.cloudflare.credentials.warning()
+    {
+        warn!("{w}");
+    }
     match command {
         Command::Check => check(&config, &api).await,
         Command::Detect => detect(&detector).await,
@@ -175,9 +237,19 @@ async fn dispatch(command: Command, config: Config, origin: service::Origin) -> 
             max_age.unwrap_or_else(|| health::default_max_age(&config.schedule)),
         ),
         Command::Once { dry_run } => {
+            let probe = api.without_retries();
             let mut updater = new_updater(&config, api, dry_run);
             let end = service::once(&config, &mut updater, detector, dry_run).await;
             summarize(&end);
+            // After the round: the update comes first. Asks only when due (crate::expiry).
+            crate::expiry::at_start(
+                &probe,
+                probe.uses_global_key(),
+                &config.state.dir,
+                dry_run,
+                std::time::SystemTime::now(),
+            )
+            .await;
             if end.ok() { EX_OK } else { EX_FAILURE }
         }
         Command::Run {
@@ -286,14 +358,36 @@ async fn check(config: &Config, api: &Client) -> u8 {
         list(&config.detect.ipv4),
         list(&config.detect.ipv6)
     );
-    match api.verify_token().await {
-        Ok(t) => {
+    let verified = if api.uses_global_key() {
+        println!(
+            "credentials: Global API Key (X-Auth-Email/X-Auth-Key); not verified: /user/tokens/verify checks API tokens only, so the zones below decide"
+        );
+        None
+    } else {
+        Some(api.verify_token().await)
+    };
+    match verified {
+        None => {}
+        Some(Ok(t)) => {
             let expiry = t
                 .expires_on
                 .as_deref()
                 .map(|e| format!(", expires {e}"))
                 .unwrap_or_default();
             println!("token: {}{expiry}", t.status);
+            let expires = t
+                .expires_on
+                .as_deref()
+                .and_then(|e| humantime::parse_rfc3339_weak(e).ok());
+            if t.status == "active"
+                && let Some(w) =
+                    crate::expiry::warning(&t.status, expires, std::time::SystemTime::now())
+            {
+                warn!("{w}");
+                let (what, hint) = w.split_once("\nhint: ").unwrap_or((&w, ""));
+                println!("  warning: {what}");
+                println!("  hint: {hint}");
+            }
             if t.status != "active" {
                 ok = false;
                 println!(
@@ -302,17 +396,22 @@ async fn check(config: &Config, api: &Client) -> u8 {
                 );
             }
         }
-        Err(e) if e.kind == ErrorKind::MalformedCredentials => {
+        Some(Err(e)) if e.kind == ErrorKind::MalformedCredentials => {
             println!("token: {e}");
             if let Some(h) = e.hint() {
                 println!("  hint: {h}");
             }
             return EX_FAILURE;
         }
-        Err(e) => {
+        Some(Err(e)) => {
             println!(
                 "token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
             );
+            if e.refused_location().is_some()
+                && let Some(h) = e.hint()
+            {
+                println!("  hint: {h}");
+            }
         }
     }
     let mut calls = 0usize;

@@ -21,8 +21,12 @@
 //!   pings (Healthchecks, Uptime Kuma); PURE URL parsing, alert policy and message text.
 //! - [`reload`]: PURE: the differences between two configs, logged on SIGHUP.
 //! - [`status`]: PURE: `ddflare status`, what the cache says.
+//! - [`expiry`]: the API token's expiry: PURE "is it due / what to say", the cached answer,
+//!   the warning at every start and the daily verify of `run`.
 //! - [`health`]: the daemon's heartbeat file and `ddflare health` (a container's HEALTHCHECK).
 //! - [`systemd`]: sd_notify (READY, STATUS, WATCHDOG, STOPPING) for a `Type=notify` unit.
+//! - [`privileges`]: dropping root before any network I/O (PURE decisions; the only
+//!   `unsafe`, a few checked libc calls).
 //! - [`service`]: the `run` command: the loop with the metrics listener, the notifier and
 //!   SIGHUP reloads around it.
 //! - [`cli`]: the command line; `main.rs` only calls it.
@@ -32,12 +36,14 @@ pub mod cloudflare;
 pub mod config;
 pub mod daemon;
 pub mod detect;
+pub mod expiry;
 pub mod health;
 pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod plan;
+pub mod privileges;
 pub mod reload;
 pub mod schedule;
 pub mod secret;

@@ -81,8 +81,21 @@ fn record_changes(a: &RecordConfig, b: &RecordConfig) -> Vec<&'static str> {
 pub fn diff(old: &Config, new: &Config) -> Vec<String> {
     let mut out = Vec::new();
     let (a, b) = (&old.cloudflare, &new.cloudflare);
-    if a.token != b.token {
-        out.push("cloudflare.api_token: changed".to_owned());
+    if a.credentials != b.credentials {
+        use crate::config::Credentials::{GlobalKey, Token};
+        out.push(
+            match (&a.credentials, &b.credentials) {
+                (Token(_), Token(_)) => "cloudflare.api_token: changed",
+                (GlobalKey { .. }, GlobalKey { .. }) => "cloudflare.api_key: changed",
+                (Token(_), GlobalKey { .. }) => {
+                    "cloudflare credentials: API token → Global API Key"
+                }
+                (GlobalKey { .. }, Token(_)) => {
+                    "cloudflare credentials: Global API Key → API token"
+                }
+            }
+            .to_owned(),
+        );
     }
     field(
         &mut out,
@@ -259,5 +272,38 @@ mod tests {
         );
         assert!(!d.join("\n").contains("zzTopicSecret"));
         assert!(diff(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn a_change_of_credentials_is_named_not_shown() {
+        let key = "5e0c2f4f0e6a4b2f9d3c8a1b7e6d5c4b3a291";
+        let with_key = |k: &str| {
+            let env: HashMap<String, String> = [
+                (
+                    "CLOUDFLARE_API_EMAIL".to_owned(),
+                    "me@example.com".to_owned(),
+                ),
+                ("CLOUDFLARE_API_KEY".to_owned(), k.to_owned()),
+            ]
+            .into();
+            match parse(
+                "[[record]]\nname = \"a.example.com\"\n",
+                "ddflare.toml",
+                &env,
+            ) {
+                Ok(l) => l.config,
+                Err(e) => panic!("{e}"),
+            }
+        };
+        let token = config("[[record]]\nname = \"a.example.com\"\n");
+        let d = diff(&token, &with_key(key));
+        assert_eq!(
+            d,
+            vec!["cloudflare credentials: API token → Global API Key"]
+        );
+        let other = key.replace('5', "6");
+        let d = diff(&with_key(key), &with_key(&other));
+        assert_eq!(d, vec!["cloudflare.api_key: changed"]);
+        assert!(!d.join("\n").contains(&key[..10]));
     }
 }

@@ -1,4 +1,4 @@
-//! A secret string (the API token) that never prints itself.
+//! A secret string (the API token or the Global API Key) that never prints itself.
 
 use std::fmt;
 
@@ -12,7 +12,7 @@ impl Secret {
         Secret(value.into())
     }
 
-    /// The raw value, for building the `Authorization` header and nothing else.
+    /// The raw value, for building the authentication headers and nothing else.
     pub fn expose(&self) -> &str {
         &self.0
     }

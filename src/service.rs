@@ -1,5 +1,6 @@
 //! The `run` and `once` commands with their operations around the loop: the metrics listener,
-//! the notifier (notifications and monitor pings), the token-expiry probe, and SIGHUP reloads.
+//! the notifier (notifications and monitor pings), the token-expiry probe (at start and daily,
+//! with or without metrics), and SIGHUP reloads.
 //!
 //! A reload validates the new file (and builds its TLS setup, API client and detectors) while
 //! the current loop goes on; a bad file is logged and changes nothing. A good one waits for a
@@ -35,9 +36,6 @@ use crate::reload;
 pub fn health_max_age(schedule: &ScheduleConfig) -> Duration {
     3 * (crate::schedule::longest_gap(schedule) + schedule.jitter) + schedule.cycle_deadline
 }
-
-/// How often the token is verified for its expiry (with `[metrics]` on).
-const TOKEN_PROBE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// Detection as the loop sees it, observed: it marks the round busy (a reload waits for it),
 /// tells the monitors a round started, and counts each provider's outcome.
@@ -127,23 +125,30 @@ async fn stop_metrics(server: MetricsServer) {
     let _ = server.task.await;
 }
 
-/// Verifies the token now and every day, for `ddflare_token_expiry_timestamp_seconds`.
-fn probe_token(api: Client, metrics: Arc<Metrics>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match api.verify_token().await {
-                Ok(t) => {
-                    let expiry = t
-                        .expires_on
-                        .as_deref()
-                        .and_then(|e| humantime::parse_rfc3339_weak(e).ok());
-                    metrics.set_token_expiry(expiry);
-                }
-                Err(e) => info!("metrics: the token's expiry is unknown: {e}"),
-            }
-            tokio::time::sleep(TOKEN_PROBE_EVERY).await;
-        }
-    })
+/// Verifies the token when due and every day after (crate::expiry): the warning when it
+/// expires soon, and `ddflare_token_expiry_timestamp_seconds`. Nothing for a Global API Key.
+/// `fresh`: the credentials changed (a reload), so the cached answer is not theirs.
+fn probe_token(
+    api: &Client,
+    state_dir: &std::path::Path,
+    dry_run: bool,
+    fresh: bool,
+    metrics: Arc<Metrics>,
+) -> Option<JoinHandle<()>> {
+    if api.uses_global_key() {
+        return None;
+    }
+    if fresh {
+        let _ = std::fs::remove_file(crate::expiry::path(state_dir));
+    }
+    Some(crate::expiry::spawn_probe(
+        api.without_retries(),
+        state_dir.to_owned(),
+        dry_run,
+        metrics,
+        SystemTime::now,
+        |w| warn!("{w}"),
+    ))
 }
 
 /// SIGTERM, SIGINT and SIGHUP, installed once for the whole run.
@@ -172,16 +177,28 @@ enum Stop {
 /// Where the config comes from, to read it again on SIGHUP.
 pub struct Origin {
     pub path: PathBuf,
-    pub explicit: bool,
+    pub opts: config::LoadOptions,
+    /// ddflare started as root and dropped it: the files are read again as the new user.
+    pub dropped_root: bool,
 }
 
 /// Loads and checks the config at `origin`; `Err` has been logged.
 fn reload_config(origin: &Origin, current: &Config) -> Result<Option<(Config, Edges)>, ()> {
-    let loaded = config::load(&origin.path, origin.explicit, &config::ProcessEnv).map_err(|e| {
+    let mut loaded = config::load(&origin.path, origin.opts, &config::ProcessEnv).map_err(|e| {
         error!("SIGHUP: the config is not valid; keeping the current one:\n{e}");
+        if origin.dropped_root {
+            error!(
+                "hint: ddflare dropped root at start and reads the files again as its new user; restart it to read root-only files"
+            );
+        }
     })?;
     for w in &loaded.warnings {
         warn!("{w}");
+    }
+    // Who ddflare runs as was settled at start (and --no-drop-privileges is not in the file).
+    if loaded.config.process != current.process {
+        info!("SIGHUP: [process] takes effect at the next start");
+        loaded.config.process = current.process.clone();
     }
     if loaded.config == *current {
         info!("SIGHUP: the config is unchanged");
@@ -284,6 +301,7 @@ pub(crate) async fn run(
     );
     let mut first = true;
     let mut probe: Option<JoinHandle<()>> = None;
+    let mut credentials_changed = false;
     // systemd: READY=1 after the first successful round, STATUS= after each, WATCHDOG=1 pings.
     let sd = crate::systemd::Notifier::from_env(&config::ProcessEnv);
     let _watchdog = sd.start_watchdog(&config::ProcessEnv);
@@ -292,12 +310,16 @@ pub(crate) async fn run(
         // `ddflare health` reads the heartbeat (a dry run writes nothing).
         let mut heartbeat = (!dry_run).then(|| crate::health::Heartbeat::new(&config.state.dir));
         let api = edges.api.clone().with_metrics(metrics.clone());
-        if config.metrics.listen.is_some() && !dry_run {
-            if let Some(p) = probe.take() {
-                p.abort();
-            }
-            probe = Some(probe_token(api.clone(), metrics.clone()));
+        if let Some(p) = probe.take() {
+            p.abort();
         }
+        probe = probe_token(
+            &api,
+            &config.state.dir,
+            dry_run,
+            credentials_changed,
+            metrics.clone(),
+        );
         let mut updater = cli::new_updater(&config, api, dry_run);
         metrics.seed(updater.state());
         let mut schedule = config.schedule.clone();
@@ -354,6 +376,7 @@ pub(crate) async fn run(
             break;
         };
         first = false;
+        credentials_changed = new.cloudflare.credentials != config.cloudflare.credentials;
         metrics.set_health_max_age(health_max_age(&new.schedule));
         metrics.retain_records(&keys(&new));
         if let Some(n) = &notifier {
@@ -378,11 +401,6 @@ pub(crate) async fn run(
                     }
                 }
             }
-        }
-        if new.metrics.listen.is_none()
-            && let Some(p) = probe.take()
-        {
-            p.abort();
         }
         config = *new;
         edges = new_edges;

@@ -151,7 +151,7 @@ fn verify_reply(token: &str, scope: &TokenScope) -> Handled {
 }
 
 fn verify_user(st: &State, ctx: &Ctx<'_>) -> Handled {
-    let (token, scope) = verify_token(st, ctx.headers)?;
+    let (token, scope) = verify_token(st, ctx.headers, ctx.peer.ip())?;
     if scope.account_owned {
         return Err(invalid_api_token());
     }
@@ -159,7 +159,7 @@ fn verify_user(st: &State, ctx: &Ctx<'_>) -> Handled {
 }
 
 fn verify_account(st: &State, ctx: &Ctx<'_>, account: &str) -> Handled {
-    let (token, scope) = verify_token(st, ctx.headers)?;
+    let (token, scope) = verify_token(st, ctx.headers, ctx.peer.ip())?;
     if !is_identifier(account) {
         return Err(ApiError::no_route(ctx.path));
     }
@@ -207,7 +207,7 @@ fn name_op_matches(filter: &str, name: &str) -> bool {
 type ZoneCheck = Box<dyn Fn(&crate::state::Zone) -> bool>;
 
 fn list_zones(st: &State, ctx: &Ctx<'_>) -> Handled {
-    let principal = authenticate(st, ctx.headers)?;
+    let principal = authenticate(st, ctx.headers, ctx.peer.ip())?;
     let query = parse_query(ctx.query);
     let match_any = query_get(&query, "match").is_some_and(|m| m.eq_ignore_ascii_case("any"));
     let mut checks: Vec<ZoneCheck> = Vec::new();
@@ -285,7 +285,7 @@ fn zone_index(
 }
 
 fn get_zone(st: &State, ctx: &Ctx<'_>, zone: &str) -> Handled {
-    let principal = authenticate(st, ctx.headers)?;
+    let principal = authenticate(st, ctx.headers, ctx.peer.ip())?;
     let zi = zone_index(st, ctx, &principal, zone)?;
     let wire = WireZone::new(&st.zones[zi], &st.config, principal.can_edit());
     Ok(Reply::success(wire).into())
@@ -295,7 +295,7 @@ fn get_zone(st: &State, ctx: &Ctx<'_>, zone: &str) -> Handled {
 // DNS records.
 
 fn list_records(st: &State, ctx: &Ctx<'_>, zone: &str) -> Handled {
-    let principal = authenticate(st, ctx.headers)?;
+    let principal = authenticate(st, ctx.headers, ctx.peer.ip())?;
     let zi = zone_index(st, ctx, &principal, zone)?;
     let query = parse_query(ctx.query);
     let mut matched = filter_records(&st.zones[zi].records, &query);
@@ -320,7 +320,7 @@ fn list_records(st: &State, ctx: &Ctx<'_>, zone: &str) -> Handled {
 
 /// Authenticates, resolves the zone and requires DNS Write.
 fn writable_zone(st: &State, ctx: &Ctx<'_>, zone: &str) -> Result<usize, ApiError> {
-    let principal = authenticate(st, ctx.headers)?;
+    let principal = authenticate(st, ctx.headers, ctx.peer.ip())?;
     let zi = zone_index(st, ctx, &principal, zone)?;
     if principal.can_edit() {
         Ok(zi)
@@ -360,7 +360,7 @@ fn create_record(st: &mut State, ctx: &Ctx<'_>, zone: &str) -> Handled {
 }
 
 fn record_op(st: &mut State, ctx: &Ctx<'_>, method: &str, zone: &str, id: &str) -> Handled {
-    let principal = authenticate(st, ctx.headers)?;
+    let principal = authenticate(st, ctx.headers, ctx.peer.ip())?;
     let zi = zone_index(st, ctx, &principal, zone)?;
     if !is_identifier(id) {
         return Err(ApiError::no_route(ctx.path));

@@ -1,9 +1,12 @@
 //! Credentials: bearer tokens and legacy X-Auth-Email/X-Auth-Key, with the real error codes.
 
+use std::net::IpAddr;
+
 use hyper::HeaderMap;
 
 use crate::model::{TokenScope, TokenStatus};
 use crate::state::{State, Zone};
+use crate::util::cidr_contains;
 use crate::wire::{ApiError, ErrorItem};
 
 /// Who is calling, once authenticated.
@@ -95,17 +98,37 @@ pub(crate) fn malformed_authorization() -> ApiError {
     )])
 }
 
+/// Client IP Address Filtering: 403 9109 naming the address seen, when `peer` is outside the
+/// token's list.
+fn check_client_ip(scope: &TokenScope, peer: IpAddr) -> Result<(), ApiError> {
+    match &scope.client_ips {
+        Some(list) if !list.iter().any(|c| cidr_contains(c, peer)) => Err(ApiError::new(
+            403,
+            9109,
+            format!(
+                "Cannot use the access token from location: {}",
+                peer.to_canonical()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The token for `…/tokens/verify`: missing → 400/1001, malformed → 400/6003,
-/// unknown → 401/1000.
+/// unknown → 401/1000, outside its client IP filter → 403/9109.
 pub(crate) fn verify_token(
     state: &State,
     headers: &HeaderMap,
+    peer: IpAddr,
 ) -> Result<(String, TokenScope), ApiError> {
     match parse_bearer(state, headers) {
         Bearer::Missing => Err(ApiError::new(400, 1001, "Missing \"Authorization\" header")),
         Bearer::Malformed => Err(malformed_authorization()),
         Bearer::Token(token) => match state.tokens.get(&token) {
-            Some(scope) => Ok((token, scope.clone())),
+            Some(scope) => {
+                check_client_ip(scope, peer)?;
+                Ok((token, scope.clone()))
+            }
             None => Err(invalid_api_token()),
         },
     }
@@ -131,13 +154,18 @@ fn global_key_ok(key: &str) -> bool {
     (37..=45).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Authenticates a call to any endpoint other than token verify.
-pub(crate) fn authenticate(state: &State, headers: &HeaderMap) -> Result<Principal, ApiError> {
+/// Authenticates a call to any endpoint other than token verify, made from `peer`.
+pub(crate) fn authenticate(
+    state: &State,
+    headers: &HeaderMap,
+    peer: IpAddr,
+) -> Result<Principal, ApiError> {
     match parse_bearer(state, headers) {
         Bearer::Malformed => return Err(malformed_authorization()),
         Bearer::Token(token) => {
             return match state.tokens.get(&token) {
                 Some(scope) if scope.status == TokenStatus::Active => {
+                    check_client_ip(scope, peer)?;
                     Ok(Principal::Token(scope.clone()))
                 }
                 _ => Err(ApiError::new(403, 9109, "Invalid access token")),
@@ -259,11 +287,13 @@ mod tests {
         let ok = authenticate(
             &st,
             &headers(&[("x-auth-email", "me@example.com"), ("x-auth-key", key)]),
+            LOCAL,
         );
         assert!(matches!(ok, Ok(Principal::GlobalKey)));
         let bad = authenticate(
             &st,
             &headers(&[("x-auth-email", "nope"), ("x-auth-key", "xyz")]),
+            LOCAL,
         )
         .unwrap_err();
         assert_eq!(bad.code(), 6003);
@@ -271,10 +301,38 @@ mod tests {
         let unknown = authenticate(
             &st,
             &headers(&[("x-auth-email", "you@example.com"), ("x-auth-key", key)]),
+            LOCAL,
         )
         .unwrap_err();
         assert_eq!((unknown.status, unknown.code()), (403, 9103));
-        let none = authenticate(&st, &headers(&[])).unwrap_err();
+        let none = authenticate(&st, &headers(&[]), LOCAL).unwrap_err();
         assert_eq!((none.status, none.code()), (400, 9106));
+    }
+
+    const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn client_ip_filtering() {
+        let mut st = State::default();
+        st.tokens.insert(
+            "filtered".into(),
+            TokenScope::edit_all().from_ips(&["192.0.2.0/24", "2001:db8::/32"]),
+        );
+        let bearer = headers(&[("authorization", "Bearer filtered")]);
+        let refused = authenticate(&st, &bearer, LOCAL).unwrap_err();
+        assert_eq!((refused.status, refused.code()), (403, 9109));
+        assert_eq!(
+            refused.errors[0].message,
+            "Cannot use the access token from location: 127.0.0.1"
+        );
+        let inside: IpAddr = "192.0.2.9".parse().unwrap();
+        assert!(authenticate(&st, &bearer, inside).is_ok());
+        let mapped: IpAddr = "::ffff:203.0.113.7".parse().unwrap();
+        let refused = verify_token(&st, &bearer, mapped).unwrap_err();
+        assert_eq!(
+            refused.errors[0].message,
+            "Cannot use the access token from location: 203.0.113.7"
+        );
+        assert!(verify_token(&st, &bearer, "2001:db8::1".parse().unwrap()).is_ok());
     }
 }

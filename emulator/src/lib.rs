@@ -12,6 +12,9 @@
 //!   since its 2026-06-30 end of life), 81300 (batch over the limit). 9313 (comment too
 //!   long) is from live reports (STRRL/cloudflare-tunnel-ingress-controller#139, #168).
 //! - No credentials at all → 400 9106; unknown global key → 403 9103 (third-party reports).
+//! - A token used from outside its Client IP Address Filtering → 403 9109 "Cannot use the
+//!   access token from location: <peer address>" on every endpoint, verify included (users'
+//!   reports quote the message and code; which endpoints apply it is not captured).
 //! - Unknown path under `/client/v4` → 400 7000 "No route for that URI".
 //! - `match=any` ORs every record filter, `type` included; filter names are not qualified.
 //! - Proxied records get TTL 1; AAAA content is canonicalised; `per_page` is clamped.
@@ -102,6 +105,22 @@ impl Emulator {
     /// Registers an API token. Zone names in `scope.zones` may be added before or after.
     pub fn token(&mut self, token: &str, scope: TokenScope) {
         self.state.tokens.insert(token.to_owned(), scope);
+    }
+
+    /// Sets when a registered token expires (RFC 3339, e.g. `2026-05-01T00:00:00Z`), as
+    /// verify reports it; an unknown token is registered with DNS Edit on all zones.
+    pub fn token_expires(&mut self, token: &str, expires_on: &str) -> &mut Self {
+        let scope = self.state.tokens.entry(token.to_owned()).or_default();
+        scope.expires_on = Some(expires_on.to_owned());
+        self
+    }
+
+    /// Limits a registered token to these CIDRs (Client IP Address Filtering); an unknown
+    /// token is registered with DNS Edit on all zones.
+    pub fn token_client_ips(&mut self, token: &str, cidrs: &[&str]) -> &mut Self {
+        let scope = self.state.tokens.entry(token.to_owned()).or_default();
+        scope.client_ips = Some(cidrs.iter().map(|c| (*c).to_owned()).collect());
+        self
     }
 
     /// Accepts a legacy `X-Auth-Email` + `X-Auth-Key` pair (all rights on all zones).

@@ -139,6 +139,11 @@ pub struct TokenScope {
     pub not_before: Option<String>,
     pub expires_on: Option<String>,
     pub inactive_verify: InactiveVerify,
+    /// Client IP Address Filtering: the CIDRs the token may be used from (`None`: anywhere).
+    /// From elsewhere every call gets 403 9109 "Cannot use the access token from location:
+    /// <peer address>".
+    #[serde(default)]
+    pub client_ips: Option<Vec<String>>,
 }
 
 impl Default for TokenScope {
@@ -158,6 +163,7 @@ impl TokenScope {
             not_before: None,
             expires_on: None,
             inactive_verify: InactiveVerify::ReportStatus,
+            client_ips: None,
         }
     }
     /// DNS Read on every zone.
@@ -194,6 +200,16 @@ impl TokenScope {
     /// Same scope, account-owned.
     pub fn account_owned(mut self) -> Self {
         self.account_owned = true;
+        self
+    }
+    /// Same scope, usable only from these CIDRs (Client IP Address Filtering).
+    pub fn from_ips(mut self, cidrs: &[&str]) -> Self {
+        self.client_ips = Some(cidrs.iter().map(|c| (*c).to_owned()).collect());
+        self
+    }
+    /// Same scope, expiring at `expires_on` (RFC 3339 without fraction), shown by verify.
+    pub fn expiring(mut self, expires_on: &str) -> Self {
+        self.expires_on = Some(expires_on.to_owned());
         self
     }
     /// Same scope, with a validity window shown by verify.

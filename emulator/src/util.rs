@@ -74,6 +74,36 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Parses `a=1&b=x%20y&a=2` into ordered pairs (repeated keys kept; `+` is a space).
+/// True when `ip` is inside `cidr` (`192.0.2.0/24`, `2001:db8::/32`, or a bare address). An
+/// IPv4-mapped IPv6 address counts as its IPv4 address; a malformed `cidr` matches nothing.
+pub(crate) fn cidr_contains(cidr: &str, ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let (addr, len) = match cidr.trim().split_once('/') {
+        Some((a, l)) => (a, l.parse::<u32>().ok()),
+        None => (cidr.trim(), None),
+    };
+    let Ok(net) = addr.parse::<IpAddr>() else {
+        return false;
+    };
+    match (net.to_canonical(), ip.to_canonical()) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => {
+            let len = len.unwrap_or(32);
+            len <= 32 && {
+                let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+                u32::from(n) & mask == u32::from(i) & mask
+            }
+        }
+        (IpAddr::V6(n), IpAddr::V6(i)) => {
+            let len = len.unwrap_or(128);
+            len <= 128 && {
+                let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+                u128::from(n) & mask == u128::from(i) & mask
+            }
+        }
+        _ => false,
+    }
+}
+
 pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
@@ -157,5 +187,20 @@ mod tests {
         assert_eq!(query_get(&q, "c"), Some("x y"));
         assert_eq!(query_get(&q, "bad"), Some("%zz"));
         assert_eq!(query_get(&q, "t"), Some("%4"));
+    }
+
+    #[test]
+    fn cidrs_contain_their_addresses() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(cidr_contains("192.0.2.0/24", ip("192.0.2.77")));
+        assert!(!cidr_contains("192.0.2.0/24", ip("127.0.0.1")));
+        assert!(cidr_contains("127.0.0.1", ip("127.0.0.1")));
+        assert!(cidr_contains("0.0.0.0/0", ip("203.0.113.7")));
+        assert!(cidr_contains("192.0.2.0/24", ip("::ffff:192.0.2.1")));
+        assert!(cidr_contains("2001:db8::/32", ip("2001:db8:1::5")));
+        assert!(!cidr_contains("2001:db8::/32", ip("2001:db9::5")));
+        assert!(!cidr_contains("192.0.2.0/24", ip("2001:db8::1")));
+        assert!(!cidr_contains("192.0.2.0/33", ip("192.0.2.1")));
+        assert!(!cidr_contains("nonsense", ip("192.0.2.1")));
     }
 }

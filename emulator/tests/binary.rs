@@ -305,3 +305,45 @@ async fn a_state_file_keeps_the_records_across_kill_9_and_a_restart_on_the_same_
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--state-file"));
 }
+
+#[tokio::test]
+async fn token_expiry_and_client_ip_filter_flags() {
+    let mut p = spawn(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--zone",
+        "example.com",
+        "--token",
+        "soon",
+        "--token-expires",
+        "soon:2026-05-01T00:00:00Z",
+        "--token-client-ips",
+        "elsewhere:192.0.2.0/24,2001:db8::/32",
+        "--token-client-ips",
+        "here:127.0.0.0/8",
+    ])
+    .await;
+    let (status, body) = json_call(
+        "GET",
+        &format!("{}/user/tokens/verify", p.base),
+        "soon",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["result"]["expires_on"], "2026-05-01T00:00:00Z");
+    let (status, body) = json_call("GET", &format!("{}/zones", p.base), "elsewhere", None).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["errors"],
+        json!([{"code": 9109, "message": "Cannot use the access token from location: 127.0.0.1"}])
+    );
+    let (status, _) = json_call("GET", &format!("{}/zones", p.base), "here", None).await;
+    assert_eq!(status, 200);
+    signal(&p.child, "-TERM").await;
+    let status = tokio::time::timeout(Duration::from_secs(20), p.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}

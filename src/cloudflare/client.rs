@@ -1,10 +1,11 @@
-//! The reqwest implementation of [`DnsApi`]: bearer token, bounded bodies, retries with
-//! backoff for 5xx and timeouts, `Retry-After` for 429, and the `cf-ray` id on every failure.
+//! The reqwest implementation of [`DnsApi`]: bearer token (or the legacy X-Auth-Email/X-Auth-Key
+//! pair), bounded bodies, retries with backoff for 5xx and timeouts, `Retry-After` for 429, and
+//! the `cf-ray` id on every failure.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,10 +18,9 @@ use super::types::{
     Zone,
 };
 use super::{DnsApi, types::Deleted};
-use crate::config::CloudflareConfig;
+use crate::config::{CloudflareConfig, Credentials};
 use crate::http::{HttpSetupError, Tls};
 use crate::metrics::Metrics;
-use crate::secret::Secret;
 
 /// The most a response body may hold; a page of 5,000 records is about 2 MB.
 const MAX_BODY: usize = 8 << 20;
@@ -33,12 +33,15 @@ const NAMES_PER_LIST: usize = 20;
 /// The longest single wait for `Retry-After`; the round's deadline bounds the total.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
-/// Talks to `api_url` with the configured token.
+/// Talks to `api_url` with the configured credentials.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: Url,
-    token: Secret,
+    /// The authentication headers, marked sensitive (their `Debug` prints `Sensitive`).
+    auth: Vec<(HeaderName, HeaderValue)>,
+    /// A Global API Key: `/user/tokens/verify` does not apply.
+    global_key: bool,
     max_retries: u32,
     /// Shared by clones: the token's budget is per token, not per client.
     budget: Arc<Mutex<Budget>>,
@@ -53,11 +56,25 @@ impl Client {
         Ok(Client {
             http: tls.client(None, cfg.request_timeout)?,
             base,
-            token: cfg.token.clone(),
+            auth: auth_headers(&cfg.credentials)?,
+            global_key: matches!(cfg.credentials, Credentials::GlobalKey { .. }),
             max_retries: cfg.max_retries,
             budget: Arc::new(Mutex::new(Budget::cloudflare())),
             metrics: None,
         })
+    }
+
+    /// True when the credentials are a Global API Key (which `/user/tokens/verify` rejects).
+    pub fn uses_global_key(&self) -> bool {
+        self.global_key
+    }
+
+    /// The same client without retries: for checks that must not hold up a round.
+    pub fn without_retries(&self) -> Self {
+        Client {
+            max_retries: 0,
+            ..self.clone()
+        }
     }
 
     /// Counts every request in `metrics` (`ddflare_api_requests_total`).
@@ -146,10 +163,10 @@ impl Client {
             );
             tokio::time::sleep(wait).await;
         }
-        let mut req = self
-            .http
-            .request(method.clone(), url.clone())
-            .bearer_auth(self.token.expose());
+        let mut req = self.http.request(method.clone(), url.clone());
+        for (name, value) in &self.auth {
+            req = req.header(name.clone(), value.clone());
+        }
         if let Some(body) = body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -189,6 +206,41 @@ impl Client {
 }
 
 const CONNECT: &str = "connection failed";
+
+/// The headers that carry the credentials: `Authorization: Bearer`, or `X-Auth-Email` and
+/// `X-Auth-Key`. The configuration checked their characters; the error never shows the value.
+fn auth_headers(
+    credentials: &Credentials,
+) -> Result<Vec<(HeaderName, HeaderValue)>, HttpSetupError> {
+    let value = |v: String, what: &str| {
+        HeaderValue::try_from(v)
+            .map(|mut h| {
+                h.set_sensitive(true);
+                h
+            })
+            .map_err(|_| {
+                HttpSetupError::Client(format!(
+                    "the {what} holds characters an HTTP header cannot carry"
+                ))
+            })
+    };
+    Ok(match credentials {
+        Credentials::Token(t) => vec![(
+            reqwest::header::AUTHORIZATION,
+            value(format!("Bearer {}", t.expose()), "API token")?,
+        )],
+        Credentials::GlobalKey { email, key } => vec![
+            (
+                HeaderName::from_static("x-auth-email"),
+                value(email.clone(), "email")?,
+            ),
+            (
+                HeaderName::from_static("x-auth-key"),
+                value(key.expose().to_owned(), "Global API Key")?,
+            ),
+        ],
+    })
+}
 
 fn zone_label(zone: &Zone) -> String {
     if zone.name.is_empty() {
@@ -467,7 +519,8 @@ impl DnsApi for Client {
 
 #[cfg(test)]
 mod tests {
-    use super::unresolved;
+    use super::*;
+    use crate::secret::Secret;
 
     #[test]
     fn a_resolution_failure_is_told_in_the_resolvers_words() {
@@ -488,5 +541,53 @@ mod tests {
             unresolved("client error (Connect): tcp connect error: Connection refused"),
             None
         );
+    }
+
+    const KEY: &str = "5e0c2f4f0e6a4b2f9d3c8a1b7e6d5c4b3a291";
+
+    #[test]
+    fn a_global_key_is_sent_as_x_auth_headers_never_shown() {
+        let creds = Credentials::GlobalKey {
+            email: "me@example.com".into(),
+            key: Secret::new(KEY),
+        };
+        let headers = auth_headers(&creds).unwrap_or_default();
+        let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["x-auth-email", "x-auth-key"]);
+        assert!(headers.iter().all(|(_, v)| v.is_sensitive()));
+        assert_eq!(headers[1].1.to_str().ok(), Some(KEY));
+        assert!(!format!("{headers:?}").contains(&KEY[..12]));
+
+        let token = Credentials::Token(Secret::new("t0ken-0123456789-abcdefABCDEF_xyz"));
+        let headers = auth_headers(&token).unwrap_or_default();
+        assert_eq!(headers.len(), 1);
+        assert_eq!(headers[0].0, reqwest::header::AUTHORIZATION);
+        assert!(headers[0].1.is_sensitive());
+        assert!(!format!("{headers:?}").contains("t0ken"));
+    }
+
+    #[test]
+    fn the_client_debug_shows_no_credential() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cfg = CloudflareConfig {
+            credentials: Credentials::GlobalKey {
+                email: "me@example.com".into(),
+                key: Secret::new(KEY),
+            },
+            api_url: "https://api.cloudflare.com/client/v4".into(),
+            ca_file: None,
+            request_timeout: Duration::from_secs(1),
+            max_retries: 0,
+        };
+        let Ok(tls) = Tls::new(None) else {
+            panic!("no TLS setup")
+        };
+        let Ok(client) = Client::new(&cfg, &tls) else {
+            panic!("no client")
+        };
+        assert!(client.uses_global_key());
+        let shown = format!("{client:?}");
+        assert!(!shown.contains(&KEY[..12]), "{shown}");
+        assert!(!shown.contains("me@example.com"), "{shown}");
     }
 }

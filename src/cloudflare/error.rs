@@ -2,6 +2,7 @@
 //! message text, which drifts), with a hint that tells the user what to do.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::types::ErrorItem;
@@ -139,6 +140,22 @@ impl ApiError {
         self.errors.iter().flat_map(ErrorItem::codes).collect()
     }
 
+    /// The address Cloudflare saw, when it refused the token for its Client IP Address
+    /// Filtering: 9109 "Cannot use the access token from location: 203.0.113.7". The code
+    /// classifies; the message only adds the address, and only when it parses as one.
+    pub fn refused_location(&self) -> Option<IpAddr> {
+        fn walk(items: &[ErrorItem]) -> Option<IpAddr> {
+            items.iter().find_map(|e| {
+                let here = (e.code == 9109)
+                    .then(|| e.message.split_once("location:"))
+                    .flatten()
+                    .and_then(|(_, rest)| rest.trim().trim_end_matches('.').parse::<IpAddr>().ok());
+                here.or_else(|| walk(&e.error_chain))
+            })
+        }
+        walk(&self.errors)
+    }
+
     fn summary(&self) -> &'static str {
         match self.kind {
             ErrorKind::InvalidToken => "the API token is invalid, expired or revoked",
@@ -161,9 +178,16 @@ impl ApiError {
     /// The next step for the user, if there is one to give.
     pub fn hint(&self) -> Option<String> {
         let zone = self.zone.as_deref().unwrap_or("the zone");
+        let codes = self.codes();
         Some(match self.kind {
             ErrorKind::InvalidToken => "create a new token at My Profile → API Tokens (template \"Edit zone DNS\", permission Zone → DNS → Edit) and put it in `cloudflare.api_token_file` or CLOUDFLARE_API_TOKEN".to_owned(),
+            ErrorKind::MalformedCredentials if codes.iter().any(|c| *c == 6102 || *c == 6103) => "Cloudflare refused the X-Auth-Email/X-Auth-Key headers: `api_email` must be the account's login email and `api_key` the Global API Key exactly as shown (37 to 45 hex characters), without quotes or spaces".to_owned(),
             ErrorKind::MalformedCredentials => "the token must be pasted exactly as Cloudflare showed it: no quotes, spaces or `Bearer ` prefix".to_owned(),
+            ErrorKind::Forbidden if codes.contains(&9103) => "Cloudflare does not know this email and Global API Key: check `api_email` (the login email) and `api_key` (My Profile → API Tokens → Global API Key → View; changing it there makes the old one stop working)".to_owned(),
+            ErrorKind::Forbidden if codes.contains(&9109) => match self.refused_location() {
+                Some(ip) => format!("Cloudflare refused the token from {ip}: the token's Client IP Address Filtering does not include this address, which is normal for a dynamic address. Edit the token at My Profile → API Tokens and remove the IP filter or widen it to your ISP's range."),
+                None => format!("Cloudflare refused the token (code 9109), for one of two reasons: it is not valid for {zone} (edit it at My Profile → API Tokens: Zone → DNS → Edit, with {zone} under Zone Resources), or its Client IP Address Filtering does not include this host's address (normal for a dynamic address: remove the IP filter or widen it to your ISP's range)"),
+            },
             ErrorKind::Forbidden => format!("the token lacks Zone → DNS → Edit on {zone}, or is not valid: edit the token at My Profile → API Tokens and add {zone} under Zone Resources; if the token has a Client IP Address Filtering list, this host's address must be in it"),
             ErrorKind::RateLimited { .. } => "ddflare waits and retries; if this persists, another client shares the token's budget of 1,200 requests per 5 minutes".to_owned(),
             ErrorKind::CnameConflict => "a name cannot hold both a CNAME and A/AAAA records: delete the CNAME in the dashboard, or remove this name from ddflare's config".to_owned(),
@@ -268,5 +292,83 @@ mod tests {
         assert!(text.contains("cf-ray 8f1c2d3e4a5b6c7d-AMS"));
         let hint = e.hint().unwrap_or_default();
         assert!(hint.contains("Zone → DNS → Edit on example.com"));
+    }
+
+    fn with_message(status: u16, code: i64, message: &str) -> ApiError {
+        let mut it = item(code, &[]);
+        it.message = message.to_owned();
+        ApiError::from_response("look up zone example.com", status, vec![it], None, None)
+    }
+
+    #[test]
+    fn a_client_ip_refusal_names_the_address_cloudflare_saw() {
+        for (message, ip) in [
+            (
+                "Cannot use the access token from location: 203.0.113.7",
+                "203.0.113.7",
+            ),
+            (
+                "Cannot use the access token from location: 2001:db8::7",
+                "2001:db8::7",
+            ),
+        ] {
+            let e = with_message(403, 9109, message);
+            assert_eq!(
+                e.kind,
+                ErrorKind::Forbidden,
+                "classified by code and status"
+            );
+            assert_eq!(e.refused_location(), ip.parse().ok());
+            assert_eq!(
+                e.hint().unwrap_or_default(),
+                format!(
+                    "Cloudflare refused the token from {ip}: the token's Client IP Address Filtering does not include this address, which is normal for a dynamic address. Edit the token at My Profile → API Tokens and remove the IP filter or widen it to your ISP's range."
+                )
+            );
+        }
+        // Chained, too.
+        let mut outer = item(1004, &[]);
+        outer.error_chain = vec![
+            with_message(
+                403,
+                9109,
+                "Cannot use the access token from location: 198.51.100.1",
+            )
+            .errors
+            .remove(0),
+        ];
+        let e = ApiError::from_response("x", 403, vec![outer], None, None);
+        assert_eq!(e.refused_location(), "198.51.100.1".parse().ok());
+    }
+
+    #[test]
+    fn code_9109_without_a_location_explains_both_causes() {
+        for message in [
+            "Invalid access token",
+            "Unauthorized to access requested resource",
+            "Cannot use the access token from location: somewhere",
+        ] {
+            let e = with_message(403, 9109, message).with_zone("example.com");
+            assert_eq!(e.refused_location(), None, "{message}");
+            let hint = e.hint().unwrap_or_default();
+            assert!(hint.contains("Zone → DNS → Edit"), "{hint}");
+            assert!(hint.contains("Client IP Address Filtering"), "{hint}");
+            assert!(hint.contains("example.com"), "{hint}");
+        }
+        // The location of another code is not read.
+        assert_eq!(
+            with_message(403, 10000, "from location: 203.0.113.7").refused_location(),
+            None
+        );
+    }
+
+    #[test]
+    fn legacy_key_errors_get_key_hints() {
+        let e = ApiError::from_response("x", 400, vec![item(6003, &[6102, 6103])], None, None);
+        assert_eq!(e.kind, ErrorKind::MalformedCredentials);
+        assert!(e.hint().unwrap_or_default().contains("api_email"));
+        let e = ApiError::from_response("x", 403, vec![item(9103, &[])], None, None);
+        assert_eq!(e.kind, ErrorKind::Forbidden);
+        assert!(e.hint().unwrap_or_default().contains("Global API Key"));
     }
 }

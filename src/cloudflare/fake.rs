@@ -41,6 +41,8 @@ struct Inner {
     call_times: Vec<tokio::time::Instant>,
     fail_next: Vec<ErrorKind>,
     next_id: u32,
+    /// What verify says in `expires_on`.
+    token_expires_on: Option<String>,
 }
 
 impl FakeApi {
@@ -144,6 +146,11 @@ impl FakeApi {
         }
     }
 
+    /// `expires_on` of the token, as verify reports it (RFC 3339).
+    pub fn set_token_expiry(&self, expires_on: Option<&str>) {
+        self.lock().token_expires_on = expires_on.map(str::to_owned);
+    }
+
     pub fn call_times(&self) -> Vec<tokio::time::Instant> {
         self.lock().call_times.clone()
     }
@@ -229,12 +236,12 @@ fn not_found(what: &str) -> ApiError {
 
 impl DnsApi for FakeApi {
     async fn verify_token(&self) -> Result<TokenInfo, ApiError> {
-        let _guard = self.enter("GET verify".into())?;
+        let guard = self.enter("GET verify".into())?;
         Ok(TokenInfo {
             id: "t".into(),
             status: "active".into(),
             not_before: None,
-            expires_on: None,
+            expires_on: guard.token_expires_on.clone(),
         })
     }
 

@@ -5,24 +5,24 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use toml::Spanned;
 
 use super::env::{self, EnvVar, Overrides};
 use super::error::{ConfigError, Location, line_col, render};
-use super::raw::{RawCloudflare, RawConfig, RawDuration, RawSchedule, RawTtl, defaults};
-use super::token;
+use super::raw::{RawConfig, RawDuration, RawProcess, RawSchedule, RawTtl, defaults};
 use super::values::{self, Problem, TtlInput};
 use super::{
     CloudflareConfig, Config, DetectConfig, LogConfig, MetricsConfig, RecordConfig, ScheduleConfig,
     StateConfig, Ttl,
 };
+use super::{credentials, token};
 use crate::detect::{Ipv6Host, ProviderSpec, Strategy};
 use crate::notify::{Alerts, Events, Monitor, NotifyConfig, Target};
+use crate::privileges::{self, ProcessConfig, RunAs};
 use crate::schedule::Cron;
-use crate::secret::Secret;
 
 /// Where a value came from, to name it in messages.
 #[derive(Debug, Clone)]
@@ -37,18 +37,18 @@ pub(crate) enum Src {
 }
 
 impl Src {
-    pub(super) fn file(key: impl Into<String>, span: Range<usize>) -> Src {
+    pub(crate) fn file(key: impl Into<String>, span: Range<usize>) -> Src {
         Src::File {
             key: key.into(),
             span,
         }
     }
 
-    pub(super) fn env(var: &'static str) -> Src {
+    pub(crate) fn env(var: &'static str) -> Src {
         Src::Env { var, detail: None }
     }
 
-    fn is_env(&self) -> bool {
+    pub(crate) fn is_env(&self) -> bool {
         matches!(self, Src::Env { .. })
     }
 }
@@ -59,6 +59,8 @@ pub(crate) struct Ctx<'a> {
     pub origin: &'a str,
     /// False when the default file does not exist and everything comes from the environment.
     pub file_present: bool,
+    /// `--strict`: a secret file that group or others may read is refused, not warned about.
+    pub strict: bool,
     pub warnings: Vec<String>,
     /// Token values read so far, scrubbed from any error as a last line of defence.
     pub secrets: Vec<String>,
@@ -73,7 +75,7 @@ impl Ctx<'_> {
         }
     }
 
-    pub(super) fn line(&self, span: &Range<usize>) -> usize {
+    pub(crate) fn line(&self, span: &Range<usize>) -> usize {
         line_col(self.text, span.start).0
     }
 
@@ -122,10 +124,10 @@ struct Val<T> {
     src: Option<Src>,
 }
 
-/// What `build` found besides the config: the span of an inline `api_token`, for the
-/// file-mode warning that only `load` can give.
+/// What `build` found besides the config: the key and span of a secret written inline
+/// (`api_token` or `api_key`), for the file-mode check that only `load` can make.
 pub(crate) struct Extra {
-    pub inline_token: Option<Range<usize>>,
+    pub inline_secret: Option<(&'static str, Range<usize>)>,
 }
 
 pub(crate) fn build(
@@ -133,7 +135,7 @@ pub(crate) fn build(
     env: &Overrides,
     ctx: &mut Ctx<'_>,
 ) -> Result<(Config, Extra), ConfigError> {
-    let (token, inline_token) = resolve_token(&raw.cloudflare, env, ctx)?;
+    let resolved = credentials::resolve(&raw.cloudflare, env, ctx)?;
 
     // [cloudflare]
     let cf = &raw.cloudflare;
@@ -546,7 +548,7 @@ pub(crate) fn build(
         }
     }
 
-    let Some(token) = token else {
+    let Some(credentials) = resolved.credentials else {
         let mut message = "expected an API token, found none (no api_token or api_token_file under [cloudflare], no CLOUDFLARE_API_TOKEN or CLOUDFLARE_API_TOKEN_FILE, no systemd credential)".to_owned();
         if !ctx.file_present {
             message.push_str(&format!("; there is no config file at `{}`", ctx.origin));
@@ -569,9 +571,10 @@ pub(crate) fn build(
     }
 
     let (metrics, notify, log) = ops(&raw, ctx)?;
+    let process = process(&raw.process, env, ctx)?;
     let config = Config {
         cloudflare: CloudflareConfig {
-            token,
+            credentials,
             api_url,
             ca_file,
             request_timeout: request_timeout.value,
@@ -604,8 +607,14 @@ pub(crate) fn build(
         metrics,
         notify,
         log,
+        process,
     };
-    Ok((config, Extra { inline_token }))
+    Ok((
+        config,
+        Extra {
+            inline_secret: resolved.inline,
+        },
+    ))
 }
 
 /// The `[detect]` keys besides the provider lists, timeout and trace URLs.
@@ -900,153 +909,56 @@ fn ca_file(s: &Spanned<String>, ctx: &Ctx<'_>) -> Result<PathBuf, ConfigError> {
     }
 }
 
-/// Finds the token: CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_TOKEN_FILE, the file's api_token or
-/// api_token_file, then `$CREDENTIALS_DIRECTORY/cloudflare_api_token`. `None` when there is
-/// none (reported after the rest is validated). Also returns the span of an inline token.
-fn resolve_token(
-    cf: &RawCloudflare,
-    env: &Overrides,
-    ctx: &mut Ctx<'_>,
-) -> Result<(Option<Secret>, Option<Range<usize>>), ConfigError> {
-    let inline = cf.api_token.as_ref().map(Spanned::span);
-    if let Some(t) = &cf.api_token {
-        let v = t.get_ref().0.trim();
-        if !v.is_empty() {
-            ctx.secrets.push(v.to_owned());
-        }
-    }
-    if let (Some(t), Some(f)) = (&cf.api_token, &cf.api_token_file) {
-        return Err(ctx.err(
-            &Src::file("cloudflare.api_token_file", f.span()),
-            Problem::new(format!(
-                "expected either api_token or api_token_file, found both (api_token on line {})",
-                ctx.line(&t.span())
-            ))
-            .hint("keep api_token_file and delete the api_token line"),
-        ));
-    }
-    if let (Some(_), Some(f)) = (&env.token, &env.token_file) {
-        return Err(ctx.err(
-            &Src::env(f.name),
-            Problem::new(format!(
-                "expected only one of {} and {}, found both",
-                env::TOKEN,
-                env::TOKEN_FILE
-            ))
-            .hint("unset one of them"),
-        ));
-    }
-    if let Some(v) = &env.token {
-        let secret = checked(ctx, &Src::env(v.name), &v.value, None)?;
-        return Ok((Some(secret), inline));
-    }
-    if let Some(v) = &env.token_file {
-        let secret = from_token_file(ctx, &Src::env(v.name), &v.value)?;
-        return Ok((Some(secret), inline));
-    }
-    if let Some(t) = &cf.api_token {
-        let secret = checked(
-            ctx,
-            &Src::file("cloudflare.api_token", t.span()),
-            &t.get_ref().0,
-            None,
-        )?;
-        return Ok((Some(secret), inline));
-    }
-    if let Some(f) = &cf.api_token_file {
-        let secret = from_token_file(
-            ctx,
-            &Src::file("cloudflare.api_token_file", f.span()),
-            f.get_ref(),
-        )?;
-        return Ok((Some(secret), inline));
-    }
-    if let Some(dir) = &env.credentials_directory {
-        let path = Path::new(dir.value.trim()).join(env::CREDENTIAL_NAME);
-        let src = Src::Env {
-            var: dir.name,
-            detail: Some(format!("credential `{}`", path.display())),
-        };
-        if let Some(content) = token::read_file(&path, true).map_err(|p| ctx.err(&src, p))? {
-            push_secret(ctx, &content);
-            let secret = checked(ctx, &src, &content, None)?;
-            return Ok((Some(secret), inline));
-        }
-    }
-    Ok((None, inline))
-}
-
-fn push_secret(ctx: &mut Ctx<'_>, value: &str) {
+pub(crate) fn push_secret(ctx: &mut Ctx<'_>, value: &str) {
     let v = value.trim();
     if !v.is_empty() {
         ctx.secrets.push(v.to_owned());
     }
 }
 
-/// Runs the offline checks; `file` names the token file the value came from.
-fn checked(
+/// `[process]`: `user` (or DDFLARE_USER) and `drop_privileges` (or DDFLARE_DROP_PRIVILEGES).
+fn process(
+    raw: &RawProcess,
+    env: &Overrides,
     ctx: &mut Ctx<'_>,
-    src: &Src,
-    value: &str,
-    file: Option<&Path>,
-) -> Result<Secret, ConfigError> {
-    push_secret(ctx, value);
-    match token::check(value) {
-        Ok((t, warning)) => {
-            if let Some(w) = warning {
-                ctx.warn(src, &w, None);
-            }
-            Ok(Secret::new(t))
-        }
-        Err(mut p) => {
-            if let Some(path) = file {
-                p.message = format!("the token in `{}`: {}", path.display(), p.message);
-            }
-            Err(ctx.err(src, p))
-        }
-    }
-}
-
-fn from_token_file(ctx: &mut Ctx<'_>, src: &Src, given: &str) -> Result<Secret, ConfigError> {
-    let path = given.trim();
-    if path.is_empty() {
-        return Err(ctx.err(
-            src,
-            Problem::new("expected the path of a file holding the token, found an empty value")
-                .hint("give the path, or unset it and give the token another way"),
-        ));
-    }
-    if token::looks_like_token(path) {
-        push_secret(ctx, path);
-        let hint = if src.is_env() {
-            "put the token in CLOUDFLARE_API_TOKEN, or save it in a file and give that file's path"
-        } else {
-            "write `api_token = …` for an inline token, or save it in a file (chmod 600) and give that file's path"
-        };
-        return Err(ctx.err(
-            src,
-            Problem::new("expected the path of a file holding the token, found what looks like the token itself")
-                .hint(hint),
-        ));
-    }
-    let path = Path::new(path);
-    let content = match token::read_file(path, false) {
-        Ok(Some(c)) => c,
-        Ok(None) => String::new(),
-        Err(p) => return Err(ctx.err(src, p)),
+) -> Result<ProcessConfig, ConfigError> {
+    let (given, src) = match (&env.user, &raw.user) {
+        (Some(v), _) => (Some(v.value.as_str()), Src::env(v.name)),
+        (None, Some(s)) => (
+            Some(s.get_ref().as_str()),
+            Src::file("process.user", s.span()),
+        ),
+        (None, None) => (None, Src::env(env::USER)),
     };
-    let secret = checked(ctx, src, &content, Some(path))?;
-    if let Some(mode) = token::loose_mode(path) {
+    let user = match given {
+        None => RunAs::default(),
+        Some(g) => privileges::parse_user(g)
+            .map_err(|(message, hint)| ctx.err(&src, Problem::new(message).hint(hint)))?,
+    };
+    let drop_privileges = match (&env.drop_privileges, &raw.drop_privileges) {
+        (Some(v), _) => env::parse_bool(&v.value).ok_or_else(|| {
+            ctx.err(
+                &Src::env(v.name),
+                Problem::new(format!(
+                    "expected true/false, 1/0 or yes/no, found \"{}\"",
+                    v.value.escape_debug()
+                )),
+            )
+        })?,
+        (None, Some(s)) => *s.get_ref(),
+        (None, None) => true,
+    };
+    if !drop_privileges && given.is_some() {
         ctx.warn(
-            src,
-            &format!(
-                "`{}` can be read by group or others (mode {mode:03o})",
-                path.display()
-            ),
-            Some(&format!("run `chmod 600 {}`", path.display())),
+            &src,
+            "has no effect: drop_privileges is false, so ddflare keeps the user it is started as",
+            None,
         );
     }
-    Ok(secret)
+    Ok(ProcessConfig {
+        user,
+        drop_privileges,
+    })
 }
 
 /// `schedule.cron`, `schedule.jitter` and `schedule.update_on_start`. `cron` and `interval`

@@ -1,6 +1,6 @@
 //! The environment overrides, read through [`Source`] (the process environment in production,
 //! a map in tests). Env wins over the file. A variable set to an empty string is ignored, except
-//! the token ones: an empty token is a mistake worth reporting.
+//! the credential ones: an empty token, key or email is a mistake worth reporting.
 
 use super::Source;
 
@@ -9,7 +9,16 @@ use super::Source;
 pub const CONFIG: &str = "DDFLARE_CONFIG";
 pub const TOKEN: &str = "CLOUDFLARE_API_TOKEN";
 pub const TOKEN_FILE: &str = "CLOUDFLARE_API_TOKEN_FILE";
+/// The legacy Global API Key and its account email (sent as `X-Auth-Key`/`X-Auth-Email`).
+pub const EMAIL: &str = "CLOUDFLARE_API_EMAIL";
+pub const KEY: &str = "CLOUDFLARE_API_KEY";
+pub const KEY_FILE: &str = "CLOUDFLARE_API_KEY_FILE";
 pub const RECORDS: &str = "DDFLARE_RECORDS";
+/// `[process] user` and `drop_privileges`.
+pub const USER: &str = "DDFLARE_USER";
+pub const DROP_PRIVILEGES: &str = "DDFLARE_DROP_PRIVILEGES";
+/// Like `--strict` (read by `load`): refuse secrets that group or others may read.
+pub const STRICT: &str = "DDFLARE_STRICT";
 pub const IPV4: &str = "DDFLARE_IPV4";
 pub const IPV6: &str = "DDFLARE_IPV6";
 pub const INTERVAL: &str = "DDFLARE_INTERVAL";
@@ -46,6 +55,9 @@ impl std::fmt::Debug for EnvVar {
 pub struct Overrides {
     pub token: Option<EnvVar>,
     pub token_file: Option<EnvVar>,
+    pub email: Option<EnvVar>,
+    pub key: Option<EnvVar>,
+    pub key_file: Option<EnvVar>,
     pub records: Option<EnvVar>,
     pub ipv4: Option<EnvVar>,
     pub ipv6: Option<EnvVar>,
@@ -59,6 +71,8 @@ pub struct Overrides {
     pub credentials_directory: Option<EnvVar>,
     pub ownership: Option<EnvVar>,
     pub delete_on_stop: Option<EnvVar>,
+    pub user: Option<EnvVar>,
+    pub drop_privileges: Option<EnvVar>,
 }
 
 impl Overrides {
@@ -72,6 +86,9 @@ impl Overrides {
         Overrides {
             token: keep_empty(TOKEN),
             token_file: keep_empty(TOKEN_FILE),
+            email: keep_empty(EMAIL),
+            key: keep_empty(KEY),
+            key_file: keep_empty(KEY_FILE),
             records: non_empty(RECORDS),
             ipv4: non_empty(IPV4),
             ipv6: non_empty(IPV6),
@@ -92,13 +109,16 @@ impl Overrides {
             credentials_directory: non_empty(CREDENTIALS_DIRECTORY),
             ownership: non_empty(OWNERSHIP),
             delete_on_stop: non_empty(DELETE_ON_STOP),
+            user: non_empty(USER),
+            drop_privileges: non_empty(DROP_PRIVILEGES),
         }
     }
 
-    /// The token values seen in the environment, so errors can be scrubbed of them.
+    /// The token and key values seen in the environment, so errors can be scrubbed of them.
     pub fn secrets(&self) -> Vec<String> {
         self.token
             .iter()
+            .chain(self.key.iter())
             .map(|v| v.value.trim().to_owned())
             .filter(|v| !v.is_empty())
             .collect()
@@ -173,8 +193,18 @@ mod tests {
 
     #[test]
     fn debug_hides_token_value() {
-        let o = Overrides::read(&env(&[(TOKEN, "abcdefghijabcdefghij12345")]));
+        let o = Overrides::read(&env(&[
+            (TOKEN, "abcdefghijabcdefghij12345"),
+            (KEY, "0123456789abcdef0123456789abcdef01234"),
+        ]));
         assert!(!format!("{o:?}").contains("abcdefghij"));
-        assert_eq!(o.secrets(), vec!["abcdefghijabcdefghij12345".to_owned()]);
+        assert!(!format!("{o:?}").contains("0123456789abcdef"));
+        assert_eq!(
+            o.secrets(),
+            vec![
+                "abcdefghijabcdefghij12345".to_owned(),
+                "0123456789abcdef0123456789abcdef01234".to_owned()
+            ]
+        );
     }
 }

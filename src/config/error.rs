@@ -285,6 +285,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "notify",
             "monitor",
             "log",
+            "process",
         ],
     ),
     (
@@ -292,6 +293,9 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
         &[
             "api_token",
             "api_token_file",
+            "api_email",
+            "api_key",
+            "api_key_file",
             "api_url",
             "ca_file",
             "request_timeout",
@@ -365,6 +369,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("notify", &["url", "server", "events"]),
     ("monitor", &["url", "kind"]),
     ("log", &["quiet"]),
+    ("process", &["user", "drop_privileges"]),
 ];
 
 /// The tables written `[[name]]`, one per item.

@@ -16,6 +16,7 @@
 //! over `[defaults]` and per-record values alike.
 
 mod build;
+mod credentials;
 pub mod env;
 mod error;
 mod ownership;
@@ -47,10 +48,24 @@ pub struct Loaded {
 
 /// Reads and validates the config file at `path`, with environment overrides from `env`.
 ///
-/// `explicit`: the user named the file (`--config` or `$DDFLARE_CONFIG`); then a missing file
-/// is an error. A missing default file is fine when the environment supplies everything
-/// (containers): the token and the records.
-pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, ConfigError> {
+/// A missing default file is fine when the environment supplies everything (containers): the
+/// token and the records. A file holding a secret inline, or a token or key file, that its
+/// group or others may read gets a warning, or is refused under `strict`.
+pub fn load(path: &Path, opts: LoadOptions, env: &dyn Source) -> Result<Loaded, ConfigError> {
+    let LoadOptions { explicit, strict } = opts;
+    let strict = match env.get(env::STRICT).filter(|v| !v.trim().is_empty()) {
+        None => strict,
+        Some(v) => match env::parse_bool(&v) {
+            Some(on) => strict || on,
+            None => {
+                return Err(ConfigError::new(
+                    None,
+                    env::STRICT,
+                    "expected true/false, 1/0 or yes/no",
+                ));
+            }
+        },
+    };
     let origin = path.display().to_string();
     let whole = || {
         Some(Location {
@@ -78,30 +93,39 @@ pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, Con
                 )
                 .hint("save the file as UTF-8")
             })?;
-            let (mut loaded, extra) = parse_inner(&text, &origin, env, true)?;
-            if let Some(span) = extra.inline_token
-                && let Some(mode) = token::loose_mode(path)
+            let (mut loaded, extra) = parse_inner(&text, &origin, env, true, strict)?;
+            if let Some((key, span)) = extra.inline_secret
+                && let Some(mode) = token::mode_of(path)
             {
-                let (line, _) = error::line_col(&text, span.start);
-                loaded.warnings.push(error::render(
-                    Some(&Location {
-                        origin: origin.clone(),
-                        line: Some(line),
-                        column: None,
-                    }),
-                    "cloudflare.api_token",
-                    &format!(
-                        "the file holds the API token and can be read by group or others (mode {mode:03o})"
-                    ),
-                    Some(&format!(
-                        "run `chmod 600 {origin}`, or move the token to a file of its own and set api_token_file"
+                let exposure = token::exposure(mode, true, strict);
+                let kind = if key.ends_with("api_key") {
+                    token::Kind::Key
+                } else {
+                    token::Kind::Token
+                };
+                let (message, hint) = token::exposed_inline(&origin, mode, kind, strict);
+                let location = Location {
+                    origin: origin.clone(),
+                    line: Some(error::line_col(&text, span.start).0),
+                    column: None,
+                };
+                match exposure {
+                    token::Exposure::Fine => {}
+                    token::Exposure::Warn => loaded.warnings.push(error::render(
+                        Some(&location),
+                        key,
+                        &message,
+                        Some(&hint),
                     )),
-                ));
+                    token::Exposure::Refuse => {
+                        return Err(ConfigError::new(Some(location), key, message).hint(hint));
+                    }
+                }
             }
             Ok(loaded)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-            parse_inner("", &origin, env, false).map(|(loaded, _)| loaded)
+            parse_inner("", &origin, env, false, strict).map(|(loaded, _)| loaded)
         }
         Err(e) => {
             let err = ConfigError::new(whole(), "", format!("cannot read the config file: {e}"));
@@ -121,7 +145,17 @@ pub fn load(path: &Path, explicit: bool, env: &dyn Source) -> Result<Loaded, Con
 /// Validates config text (`origin` names it in messages, e.g. the file name) with environment
 /// overrides from `env`.
 pub fn parse(text: &str, origin: &str, env: &dyn Source) -> Result<Loaded, ConfigError> {
-    parse_inner(text, origin, env, true).map(|(loaded, _)| loaded)
+    parse_inner(text, origin, env, true, false).map(|(loaded, _)| loaded)
+}
+
+/// How [`load`] treats the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The user named the file (`--config` or `$DDFLARE_CONFIG`): a missing file is an error.
+    pub explicit: bool,
+    /// `--strict`: refuse a secret that group or others may read, instead of warning.
+    /// `DDFLARE_STRICT=1` says the same.
+    pub strict: bool,
 }
 
 fn parse_inner(
@@ -129,6 +163,7 @@ fn parse_inner(
     origin: &str,
     env: &dyn Source,
     file_present: bool,
+    strict: bool,
 ) -> Result<(Loaded, build::Extra), ConfigError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let overrides = env::Overrides::read(env);
@@ -144,6 +179,7 @@ fn parse_inner(
         text,
         origin,
         file_present,
+        strict,
         warnings: Vec::new(),
         secrets,
     };
@@ -163,20 +199,22 @@ fn parse_inner(
     }
 }
 
-/// What follows `api_token =` on any line, for scrubbing errors of a file that does not parse.
+/// What follows `api_token =` (or `api_key =`, or a URL key) on any line, for scrubbing errors
+/// of a file that does not parse.
 fn inline_token_guesses(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| {
             let (k, v) = l.split_once('=')?;
             let k = k.trim().trim_matches('"').trim_matches('\'');
-            (k == "api_token" || k.ends_with(".api_token") || k == "url" || k == "server").then(
-                || {
-                    v.trim()
-                        .trim_matches(|c| c == '"' || c == '\'')
-                        .trim()
-                        .to_owned()
-                },
-            )
+            let secret = ["api_token", "api_key"]
+                .iter()
+                .any(|s| k == *s || k.ends_with(&format!(".{s}")));
+            (secret || k == "url" || k == "server").then(|| {
+                v.trim()
+                    .trim_matches(|c| c == '"' || c == '\'')
+                    .trim()
+                    .to_owned()
+            })
         })
         .filter(|v| v.len() >= 8)
         .collect()
@@ -194,6 +232,8 @@ pub struct Config {
     /// `[[notify]]`, `[[monitor]]` and `[alerts]`.
     pub notify: crate::notify::NotifyConfig,
     pub log: LogConfig,
+    /// `[process]`: who to become when started as root.
+    pub process: crate::privileges::ProcessConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -208,10 +248,42 @@ pub struct LogConfig {
     pub quiet: bool,
 }
 
+/// How ddflare authenticates to the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// `api_token`, `api_token_file`, `CLOUDFLARE_API_TOKEN`, `CLOUDFLARE_API_TOKEN_FILE` or the
+    /// systemd credential: sent as `Authorization: Bearer`.
+    Token(Secret),
+    /// The legacy Global API Key (`api_email` + `api_key`/`api_key_file`, or their variables):
+    /// sent as `X-Auth-Email` + `X-Auth-Key`. It can do anything the account can.
+    GlobalKey { email: String, key: Secret },
+}
+
+impl Credentials {
+    /// The API token, when that is what is used.
+    pub fn token(&self) -> Option<&Secret> {
+        match self {
+            Credentials::Token(t) => Some(t),
+            Credentials::GlobalKey { .. } => None,
+        }
+    }
+
+    /// The warning given at every start (check, once, run) while a Global API Key is used.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            Credentials::Token(_) => None,
+            Credentials::GlobalKey { .. } => Some(format!(
+                "using the Global API Key (api_key or CLOUDFLARE_API_KEY), which can do anything your account can: every zone, every setting\nhint: a scoped API token is safer: {}",
+                token::TOKEN_STEPS
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloudflareConfig {
-    /// `api_token`, `api_token_file`, `CLOUDFLARE_API_TOKEN` or `CLOUDFLARE_API_TOKEN_FILE`.
-    pub token: Secret,
+    /// The API token or the Global API Key.
+    pub credentials: Credentials,
     /// `api_url`, without a trailing slash. https, or http only on a loopback address.
     pub api_url: String,
     /// `ca_file`: extra PEM roots trusted besides the compiled-in ones (tests, private CAs).

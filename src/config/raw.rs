@@ -92,6 +92,16 @@ pub struct RawConfig {
     pub monitor: Vec<Spanned<RawMonitor>>,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub process: RawProcess,
+}
+
+/// `[process]`: who ddflare becomes when started as root.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProcess {
+    pub user: Option<Spanned<String>>,
+    pub drop_privileges: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,6 +147,10 @@ pub struct RawLog {
 pub struct RawCloudflare {
     pub api_token: Option<Spanned<RawToken>>,
     pub api_token_file: Option<Spanned<String>>,
+    /// The legacy Global API Key: the account's email, with `api_key` or `api_key_file`.
+    pub api_email: Option<Spanned<String>>,
+    pub api_key: Option<Spanned<RawToken>>,
+    pub api_key_file: Option<Spanned<String>>,
     pub api_url: Option<Spanned<String>>,
     pub ca_file: Option<Spanned<String>>,
     pub request_timeout: Option<Spanned<RawDuration>>,
@@ -208,7 +222,7 @@ pub struct RawRecord {
     pub delete_on_stop: Option<Spanned<bool>>,
 }
 
-/// The inline token; its `Debug` never shows the value.
+/// An inline secret (`api_token`, `api_key`); its `Debug` never shows the value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawToken(pub String);
 
@@ -224,7 +238,7 @@ impl<'de> Deserialize<'de> for RawToken {
         impl Visitor<'_> for V {
             type Value = RawToken;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("the API token as a string")
+                f.write_str("a string")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawToken, E> {
                 Ok(RawToken(v.to_owned()))

@@ -94,7 +94,10 @@ fn minimal_file_gets_every_default() {
     let l = ok(&with_token(ONE_RECORD));
     assert!(l.warnings.is_empty(), "{:?}", l.warnings);
     let c = l.config;
-    assert_eq!(c.cloudflare.token.expose(), TOKEN);
+    assert_eq!(
+        c.cloudflare.credentials.token().map_or("", |t| t.expose()),
+        TOKEN
+    );
     assert_eq!(c.cloudflare.api_url, "https://api.cloudflare.com/client/v4");
     assert_eq!(c.cloudflare.ca_file, None);
     assert_eq!(c.cloudflare.request_timeout, Duration::from_secs(10));
@@ -1042,7 +1045,10 @@ comment = "rec"
     ]);
     let l = ok_env(&text, &e);
     let c = &l.config;
-    assert_eq!(c.cloudflare.token.expose(), TOKEN2);
+    assert_eq!(
+        c.cloudflare.credentials.token().map_or("", |t| t.expose()),
+        TOKEN2
+    );
     assert_eq!(c.cloudflare.api_url, "http://127.0.0.1:9999/client/v4");
     assert_eq!(c.detect.trace_urls, ["http://127.0.0.1:9999/cdn-cgi/trace"]);
     assert_eq!(c.detect.ipv4.len(), 2);
@@ -1183,7 +1189,10 @@ fn env_only_configuration() {
     ]);
     let c = ok_env("", &e).config;
     assert_eq!(c.records.len(), 1);
-    assert_eq!(c.cloudflare.token.expose(), TOKEN);
+    assert_eq!(
+        c.cloudflare.credentials.token().map_or("", |t| t.expose()),
+        TOKEN
+    );
     let e2 = env(&[("CLOUDFLARE_API_TOKEN", TOKEN)]);
     expect(&err_env("", &e2), "expected at least one [[record]]", None);
     let e3 = env(&[("DDFLARE_RECORDS", "home.example.com")]);
@@ -1217,7 +1226,14 @@ fn token_file_is_trimmed_and_checked() {
         f.path().display()
     );
     let l = ok(&text);
-    assert_eq!(l.config.cloudflare.token.expose(), TOKEN);
+    assert_eq!(
+        l.config
+            .cloudflare
+            .credentials
+            .token()
+            .map_or("", |t| t.expose()),
+        TOKEN
+    );
     assert!(l.warnings.is_empty(), "{:?}", l.warnings);
 
     let bad = token_file(&format!("Bearer {TOKEN}\n"), 0o600);
@@ -1294,16 +1310,18 @@ fn token_source_precedence_and_conflicts() {
         ok_env(&file, &env(&[("CLOUDFLARE_API_TOKEN", TOKEN2)]))
             .config
             .cloudflare
-            .token
-            .expose(),
+            .credentials
+            .token()
+            .map_or("", |t| t.expose()),
         TOKEN2
     );
     assert_eq!(
         ok_env(&file, &env(&[("CLOUDFLARE_API_TOKEN_FILE", &path)]))
             .config
             .cloudflare
-            .token
-            .expose(),
+            .credentials
+            .token()
+            .map_or("", |t| t.expose()),
         TOKEN2
     );
     let e = err_env(
@@ -1355,15 +1373,21 @@ fn systemd_credential_is_the_last_resort() {
     let d = dir.path().display().to_string();
     let e = env(&[("CREDENTIALS_DIRECTORY", &d)]);
     assert_eq!(
-        ok_env(ONE_RECORD, &e).config.cloudflare.token.expose(),
+        ok_env(ONE_RECORD, &e)
+            .config
+            .cloudflare
+            .credentials
+            .token()
+            .map_or("", |t| t.expose()),
         TOKEN2
     );
     assert_eq!(
         ok_env(&with_token(ONE_RECORD), &e)
             .config
             .cloudflare
-            .token
-            .expose(),
+            .credentials
+            .token()
+            .map_or("", |t| t.expose()),
         TOKEN
     );
     // A credentials directory without the credential is not an error by itself.
@@ -1440,13 +1464,234 @@ fn tokens_do_not_leak_from_broken_files() {
     }
 }
 
+/// A Global API Key in the shape Cloudflare issues (37 hex characters); fake.
+const KEY: &str = "5e0c2f4f0e6a4b2f9d3c8a1b7e6d5c4b3a291";
+const EMAIL: &str = "me@example.com";
+
+fn assert_no_key(text: &str) {
+    assert!(!text.contains(KEY), "key leaked: {text}");
+    assert!(!text.contains(&KEY[..12]), "key prefix leaked: {text}");
+    assert!(
+        !text.contains(&KEY[KEY.len() - 12..]),
+        "key suffix leaked: {text}"
+    );
+}
+
+fn global_key(c: &Config) -> Option<(&str, &str)> {
+    match &c.cloudflare.credentials {
+        Credentials::GlobalKey { email, key } => Some((email.as_str(), key.expose())),
+        Credentials::Token(_) => None,
+    }
+}
+
 #[test]
-fn global_api_key_warns() {
-    let key = "0123456789abcdef0123456789abcdef01234";
-    let l = ok_env(ONE_RECORD, &env(&[("CLOUDFLARE_API_TOKEN", key)]));
-    assert_eq!(l.warnings.len(), 1);
-    assert!(l.warnings[0].contains("Global API Key"));
-    assert!(!l.warnings[0].contains(key));
+fn a_global_key_given_as_a_token_is_refused_with_the_way_to_use_it() {
+    let e = err_env(ONE_RECORD, &env(&[("CLOUDFLARE_API_TOKEN", KEY)]));
+    expect(
+        &e,
+        "CLOUDFLARE_API_TOKEN: expected an API token, found what looks like a Global API Key",
+        None,
+    );
+    expect(&e, "CLOUDFLARE_API_EMAIL and CLOUDFLARE_API_KEY", None);
+    assert_no_key(&e.to_string());
+    assert!(!e.to_string().contains("cannot use"), "{e}");
+}
+
+#[test]
+fn the_global_key_is_read_from_the_file_and_the_environment() {
+    let file = format!("[cloudflare]\napi_email = \"{EMAIL}\"\napi_key = \"{KEY}\"\n{ONE_RECORD}");
+    let l = ok(&file);
+    assert_eq!(global_key(&l.config), Some((EMAIL, KEY)));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let dbg = format!("{l:?}");
+    assert_no_key(&dbg);
+    // Env only, and env over the file, part by part.
+    let l = ok_env(
+        ONE_RECORD,
+        &env(&[("CLOUDFLARE_API_EMAIL", EMAIL), ("CLOUDFLARE_API_KEY", KEY)]),
+    );
+    assert_eq!(global_key(&l.config), Some((EMAIL, KEY)));
+    let l = ok_env(&file, &env(&[("CLOUDFLARE_API_EMAIL", "you@example.org")]));
+    assert_eq!(global_key(&l.config), Some(("you@example.org", KEY)));
+    // A key file, from the file or the environment.
+    let f = token_file(&format!("{KEY}\n"), 0o600);
+    let path = f.path().display().to_string();
+    let text =
+        format!("[cloudflare]\napi_email = \"{EMAIL}\"\napi_key_file = \"{path}\"\n{ONE_RECORD}");
+    assert_eq!(global_key(&ok(&text).config), Some((EMAIL, KEY)));
+    let l = ok_env(
+        ONE_RECORD,
+        &env(&[
+            ("CLOUDFLARE_API_EMAIL", EMAIL),
+            ("CLOUDFLARE_API_KEY_FILE", &path),
+        ]),
+    );
+    assert_eq!(global_key(&l.config), Some((EMAIL, KEY)));
+    // The advice to use a token instead, given at every start, never holds the key.
+    let w = l
+        .config
+        .cloudflare
+        .credentials
+        .warning()
+        .unwrap_or_default();
+    assert!(w.contains("Global API Key"), "{w}");
+    for step in [
+        "My Profile → API Tokens → Create Token",
+        "\"Edit zone DNS\"",
+        "Zone Resources",
+    ] {
+        assert!(w.contains(step), "{step} missing from {w}");
+    }
+    assert_no_key(&w);
+    assert_eq!(
+        ok(&with_token(ONE_RECORD))
+            .config
+            .cloudflare
+            .credentials
+            .warning(),
+        None
+    );
+}
+
+#[test]
+fn token_and_key_together_name_both() {
+    let both = format!(
+        "[cloudflare]\napi_token = \"{TOKEN}\"\napi_email = \"{EMAIL}\"\napi_key = \"{KEY}\"\n{ONE_RECORD}"
+    );
+    let e = err(&both);
+    expect(
+        &e,
+        "ddflare.toml:4: cloudflare.api_key: expected either an API token or a Global API Key, found both (`cloudflare.api_token` on line 2 and `cloudflare.api_key` on line 4)",
+        None,
+    );
+    assert_no_key(&e.to_string());
+    let e = err_env(
+        ONE_RECORD,
+        &env(&[
+            ("CLOUDFLARE_API_TOKEN", TOKEN),
+            ("CLOUDFLARE_API_EMAIL", EMAIL),
+            ("CLOUDFLARE_API_KEY", KEY),
+        ]),
+    );
+    expect(
+        &e,
+        "CLOUDFLARE_API_KEY: expected either an API token or a Global API Key, found both (`CLOUDFLARE_API_TOKEN` and `CLOUDFLARE_API_KEY`)",
+        None,
+    );
+    // Across the layers too: a token in the environment and a key in the file.
+    let file = format!("[cloudflare]\napi_email = \"{EMAIL}\"\napi_key = \"{KEY}\"\n{ONE_RECORD}");
+    let e = err_env(&file, &env(&[("CLOUDFLARE_API_TOKEN", TOKEN)]));
+    expect(
+        &e,
+        "found both (`CLOUDFLARE_API_TOKEN` and `cloudflare.api_key` on line 3)",
+        None,
+    );
+    assert_no_key(&format!("{e:?}"));
+}
+
+#[test]
+fn email_and_key_come_together() {
+    let e = err(&format!("[cloudflare]\napi_key = \"{KEY}\"\n{ONE_RECORD}"));
+    expect(
+        &e,
+        "ddflare.toml:2: cloudflare.api_key: expected `api_email` (or CLOUDFLARE_API_EMAIL) with the Global API Key, found none",
+        None,
+    );
+    let e = err(&format!(
+        "[cloudflare]\napi_email = \"{EMAIL}\"\n{ONE_RECORD}"
+    ));
+    expect(
+        &e,
+        "ddflare.toml:2: cloudflare.api_email: expected `api_key` or `api_key_file`",
+        None,
+    );
+    let e = err_env(ONE_RECORD, &env(&[("CLOUDFLARE_API_EMAIL", EMAIL)]));
+    expect(&e, "CLOUDFLARE_API_EMAIL: expected `api_key`", None);
+    let e = err_env(ONE_RECORD, &env(&[("CLOUDFLARE_API_KEY", KEY)]));
+    expect(&e, "CLOUDFLARE_API_KEY: expected `api_email`", None);
+    // An email left beside a token: the hint says to remove it.
+    let e = err(&format!(
+        "[cloudflare]\napi_token = \"{TOKEN}\"\napi_email = \"{EMAIL}\"\n{ONE_RECORD}"
+    ));
+    expect(&e, "an API token needs no email", Some(3));
+    // Both forms of the key, in one layer.
+    let f = token_file(KEY, 0o600);
+    let e = err(&format!(
+        "[cloudflare]\napi_email = \"{EMAIL}\"\napi_key = \"{KEY}\"\napi_key_file = \"{}\"\n{ONE_RECORD}",
+        f.path().display()
+    ));
+    expect(
+        &e,
+        "expected either api_key or api_key_file, found both (api_key on line 3)",
+        Some(4),
+    );
+    let e = err_env(
+        ONE_RECORD,
+        &env(&[
+            ("CLOUDFLARE_API_EMAIL", EMAIL),
+            ("CLOUDFLARE_API_KEY", KEY),
+            ("CLOUDFLARE_API_KEY_FILE", &f.path().display().to_string()),
+        ]),
+    );
+    expect(
+        &e,
+        "expected only one of CLOUDFLARE_API_KEY and CLOUDFLARE_API_KEY_FILE",
+        None,
+    );
+}
+
+#[test]
+fn bad_keys_and_emails_are_explained_without_echo() {
+    for (given, part) in [
+        (format!("'{KEY}'"), "quotes"),
+        (KEY[..20].to_owned(), "found 20 characters"),
+        (TOKEN.to_owned(), "looks like an API token"),
+        (format!("{KEY} {KEY}"), "whitespace"),
+    ] {
+        let text =
+            format!("[cloudflare]\napi_email = \"{EMAIL}\"\napi_key = \"{given}\"\n{ONE_RECORD}");
+        let e = err(&text);
+        expect(&e, "ddflare.toml:3: cloudflare.api_key: ", None);
+        expect(&e, part, None);
+        assert_no_key(&e.to_string());
+        assert_no_key(&format!("{e:?}"));
+        let e = err_env(
+            ONE_RECORD,
+            &env(&[
+                ("CLOUDFLARE_API_EMAIL", EMAIL),
+                ("CLOUDFLARE_API_KEY", &given),
+            ]),
+        );
+        expect(&e, "CLOUDFLARE_API_KEY: ", None);
+        assert_no_key(&e.to_string());
+        let f = token_file(&given, 0o600);
+        let e = err_env(
+            ONE_RECORD,
+            &env(&[
+                ("CLOUDFLARE_API_EMAIL", EMAIL),
+                ("CLOUDFLARE_API_KEY_FILE", &f.path().display().to_string()),
+            ]),
+        );
+        expect(&e, "CLOUDFLARE_API_KEY_FILE: the key in", None);
+        assert_no_key(&e.to_string());
+    }
+    let e = err(&format!(
+        "[cloudflare]\napi_email = \"me\"\napi_key = \"{KEY}\"\n{ONE_RECORD}"
+    ));
+    expect(
+        &e,
+        "ddflare.toml:2: cloudflare.api_email: expected an email address",
+        None,
+    );
+    // A key given where its file's path belongs is not echoed.
+    let e = err(&format!(
+        "[cloudflare]\napi_email = \"{EMAIL}\"\napi_key_file = \"{KEY}\"\n{ONE_RECORD}"
+    ));
+    expect(&e, "looks like the key itself", Some(3));
+    assert_no_key(&e.to_string());
+    // A broken file with an inline key does not show it either.
+    let e = err(&format!("[cloudflare]\napi_key = {KEY}\n"));
+    assert_no_key(&e.to_string());
 }
 
 #[test]
@@ -1457,7 +1702,79 @@ fn loaded_debug_hides_the_token() {
     assert_no_token(&dbg);
 }
 
+#[test]
+fn process_user_and_drop_privileges() {
+    use crate::privileges::RunAs;
+    let c = ok(&with_token(ONE_RECORD)).config;
+    assert_eq!(
+        c.process.user,
+        RunAs::Ids {
+            uid: 65534,
+            gid: 65534
+        }
+    );
+    assert!(c.process.drop_privileges);
+    let text = with_token(&format!("[process]\nuser = \"ddflare\"\n{ONE_RECORD}"));
+    assert_eq!(ok(&text).config.process.user, RunAs::Name("ddflare".into()));
+    let l = ok_env(&text, &env(&[("DDFLARE_USER", "1000:1000")]));
+    assert_eq!(
+        l.config.process.user,
+        RunAs::Ids {
+            uid: 1000,
+            gid: 1000
+        }
+    );
+    let l = ok_env(&text, &env(&[("DDFLARE_DROP_PRIVILEGES", "false")]));
+    assert!(!l.config.process.drop_privileges);
+    assert!(
+        l.warnings[0].contains("process.user: has no effect"),
+        "{:?}",
+        l.warnings
+    );
+    let e = err(&with_token(&format!(
+        "[process]\nuser = \"0:0\"\n{ONE_RECORD}"
+    )));
+    expect(
+        &e,
+        "ddflare.toml:4: process.user: expected an unprivileged user, found 0:0 (root)",
+        None,
+    );
+    expect(&e, "drop_privileges = false", None);
+    let e = err_env(&with_token(ONE_RECORD), &env(&[("DDFLARE_USER", "65534")]));
+    expect(
+        &e,
+        "DDFLARE_USER: expected \"uid:gid\" or a user name, found the lone number 65534",
+        None,
+    );
+    let e = err_env(
+        &with_token(ONE_RECORD),
+        &env(&[("DDFLARE_DROP_PRIVILEGES", "nah")]),
+    );
+    expect(&e, "DDFLARE_DROP_PRIVILEGES: expected true/false", None);
+    let e = err(&with_token(&format!(
+        "[process]\ndrop_privileges = \"no\"\n{ONE_RECORD}"
+    )));
+    expect(&e, "process.drop_privileges", Some(4));
+    let e = err(&with_token(&format!(
+        "[process]\nusr = \"nobody\"\n{ONE_RECORD}"
+    )));
+    expect(&e, "did you mean `user`?", Some(4));
+}
+
 // ---------------------------------------------------------------- load()
+
+const EXPLICIT: LoadOptions = LoadOptions {
+    explicit: true,
+    strict: false,
+};
+const IMPLICIT: LoadOptions = LoadOptions {
+    explicit: false,
+    strict: false,
+};
+const STRICT: LoadOptions = LoadOptions {
+    explicit: true,
+    strict: true,
+};
 
 #[test]
 fn load_missing_files() {
@@ -1467,15 +1784,15 @@ fn load_missing_files() {
         ("CLOUDFLARE_API_TOKEN", TOKEN),
         ("DDFLARE_RECORDS", "home.example.com"),
     ]);
-    assert!(load(&missing, false, &e).is_ok());
-    let err = load(&missing, true, &e).unwrap_err();
+    assert!(load(&missing, IMPLICIT, &e).is_ok());
+    let err = load(&missing, EXPLICIT, &e).unwrap_err();
     let shown = err.to_string();
     assert!(shown.contains("cannot read the config file"), "{shown}");
     assert!(shown.contains(&missing.display().to_string()), "{shown}");
     assert!(shown.contains("hint: "), "{shown}");
-    let err = load(&missing, false, &no_env()).unwrap_err().to_string();
+    let err = load(&missing, IMPLICIT, &no_env()).unwrap_err().to_string();
     assert!(err.contains("there is no config file at"), "{err}");
-    let err = load(dir.path(), false, &e).unwrap_err().to_string();
+    let err = load(dir.path(), IMPLICIT, &e).unwrap_err().to_string();
     assert!(err.contains("cannot read the config file"), "{err}");
 }
 
@@ -1483,14 +1800,14 @@ fn load_missing_files() {
 fn load_reports_the_full_path_and_bad_utf8() {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(b"[defaults]\nttl = 5\n").unwrap();
-    let e = load(f.path(), true, &no_env()).unwrap_err().to_string();
+    let e = load(f.path(), EXPLICIT, &no_env()).unwrap_err().to_string();
     assert!(
         e.starts_with(&format!("{}:2: defaults.ttl: ", f.path().display())),
         "{e}"
     );
     let mut g = tempfile::NamedTempFile::new().unwrap();
     g.write_all(b"# ok\n# \xff\n").unwrap();
-    let e = load(g.path(), true, &no_env()).unwrap_err().to_string();
+    let e = load(g.path(), EXPLICIT, &no_env()).unwrap_err().to_string();
     assert!(e.contains(":2: expected UTF-8"), "{e}");
 }
 
@@ -1498,22 +1815,99 @@ fn load_reports_the_full_path_and_bad_utf8() {
 #[test]
 fn load_warns_about_a_readable_inline_token() {
     let loose = token_file(&with_token(ONE_RECORD), 0o644);
-    let l = load(loose.path(), true, &no_env()).unwrap();
+    let l = load(loose.path(), EXPLICIT, &no_env()).unwrap();
     assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    let w = &l.warnings[0];
+    let file = loose.path().display().to_string();
+    assert!(w.contains(":2: cloudflare.api_token:"), "{w}");
     assert!(
-        l.warnings[0].contains(":2: cloudflare.api_token:"),
-        "{}",
-        l.warnings[0]
+        w.contains(&format!("`{file}` holds the API token inline")),
+        "{w}"
     );
-    assert!(l.warnings[0].contains("chmod 600"));
-    assert!(l.warnings[0].contains("api_token_file"));
-    assert_no_token(&l.warnings[0]);
+    assert!(w.contains("(mode 644)"), "{w}");
+    assert!(w.contains(&format!("chmod 600 {file}")), "{w}");
+    for fix in [
+        "api_token_file",
+        "CLOUDFLARE_API_TOKEN_FILE",
+        "LoadCredential",
+    ] {
+        assert!(w.contains(fix), "{fix}: {w}");
+    }
+    assert_no_token(w);
     let tight = token_file(&with_token(ONE_RECORD), 0o600);
     assert!(
-        load(tight.path(), true, &no_env())
+        load(tight.path(), EXPLICIT, &no_env())
             .unwrap()
             .warnings
             .is_empty()
+    );
+    assert!(load(tight.path(), STRICT, &no_env()).is_ok());
+    // Group-readable is readable too.
+    let group = token_file(&with_token(ONE_RECORD), 0o640);
+    assert!(load(group.path(), EXPLICIT, &no_env()).unwrap().warnings[0].contains("(mode 640)"));
+}
+
+#[cfg(unix)]
+#[test]
+fn strict_refuses_a_readable_secret() {
+    let loose = token_file(&with_token(ONE_RECORD), 0o644);
+    let file = loose.path().display().to_string();
+    let e = load(loose.path(), STRICT, &no_env()).unwrap_err();
+    let shown = e.to_string();
+    assert!(shown.starts_with(&format!("{file}:2: cloudflare.api_token: refused (--strict): `{file}` holds the API token inline")), "{shown}");
+    assert!(shown.contains(&format!("chmod 600 {file}")), "{shown}");
+    assert_no_token(&shown);
+    // DDFLARE_STRICT says the same; a wrong value is an error of its own.
+    assert!(load(loose.path(), EXPLICIT, &env(&[("DDFLARE_STRICT", "1")])).is_err());
+    assert!(load(loose.path(), EXPLICIT, &env(&[("DDFLARE_STRICT", "0")])).is_ok());
+    let e = load(loose.path(), EXPLICIT, &env(&[("DDFLARE_STRICT", "maybe")])).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("DDFLARE_STRICT: expected true/false"),
+        "{e}"
+    );
+    // An inline Global API Key, likewise, named as such.
+    let key_file = token_file(
+        &format!("[cloudflare]\napi_email = \"{EMAIL}\"\napi_key = \"{KEY}\"\n{ONE_RECORD}"),
+        0o604,
+    );
+    let l = load(key_file.path(), EXPLICIT, &no_env()).unwrap();
+    assert!(
+        l.warnings[0].contains(":3: cloudflare.api_key:"),
+        "{:?}",
+        l.warnings
+    );
+    assert!(l.warnings[0].contains("holds the Global API Key inline"));
+    assert!(l.warnings[0].contains("api_key_file"));
+    assert_no_key(&l.warnings[0]);
+    let e = load(key_file.path(), STRICT, &no_env())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("refused (--strict)"), "{e}");
+    assert_no_key(&e);
+    // A token file that others may read: refused too under strict, warned about otherwise.
+    let secret = token_file(TOKEN, 0o644);
+    let config = token_file(ONE_RECORD, 0o644);
+    let vars = env(&[(
+        "CLOUDFLARE_API_TOKEN_FILE",
+        &secret.path().display().to_string(),
+    )]);
+    let l = load(config.path(), EXPLICIT, &vars).unwrap();
+    assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    assert!(l.warnings[0].contains("can be read by group or others (mode 644)"));
+    let e = load(config.path(), STRICT, &vars).unwrap_err().to_string();
+    assert!(
+        e.starts_with("CLOUDFLARE_API_TOKEN_FILE: refused (--strict): "),
+        "{e}"
+    );
+    // A readable config without a secret in it is fine, strict or not.
+    assert!(
+        load(
+            config.path(),
+            STRICT,
+            &env(&[("CLOUDFLARE_API_TOKEN", TOKEN)])
+        )
+        .is_ok()
     );
 }
 

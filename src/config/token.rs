@@ -1,6 +1,7 @@
-//! The API token: where it comes from (env, file key, token file, systemd credential) and the
-//! offline checks that catch a token pasted wrongly. No message here quotes the token, a part of
-//! it, or a character of it: only its length and positions.
+//! The credentials: the API token and the legacy Global API Key with its email. Reading them
+//! (env, file key, secret file, systemd credential) and the offline checks that catch a value
+//! pasted wrongly. No message here quotes a secret, a part of it, or a character of it: only
+//! its length and positions.
 
 use std::io;
 use std::path::Path;
@@ -14,15 +15,76 @@ save it in a file only ddflare can read (chmod 600) and set `api_token_file = \"
 under [cloudflare], or set CLOUDFLARE_API_TOKEN or CLOUDFLARE_API_TOKEN_FILE, or pass it as the systemd \
 credential `cloudflare_api_token` (LoadCredential=cloudflare_api_token:/path)";
 
+/// How to replace a Global API Key by a scoped token (the advice given whenever one is used).
+pub const TOKEN_STEPS: &str = "create a scoped API token at My Profile → API Tokens → Create \
+Token → template \"Edit zone DNS\" → Zone Resources: Include, Specific zone, your zone; save it in \
+a file (chmod 600), set `api_token_file` (or CLOUDFLARE_API_TOKEN_FILE) and remove `api_email` and \
+`api_key`";
+
 const SHORTEST: usize = 20;
 const LONGEST: usize = 200;
 
-/// Checks a token as given (surrounding whitespace is trimmed) and returns it trimmed, with a
-/// warning when it looks like a Global API Key.
-pub fn check(given: &str) -> Result<(String, Option<String>), Problem> {
+/// Which secret a value is meant to be, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An API token, sent as `Authorization: Bearer`.
+    Token,
+    /// A legacy Global API Key, sent as `X-Auth-Key` with the email in `X-Auth-Email`.
+    Key,
+}
+
+impl Kind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Token => "API token",
+            Kind::Key => "Global API Key",
+        }
+    }
+
+    /// The noun in one word.
+    pub fn short(self) -> &'static str {
+        match self {
+            Kind::Token => "token",
+            Kind::Key => "key",
+        }
+    }
+
+    /// The noun with its article.
+    pub fn a_noun(self) -> &'static str {
+        match self {
+            Kind::Token => "an API token",
+            Kind::Key => "a Global API Key",
+        }
+    }
+
+    /// The variable that holds this secret inline, for the "whole assignment" message.
+    fn variable(self) -> &'static str {
+        match self {
+            Kind::Token => "CLOUDFLARE_API_TOKEN",
+            Kind::Key => "CLOUDFLARE_API_KEY",
+        }
+    }
+}
+
+/// True when `t` has the shape of a Global API Key: 37 to 45 hex digits, or `cfk_` and 40 or
+/// more characters (the 2026 format).
+pub fn looks_like_global_key(t: &str) -> bool {
+    if let Some(rest) = t.strip_prefix("cfk_") {
+        return rest.len() >= 40;
+    }
+    (37..=45).contains(&t.len()) && t.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The checks shared by tokens and keys: no assignment, quotes, `Bearer `, whitespace or
+/// foreign characters. Returns the trimmed value and its length in characters.
+fn common(given: &str, kind: Kind) -> Result<(&str, usize), Problem> {
     let t = given.trim();
     if t.is_empty() {
-        return Err(Problem::new("expected an API token, found an empty value").hint(CREATE_HINT));
+        let p = Problem::new(format!("expected {}, found an empty value", kind.a_noun()));
+        return Err(match kind {
+            Kind::Token => p.hint(CREATE_HINT),
+            Kind::Key => p.hint(format!("better, {TOKEN_STEPS}")),
+        });
     }
     let assignment = {
         let s = t.strip_prefix("export ").unwrap_or(t).trim_start();
@@ -33,32 +95,34 @@ pub fn check(given: &str) -> Result<(String, Option<String>), Problem> {
         })
     };
     if assignment {
-        let which = if t.contains("CLOUDFLARE_API_TOKEN=") {
-            "`CLOUDFLARE_API_TOKEN=…`"
+        let which = if t.contains(&format!("{}=", kind.variable())) {
+            format!("`{}=…`", kind.variable())
         } else {
-            "`NAME=…`"
+            "`NAME=…`".to_owned()
         };
         return Err(Problem::new(format!(
-            "expected the token alone, found a whole {which} assignment"
+            "expected the {} alone, found a whole {which} assignment",
+            kind.noun()
         ))
         .hint("keep only the part after `=`"));
     }
     let quotes = ['"', '\'', '`', '“', '”', '‘', '’'];
     if t.starts_with(quotes) || t.ends_with(quotes) {
-        return Err(
-            Problem::new("expected the token without quotes, found a value in quotes").hint(
-                "remove the quotes around the token (in a file or an env file, write it bare)",
-            ),
-        );
+        return Err(Problem::new(format!(
+            "expected the {} without quotes, found a value in quotes",
+            kind.noun()
+        ))
+        .hint("remove the quotes (in a file or an env file, write it bare)"));
     }
     if t.len() >= 7
         && t.get(..7)
             .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
     {
-        return Err(
-            Problem::new("expected the token alone, found it preceded by `Bearer `")
-                .hint("remove `Bearer `: ddflare adds the Authorization header itself"),
-        );
+        return Err(Problem::new(format!(
+            "expected the {} alone, found it preceded by `Bearer `",
+            kind.noun()
+        ))
+        .hint("remove `Bearer `: ddflare adds the header itself"));
     }
     let len = t.chars().count();
     if let Some(pos) = t.chars().position(char::is_whitespace) {
@@ -66,7 +130,7 @@ pub fn check(given: &str) -> Result<(String, Option<String>), Problem> {
             "expected a single word, found whitespace at character {} of {len}",
             pos + 1
         ))
-        .hint("the token may have been pasted twice or wrapped; copy it again"));
+        .hint("it may have been pasted twice or wrapped; copy it again"));
     }
     if let Some(pos) = t
         .chars()
@@ -76,22 +140,84 @@ pub fn check(given: &str) -> Result<(String, Option<String>), Problem> {
             "expected only letters, digits, `_` and `-`, found another character at position {} of {len}",
             pos + 1
         ))
-        .hint("copy the token again from the dashboard; it is shown once, right after creation"));
+        .hint(match kind {
+            Kind::Token => "copy the token again from the dashboard; it is shown once, right after creation",
+            Kind::Key => "copy the key again at My Profile → API Tokens → Global API Key → View",
+        }));
     }
+    Ok((t, len))
+}
+
+/// Checks a token as given (surrounding whitespace is trimmed) and returns it trimmed. A Global
+/// API Key given as a token is refused: Cloudflare answers it with 400 6003/6111.
+pub fn check(given: &str) -> Result<String, Problem> {
+    let (t, len) = common(given, Kind::Token)?;
     if !(SHORTEST..=LONGEST).contains(&len) {
         return Err(Problem::new(format!(
             "expected a token of about 40 characters ({SHORTEST} to {LONGEST}), found {len} characters"
         ))
         .hint("copy the whole token again; it is shown once, right after creation"));
     }
-    let global_key = t.starts_with("cfk_")
-        || ((37..=45).contains(&len)
-            && t.chars().all(|c| c.is_ascii_hexdigit())
-            && !t.chars().any(|c| c.is_ascii_uppercase()));
-    let warning = global_key.then(|| {
-        "this looks like a Global API Key, which ddflare cannot use; create an API token (Zone → DNS → Edit) instead".to_owned()
+    if looks_like_global_key(t) {
+        return Err(Problem::new(
+            "expected an API token, found what looks like a Global API Key (37 to 45 hex characters, or `cfk_…`)",
+        )
+        .hint(format!(
+            "a Global API Key is sent with the account's email: set `api_email` and `api_key` \
+(or CLOUDFLARE_API_EMAIL and CLOUDFLARE_API_KEY) instead; better, {TOKEN_STEPS}"
+        )));
+    }
+    Ok(t.to_owned())
+}
+
+/// Checks a Global API Key as given and returns it trimmed.
+pub fn check_key(given: &str) -> Result<String, Problem> {
+    let (t, len) = common(given, Kind::Key)?;
+    if looks_like_global_key(t) {
+        return Ok(t.to_owned());
+    }
+    let hex = t.chars().all(|c| c.is_ascii_hexdigit());
+    if t.starts_with("cfut_")
+        || t.starts_with("cfat_")
+        || (!hex && !t.starts_with("cfk_") && (SHORTEST..=LONGEST).contains(&len))
+    {
+        return Err(Problem::new(
+            "expected a Global API Key, found what looks like an API token",
+        )
+        .hint("put it in `api_token_file` (or `api_token`, CLOUDFLARE_API_TOKEN) and remove `api_email` and `api_key`: a token needs no email"));
+    }
+    Err(Problem::new(format!(
+        "expected a Global API Key of 37 to 45 hex characters (or `cfk_` and 40 more), found {len} characters"
+    ))
+    .hint("copy it again at My Profile → API Tokens → Global API Key → View"))
+}
+
+/// Checks the account email that goes with a Global API Key and returns it trimmed. Messages
+/// do not quote it.
+pub fn check_email(given: &str) -> Result<String, Problem> {
+    let e = given.trim();
+    let hint =
+        "the email address you log in to Cloudflare with, e.g. `api_email = \"you@example.com\"`";
+    if e.is_empty() {
+        return Err(Problem::new("expected an email address, found an empty value").hint(hint));
+    }
+    if e.starts_with(['"', '\'']) || e.ends_with(['"', '\'']) {
+        return Err(Problem::new(
+            "expected an email address without quotes, found a value in quotes",
+        )
+        .hint(hint));
+    }
+    let shape = e.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
     });
-    Ok((t.to_owned(), warning))
+    if !shape || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Problem::new("expected an email address such as you@example.com").hint(hint));
+    }
+    Ok(e.to_owned())
 }
 
 /// True when a "path" is more likely the token itself, so it is not echoed in messages.
@@ -140,19 +266,69 @@ pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// The octal mode when a file can be read by its group or others.
-pub fn loose_mode(path: &Path) -> Option<u32> {
+/// The permission bits of a file (`0o640`), when it can be read (the edge of [`exposure`]).
+pub fn mode_of(path: &Path) -> Option<u32> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-        (mode & 0o044 != 0).then_some(mode)
+        Some(std::fs::metadata(path).ok()?.permissions().mode() & 0o777)
     }
     #[cfg(not(unix))]
     {
         let _ = path;
         None
     }
+}
+
+/// What to do about a file that may hold a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// No secret in it, or readable by its owner only.
+    Fine,
+    /// It holds a secret and its group or others may read it: say so and go on.
+    Warn,
+    /// The same under `--strict` (or `DDFLARE_STRICT`): refuse to start.
+    Refuse,
+}
+
+/// PURE: decides from a file's mode, whether it holds a secret (an inline `api_token` or
+/// `api_key` in the config, or a token or key file) and `--strict`.
+pub fn exposure(mode: u32, holds_secret: bool, strict: bool) -> Exposure {
+    if !holds_secret || mode & 0o044 == 0 {
+        Exposure::Fine
+    } else if strict {
+        Exposure::Refuse
+    } else {
+        Exposure::Warn
+    }
+}
+
+/// PURE: the message and hint for a secret in the config file `file` (mode `mode`) that its
+/// group or others may read. `kind` says which secret; the fix names the file.
+pub fn exposed_inline(file: &str, mode: u32, kind: Kind, strict: bool) -> (String, String) {
+    let (noun, file_key, file_var, credential) = match kind {
+        Kind::Token => (
+            "the API token",
+            "api_token_file",
+            "CLOUDFLARE_API_TOKEN_FILE",
+            " or the systemd credential (LoadCredential=cloudflare_api_token:/path)",
+        ),
+        Kind::Key => (
+            "the Global API Key",
+            "api_key_file",
+            "CLOUDFLARE_API_KEY_FILE",
+            "",
+        ),
+    };
+    let refused = if strict { "refused (--strict): " } else { "" };
+    (
+        format!(
+            "{refused}`{file}` holds {noun} inline and can be read by group or others (mode {mode:03o})"
+        ),
+        format!(
+            "run `chmod 600 {file}`, or move the secret to a file of its own (chmod 600) named by `{file_key}` or {file_var}{credential}"
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -178,18 +354,71 @@ mod tests {
 
     #[test]
     fn good_tokens_pass() {
-        assert_eq!(check(GOOD), Ok((GOOD.to_owned(), None)));
-        assert_eq!(check(&format!("  {GOOD}\n")), Ok((GOOD.to_owned(), None)));
+        assert_eq!(check(GOOD), Ok(GOOD.to_owned()));
+        assert_eq!(check(&format!("  {GOOD}\n")), Ok(GOOD.to_owned()));
         let new_format = format!("cfut_{}", "a1B2".repeat(11));
-        assert!(check(&new_format).is_ok_and(|(_, w)| w.is_none()));
+        assert!(check(&new_format).is_ok());
+    }
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef01234";
+
+    #[test]
+    fn a_global_key_given_as_a_token_is_refused_with_the_way_to_use_it() {
+        for key in [KEY.to_owned(), format!("cfk_{}", "a".repeat(40))] {
+            let p = problem(&key);
+            assert!(p.message.contains("looks like a Global API Key"), "{p:?}");
+            let hint = p.hint.unwrap_or_default();
+            assert!(
+                hint.contains("api_email") && hint.contains("api_key"),
+                "{hint}"
+            );
+            assert!(hint.contains("Edit zone DNS"), "{hint}");
+            assert!(!hint.contains(&key) && !p.message.contains(&key));
+        }
     }
 
     #[test]
-    fn global_keys_warn() {
-        let hex = "0123456789abcdef0123456789abcdef01234";
-        assert!(check(hex).is_ok_and(|(_, w)| w.is_some()));
-        let cfk = format!("cfk_{}", "a".repeat(40));
-        assert!(check(&cfk).is_ok_and(|(_, w)| w.is_some()));
+    fn global_keys_are_checked_without_echo() {
+        assert_eq!(check_key(KEY), Ok(KEY.to_owned()));
+        assert_eq!(check_key(&format!(" {KEY}\n")), Ok(KEY.to_owned()));
+        let cfk = format!("cfk_{}", "Ab1_".repeat(11));
+        assert_eq!(check_key(&cfk), Ok(cfk.clone()));
+        let msg = |given: &str| match check_key(given) {
+            Ok(_) => panic!("accepted a bad key"),
+            Err(p) => {
+                assert!(!p.message.contains(KEY) && !p.message.contains(&KEY[..12]));
+                p.message
+            }
+        };
+        assert!(msg("").contains("expected a Global API Key, found an empty value"));
+        assert!(msg(&format!("\"{KEY}\"")).contains("quotes"));
+        assert!(msg(&format!("CLOUDFLARE_API_KEY={KEY}")).contains("`CLOUDFLARE_API_KEY=…`"));
+        assert!(msg(&format!("{KEY} {KEY}")).contains("whitespace"));
+        assert!(msg(&KEY[..20]).contains("found 20 characters"));
+        assert!(msg(GOOD).contains("looks like an API token"));
+        assert!(msg(&format!("cfut_{}", "a".repeat(40))).contains("looks like an API token"));
+        assert!(msg(&format!("cfk_{}", "a".repeat(30))).contains("found 34 characters"));
+    }
+
+    #[test]
+    fn emails_are_checked() {
+        assert_eq!(
+            check_email(" me@example.com\n"),
+            Ok("me@example.com".to_owned())
+        );
+        for bad in [
+            "",
+            "me",
+            "me@",
+            "@example.com",
+            "me@example",
+            "me@.com",
+            "a b@example.com",
+            "\"me@example.com\"",
+            "a@b@example.com",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -244,6 +473,41 @@ mod tests {
         ] {
             no_leak(&bad);
         }
+    }
+
+    #[test]
+    fn exposure_depends_on_the_mode_the_secret_and_strict() {
+        for mode in [0o600, 0o400, 0o700, 0o611, 0o601] {
+            assert_eq!(exposure(mode, true, false), Exposure::Fine, "{mode:o}");
+            assert_eq!(exposure(mode, true, true), Exposure::Fine, "{mode:o}");
+        }
+        for mode in [0o640, 0o604, 0o644, 0o660, 0o666, 0o755] {
+            assert_eq!(exposure(mode, true, false), Exposure::Warn, "{mode:o}");
+            assert_eq!(exposure(mode, true, true), Exposure::Refuse, "{mode:o}");
+            // No secret in it: any mode is fine, strict or not.
+            assert_eq!(exposure(mode, false, true), Exposure::Fine, "{mode:o}");
+        }
+    }
+
+    #[test]
+    fn the_exposure_message_names_the_file_the_mode_and_the_fixes() {
+        let (msg, hint) = exposed_inline("/etc/ddflare/ddflare.toml", 0o644, Kind::Token, false);
+        assert_eq!(
+            msg,
+            "`/etc/ddflare/ddflare.toml` holds the API token inline and can be read by group or others (mode 644)"
+        );
+        for part in [
+            "chmod 600 /etc/ddflare/ddflare.toml",
+            "api_token_file",
+            "CLOUDFLARE_API_TOKEN_FILE",
+            "LoadCredential",
+        ] {
+            assert!(hint.contains(part), "{part}: {hint}");
+        }
+        let (msg, hint) = exposed_inline("c.toml", 0o640, Kind::Key, true);
+        assert!(msg.starts_with("refused (--strict): `c.toml` holds the Global API Key"));
+        assert!(msg.ends_with("(mode 640)"));
+        assert!(hint.contains("api_key_file") && hint.contains("CLOUDFLARE_API_KEY_FILE"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The command line: exit codes, usage errors, and the bad-config corpus run through the real
 //! binary (exit 78, a message naming key and line, no panic).
 
-use crate::support::{assert_exit, ddflare_cmd};
+use crate::support::{Harness, TOKEN, assert_exit, ddflare_cmd};
 
 #[test]
 fn version_help_and_usage_errors() {
@@ -71,4 +71,59 @@ fn every_broken_config_exits_78_naming_the_key_and_line() {
         n += 1;
     }
     assert!(n >= 20, "only {n} broken configs");
+}
+
+#[test]
+fn a_readable_config_with_an_inline_token_warns_and_strict_refuses_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\n",
+    );
+    // The harness config with the token inline, readable by everyone.
+    let path = h.config_path();
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "[cloudflare]\n",
+        &format!("[cloudflare]\napi_token = \"{TOKEN}\"\n"),
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let shown = path.display().to_string();
+    let run = |strict_flag: bool, strict_env: Option<&str>| {
+        let mut cmd = ddflare_cmd();
+        if let Some(v) = strict_env {
+            cmd.env("DDFLARE_STRICT", v);
+        }
+        cmd.arg("--config").arg(&path);
+        if strict_flag {
+            cmd.arg("--strict");
+        }
+        cmd.arg("once").output().unwrap()
+    };
+
+    let t = assert_exit(&run(false, None), 0);
+    assert!(
+        t.contains(&format!("`{shown}` holds the API token inline")),
+        "{t}"
+    );
+    assert!(
+        t.contains("(mode 644)") && t.contains(&format!("chmod 600 {shown}")),
+        "{t}"
+    );
+    assert!(t.contains("CLOUDFLARE_API_TOKEN_FILE"), "{t}");
+    assert!(!t.contains(TOKEN), "{t}");
+
+    for (flag, var) in [(true, None), (false, Some("1")), (false, Some("true"))] {
+        let t = assert_exit(&run(flag, var), 78);
+        assert!(t.contains("refused (--strict)"), "{t}");
+        assert!(t.contains(&format!("chmod 600 {shown}")), "{t}");
+        assert!(!t.contains(TOKEN), "{t}");
+    }
+
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let t = assert_exit(&run(true, None), 0);
+    assert!(!t.contains("holds the API token inline"), "{t}");
 }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use ddflare_emulator::{Fault, TokenScope};
 
-use crate::support::{Harness, TOKEN, assert_exit, text};
+use crate::support::{Daemon, GLOBAL_KEY, Harness, KEY_EMAIL, TOKEN, assert_exit, text};
 
 const RECORD: &str = "[[record]]\nname = \"home.example.com\"\n";
 
@@ -259,23 +259,124 @@ fn sigterm_during_a_slow_call_exits_cleanly_within_the_grace_period() {
 
 #[test]
 fn the_token_never_appears_in_any_output_even_at_trace_level() {
-    let h = Harness::new(&["example.com"]);
+    let h = Harness::with(&["example.com"], |emu| {
+        emu.token(TOKEN, TokenScope::edit_all());
+        emu.global_key(KEY_EMAIL, GLOBAL_KEY);
+    });
     h.emu.add_fault(Fault::status(500).times(1));
     h.write_config(Some("203.0.113.7"), None, RECORD);
-    for args in [
-        vec!["--log-level", "trace", "check"],
-        vec!["--log-level", "trace", "once"],
-        vec!["--log-level", "trace", "--log-format", "json", "once"],
-        vec!["--log-level", "trace", "detect"],
-    ] {
-        let out = h.ddflare(&args).output().unwrap();
-        let t = text(&out);
-        assert!(!t.contains(TOKEN), "{args:?} printed the token:\n{t}");
-        assert!(
-            !t.contains(&TOKEN[..16]),
-            "{args:?} printed part of the token"
-        );
+    // Every command, with each kind of credentials.
+    for (secret, with_key) in [(TOKEN, false), (GLOBAL_KEY, true)] {
+        let cmd = |args: &[&str]| {
+            if with_key {
+                h.ddflare_with_key(args)
+            } else {
+                h.ddflare(args)
+            }
+        };
+        let mut outputs = Vec::new();
+        for args in [
+            vec!["--log-level", "trace", "check"],
+            vec!["--log-level", "trace", "once"],
+            vec!["--log-level", "trace", "--log-format", "json", "once"],
+            vec!["--log-level", "trace", "once", "--dry-run"],
+            vec!["--log-level", "trace", "detect"],
+            vec!["--log-level", "trace", "status"],
+            vec!["--log-level", "trace", "health"],
+        ] {
+            outputs.push((args.join(" "), text(&cmd(&args).output().unwrap())));
+        }
+        // The daemon, through a reload.
+        h.write_config(Some("198.51.100.9"), None, RECORD);
+        let d = Daemon::start(cmd(&["--log-level", "trace", "run"]));
+        d.wait_for("round done");
+        d.signal("HUP");
+        let (_, log) = d.stop();
+        outputs.push(("run".to_owned(), log));
+        h.write_config(Some("203.0.113.7"), None, RECORD);
+        for (args, t) in &outputs {
+            assert!(!t.contains(secret), "{args} printed the secret:\n{t}");
+            assert!(
+                !t.contains(&secret[..16]),
+                "{args} printed part of the secret:\n{t}"
+            );
+            assert!(
+                !t.contains(&secret[secret.len() - 16..]),
+                "{args} printed the end of the secret:\n{t}"
+            );
+        }
     }
+    // Nor anything the state directory holds.
+    for entry in std::fs::read_dir(h.state_dir()).unwrap() {
+        let data = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        assert!(!data.contains(&TOKEN[..16]) && !data.contains(&GLOBAL_KEY[..16]));
+    }
+}
+
+#[test]
+fn a_global_api_key_updates_the_record_and_warns_at_every_start() {
+    let h = Harness::with(&["example.com"], |emu| {
+        emu.global_key(KEY_EMAIL, GLOBAL_KEY)
+    });
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    let advice = [
+        "using the Global API Key",
+        "a scoped API token is safer",
+        "My Profile → API Tokens → Create Token",
+        "\"Edit zone DNS\"",
+        "Zone Resources",
+    ];
+
+    let out = assert_exit(&h.ddflare_with_key(&["check"]).output().unwrap(), 0);
+    assert!(
+        out.contains("not verified: /user/tokens/verify checks API tokens only"),
+        "{out}"
+    );
+    assert!(out.contains("DNS edit allowed"), "{out}");
+    assert!(
+        !h.requests().iter().any(|r| r.contains("tokens/verify")),
+        "{:?}",
+        h.requests()
+    );
+    for a in advice {
+        assert!(out.contains(a), "check: no {a:?} in:\n{out}");
+    }
+
+    let out = assert_exit(&h.ddflare_with_key(&["once"]).output().unwrap(), 0);
+    assert!(
+        out.contains("home.example.com A 203.0.113.7 created"),
+        "{out}"
+    );
+    for a in advice {
+        assert!(out.contains(a), "once: no {a:?} in:\n{out}");
+    }
+    assert_eq!(
+        h.records("example.com"),
+        vec![("home.example.com".into(), "A".into(), "203.0.113.7".into())]
+    );
+    assert!(!out.contains(&GLOBAL_KEY[..16]), "{out}");
+
+    let d = Daemon::start(h.ddflare_with_key(&["run"]));
+    let log = d.wait_for("round done");
+    let (code, _) = d.stop();
+    assert_eq!(code, Some(0));
+    assert!(log.contains("using the Global API Key"), "run: {log}");
+
+    // A wrong key is refused by Cloudflare with a hint about the key, not the token.
+    let out = h
+        .ddflare_with_key(&["once"])
+        .env(
+            "CLOUDFLARE_API_KEY",
+            "0123456789abcdef0123456789abcdef01234",
+        )
+        .env("DDFLARE_STATE_DIR", h.dir.path().join("other-state"))
+        .output()
+        .unwrap();
+    let t = assert_exit(&out, 1);
+    assert!(
+        t.contains("api_email") && t.contains("Global API Key"),
+        "{t}"
+    );
 }
 
 #[test]

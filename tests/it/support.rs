@@ -13,6 +13,11 @@ use ddflare_emulator::{Emulator, Running, TokenScope};
 /// A token the emulator accepts; never a real one.
 pub const TOKEN: &str = "test-token-0123456789-abcdefABCDEF_xyz";
 
+/// A legacy Global API Key (37 hex characters, the real shape) and its account email, for
+/// [`Harness::ddflare_with_key`]; register them with `emu.global_key(KEY_EMAIL, GLOBAL_KEY)`.
+pub const GLOBAL_KEY: &str = "5e0c2f4f0e6a4b2f9d3c8a1b7e6d5c4b3a291";
+pub const KEY_EMAIL: &str = "owner@example.com";
+
 /// `../shared/cloudflare-api`, beside the repository (CI puts it there), or
 /// `$DDFLARE_CONTRACT_DIR`.
 pub fn contract_dir() -> PathBuf {
@@ -96,6 +101,18 @@ impl Harness {
         cmd
     }
 
+    /// `ddflare --config <ours> ARGS` with [`KEY_EMAIL`] and [`GLOBAL_KEY`] in the environment
+    /// (and no token).
+    pub fn ddflare_with_key(&self, args: &[&str]) -> Command {
+        let mut cmd = ddflare_cmd();
+        cmd.env("CLOUDFLARE_API_EMAIL", KEY_EMAIL)
+            .env("CLOUDFLARE_API_KEY", GLOBAL_KEY)
+            .arg("--config")
+            .arg(self.config_path())
+            .args(args);
+        cmd
+    }
+
     /// Runs a future on the harness runtime (a test server) and returns its output.
     pub fn spawn<F>(&self, f: F) -> F::Output
     where
@@ -114,6 +131,15 @@ impl Harness {
             .collect()
     }
 
+    /// [`Harness::requests`] without the token verify (`once` and `run` check the token's
+    /// expiry once a day, apart from the rounds).
+    pub fn dns_requests(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r != "GET /user/tokens/verify")
+            .collect()
+    }
+
     /// (name, type, content) of every record in `zone`, sorted.
     pub fn records(&self, zone: &str) -> Vec<(String, String, String)> {
         let mut v: Vec<_> = self
@@ -127,7 +153,9 @@ impl Harness {
     }
 }
 
-/// The binary with an environment cleared of anything that would change its behaviour.
+/// The binary with an environment cleared of anything that would change its behaviour. It
+/// keeps root when the tests run as root (CI): their scratch directories are root's alone.
+/// `secrets::root_drops_*` covers the drop itself.
 pub fn ddflare_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ddflare"));
     for (k, _) in std::env::vars_os() {
@@ -141,6 +169,7 @@ pub fn ddflare_cmd() -> Command {
             cmd.env_remove(k);
         }
     }
+    cmd.env("DDFLARE_DROP_PRIVILEGES", "false");
     cmd
 }
 
@@ -193,6 +222,10 @@ impl Daemon {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits until the log holds `needle` `times` times (20 s at most).

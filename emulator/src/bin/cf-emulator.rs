@@ -17,6 +17,9 @@ usage: cf-emulator [options]
   --token TOKEN               API token with DNS Edit on all zones (repeatable)
   --read-only-token TOKEN     API token with DNS Read on all zones (repeatable)
   --zone-token TOKEN:Z1,Z2    API token with DNS Edit on the listed zones (repeatable)
+  --token-expires TOKEN:TIME  the token's expires_on (RFC 3339), shown by verify
+  --token-client-ips TOKEN:CIDR1,CIDR2
+                              the token works only from these addresses (else 403 9109)
   --global-key EMAIL:KEY      accept a legacy X-Auth-Email/X-Auth-Key pair
   --rate-limit N/SECS         per-token budget (default 1200/300)
   --batch-limit N             records per batch call (default: by plan, 200 on Free)
@@ -97,6 +100,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                     emu.zone(zone);
                 }
                 emu.token(token, TokenScope::zones_edit(&zones));
+            }
+            "--token-expires" => {
+                let v = value("--token-expires")?;
+                let (token, time) = v
+                    .split_once(':')
+                    .ok_or_else(|| format!("--token-expires {v}: expected TOKEN:RFC3339"))?;
+                emu.token_expires(token, time);
+            }
+            "--token-client-ips" => {
+                let v = value("--token-client-ips")?;
+                let (token, cidrs) = v
+                    .split_once(':')
+                    .ok_or_else(|| format!("--token-client-ips {v}: expected TOKEN:CIDR,CIDR"))?;
+                let cidrs: Vec<&str> = cidrs.split(',').filter(|c| !c.is_empty()).collect();
+                emu.token_client_ips(token, &cidrs);
             }
             "--global-key" => {
                 let v = value("--global-key")?;

@@ -386,6 +386,8 @@ fn in_lan(h: &Harness, args: &[&str]) -> std::process::Output {
             cmd.env_remove(k);
         }
     }
+    // Root inside `unshare -r` maps no other user: ddflare keeps root (as in ddflare_cmd).
+    cmd.env("DDFLARE_DROP_PRIVILEGES", "false");
     cmd.output().unwrap()
 }
 

@@ -177,6 +177,41 @@ pub fn server_addr(text: &str, default_port: u16) -> Result<SocketAddr, Problem>
     }
 }
 
+/// One label of a name, as DNS carries it: ASCII lowercased; an internationalized label
+/// lowercased, then punycode with the `xn--` prefix (RFC 3492, IDNA 2008). Letters and digits
+/// of any script are accepted, in the precomposed form keyboards produce. What UTS #46 would
+/// *map* rather than accept (fullwidth forms, decomposed accents, symbols) is refused with a
+/// pointer to the fix instead: ddflare leaves out the Unicode tables that mapping needs (about
+/// 120 KB of the router binary) and never guesses a name.
+fn label_to_ascii(label: &str) -> Result<String, String> {
+    if label.is_ascii() {
+        return Ok(label.to_ascii_lowercase());
+    }
+    let lower: String = label.chars().flat_map(char::to_lowercase).collect();
+    if let Some(c) = lower
+        .chars()
+        .find(|&c| !(c.is_alphanumeric() || c == '-') || ('\u{ff00}'..='\u{ffef}').contains(&c))
+    {
+        let what = if ('\u{ff00}'..='\u{ffef}').contains(&c) {
+            "a fullwidth or halfwidth form: write it with ordinary (ASCII) letters and digits"
+        } else if c.is_alphanumeric() || c.is_whitespace() || c.is_control() {
+            "not allowed in a host name"
+        } else {
+            "not a letter or digit (an accent must be part of its letter: type the name \
+             precomposed, NFC, as keyboards do)"
+        };
+        return Err(format!(
+            "whose label \"{label}\" contains `{}` (U+{:04X}), {what}",
+            c.escape_debug(),
+            u32::from(c)
+        ));
+    }
+    match idna::punycode::encode_str(&lower) {
+        Some(code) => Ok(format!("xn--{code}")),
+        None => Err(format!("whose label \"{label}\" is too long")),
+    }
+}
+
 /// A record or zone name to lowercase ASCII: IDN to punycode, trailing dot removed, at least
 /// two labels, labels of 1..=63 letters, digits, `-` or `_` (no `-` at either end), at most
 /// 253 characters. `*` is allowed as the first label when `wildcard`.
@@ -214,13 +249,12 @@ pub fn dns_name(text: &str, wildcard: bool) -> Result<String, Problem> {
         return Err(Problem::new(format!("{expected}, {found}, an IP address"))
             .hint("the name is the DNS record to update; its address is detected (see [detect])"));
     }
-    let ascii = idna::domain_to_ascii_cow(rest.as_bytes(), idna::AsciiDenyList::EMPTY)
-        .map_err(|_| {
-            Problem::new(format!(
-                "{expected}, {found}, which is not a valid internationalized domain name"
-            ))
-        })?
-        .into_owned();
+    let ascii = rest
+        .split('.')
+        .map(label_to_ascii)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|problem| Problem::new(format!("{expected}, {found}, {problem}")))?
+        .join(".");
     let ascii = if star { format!("*.{ascii}") } else { ascii };
     let labels: Vec<&str> = ascii.split('.').collect();
     if labels.iter().any(|l| l.is_empty()) {
@@ -561,6 +595,33 @@ mod tests {
             dns_name("*.example.com", true).as_deref(),
             Ok("*.example.com")
         );
+        // Other scripts; the expected forms are what browsers and registries send.
+        assert_eq!(
+            dns_name("пример.рф", true).as_deref(),
+            Ok("xn--e1afmkfd.xn--p1ai")
+        );
+        assert_eq!(
+            dns_name("home.例子.测试", true).as_deref(),
+            Ok("home.xn--fsqu00a.xn--0zwm56d")
+        );
+        assert_eq!(
+            dns_name("ΠΑΡΆΔΕΙΓΜΑ.example", true).as_deref(),
+            Ok("xn--hxajbheg2az3al.example")
+        );
+        assert_eq!(
+            dns_name("straße.example", true).as_deref(),
+            Ok("xn--strae-oqa.example")
+        );
+        // What UTS #46 would map is refused with the fix, never guessed.
+        let decomposed = err(dns_name("bu\u{308}cher.example", true)).message;
+        assert!(
+            decomposed.contains("U+0308") && decomposed.contains("precomposed"),
+            "{decomposed}"
+        );
+        let fullwidth = err(dns_name("ｈｏｍｅ.example", true)).message;
+        assert!(fullwidth.contains("fullwidth"), "{fullwidth}");
+        assert!(err(dns_name("♥.example", true)).message.contains("U+2665"));
+        assert!(dns_name("a\u{a0}b.example", true).is_err());
         assert_eq!(
             dns_name("_dmarc.example.com", true).as_deref(),
             Ok("_dmarc.example.com")

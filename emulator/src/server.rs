@@ -144,6 +144,9 @@ pub(crate) async fn run(
                         continue;
                     }
                 };
+                // Cloudflare's edge answers at once; without this a kept-alive client waits for
+                // Nagle and delayed ACKs (~40–200 ms) whenever a response takes two writes (TLS).
+                let _ = stream.set_nodelay(true);
                 let shared = Arc::clone(&shared);
                 let tls = tls.clone();
                 conns.spawn(async move {

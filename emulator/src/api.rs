@@ -15,6 +15,7 @@ use crate::dns::{
 };
 use crate::model::{InactiveVerify, Mutation, Record, TokenScope, TokenStatus};
 use crate::state::State;
+use crate::tls::TlsInfo;
 use crate::util::{is_identifier, now_rfc3339, parse_query, query_get, unix_ts_millis};
 use crate::wire::{ApiError, MessageItem, Reply, ResultInfo, WireRecord, WireZone, wire_records};
 
@@ -26,6 +27,8 @@ pub(crate) struct Ctx<'a> {
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
     pub peer: SocketAddr,
+    /// The TLS session, when the emulator serves HTTPS.
+    pub tls: Option<&'a TlsInfo>,
 }
 
 /// A reply plus the record changes it made.
@@ -550,23 +553,32 @@ fn trace(st: &State, ctx: &Ctx<'_>) -> Reply {
         .config
         .trace_ip
         .unwrap_or_else(|| ctx.peer.ip().to_canonical());
+    let (scheme, tls_version, sni, kex) = match ctx.tls {
+        None => ("http", "off", "off", "none".to_owned()),
+        Some(t) => (
+            "https",
+            t.version,
+            if t.sni { "plaintext" } else { "off" },
+            t.kex.clone(),
+        ),
+    };
     let lines = [
         ("fl", "1f1".to_owned()),
         ("h", host_without_port(header("host")).to_owned()),
         ("ip", ip.to_string()),
         ("ts", unix_ts_millis()),
-        ("visit_scheme", "http".to_owned()),
+        ("visit_scheme", scheme.to_owned()),
         ("uag", header("user-agent").to_owned()),
         ("colo", "EMU".to_owned()),
         ("sliver", "none".to_owned()),
         ("http", "http/1.1".to_owned()),
         ("loc", "XX".to_owned()),
-        ("tls", "off".to_owned()),
-        ("sni", "off".to_owned()),
+        ("tls", tls_version.to_owned()),
+        ("sni", sni.to_owned()),
         ("warp", st.config.trace_warp.clone()),
         ("gateway", "off".to_owned()),
         ("rbi", "off".to_owned()),
-        ("kex", "none".to_owned()),
+        ("kex", kex),
     ];
     let body: String = lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     Reply::raw(200, "text/plain", body)

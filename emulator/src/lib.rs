@@ -21,7 +21,8 @@
 //! - Batch: failures are HTTP 400 (81044 included); ids of absent records → 81044.
 //! - The rate limit is a fixed window per credential; 429s last until the window resets.
 //! - Trace: `h=` is the Host header without its port; plain HTTP gives `tls=off`,
-//!   `sni=off`, `kex=none`, `visit_scheme=http`.
+//!   `sni=off`, `kex=none`, `visit_scheme=http`; HTTPS ([`Emulator::tls_pem`]) the
+//!   negotiated version and group, and `sni=plaintext` when the client sent one.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -45,6 +46,7 @@ mod ratelimit;
 pub mod recorder;
 mod server;
 mod state;
+mod tls;
 mod util;
 mod wire;
 
@@ -55,6 +57,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 pub use admin::RecordSpec;
 pub use faults::{Fault, FaultKind};
@@ -75,6 +78,7 @@ pub struct Emulator {
     state: State,
     on_mutation: Option<MutationHook>,
     state_file: Option<std::path::PathBuf>,
+    tls: Option<TlsAcceptor>,
 }
 
 impl Default for Emulator {
@@ -89,6 +93,7 @@ impl Emulator {
             state: State::default(),
             on_mutation: None,
             state_file: None,
+            tls: None,
         }
     }
 
@@ -208,15 +213,30 @@ impl Emulator {
         Ok(self)
     }
 
+    /// Serves HTTPS (TLS 1.2 and 1.3) with this certificate chain (PEM, leaf first) and key
+    /// (PEM), instead of plain HTTP; the admin API moves to HTTPS too. `/cdn-cgi/trace` then
+    /// reports `visit_scheme=https` and the negotiated `tls`, `sni` and `kex`.
+    pub fn tls_pem(&mut self, cert_chain: &[u8], key: &[u8]) -> Result<&mut Self, String> {
+        self.tls = Some(tls::acceptor(cert_chain, key)?);
+        Ok(self)
+    }
+
     /// Binds `addr` (port 0 picks a free port) and serves in the background.
     pub async fn start(self, addr: SocketAddr) -> std::io::Result<Running> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(self.state, self.on_mutation, self.state_file));
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(server::run(listener, Arc::clone(&shared), stopped));
+        let task = tokio::spawn(server::run(
+            listener,
+            Arc::clone(&shared),
+            self.tls,
+            stopped,
+        ));
         Ok(Running {
             addr,
+            scheme,
             shared,
             stop: Some(stop),
             task: Some(task),
@@ -227,6 +247,7 @@ impl Emulator {
 /// A running emulator. Dropping it stops the server (without waiting).
 pub struct Running {
     addr: SocketAddr,
+    scheme: &'static str,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -237,19 +258,19 @@ impl Running {
         self.addr
     }
 
-    /// `http://ADDR/client/v4`.
+    /// `http://ADDR/client/v4` (`https://` when serving TLS).
     pub fn base_url(&self) -> String {
-        format!("http://{}{API_BASE}", self.addr)
+        format!("{}://{}{API_BASE}", self.scheme, self.addr)
     }
 
-    /// `http://ADDR/cdn-cgi/trace`.
+    /// `http://ADDR/cdn-cgi/trace` (`https://` when serving TLS).
     pub fn trace_url(&self) -> String {
-        format!("http://{}/cdn-cgi/trace", self.addr)
+        format!("{}://{}/cdn-cgi/trace", self.scheme, self.addr)
     }
 
-    /// `http://ADDR/__emulator`.
+    /// `http://ADDR/__emulator` (`https://` when serving TLS).
     pub fn admin_url(&self) -> String {
-        format!("http://{}/__emulator", self.addr)
+        format!("{}://{}/__emulator", self.scheme, self.addr)
     }
 
     /// The id of a zone, by name.

@@ -16,16 +16,19 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tokio::time::Sleep;
+use tokio_rustls::TlsAcceptor;
 
 use crate::api::{self, Ctx};
 use crate::auth::presented_token;
 use crate::faults::FaultKind;
 use crate::model::{Mutation, RequestLog};
 use crate::state::State;
+use crate::tls::TlsInfo;
 use crate::wire::{ApiError, ErrorItem, Reply};
 
 pub(crate) type MutationHook = Arc<dyn Fn(&Mutation) + Send + Sync>;
@@ -136,10 +139,12 @@ impl fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-/// Accepts connections until `stop` fires; then aborts open connections.
+/// Accepts connections until `stop` fires; then aborts open connections. With `tls`, each
+/// connection is a TLS handshake first (a failed one is dropped, as a client's problem).
 pub(crate) async fn run(
     listener: TcpListener,
     shared: Arc<Shared>,
+    tls: Option<TlsAcceptor>,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut conns = JoinSet::new();
@@ -154,19 +159,42 @@ pub(crate) async fn run(
                         continue;
                     }
                 };
+                // Cloudflare's edge answers at once; without this a kept-alive client waits for
+                // Nagle and delayed ACKs (~40–200 ms) whenever a response takes two writes (TLS).
+                let _ = stream.set_nodelay(true);
                 let shared = Arc::clone(&shared);
+                let tls = tls.clone();
                 conns.spawn(async move {
-                    let service = service_fn(move |req| handle(Arc::clone(&shared), peer, req));
-                    // Errors here are client disconnects or injected faults.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    match tls {
+                        None => serve(stream, shared, peer, None).await,
+                        Some(acceptor) => {
+                            let Ok(Ok(stream)) =
+                                tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await
+                            else {
+                                return;
+                            };
+                            let info = TlsInfo::of(stream.get_ref().1);
+                            serve(stream, shared, peer, Some(Arc::new(info))).await;
+                        }
+                    }
                 });
             }
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
         }
     }
     conns.abort_all();
+}
+
+/// Serves HTTP/1.1 on one connection, plain or TLS.
+async fn serve<S>(stream: S, shared: Arc<Shared>, peer: SocketAddr, tls: Option<Arc<TlsInfo>>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| handle(Arc::clone(&shared), peer, tls.clone(), req));
+    // Errors here are client disconnects or injected faults.
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 fn html_error_page(status: u16) -> String {
@@ -225,6 +253,7 @@ fn build(
 async fn handle(
     shared: Arc<Shared>,
     peer: SocketAddr,
+    tls: Option<Arc<TlsInfo>>,
     req: Request<Incoming>,
 ) -> Result<Response<RespBody>, DropConnection> {
     let (parts, body) = req.into_parts();
@@ -273,6 +302,7 @@ async fn handle(
         headers: &parts.headers,
         body: &body,
         peer,
+        tls: tls.as_deref(),
     };
     let set_status = |status: u16| {
         let mut st = shared.lock();

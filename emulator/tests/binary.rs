@@ -1,5 +1,5 @@
 //! The `cf-emulator` binary: flags, the first stdout line, mutation lines, admin API,
-//! clean exit on SIGTERM/SIGINT.
+//! clean exit on SIGTERM/SIGINT, HTTPS with `--tls-cert/--tls-key`.
 
 // Test code: helpers panic on unexpected failures by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -36,7 +36,8 @@ async fn spawn(args: &[&str]) -> Proc {
         .unwrap_or_else(|| panic!("first line: {first}"))
         .to_owned();
     assert!(
-        base.starts_with("http://127.0.0.1:") && base.ends_with("/client/v4"),
+        (base.starts_with("http://127.0.0.1:") || base.starts_with("https://127.0.0.1:"))
+            && base.ends_with("/client/v4"),
         "{base}"
     );
     assert!(!base.contains(":0/"), "the real port is printed");
@@ -346,4 +347,143 @@ async fn token_expiry_and_client_ip_filter_flags() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+/// A test CA (PEM) and a certificate for `api.cloudflare.com` signed by it, written to a
+/// fresh directory as `cert.pem` and `key.pem`.
+fn test_pki(dir: &std::path::Path) -> String {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    std::fs::create_dir_all(dir).unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["api.cloudflare.com".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    ca.pem()
+}
+
+#[tokio::test]
+async fn serves_https_for_api_cloudflare_com_with_a_test_ca() {
+    let dir = std::env::temp_dir().join(format!("cf-emulator-tls-{}", std::process::id()));
+    let ca = test_pki(&dir);
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let p = spawn(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--zone",
+        "example.com",
+        "--token",
+        "full",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ])
+    .await;
+    assert!(p.base.starts_with("https://"), "{}", p.base);
+    let addr: std::net::SocketAddr = p.base["https://".len()..]
+        .trim_end_matches("/client/v4")
+        .parse()
+        .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // The name a client that cannot be given an API URL would use, resolved to the emulator.
+    let trusting = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+        .resolve("api.cloudflare.com", addr)
+        .build()
+        .unwrap();
+    let base = format!("https://api.cloudflare.com:{}", addr.port());
+    let zones: Value = trusting
+        .get(format!("{base}/client/v4/zones?name=example.com"))
+        .bearer_auth("full")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(zones["result"][0]["name"], "example.com", "{zones}");
+    let trace = trusting
+        .get(format!("{base}/cdn-cgi/trace"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "h=api.cloudflare.com",
+        "visit_scheme=https",
+        "tls=TLSv1.3",
+        "sni=plaintext",
+    ] {
+        assert!(trace.lines().any(|l| l == line), "{line} in:\n{trace}");
+    }
+    let kex = trace.lines().find_map(|l| l.strip_prefix("kex=")).unwrap();
+    assert_ne!(kex, "none", "{trace}");
+    let requests: Value = trusting
+        .get(format!("{base}/__emulator/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(requests.as_array().unwrap().len(), 2, "{requests}");
+
+    // Verification stays on: without the CA the handshake fails; plain HTTP gets nothing.
+    let untrusting = reqwest::Client::builder()
+        .resolve("api.cloudflare.com", addr)
+        .tls_certs_only([])
+        .build()
+        .unwrap();
+    assert!(
+        untrusting
+            .get(format!("{base}/cdn-cgi/trace"))
+            .send()
+            .await
+            .is_err()
+    );
+    let plain = client()
+        .get(format!("http://{addr}/cdn-cgi/trace"))
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+
+    drop(p);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn tls_flags_go_together_and_name_a_bad_file() {
+    let alone = Command::new(BIN)
+        .args(["--tls-cert", "/nonexistent/cert.pem"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(alone.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("go together"));
+    let missing = Command::new(BIN)
+        .args([
+            "--tls-cert",
+            "/nonexistent/cert.pem",
+            "--tls-key",
+            "/nonexistent/key.pem",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/cert.pem"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
 }

@@ -1,6 +1,6 @@
 //! `cf-emulator`: the Cloudflare API v4 emulator as a standalone process.
 //!
-//! Prints `listening on http://ADDR/client/v4` first, then one line per record change.
+//! Prints `listening on http://ADDR/client/v4` (`https://` with `--tls-cert`) first, then one line per record change.
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -12,6 +12,8 @@ const USAGE: &str = "\
 usage: cf-emulator [options]
 
   --listen ADDR               address to bind (default 127.0.0.1:8787; port 0 = any free port)
+  --tls-cert FILE             serve HTTPS with this certificate chain (PEM, leaf first)
+  --tls-key FILE              ... and this private key (PEM); both or neither
   --zone NAME                 add an active zone (repeatable)
   --zone-plan NAME:PLAN       add a zone on a plan: free, pro, business, enterprise
   --token TOKEN               API token with DNS Edit on all zones (repeatable)
@@ -53,6 +55,7 @@ fn parse_plan(s: &str) -> Result<Plan, String> {
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8787));
     let mut emu = Emulator::new();
+    let (mut tls_cert, mut tls_key) = (None, None);
     while let Some(flag) = args.next() {
         // Accept both `--flag value` and `--flag=value`.
         let (flag, inline) = match flag.split_once('=') {
@@ -71,6 +74,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 let v = value("--listen")?;
                 listen = v.parse().map_err(|e| format!("--listen {v}: {e}"))?;
             }
+            "--tls-cert" => tls_cert = Some(value("--tls-cert")?),
+            "--tls-key" => tls_key = Some(value("--tls-key")?),
             "--zone" => {
                 emu.zone(&value("--zone")?);
             }
@@ -157,6 +162,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             }
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    match (tls_cert, tls_key) {
+        (None, None) => {}
+        (Some(cert), Some(key)) => {
+            let read =
+                |path: &str| std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"));
+            emu.tls_pem(&read(&cert)?, &read(&key)?)
+                .map_err(|e| format!("--tls-cert {cert} --tls-key {key}: {e}"))?;
+        }
+        _ => return Err("--tls-cert and --tls-key go together".to_owned()),
     }
     Ok(Some(Args {
         listen,

@@ -182,13 +182,32 @@ pub(crate) fn qualify_name(raw: &str, zone: &str) -> Option<String> {
     if trimmed == "@" {
         return Some(zone.to_owned());
     }
-    let ascii = idna::domain_to_ascii(trimmed).ok()?.to_ascii_lowercase();
+    let ascii = to_ascii(trimmed)?;
     let fqdn = if ascii == zone || ascii.ends_with(&format!(".{zone}")) {
         ascii
     } else {
         format!("{ascii}.{zone}")
     };
     valid_hostname(&fqdn, true).then_some(fqdn)
+}
+
+/// Lowercase ASCII, a non-ASCII label as `xn--` + Punycode (RFC 3492) of its lowercase form.
+/// The workspace builds `idna` without its Unicode tables (ddflare's binary size), so UTS #46
+/// mapping is left out: names typed precomposed, as clients send them, come out as
+/// Cloudflare stores them.
+fn to_ascii(name: &str) -> Option<String> {
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let labels = name.split('.').map(|label| {
+        if label.is_ascii() {
+            Some(label.to_ascii_lowercase())
+        } else {
+            let lower: String = label.chars().flat_map(char::to_lowercase).collect();
+            idna::punycode::encode_str(&lower).map(|code| format!("xn--{code}"))
+        }
+    });
+    labels.collect::<Option<Vec<_>>>().map(|l| l.join("."))
 }
 
 fn valid_hostname(name: &str, allow_wildcard: bool) -> bool {

@@ -299,10 +299,21 @@ impl<A: DnsApi> Updater<A> {
             return report;
         }
 
-        // Find each dirty name's zone, then work zone by zone.
+        // Find each dirty name's zone, then work zone by zone. Several names to look up (a
+        // first start, a new config) cost one listing of the token's zones rather than a
+        // walk up each name's labels.
+        let lookups = dirty
+            .values()
+            .filter(|(rec, _)| rec.zone_id.is_none() && !self.state.zones.contains_key(&rec.name))
+            .count();
+        let listed = if lookups >= 2 {
+            self.list_zones(&mut report).await
+        } else {
+            None
+        };
         let mut by_zone: BTreeMap<String, (Zone, Vec<Desired>)> = BTreeMap::new();
         for (name, (rec, desired)) in dirty {
-            match self.zone_of(&rec, &mut report).await {
+            match self.zone_of(&rec, listed.as_deref(), &mut report).await {
                 Ok(zone) => by_zone
                     .entry(zone.id.clone())
                     .or_insert_with(|| (zone, Vec::new()))
@@ -326,9 +337,24 @@ impl<A: DnsApi> Updater<A> {
         report
     }
 
+    /// The token's zones, if they fit in a few pages; `None` (and a lookup per name) otherwise
+    /// or when the listing fails.
+    async fn list_zones(&mut self, report: &mut RoundReport) -> Option<Vec<Zone>> {
+        report.api_calls += 1;
+        match self.api.all_zones(ZONE_LIST_PAGES).await {
+            Ok(zones) => zones,
+            Err(e) => {
+                debug!(error = %e, "listing the zones failed; looking them up by name");
+                note_rate_limit(report, &e);
+                None
+            }
+        }
+    }
+
     async fn zone_of(
         &mut self,
         rec: &RecordConfig,
+        listed: Option<&[Zone]>,
         report: &mut RoundReport,
     ) -> Result<Zone, ZoneError> {
         if rec.zone_id.is_none()
@@ -336,7 +362,18 @@ impl<A: DnsApi> Updater<A> {
         {
             return Ok(zone.clone());
         }
-        let zone = find_zone(&self.api, rec, &mut report.api_calls).await?;
+        let picked = match (&rec.zone_id, listed) {
+            (None, Some(zones)) => pick_zone(zones, rec).cloned(),
+            _ => None,
+        };
+        let zone = match picked {
+            Some(zone) => {
+                debug!(record = %rec.name, zone = %zone.name, id = %zone.id, "zone found");
+                zone
+            }
+            // Not in the listing (or ambiguous): the lookup by name says why.
+            None => find_zone(&self.api, rec, &mut report.api_calls).await?,
+        };
         if rec.zone_id.is_none() {
             self.state.zones.insert(rec.name.clone(), zone.clone());
         }
@@ -829,6 +866,29 @@ fn note_rate_limit(report: &mut RoundReport, e: &ApiError) {
 
 /// `a.b.example.com` → `a.b.example.com`, `b.example.com`, `example.com`: longest first,
 /// never a bare TLD.
+/// How many pages of 50 zones ddflare lists to find its names' zones at once; a token that
+/// sees more zones gets a lookup per name.
+const ZONE_LIST_PAGES: u32 = 4;
+
+/// PURE: the zone of `rec` among the token's zones: its configured `zone`, else the longest
+/// suffix of its name that is a zone. `None` when none is, or when a name is held by several
+/// zones (accounts): [`find_zone`] then reports it.
+pub fn pick_zone<'a>(zones: &'a [Zone], rec: &RecordConfig) -> Option<&'a Zone> {
+    let candidates = match &rec.zone {
+        Some(z) => vec![z.clone()],
+        None => suffixes(&rec.name),
+    };
+    for candidate in &candidates {
+        let mut named = zones.iter().filter(|z| z.name == *candidate);
+        match (named.next(), named.next()) {
+            (Some(zone), None) => return Some(zone),
+            (None, _) => continue,
+            (Some(_), Some(_)) => return None,
+        }
+    }
+    None
+}
+
 pub fn suffixes(name: &str) -> Vec<String> {
     let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
     (0..labels.len().saturating_sub(1))
@@ -935,6 +995,104 @@ mod tests {
             .reconcile(&addrs(Some("203.0.113.7"), Some("2001:db8::7")), now)
             .await;
         assert!(again.api().calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn several_names_to_look_up_cost_one_listing_of_the_zones() {
+        let dir = tempfile::tempdir().unwrap();
+        // A sub-zone beside its parent: the longest suffix wins.
+        let api = FakeApi::with_zones(&["example.com", "lab.example.com", "example.net"]);
+        let records = vec![
+            rec("home.example.com"),
+            rec("nas.lab.example.com"),
+            rec("example.net"),
+            RecordConfig {
+                zone: Some("example.com".into()),
+                ..rec("vpn.example.com")
+            },
+        ];
+        let mut u = updater(api, records, dir.path());
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        assert!(r.ok(), "{r:?}");
+        let calls = u.api().calls();
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("GET zones")).count(),
+            1
+        );
+        assert_eq!(calls[0], "GET zones");
+        // One write per zone: a batch for two changes, a plain create for one.
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("POST batch")).count(),
+            1,
+            "{calls:?}"
+        );
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("POST A")).count(),
+            2,
+            "{calls:?}"
+        );
+        assert_eq!(r.changed(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_name_outside_the_listing_is_still_looked_up_and_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = FakeApi::with_zones(&["example.com"]);
+        let records = vec![rec("home.example.com"), rec("home.example.org")];
+        let mut u = updater(api, records, dir.path());
+        let r = u
+            .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+            .await;
+        let calls = u.api().calls();
+        assert_eq!(calls[0], "GET zones");
+        assert!(
+            calls.contains(&"GET zones example.org".to_owned()),
+            "{calls:?}"
+        );
+        let failed: Vec<_> = r
+            .lines
+            .iter()
+            .filter(|l| l.name == "home.example.org")
+            .collect();
+        assert!(
+            matches!(failed[0].outcome, Outcome::Failed { .. }),
+            "{failed:?}"
+        );
+        assert!(
+            r.lines
+                .iter()
+                .any(|l| l.name == "home.example.com" && l.outcome == Outcome::Created)
+        );
+    }
+
+    #[test]
+    fn pick_zone_takes_the_configured_zone_or_the_longest_suffix() {
+        let zone = |id: &str, name: &str| Zone {
+            id: id.into(),
+            name: name.into(),
+            status: None,
+        };
+        let zones = vec![
+            zone("1", "example.com"),
+            zone("2", "lab.example.com"),
+            zone("3", "twice.example"),
+            zone("4", "twice.example"),
+        ];
+        let pick = |rec: RecordConfig| pick_zone(&zones, &rec).map(|z| z.id.clone());
+        assert_eq!(pick(rec("a.lab.example.com")).as_deref(), Some("2"));
+        assert_eq!(pick(rec("lab.example.com")).as_deref(), Some("2"));
+        assert_eq!(pick(rec("example.com")).as_deref(), Some("1"));
+        assert_eq!(pick(rec("*.example.com")).as_deref(), Some("1"));
+        let in_parent = RecordConfig {
+            zone: Some("example.com".into()),
+            ..rec("a.lab.example.com")
+        };
+        assert_eq!(pick(in_parent).as_deref(), Some("1"));
+        assert_eq!(pick(rec("a.example.org")), None);
+        // Two zones of one name (two accounts): left to the lookup, which reports it.
+        assert_eq!(pick(rec("a.twice.example")), None);
     }
 
     #[tokio::test]

@@ -434,6 +434,26 @@ impl DnsApi for Client {
         Ok(self.call(Method::GET, url, None, &action).await?.0)
     }
 
+    async fn all_zones(&self, max_pages: u32) -> Result<Option<Vec<Zone>>, ApiError> {
+        let mut out = Vec::new();
+        for page in 1..=max_pages {
+            let page_s = page.to_string();
+            let url = self.url(&["zones"], &[("per_page", "50"), ("page", &page_s)]);
+            let (zones, info): (Vec<Zone>, _) =
+                self.call(Method::GET, url, None, "list zones").await?;
+            let got = zones.len();
+            out.extend(zones);
+            let more = match info.and_then(|i| i.total_pages) {
+                Some(total) => page < total,
+                None => got >= 50,
+            };
+            if !more {
+                return Ok(Some(out));
+            }
+        }
+        Ok(None)
+    }
+
     async fn list_records(&self, zone: &Zone, names: &[String]) -> Result<Vec<Record>, ApiError> {
         let mut out = Vec::new();
         for chunk in names.chunks(NAMES_PER_LIST) {

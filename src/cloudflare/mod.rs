@@ -30,6 +30,13 @@ pub trait DnsApi: Send + Sync {
     /// `GET /zones?name=NAME`: the zones with exactly this name that the token can see.
     fn zones_named(&self, name: &str) -> impl Future<Output = Result<Vec<Zone>, ApiError>> + Send;
 
+    /// `GET /zones`, every zone the token can see, when they fit in `max_pages` pages of 50;
+    /// `None` when there are more (the caller then looks zones up by name).
+    fn all_zones(
+        &self,
+        max_pages: u32,
+    ) -> impl Future<Output = Result<Option<Vec<Zone>>, ApiError>> + Send;
+
     /// Every record (all types) at one of `names`, all pages followed.
     fn list_records(
         &self,

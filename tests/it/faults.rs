@@ -93,8 +93,10 @@ fn non_json_and_unsuccessful_answers_fail_clearly_then_recover() {
     let z = Zone::new();
     let h = &z.h;
     h.write_config(Some("203.0.113.7"), None, RECORD);
+    // Two names: the first round lists the zones; when that fails it looks each name up,
+    // so the fault hits both.
     h.emu
-        .add_fault(Fault::malformed_body().path_prefix("/zones").times(1));
+        .add_fault(Fault::malformed_body().path_prefix("/zones").times(2));
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
     no_panic(&out);
     assert!(out.contains("not what the Cloudflare API sends"), "{out}");
@@ -103,7 +105,7 @@ fn non_json_and_unsuccessful_answers_fail_clearly_then_recover() {
     h.emu.add_fault(
         Fault::unsuccessful(1234, "Something odd")
             .path_prefix("/zones")
-            .times(1),
+            .times(2),
     );
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
     assert!(out.contains("1234 Something odd"), "{out}");

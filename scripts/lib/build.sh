@@ -11,7 +11,7 @@ remap_rustflags() {
   local d remap=
   cargo fetch --locked >/dev/null
   for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
-    remap+="${remap:+, }'--remap-path-prefix=$d='"
+    remap="$remap${remap:+, }'--remap-path-prefix=$d='"
   done
   echo "[$remap]"
 }

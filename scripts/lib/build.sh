@@ -1,6 +1,9 @@
 # Shell helpers shared by the shipping scripts (sourced, not run).
 # static_build ARCH: the release binary for ARCH-unknown-linux-musl, built the one way every
 # script and the Dockerfile build it; prints its path.
+# release_build TARGET [CARGO BUILD OPTIONS…]: the same build for any target, with more options
+# (scripts/build-router: -Zbuild-std); prints the path. The toolchain is cargo's, so
+# RUSTUP_TOOLCHAIN picks another one.
 
 # Crate source paths end up in panic messages. Mapping the registry's location away makes the
 # binary ~20 KB smaller and the same bytes whatever the builder's $CARGO_HOME.
@@ -8,20 +11,32 @@ remap_rustflags() {
   local d remap=
   cargo fetch --locked >/dev/null
   for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
-    remap+="${remap:+, }'--remap-path-prefix=$d='"
+    remap="$remap${remap:+, }'--remap-path-prefix=$d='"
   done
   echo "[$remap]"
 }
 
 static_build() {
-  local arch=$1 target=$1-unknown-linux-musl
+  local target=$1-unknown-linux-musl
   rustup target list --installed | grep -qx "$target" || rustup target add "$target" >&2
+  release_build "$target"
+}
+
+release_build() {
+  local target=$1
+  shift
   cargo build --release --locked --target "$target" --bin ddflare \
-    --config "target.$target.rustflags=$(remap_rustflags)" >&2
+    --config "target.$target.rustflags=$(remap_rustflags)" "$@" >&2
   echo "${CARGO_TARGET_DIR:-target}/$target/release/ddflare"
 }
 
-# runner_for ARCH: the command prefix that runs an ARCH binary here (qemu-user when foreign).
+# runner_for ARCH: the command prefix that runs an ARCH binary here (qemu-user when foreign;
+# qemu names armv7 "arm").
 runner_for() {
-  if [ "$1" != "$(uname -m)" ]; then echo "qemu-$1-static"; fi
+  if [ "$1" != "$(uname -m)" ]; then
+    case $1 in
+      armv7) echo qemu-arm-static ;;
+      *) echo "qemu-$1-static" ;;
+    esac
+  fi
 }

@@ -892,36 +892,14 @@ mod tests {
         assert_eq!(times[2] - times[1], Duration::from_secs(300), "{times:?}");
     }
 
-    /// Runs the loop until `rounds` rounds ended; returns when each ended (paused clock).
+    /// Runs the loop until `rounds` rounds ended; returns when each ended (paused clock). The
+    /// wall clock starts at the real time and follows tokio's.
     async fn round_times(schedule: &ScheduleConfig, rounds: usize) -> Vec<Duration> {
-        let dir = tempfile::tempdir().unwrap();
-        let mut updater = setup(dir.path());
-        let script = Script {
-            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
-            calls: AtomicUsize::new(0),
-        };
-        let t0 = Instant::now();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let mut stop_tx = Some(stop_tx);
-        let mut times = Vec::new();
-        run(
-            &mut updater,
-            &script,
-            schedule,
-            async {
-                let _ = stop_rx.await;
-            },
-            |_| {
-                times.push(t0.elapsed());
-                if times.len() == rounds
-                    && let Some(tx) = stop_tx.take()
-                {
-                    let _ = tx.send(());
-                }
-            },
-        )
-        .await;
-        times
+        let unix = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        round_times_on(schedule, &TestClock::at(unix), rounds).await
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,11 +1,12 @@
 //! [`ConfigError`], the one error type of the configuration layer, and the helpers that turn a
-//! byte offset in the file into `file:line` and a toml error into a message that names its key.
+//! byte offset in the file into `file:line` and a [`ReadError`] into a message that names its key.
 //!
 //! Messages never quote the raw document: toml's own `Display` prints the offending line, which
 //! may be the `api_token` line, so only its `message()` and span are used.
 
 use std::fmt;
-use std::ops::Range;
+
+use super::read::{self, ReadError};
 
 /// Where a problem was found: `origin:line[:column]`, or just `origin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -449,120 +450,95 @@ pub(crate) fn unknown_key_hint(table: &str, unknown: &str) -> Option<String> {
     }
 }
 
-/// Rewrites serde's `invalid type: X, expected Y` as `expected Y, found X`.
-fn expected_found(message: &str) -> String {
-    for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some(rest) = message.strip_prefix(prefix)
-            && let Some((found, expected)) = rest.split_once(", expected ")
-        {
-            let expected = if expected.starts_with("struct ") {
-                "a table".to_owned()
+/// Turns a [`ReadError`] into a [`ConfigError`] naming the key, its line and the next step.
+pub(crate) fn from_read(err: &ReadError, text: &str, origin: &str) -> ConfigError {
+    let at = |offset: usize| {
+        Some(Location {
+            origin: origin.to_owned(),
+            line: Some(line_col(text, offset).0),
+            column: None,
+        })
+    };
+    match err {
+        ReadError::Syntax(e) => from_toml(e, text, origin),
+        ReadError::Unknown {
+            table,
+            key,
+            span,
+            is_table,
+        } => {
+            let what = if *is_table {
+                "unknown table"
             } else {
-                expected.replace("i64", "an integer")
+                "unknown key"
             };
-            return format!("expected {expected}, found {found}");
+            let leaf = key.rsplit('.').next().unwrap_or(key);
+            ConfigError::new(at(span.start), key.clone(), what)
+                .maybe_hint(unknown_key_hint(table, leaf))
+        }
+        ReadError::Type {
+            key,
+            span,
+            expected,
+            found,
+        } => {
+            let location = at(span.start);
+            if *expected == read::ARRAY_OF_TABLES {
+                let found = if found == "a table" {
+                    format!("a single `[{key}]` table")
+                } else {
+                    found.clone()
+                };
+                return ConfigError::new(
+                    location,
+                    key.clone(),
+                    format!("expected `[[{key}]]` tables, found {found}"),
+                )
+                .hint(format!(
+                    "write `[[{key}]]` (double brackets) above each {key}"
+                ));
+            }
+            let e = ConfigError::new(
+                location,
+                key.clone(),
+                format!("expected {expected}, found {found}"),
+            );
+            let leaf = key.rsplit('.').next().unwrap_or("");
+            if *expected == read::A_BOOLEAN && matches!(leaf, "proxied" | "ipv4" | "ipv6") {
+                e.hint("write true or false, without quotes")
+            } else if *expected == read::A_DURATION && found.starts_with("integer") {
+                e.hint("add a unit, e.g. \"300s\" or \"5m\"")
+            } else if *expected == read::A_TABLE && !key.contains('[') {
+                e.hint(format!(
+                    "`{key}` is a table: write `[{key}]` on its own line"
+                ))
+            } else {
+                e
+            }
         }
     }
-    message.to_owned()
 }
 
-/// Turns a toml error (syntax, unknown key or type) into a [`ConfigError`] naming the key.
-pub(crate) fn from_toml(err: &toml::de::Error, text: &str, origin: &str) -> ConfigError {
-    let message = err.message().to_owned();
-    let span: Option<Range<usize>> = err.span();
-    let offset = span.as_ref().map_or(text.len(), |s| s.start);
+/// Turns a toml syntax error (or a duplicate key) into a [`ConfigError`] with the line and
+/// column, naming the key the text shows there.
+fn from_toml(err: &toml::de::Error, text: &str, origin: &str) -> ConfigError {
+    let message = err.message();
+    let offset = err.span().map_or(text.len(), |s| s.start);
     let (line, column) = line_col(text, offset);
-    let ctx = context_at(text, offset);
-
-    // The key path toml knows (without array indices); rendered without the input, its
-    // Display ends in "in `a.b`". Fall back to what the text says.
-    let mut detached = err.clone();
-    detached.set_input(None);
-    let rendered = detached.to_string();
-    let toml_path = rendered
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("in `").and_then(|l| l.strip_suffix('`')))
-        .map(str::to_owned);
-
-    let is_data_error = message.starts_with("invalid type")
-        || message.starts_with("invalid value")
-        || message.starts_with("unknown field")
-        || message.starts_with("missing field")
-        || message.starts_with("expected ")
-        || toml_path.is_some();
-
-    if !is_data_error {
-        let location = Location {
-            origin: origin.to_owned(),
-            line: Some(line),
-            column: Some(column),
-        };
-        let key = ctx.path();
-        let mut e = ConfigError::new(Some(location), key, format!("TOML syntax error: {message}"));
-        if message == "duplicate key" {
-            e = e.hint("each key may appear once per table; remove one of them");
-        } else if message.contains("must be quoted") {
-            e = e.hint("put text values in double quotes, e.g. `name = \"home.example.com\"`");
-        }
-        return e;
-    }
-
-    let location = Some(Location {
+    let location = Location {
         origin: origin.to_owned(),
         line: Some(line),
-        column: None,
-    });
-    // Put the index of a `[[table]]` (which toml does not report) back into the path.
-    let with_index = |path: String| -> String {
-        match ctx.table.split_once('[') {
-            Some((array, _)) if path == array || path.starts_with(&format!("{array}.")) => {
-                format!("{}{}", ctx.table, &path[array.len()..])
-            }
-            _ => path,
-        }
+        column: Some(column),
     };
-
-    if let Some(field) = message
-        .strip_prefix("unknown field `")
-        .and_then(|r| r.split('`').next())
-    {
-        let table = toml_path.clone().unwrap_or_default();
-        let key = if table.is_empty() {
-            field.to_owned()
-        } else {
-            format!("{table}.{field}")
-        };
-        let key = with_index(key);
-        let hint = unknown_key_hint(&table, field);
-        let what = if ctx.on_header {
-            "unknown table"
-        } else {
-            "unknown key"
-        };
-        return ConfigError::new(location, key, what).maybe_hint(hint);
-    }
-
-    let path = with_index(toml_path.unwrap_or_else(|| ctx.path()));
-    let described = if path == "record" && message.contains("expected a sequence") {
-        "expected `[[record]]` tables, found a single `[record]` table".to_owned()
+    let key = context_at(text, offset).path();
+    let e = ConfigError::new(Some(location), key, format!("TOML syntax error: {message}"));
+    if message == "duplicate key" {
+        e.hint("each key may appear once per table; remove one of them")
+    } else if message.contains("must be quoted") {
+        e.hint("put text values in double quotes, e.g. `name = \"home.example.com\"`")
     } else {
-        expected_found(&message)
-    };
-    let mut e = ConfigError::new(location, path.clone(), described);
-    let leaf = path.rsplit('.').next().unwrap_or("");
-    if path == "record" && message.contains("expected a sequence") {
-        e = e.hint("write `[[record]]` (double brackets) above each record");
-    } else if matches!(leaf, "proxied" | "ipv4" | "ipv6") && message.contains("a boolean") {
-        e = e.hint("write true or false, without quotes");
-    } else if message.contains("a duration") && message.contains("integer") {
-        e = e.hint("add a unit, e.g. \"300s\" or \"5m\"");
-    } else if message.contains("expected struct") && !path.starts_with("record") {
-        e = e.hint(format!(
-            "`{path}` is a table: write `[{path}]` on its own line"
-        ));
+        e
     }
-    e
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Configuration: the TOML file plus environment overrides, validated into [`Config`].
 //!
-//! - `raw.rs`: the serde wire type (unknown keys rejected, spans kept for messages) and every
-//!   default in one place ([`raw::defaults`]);
+//! - `raw.rs`: the file's keys as written, spans kept for messages, and every default in one
+//!   place ([`raw::defaults`]); `read.rs` fills it from the text (unknown keys rejected);
 //! - `env.rs`: the environment overrides, read through the small [`Source`] trait (the process
 //!   environment in production, a map in tests);
 //! - `build.rs`: raw + env → [`Config`]; `values.rs` and `token.rs`: the validators of single
@@ -21,6 +21,7 @@ pub mod env;
 mod error;
 mod ownership;
 pub mod raw;
+mod read;
 mod token;
 mod values;
 
@@ -168,11 +169,11 @@ fn parse_inner(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let overrides = env::Overrides::read(env);
     let mut secrets = overrides.secrets();
-    let raw: raw::RawConfig = match toml::from_str(text) {
+    let raw = match read::read(text) {
         Ok(raw) => raw,
         Err(e) => {
             secrets.extend(inline_token_guesses(text));
-            return Err(error::from_toml(&e, text, origin).scrub(&secrets));
+            return Err(error::from_read(&e, text, origin).scrub(&secrets));
         }
     };
     let mut ctx = build::Ctx {

@@ -1,13 +1,11 @@
-//! The serde wire type of `ddflare.toml`, and every default in one place.
+//! The shape of `ddflare.toml` as written (filled by `read.rs`), and every default in one place.
 //!
-//! Each table rejects unknown keys. Leaf values are `Option<Spanned<_>>`: `None` when the key is
+//! Leaf values are `Option<Spanned<_>>`: `None` when the key is
 //! absent (the default applies, see [`defaults`]), and the span gives the line for messages
 //! found later, during validation. Nothing here validates values: `build.rs` does.
 
 use std::fmt;
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use toml::Spanned;
 
 /// The built-in defaults, used when neither the file nor the environment sets a key.
@@ -64,54 +62,38 @@ pub mod defaults {
 }
 
 /// The whole file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawConfig {
-    #[serde(default)]
     pub cloudflare: RawCloudflare,
-    #[serde(default)]
     pub detect: RawDetect,
-    #[serde(default)]
     pub schedule: RawSchedule,
-    #[serde(default)]
     pub state: RawState,
-    #[serde(default)]
     pub defaults: RawRecordSettings,
     /// `[[record]]` tables; the span is the header's.
-    #[serde(default)]
     pub record: Vec<Spanned<RawRecord>>,
-    #[serde(default)]
     pub metrics: RawMetrics,
-    #[serde(default)]
     pub alerts: RawAlerts,
     /// `[[notify]]` tables.
-    #[serde(default)]
     pub notify: Vec<Spanned<RawNotify>>,
     /// `[[monitor]]` tables.
-    #[serde(default)]
     pub monitor: Vec<Spanned<RawMonitor>>,
-    #[serde(default)]
     pub log: RawLog,
-    #[serde(default)]
     pub process: RawProcess,
 }
 
 /// `[process]`: who ddflare becomes when started as root.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawProcess {
     pub user: Option<Spanned<String>>,
     pub drop_privileges: Option<Spanned<bool>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawMetrics {
     pub listen: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawAlerts {
     pub after_failed_rounds: Option<Spanned<i64>>,
     pub after: Option<Spanned<RawDuration>>,
@@ -120,8 +102,7 @@ pub struct RawAlerts {
 }
 
 /// One `[[notify]]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawNotify {
     pub url: Option<Spanned<String>>,
     pub server: Option<Spanned<String>>,
@@ -129,21 +110,18 @@ pub struct RawNotify {
 }
 
 /// One `[[monitor]]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawMonitor {
     pub url: Option<Spanned<String>>,
     pub kind: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawLog {
     pub quiet: Option<Spanned<bool>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawCloudflare {
     pub api_token: Option<Spanned<RawToken>>,
     pub api_token_file: Option<Spanned<String>>,
@@ -157,8 +135,7 @@ pub struct RawCloudflare {
     pub max_retries: Option<Spanned<i64>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawDetect {
     pub ipv4: Option<Spanned<RawProviders>>,
     pub ipv6: Option<Spanned<RawProviders>>,
@@ -172,8 +149,7 @@ pub struct RawDetect {
     pub doh_url: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawSchedule {
     pub interval: Option<Spanned<RawDuration>>,
     pub cycle_deadline: Option<Spanned<RawDuration>>,
@@ -183,16 +159,14 @@ pub struct RawSchedule {
     pub update_on_start: Option<Spanned<bool>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawState {
     pub dir: Option<Spanned<String>>,
     pub max_age: Option<Spanned<RawDuration>>,
 }
 
 /// `[defaults]`: the keys a record may override.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawRecordSettings {
     pub ipv4: Option<Spanned<bool>>,
     pub ipv6: Option<Spanned<bool>>,
@@ -206,8 +180,7 @@ pub struct RawRecordSettings {
 }
 
 /// One `[[record]]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct RawRecord {
     pub name: Option<Spanned<String>>,
     pub zone: Option<Spanned<String>>,
@@ -232,41 +205,9 @@ impl fmt::Debug for RawToken {
     }
 }
 
-impl<'de> Deserialize<'de> for RawToken {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = RawToken;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawToken, E> {
-                Ok(RawToken(v.to_owned()))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
 /// A duration as written (`"5m"`); parsed with humantime during validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawDuration(pub String);
-
-impl<'de> Deserialize<'de> for RawDuration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = RawDuration;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration string such as \"30s\", \"5m\" or \"1h30m\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDuration, E> {
-                Ok(RawDuration(v.to_owned()))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
 
 /// A TTL as written: `"auto"` or a number of seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,102 +216,10 @@ pub enum RawTtl {
     Str(String),
 }
 
-impl<'de> Deserialize<'de> for RawTtl {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = RawTtl;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("\"auto\" or a whole number of seconds from 60 to 86400")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawTtl, E> {
-                Ok(RawTtl::Int(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawTtl, E> {
-                Ok(RawTtl::Int(i64::try_from(v).unwrap_or(i64::MAX)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawTtl, E> {
-                Ok(RawTtl::Str(v.to_owned()))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// A provider list: one string (`"none"`, `"cloudflare.trace"`) or an array of strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawProviders(pub Vec<String>);
 
-impl<'de> Deserialize<'de> for RawProviders {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawProviders;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of providers such as [\"cloudflare.trace\"], or \"none\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawProviders, E> {
-                Ok(RawProviders(vec![v.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawProviders, A::Error> {
-                let mut out = Vec::new();
-                while let Some(item) = seq.next_element::<String>()? {
-                    out.push(item);
-                }
-                Ok(RawProviders(out))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// One string or an array of strings (`trace_url`, `dns_servers`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawStrings(pub Vec<String>);
-
-impl<'de> Deserialize<'de> for RawStrings {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawStrings;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or a list of strings")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawStrings, E> {
-                Ok(RawStrings(vec![v.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawStrings, A::Error> {
-                let mut out = Vec::new();
-                while let Some(item) = seq.next_element::<String>()? {
-                    out.push(item);
-                }
-                Ok(RawStrings(out))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn raw_token_debug_is_redacted() {
-        let raw: RawConfig =
-            toml::from_str("[cloudflare]\napi_token = \"sekrit-value-1234567890\"\n")
-                .unwrap_or_default();
-        assert!(!format!("{raw:?}").contains("sekrit"));
-        assert!(raw.cloudflare.api_token.is_some());
-    }
-
-    #[test]
-    fn provider_list_forms() {
-        let raw: RawConfig = toml::from_str("[detect]\nipv4 = \"none\"\nipv6 = [\"a\", \"b\"]\n")
-            .unwrap_or_default();
-        let v4 = raw.detect.ipv4.map(|s| s.into_inner().0);
-        let v6 = raw.detect.ipv6.map(|s| s.into_inner().0);
-        assert_eq!(v4, Some(vec!["none".to_owned()]));
-        assert_eq!(v6, Some(vec!["a".to_owned(), "b".to_owned()]));
-    }
-}

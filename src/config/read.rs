@@ -1,0 +1,618 @@
+//! `ddflare.toml` text → [`RawConfig`]: toml parses the document into its spanned tree
+//! (`DeTable`), and this module walks that tree table by table.
+//!
+//! A hand walk instead of `#[derive(Deserialize)]`: the derived visitors and toml's serde
+//! deserializer were ~190 KB of the static binary, this is a few KB. It also knows more than
+//! serde would tell: the exact key of every problem, with the 1-based index of a `[[record]]`,
+//! and the span of the key or value at fault. Keys are visited in the order of the file, so the
+//! first problem reported is the first one in the file.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
+
+use super::raw::*;
+
+/// Why the text is not a configuration ddflare can read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Not TOML at all (or a duplicate key): toml's own error.
+    Syntax(toml::de::Error),
+    /// A key ddflare does not know. `table` is the table it is in (`record[2]`, or empty at the
+    /// top); `is_table` when its value is a table (`[cloudfare]`).
+    Unknown {
+        table: String,
+        key: String,
+        span: Range<usize>,
+        is_table: bool,
+    },
+    /// A value of the wrong type, e.g. `proxied = "yes"`.
+    Type {
+        key: String,
+        span: Range<usize>,
+        expected: &'static str,
+        found: String,
+    },
+}
+
+/// What the type errors say is expected.
+pub const A_STRING: &str = "a string";
+pub const A_BOOLEAN: &str = "a boolean";
+pub const AN_INTEGER: &str = "an integer";
+pub const A_TABLE: &str = "a table";
+pub const A_DURATION: &str = "a duration string such as \"30s\", \"5m\" or \"1h30m\"";
+pub const A_TTL: &str = "\"auto\" or a whole number of seconds from 60 to 86400";
+pub const PROVIDERS: &str = "a list of providers such as [\"cloudflare.trace\"], or \"none\"";
+pub const STRINGS: &str = "a string or a list of strings";
+pub const A_LIST: &str = "a list of strings";
+/// `record = …` that is one table: the caller words this one itself.
+pub const ARRAY_OF_TABLES: &str = "an array of tables";
+
+/// Parses and walks `text`.
+pub fn read(text: &str) -> Result<RawConfig, ReadError> {
+    let doc = DeTable::parse(text).map_err(ReadError::Syntax)?;
+    let mut c = RawConfig::default();
+    for (key, v) in entries(doc.get_ref()) {
+        let at = At::new("", key, v);
+        match key.get_ref().as_ref() {
+            "cloudflare" => c.cloudflare = cloudflare(&at.table()?)?,
+            "detect" => c.detect = detect(&at.table()?)?,
+            "schedule" => c.schedule = schedule(&at.table()?)?,
+            "state" => c.state = state(&at.table()?)?,
+            "defaults" => c.defaults = record_settings(&at.table()?)?,
+            "record" => c.record = at.tables(record)?,
+            "metrics" => c.metrics = metrics(&at.table()?)?,
+            "alerts" => c.alerts = alerts(&at.table()?)?,
+            "notify" => c.notify = at.tables(notify)?,
+            "monitor" => c.monitor = at.tables(monitor)?,
+            "log" => c.log = log(&at.table()?)?,
+            "process" => c.process = process(&at.table()?)?,
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(c)
+}
+
+fn cloudflare(t: &Table) -> Result<RawCloudflare, ReadError> {
+    let mut c = RawCloudflare::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "api_token" => c.api_token = Some(at.token()?),
+            "api_token_file" => c.api_token_file = Some(at.string()?),
+            "api_email" => c.api_email = Some(at.string()?),
+            "api_key" => c.api_key = Some(at.token()?),
+            "api_key_file" => c.api_key_file = Some(at.string()?),
+            "api_url" => c.api_url = Some(at.string()?),
+            "ca_file" => c.ca_file = Some(at.string()?),
+            "request_timeout" => c.request_timeout = Some(at.duration()?),
+            "max_retries" => c.max_retries = Some(at.integer()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(c)
+}
+
+fn detect(t: &Table) -> Result<RawDetect, ReadError> {
+    let mut d = RawDetect::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "ipv4" => d.ipv4 = Some(at.strings(PROVIDERS, RawProviders)?),
+            "ipv6" => d.ipv6 = Some(at.strings(PROVIDERS, RawProviders)?),
+            "timeout" => d.timeout = Some(at.duration()?),
+            "strategy" => d.strategy = Some(at.string()?),
+            "allow_private" => d.allow_private = Some(at.boolean()?),
+            "ipv6_prefix_len" => d.ipv6_prefix_len = Some(at.integer()?),
+            "trace_url" => d.trace_url = Some(at.strings(STRINGS, RawStrings)?),
+            "dns_servers" => d.dns_servers = Some(at.strings(STRINGS, RawStrings)?),
+            "doh_url" => d.doh_url = Some(at.string()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(d)
+}
+
+fn schedule(t: &Table) -> Result<RawSchedule, ReadError> {
+    let mut s = RawSchedule::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "interval" => s.interval = Some(at.duration()?),
+            "cycle_deadline" => s.cycle_deadline = Some(at.duration()?),
+            "shutdown_grace" => s.shutdown_grace = Some(at.duration()?),
+            "cron" => s.cron = Some(at.string()?),
+            "jitter" => s.jitter = Some(at.duration()?),
+            "update_on_start" => s.update_on_start = Some(at.boolean()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(s)
+}
+
+fn state(t: &Table) -> Result<RawState, ReadError> {
+    let mut s = RawState::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "dir" => s.dir = Some(at.string()?),
+            "max_age" => s.max_age = Some(at.duration()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(s)
+}
+
+fn record_settings(t: &Table) -> Result<RawRecordSettings, ReadError> {
+    let mut s = RawRecordSettings::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "ipv4" => s.ipv4 = Some(at.boolean()?),
+            "ipv6" => s.ipv6 = Some(at.boolean()?),
+            "ttl" => s.ttl = Some(at.ttl()?),
+            "proxied" => s.proxied = Some(at.boolean()?),
+            "comment" => s.comment = Some(at.string()?),
+            "ownership" => s.ownership = Some(at.string()?),
+            "delete_on_stop" => s.delete_on_stop = Some(at.boolean()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(s)
+}
+
+fn record(t: &Table) -> Result<RawRecord, ReadError> {
+    let mut r = RawRecord::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "name" => r.name = Some(at.string()?),
+            "zone" => r.zone = Some(at.string()?),
+            "zone_id" => r.zone_id = Some(at.string()?),
+            "ipv4" => r.ipv4 = Some(at.boolean()?),
+            "ipv6" => r.ipv6 = Some(at.boolean()?),
+            "ttl" => r.ttl = Some(at.ttl()?),
+            "proxied" => r.proxied = Some(at.boolean()?),
+            "comment" => r.comment = Some(at.string()?),
+            "ipv6_host" => r.ipv6_host = Some(at.string()?),
+            "ownership" => r.ownership = Some(at.string()?),
+            "delete_on_stop" => r.delete_on_stop = Some(at.boolean()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(r)
+}
+
+fn metrics(t: &Table) -> Result<RawMetrics, ReadError> {
+    let mut m = RawMetrics::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "listen" => m.listen = Some(at.string()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(m)
+}
+
+fn alerts(t: &Table) -> Result<RawAlerts, ReadError> {
+    let mut a = RawAlerts::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "after_failed_rounds" => a.after_failed_rounds = Some(at.integer()?),
+            "after" => a.after = Some(at.duration()?),
+            "remind_every" => a.remind_every = Some(at.duration()?),
+            "max_per_hour" => a.max_per_hour = Some(at.integer()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(a)
+}
+
+fn notify(t: &Table) -> Result<RawNotify, ReadError> {
+    let mut n = RawNotify::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "url" => n.url = Some(at.string()?),
+            "server" => n.server = Some(at.string()?),
+            "events" => n.events = Some(at.list()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(n)
+}
+
+fn monitor(t: &Table) -> Result<RawMonitor, ReadError> {
+    let mut m = RawMonitor::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "url" => m.url = Some(at.string()?),
+            "kind" => m.kind = Some(at.string()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(m)
+}
+
+fn log(t: &Table) -> Result<RawLog, ReadError> {
+    let mut l = RawLog::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "quiet" => l.quiet = Some(at.boolean()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(l)
+}
+
+fn process(t: &Table) -> Result<RawProcess, ReadError> {
+    let mut p = RawProcess::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "user" => p.user = Some(at.string()?),
+            "drop_privileges" => p.drop_privileges = Some(at.boolean()?),
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(p)
+}
+
+type Entry<'a, 'i> = (
+    &'a Spanned<toml::de::DeString<'i>>,
+    &'a Spanned<DeValue<'i>>,
+);
+
+/// The entries of a table in the order of the file (toml's map is sorted by key).
+fn entries<'a, 'i>(t: &'a DeTable<'i>) -> Vec<Entry<'a, 'i>> {
+    let mut all: Vec<Entry> = t.iter().collect();
+    all.sort_unstable_by_key(|(k, _)| k.span().start);
+    all
+}
+
+/// A table being walked, with its path for messages (`record[2]`).
+struct Table<'a, 'i> {
+    path: String,
+    table: &'a DeTable<'i>,
+}
+
+impl<'a, 'i> Table<'a, 'i> {
+    fn entries(&self) -> Vec<Entry<'a, 'i>> {
+        entries(self.table)
+    }
+
+    fn at(
+        &self,
+        key: &'a Spanned<toml::de::DeString<'i>>,
+        v: &'a Spanned<DeValue<'i>>,
+    ) -> At<'a, 'i> {
+        At::new(&self.path, key, v)
+    }
+}
+
+/// One key of a table and its value.
+struct At<'a, 'i> {
+    /// The table's path, empty at the top.
+    table: String,
+    key: &'a Spanned<toml::de::DeString<'i>>,
+    value: &'a Spanned<DeValue<'i>>,
+}
+
+impl<'a, 'i> At<'a, 'i> {
+    fn new(
+        table: &str,
+        key: &'a Spanned<toml::de::DeString<'i>>,
+        value: &'a Spanned<DeValue<'i>>,
+    ) -> Self {
+        At {
+            table: table.to_owned(),
+            key,
+            value,
+        }
+    }
+
+    /// `table.key`, or `key` at the top.
+    fn path(&self) -> String {
+        join(&self.table, self.key.get_ref())
+    }
+
+    fn unknown(&self) -> ReadError {
+        ReadError::Unknown {
+            table: self.table.clone(),
+            key: self.path(),
+            span: self.key.span(),
+            is_table: matches!(self.value.get_ref(), DeValue::Table(_))
+                || is_array_of_tables(self.value.get_ref()),
+        }
+    }
+
+    fn wrong(&self, expected: &'static str) -> ReadError {
+        ReadError::Type {
+            key: self.path(),
+            span: self.value.span(),
+            expected,
+            found: found(self.value.get_ref()),
+        }
+    }
+
+    fn spanned<T>(&self, value: T) -> Spanned<T> {
+        Spanned::new(self.value.span(), value)
+    }
+
+    fn string(&self) -> Result<Spanned<String>, ReadError> {
+        match self.value.get_ref() {
+            DeValue::String(s) => Ok(self.spanned(s.to_string())),
+            _ => Err(self.wrong(A_STRING)),
+        }
+    }
+
+    fn token(&self) -> Result<Spanned<RawToken>, ReadError> {
+        match self.value.get_ref() {
+            DeValue::String(s) => Ok(self.spanned(RawToken(s.to_string()))),
+            _ => Err(self.wrong(A_STRING)),
+        }
+    }
+
+    fn boolean(&self) -> Result<Spanned<bool>, ReadError> {
+        match self.value.get_ref() {
+            DeValue::Boolean(b) => Ok(self.spanned(*b)),
+            _ => Err(self.wrong(A_BOOLEAN)),
+        }
+    }
+
+    fn integer(&self) -> Result<Spanned<i64>, ReadError> {
+        match self.value.get_ref() {
+            DeValue::Integer(i) => Ok(self.spanned(to_i64(i))),
+            _ => Err(self.wrong(AN_INTEGER)),
+        }
+    }
+
+    fn duration(&self) -> Result<Spanned<RawDuration>, ReadError> {
+        match self.value.get_ref() {
+            DeValue::String(s) => Ok(self.spanned(RawDuration(s.to_string()))),
+            _ => Err(self.wrong(A_DURATION)),
+        }
+    }
+
+    fn ttl(&self) -> Result<Spanned<RawTtl>, ReadError> {
+        match self.value.get_ref() {
+            DeValue::String(s) => Ok(self.spanned(RawTtl::Str(s.to_string()))),
+            DeValue::Integer(i) => Ok(self.spanned(RawTtl::Int(to_i64(i)))),
+            _ => Err(self.wrong(A_TTL)),
+        }
+    }
+
+    /// One string or an array of strings, wrapped by `wrap`.
+    fn strings<T>(
+        &self,
+        expected: &'static str,
+        wrap: fn(Vec<String>) -> T,
+    ) -> Result<Spanned<T>, ReadError> {
+        let list = match self.value.get_ref() {
+            DeValue::String(s) => vec![s.to_string()],
+            DeValue::Array(a) => self.array_of_strings(a, expected)?,
+            _ => return Err(self.wrong(expected)),
+        };
+        Ok(self.spanned(wrap(list)))
+    }
+
+    /// An array of strings.
+    fn list(&self) -> Result<Spanned<Vec<String>>, ReadError> {
+        match self.value.get_ref() {
+            DeValue::Array(a) => Ok(self.spanned(self.array_of_strings(a, A_LIST)?)),
+            _ => Err(self.wrong(A_LIST)),
+        }
+    }
+
+    fn array_of_strings(
+        &self,
+        a: &DeArray<'i>,
+        expected: &'static str,
+    ) -> Result<Vec<String>, ReadError> {
+        let mut out = Vec::with_capacity(a.len());
+        for item in a.iter() {
+            match item.get_ref() {
+                DeValue::String(s) => out.push(s.to_string()),
+                other => {
+                    return Err(ReadError::Type {
+                        key: self.path(),
+                        span: item.span(),
+                        expected,
+                        found: found(other),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn table(&self) -> Result<Table<'a, 'i>, ReadError> {
+        match self.value.get_ref() {
+            DeValue::Table(t) => Ok(Table {
+                path: self.path(),
+                table: t,
+            }),
+            _ => Err(self.wrong(A_TABLE)),
+        }
+    }
+
+    /// `[[name]]` tables (or an array of inline tables), each read by `each` under the path
+    /// `name[n]` (1-based). The span of each item is its header's.
+    fn tables<T>(
+        &self,
+        each: fn(&Table) -> Result<T, ReadError>,
+    ) -> Result<Vec<Spanned<T>>, ReadError> {
+        let DeValue::Array(items) = self.value.get_ref() else {
+            return Err(self.wrong(ARRAY_OF_TABLES));
+        };
+        let path = self.path();
+        let mut out = Vec::with_capacity(items.len());
+        for (n, item) in items.iter().enumerate() {
+            let DeValue::Table(t) = item.get_ref() else {
+                return Err(ReadError::Type {
+                    key: format!("{path}[{}]", n + 1),
+                    span: item.span(),
+                    expected: A_TABLE,
+                    found: found(item.get_ref()),
+                });
+            };
+            let table = Table {
+                path: format!("{path}[{}]", n + 1),
+                table: t,
+            };
+            out.push(Spanned::new(item.span(), each(&table)?));
+        }
+        Ok(out)
+    }
+}
+
+fn join(table: &str, key: &str) -> String {
+    if table.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{table}.{key}")
+    }
+}
+
+fn is_array_of_tables(v: &DeValue) -> bool {
+    matches!(v, DeValue::Array(a) if a.iter().all(|i| matches!(i.get_ref(), DeValue::Table(_))))
+}
+
+/// toml keeps integers as text (with their radix) until asked: out of the i64 range, the
+/// nearest end of it, which every range check then refuses with the number as written.
+fn to_i64(i: &toml::de::DeInteger) -> i64 {
+    i64::from_str_radix(i.as_str(), i.radix()).unwrap_or(if i.as_str().starts_with('-') {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+/// What a value is, for "expected …, found …": the value itself for scalars.
+fn found(v: &DeValue) -> String {
+    match v {
+        DeValue::String(s) => format!("string {:?}", s.as_ref()),
+        DeValue::Integer(i) => match i.radix() {
+            10 => format!("integer `{}`", i.as_str()),
+            _ => format!("integer `{}`", to_i64(i)),
+        },
+        DeValue::Float(f) => format!("floating point `{}`", f.as_str()),
+        DeValue::Boolean(b) => format!("boolean `{b}`"),
+        DeValue::Datetime(_) => "a date-time".to_owned(),
+        DeValue::Array(_) => "an array".to_owned(),
+        DeValue::Table(_) => "a table".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fails(text: &str) -> ReadError {
+        match read(text) {
+            Ok(raw) => panic!("read: {raw:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn raw_token_debug_is_redacted() {
+        let raw = read("[cloudflare]\napi_token = \"sekrit-value-1234567890\"\n").unwrap();
+        assert!(!format!("{raw:?}").contains("sekrit"));
+        assert!(raw.cloudflare.api_token.is_some());
+    }
+
+    #[test]
+    fn provider_list_forms() {
+        let raw = read("[detect]\nipv4 = \"none\"\nipv6 = [\"a\", \"b\"]\n").unwrap();
+        let v4 = raw.detect.ipv4.map(|s| s.into_inner().0);
+        let v6 = raw.detect.ipv6.map(|s| s.into_inner().0);
+        assert_eq!(v4, Some(vec!["none".to_owned()]));
+        assert_eq!(v6, Some(vec!["a".to_owned(), "b".to_owned()]));
+    }
+
+    #[test]
+    fn dotted_keys_inline_tables_and_radix() {
+        let text =
+            "cloudflare.max_retries = 0x3\nrecord = [{ name = \"a.example\", ttl = 1_200 }]\n";
+        let raw = read(text).unwrap();
+        assert_eq!(raw.cloudflare.max_retries.map(|s| s.into_inner()), Some(3));
+        assert_eq!(raw.record.len(), 1);
+        let r = raw.record[0].get_ref();
+        assert_eq!(
+            r.ttl.as_ref().map(|t| t.get_ref().clone()),
+            Some(RawTtl::Int(1200))
+        );
+    }
+
+    #[test]
+    fn spans_point_at_values_and_headers() {
+        let text = "[[record]]\nname = \"a.example\"\n[[record]]\nname = \"b.example\"\n";
+        let raw = read(text).unwrap();
+        let second = &raw.record[1];
+        assert!(text[second.span()].starts_with("[[record]]"));
+        let name = second.get_ref().name.as_ref().unwrap();
+        assert_eq!(&text[name.span()], "\"b.example\"");
+    }
+
+    #[test]
+    fn the_first_problem_in_the_file_is_reported() {
+        // toml's map is sorted by key; `zz` comes first in the file.
+        match fails("[defaults]\nzz = 1\naa = 2\n") {
+            ReadError::Unknown { key, span, .. } => {
+                assert_eq!(key, "defaults.zz");
+                assert_eq!(span.start, 11);
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn type_errors_name_the_item() {
+        match fails("[[notify]]\nurl = \"x\"\n[[notify]]\nevents = [\"change\", 3]\n") {
+            ReadError::Type {
+                key,
+                expected,
+                found,
+                ..
+            } => {
+                assert_eq!(key, "notify[2].events");
+                assert_eq!(expected, A_LIST);
+                assert_eq!(found, "integer `3`");
+            }
+            e => panic!("{e:?}"),
+        }
+        match fails("record = [1]\n") {
+            ReadError::Type { key, found, .. } => {
+                assert_eq!(key, "record[1]");
+                assert_eq!(found, "integer `1`");
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn integers_out_of_range_saturate() {
+        let raw = read("[cloudflare]\nmax_retries = 99999999999999999999\n").unwrap();
+        assert_eq!(
+            raw.cloudflare.max_retries.map(|s| s.into_inner()),
+            Some(i64::MAX)
+        );
+        let raw = read("[cloudflare]\nmax_retries = -99999999999999999999\n").unwrap();
+        assert_eq!(
+            raw.cloudflare.max_retries.map(|s| s.into_inner()),
+            Some(i64::MIN)
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_tomls() {
+        assert!(matches!(fails("[defaults\n"), ReadError::Syntax(_)));
+        assert!(matches!(fails("a = 1\na = 2\n"), ReadError::Syntax(_)));
+    }
+}

@@ -12,8 +12,12 @@
 //! code and is dropped, and `libunwind.a` is no longer linked at all. A panic still prints its
 //! message (`RUST_BACKTRACE` prints no frames, as before) and aborts.
 //!
-//! Compiled only where this holds: a musl target built with `panic = "abort"`. Tests and
-//! debug builds unwind (the test harness catches panics) and keep the real unwinder.
+//! Compiled only where this holds: a musl target built with `panic = "abort"` (the release
+//! builds of every architecture ddflare ships). Tests and debug builds unwind (the test harness
+//! catches panics) and keep the real unwinder. The router builds, whose std is built with
+//! `panic = "abort"`, call only `_Unwind_Backtrace` and `_Unwind_GetIP` (on ARM,
+//! `_Unwind_VRS_Get`, which its `_Unwind_GetIP` is a macro over); `scripts/lib/unwind-stub.c`
+//! stays as the `libunwind.a` their link asks for, and no part of it is used.
 #![allow(unsafe_code)] // `no_mangle` (an unsafe attribute) is the only way to define them.
 
 use std::ffi::{c_int, c_void};
@@ -72,3 +76,16 @@ extern "C" fn _Unwind_SetGR(_ctx: *mut c_void, _reg: c_int, _value: usize) {}
 
 #[unsafe(no_mangle)]
 extern "C" fn _Unwind_SetIP(_ctx: *mut c_void, _value: usize) {}
+
+/// ARM EHABI (armv7): reads a register of a frame; `_UVRSR_NOT_IMPLEMENTED`.
+#[cfg(target_arch = "arm")]
+#[unsafe(no_mangle)]
+extern "C" fn _Unwind_VRS_Get(
+    _ctx: *mut c_void,
+    _class: c_int,
+    _reg: u32,
+    _repr: c_int,
+    _value: *mut c_void,
+) -> c_int {
+    1
+}

@@ -7,6 +7,9 @@
 # A failed check is printed and sets smoke_fail=1; the caller decides how to end.
 
 smoke_fail=0
+# The checks run as root on root-only scratch files; ddflare would otherwise become
+# 65534:65534 first ([process] user). The drop itself is tested by tests/it (secrets.rs).
+export DDFLARE_DROP_PRIVILEGES=false
 declare -A smoke_size=() smoke_limit=()
 smoke_work=
 

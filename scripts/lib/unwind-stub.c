@@ -2,6 +2,9 @@
  *
  * std for a musl target links `-lunwind` whatever the panic strategy, and with
  * `-Zbuild-std` nothing provides it (rustup's prebuilt targets ship LLVM's libunwind.a).
+ * The binary defines the functions std calls itself (src/bin_unwind.rs, so that LTO can drop
+ * std's backtrace symbolizer), and the linker takes nothing from this archive; it is kept
+ * because the link needs a libunwind.a, and as the fallback should std ever call one more.
  * ddflare is built with panic = "abort", so nothing ever unwinds: the only callers left are
  * std's backtrace printer (RUST_BACKTRACE) and its frame accessor. These stand-ins report an
  * empty stack, so a panic still prints its message and then aborts; RUST_BACKTRACE prints no

@@ -224,7 +224,7 @@ pub(crate) fn build(
                 .map_err(|p| ctx.err(&src, p))?
         }
     };
-    let detect_extra = detect_extra(ctx, d, &ipv4, &ipv6)?;
+    let detect_extra = detect_extra(ctx, env, d, &ipv4, &ipv6)?;
 
     // [schedule]
     let s = &raw.schedule;
@@ -325,15 +325,7 @@ pub(crate) fn build(
     };
     let env_proxied = match &env.proxied {
         None => None,
-        Some(v) => Some(env::parse_bool(&v.value).ok_or_else(|| {
-            ctx.err(
-                &Src::env(v.name),
-                Problem::new(format!(
-                    "expected true/false, 1/0 or yes/no, found \"{}\"",
-                    v.value.escape_debug()
-                )),
-            )
-        })?),
+        Some(v) => Some(env_bool(ctx, v)?),
     };
     let env_comment = match &env.comment {
         None => None,
@@ -570,7 +562,7 @@ pub(crate) fn build(
         ));
     }
 
-    let (metrics, notify, log) = ops(&raw, ctx)?;
+    let (metrics, notify, log) = ops(&raw, env, ctx)?;
     let process = process(&raw.process, env, ctx)?;
     let config = Config {
         cloudflare: CloudflareConfig {
@@ -628,6 +620,7 @@ struct DetectExtra {
 
 fn detect_extra(
     ctx: &Ctx<'_>,
+    env: &Overrides,
     d: &super::raw::RawDetect,
     ipv4: &Val<Vec<ProviderSpec>>,
     ipv6: &Val<Vec<ProviderSpec>>,
@@ -641,7 +634,10 @@ fn detect_extra(
             )
         })?,
     };
-    let allow_private = d.allow_private.as_ref().is_some_and(|s| *s.get_ref());
+    let allow_private = match &env.allow_private {
+        Some(v) => env_bool(ctx, v)?,
+        None => d.allow_private.as_ref().is_some_and(|s| *s.get_ref()),
+    };
     let ipv6_prefix_len = match &d.ipv6_prefix_len {
         None => defaults::IPV6_PREFIX_LEN,
         Some(s) => u8::try_from(*s.get_ref())
@@ -936,15 +932,7 @@ fn process(
             .map_err(|(message, hint)| ctx.err(&src, Problem::new(message).hint(hint)))?,
     };
     let drop_privileges = match (&env.drop_privileges, &raw.drop_privileges) {
-        (Some(v), _) => env::parse_bool(&v.value).ok_or_else(|| {
-            ctx.err(
-                &Src::env(v.name),
-                Problem::new(format!(
-                    "expected true/false, 1/0 or yes/no, found \"{}\"",
-                    v.value.escape_debug()
-                )),
-            )
-        })?,
+        (Some(v), _) => env_bool(ctx, v)?,
         (None, Some(s)) => *s.get_ref(),
         (None, None) => true,
     };
@@ -1057,35 +1045,50 @@ fn int_in(
     }
 }
 
+/// A boolean variable: `true/false/1/0/yes/no/on/off`.
+pub(crate) fn env_bool(ctx: &Ctx<'_>, v: &env::EnvVar) -> Result<bool, ConfigError> {
+    env::parse_bool(&v.value).ok_or_else(|| {
+        ctx.err(
+            &Src::env(v.name),
+            Problem::new(format!(
+                "expected true/false, 1/0 or yes/no, found \"{}\"",
+                v.value.escape_debug()
+            )),
+        )
+    })
+}
+
 /// `[metrics]`, `[alerts]`, `[[notify]]`, `[[monitor]]` and `[log]`. Notification URLs hold
 /// secrets: they join the scrub list, and no message quotes them.
 fn ops(
     raw: &RawConfig,
+    env: &Overrides,
     ctx: &mut Ctx<'_>,
 ) -> Result<(MetricsConfig, NotifyConfig, LogConfig), ConfigError> {
-    let listen = match &raw.metrics.listen {
+    let listen = match (&env.metrics_listen, &raw.metrics.listen) {
+        (None, None) => None,
+        (Some(v), _) => Some((v.value.trim(), Src::env(v.name))),
+        (None, Some(s)) => Some((s.get_ref().trim(), Src::file("metrics.listen", s.span()))),
+    };
+    let listen = match listen {
         None => None,
-        Some(s) => {
-            let text = s.get_ref().trim();
-            let src = Src::file("metrics.listen", s.span());
-            match text.parse::<std::net::SocketAddr>() {
-                Ok(a) => Some(a),
-                Err(_) => {
-                    let p = Problem::new(format!(
-                        "expected an address and a port such as \"127.0.0.1:9489\" or \"[::1]:9489\", found \"{}\"",
-                        text.escape_debug()
-                    ));
-                    let p = if text.starts_with("localhost") {
-                        p.hint("write 127.0.0.1 instead of localhost")
-                    } else if text.parse::<std::net::IpAddr>().is_ok() {
-                        p.hint(format!("add the port: \"{text}:9489\""))
-                    } else {
-                        p.hint("\"0.0.0.0:9489\" listens on every IPv4 interface (e.g. in a container)")
-                    };
-                    return Err(ctx.err(&src, p));
-                }
+        Some((text, src)) => match text.parse::<std::net::SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                let p = Problem::new(format!(
+                    "expected an address and a port such as \"127.0.0.1:9489\" or \"[::1]:9489\", found \"{}\"",
+                    text.escape_debug()
+                ));
+                let p = if text.starts_with("localhost") {
+                    p.hint("write 127.0.0.1 instead of localhost")
+                } else if text.parse::<std::net::IpAddr>().is_ok() {
+                    p.hint(format!("add the port: \"{text}:9489\""))
+                } else {
+                    p.hint("\"0.0.0.0:9489\" listens on every IPv4 interface (e.g. in a container)")
+                };
+                return Err(ctx.err(&src, p));
             }
-        }
+        },
     };
 
     let a = &raw.alerts;
@@ -1128,7 +1131,17 @@ fn ops(
     };
 
     let mut targets = Vec::new();
-    for (i, n) in raw.notify.iter().enumerate() {
+    if let Some(v) = &env.notify {
+        targets = env_urls(ctx, v, raw.notify.len(), "[[notify]]", |url| {
+            Target::parse(url, None, Events::default())
+        })?;
+    }
+    for (i, n) in raw
+        .notify
+        .iter()
+        .enumerate()
+        .filter(|_| env.notify.is_none())
+    {
         let k = format!("notify[{}]", i + 1);
         let r = n.get_ref();
         for v in [&r.url, &r.server].into_iter().flatten() {
@@ -1166,7 +1179,17 @@ fn ops(
         targets.push(target);
     }
     let mut monitors = Vec::new();
-    for (i, m) in raw.monitor.iter().enumerate() {
+    if let Some(v) = &env.monitor {
+        monitors = env_urls(ctx, v, raw.monitor.len(), "[[monitor]]", |url| {
+            Monitor::parse(url, None)
+        })?;
+    }
+    for (i, m) in raw
+        .monitor
+        .iter()
+        .enumerate()
+        .filter(|_| env.monitor.is_none())
+    {
         let k = format!("monitor[{}]", i + 1);
         let r = m.get_ref();
         if let Some(u) = &r.url {
@@ -1190,11 +1213,14 @@ fn ops(
         })?;
         monitors.push(monitor);
     }
-    let quiet = raw
-        .log
-        .quiet
-        .as_ref()
-        .map_or(defaults::LOG_QUIET, |s| *s.get_ref());
+    let quiet = match &env.quiet {
+        Some(v) => env_bool(ctx, v)?,
+        None => raw
+            .log
+            .quiet
+            .as_ref()
+            .map_or(defaults::LOG_QUIET, |s| *s.get_ref()),
+    };
     Ok((
         MetricsConfig { listen },
         NotifyConfig {
@@ -1204,4 +1230,45 @@ fn ops(
         },
         LogConfig { quiet },
     ))
+}
+
+/// `DDFLARE_NOTIFY` or `DDFLARE_MONITOR`: URLs separated by whitespace, each parsed by `parse`,
+/// replacing the file's `file_count` tables (with a warning). The URLs are secrets (tokens in
+/// their paths or passwords): they join the scrub list and messages name only the entry.
+fn env_urls<T>(
+    ctx: &mut Ctx<'_>,
+    v: &env::EnvVar,
+    file_count: usize,
+    tables: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, ConfigError> {
+    let urls = env::split_urls(&v.value);
+    for url in &urls {
+        push_secret(ctx, url);
+    }
+    if file_count > 0 {
+        ctx.warn(
+            &Src::env(v.name),
+            &format!(
+                "replaces the {file_count} {tables} table(s) of {}",
+                ctx.origin
+            ),
+            None,
+        );
+    }
+    let mut out = Vec::with_capacity(urls.len());
+    for (i, url) in urls.iter().enumerate() {
+        let item = parse(url).map_err(|m| {
+            let src = Src::Env {
+                var: v.name,
+                detail: Some(format!("entry {}", i + 1)),
+            };
+            ctx.err(
+                &src,
+                Problem::new(m).hint("config.example.toml shows each kind of URL"),
+            )
+        })?;
+        out.push(item);
+    }
+    Ok(out)
 }

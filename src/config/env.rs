@@ -29,6 +29,16 @@ pub const STATE_DIR: &str = "DDFLARE_STATE_DIR";
 pub const API_URL: &str = "DDFLARE_API_URL";
 pub const OWNERSHIP: &str = "DDFLARE_OWNERSHIP";
 pub const DELETE_ON_STOP: &str = "DDFLARE_DELETE_ON_STOP";
+/// `detect.allow_private`.
+pub const ALLOW_PRIVATE: &str = "DDFLARE_ALLOW_PRIVATE";
+/// `metrics.listen`.
+pub const METRICS_LISTEN: &str = "DDFLARE_METRICS_LISTEN";
+/// Notification URLs, separated by spaces or newlines: they replace the file's `[[notify]]`.
+pub const NOTIFY: &str = "DDFLARE_NOTIFY";
+/// Monitor (heartbeat) URLs, separated by spaces or newlines: they replace `[[monitor]]`.
+pub const MONITOR: &str = "DDFLARE_MONITOR";
+/// `log.quiet`, like `--quiet`.
+pub const QUIET: &str = "DDFLARE_QUIET";
 /// Set by systemd's `StateDirectory=`; may hold several colon-separated paths.
 pub const STATE_DIRECTORY: &str = "STATE_DIRECTORY";
 /// Set by systemd's `LoadCredential=`; ddflare reads `cloudflare_api_token` in it.
@@ -73,6 +83,11 @@ pub struct Overrides {
     pub delete_on_stop: Option<EnvVar>,
     pub user: Option<EnvVar>,
     pub drop_privileges: Option<EnvVar>,
+    pub allow_private: Option<EnvVar>,
+    pub metrics_listen: Option<EnvVar>,
+    pub notify: Option<EnvVar>,
+    pub monitor: Option<EnvVar>,
+    pub quiet: Option<EnvVar>,
 }
 
 impl Overrides {
@@ -111,15 +126,26 @@ impl Overrides {
             delete_on_stop: non_empty(DELETE_ON_STOP),
             user: non_empty(USER),
             drop_privileges: non_empty(DROP_PRIVILEGES),
+            allow_private: non_empty(ALLOW_PRIVATE),
+            metrics_listen: non_empty(METRICS_LISTEN),
+            notify: non_empty(NOTIFY),
+            monitor: non_empty(MONITOR),
+            quiet: non_empty(QUIET),
         }
     }
 
-    /// The token and key values seen in the environment, so errors can be scrubbed of them.
+    /// The token and key values and the notification and monitor URLs seen in the
+    /// environment, so errors can be scrubbed of them.
     pub fn secrets(&self) -> Vec<String> {
+        let urls = [&self.notify, &self.monitor]
+            .into_iter()
+            .flatten()
+            .flat_map(|v| split_urls(&v.value));
         self.token
             .iter()
             .chain(self.key.iter())
             .map(|v| v.value.trim().to_owned())
+            .chain(urls)
             .filter(|v| !v.is_empty())
             .collect()
     }
@@ -132,6 +158,12 @@ pub fn parse_bool(value: &str) -> Option<bool> {
         "false" | "0" | "no" | "off" => Some(false),
         _ => None,
     }
+}
+
+/// Splits a list of URLs on whitespace (spaces, tabs, newlines): URLs hold commas, never
+/// spaces.
+pub fn split_urls(value: &str) -> Vec<String> {
+    value.split_whitespace().map(str::to_owned).collect()
 }
 
 /// Splits a comma-separated list, trimming items and dropping empty ones.

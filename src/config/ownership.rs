@@ -6,7 +6,7 @@
 use toml::Spanned;
 
 use super::build::{Ctx, Src};
-use super::env::{self, EnvVar, Overrides};
+use super::env::Overrides;
 use super::error::ConfigError;
 use super::raw::{RawRecord, RawRecordSettings};
 use super::values::Problem;
@@ -25,18 +25,6 @@ pub(crate) type Own<'a> = Option<(&'a RawRecord, &'a str)>;
 fn parse_ownership(ctx: &Ctx<'_>, src: &Src, text: &str) -> Result<Ownership, ConfigError> {
     text.parse::<Ownership>()
         .map_err(|e| ctx.err(src, Problem::new(format!("expected {e}"))))
-}
-
-fn parse_env_bool(ctx: &Ctx<'_>, v: &EnvVar) -> Result<bool, ConfigError> {
-    env::parse_bool(&v.value).ok_or_else(|| {
-        ctx.err(
-            &Src::env(v.name),
-            Problem::new(format!(
-                "expected true/false, 1/0 or yes/no, found \"{}\"",
-                v.value.escape_debug()
-            )),
-        )
-    })
 }
 
 /// The effective settings of one record, checked against its effective comment.
@@ -67,7 +55,7 @@ pub(crate) fn resolve(
         (None, None) => (Ownership::default(), None),
     };
     let delete_on_stop = match &env.delete_on_stop {
-        Some(v) => parse_env_bool(ctx, v)?,
+        Some(v) => super::build::env_bool(ctx, v)?,
         None => own
             .and_then(|(r, _)| r.delete_on_stop.as_ref())
             .or(defaults.delete_on_stop.as_ref())

@@ -2174,6 +2174,103 @@ fn notification_urls_never_show_in_errors() {
     }
 }
 
+#[test]
+fn containers_configure_operations_by_environment() {
+    let e = env(&[
+        ("CLOUDFLARE_API_TOKEN", TOKEN),
+        ("DDFLARE_RECORDS", "home.example.com"),
+        (
+            "DDFLARE_NOTIFY",
+            "ntfy://ntfy.sh/topic1\n  https://hooks.example.com/x?a=1,2",
+        ),
+        ("DDFLARE_MONITOR", "https://hc-ping.com/0a1b2c3d"),
+        ("DDFLARE_METRICS_LISTEN", "0.0.0.0:9489"),
+        ("DDFLARE_QUIET", "yes"),
+        ("DDFLARE_ALLOW_PRIVATE", "1"),
+    ]);
+    let l = ok_env("", &e);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let c = l.config;
+    assert_eq!(c.notify.targets.len(), 2);
+    assert_eq!(c.notify.monitors.len(), 1);
+    assert_eq!(
+        c.metrics.listen,
+        Some(std::net::SocketAddr::from(([0, 0, 0, 0], 9489)))
+    );
+    assert!(c.log.quiet);
+    assert!(c.detect.allow_private);
+}
+
+#[test]
+fn environment_replaces_the_files_operations() {
+    let text = with_token(&format!(
+        "[detect]\nallow_private = true\n[[notify]]\nurl = \"ntfy://ntfy.sh/a\"\n[[notify]]\nurl = \"ntfy://ntfy.sh/b\"\n[[monitor]]\nurl = \"https://hc-ping.com/u\"\n[metrics]\nlisten = \"127.0.0.1:1\"\n[log]\nquiet = true\n{ONE_RECORD}"
+    ));
+    let e = env(&[
+        ("DDFLARE_NOTIFY", "ntfy://ntfy.sh/c"),
+        ("DDFLARE_METRICS_LISTEN", "127.0.0.1:2"),
+        ("DDFLARE_QUIET", "false"),
+        ("DDFLARE_ALLOW_PRIVATE", "off"),
+    ]);
+    let l = ok_env(&text, &e);
+    assert_eq!(l.config.notify.targets.len(), 1);
+    // Not set in the environment: the file's stays.
+    assert_eq!(l.config.notify.monitors.len(), 1);
+    assert_eq!(l.config.metrics.listen.map(|a| a.port()), Some(2));
+    assert!(!l.config.log.quiet);
+    assert!(!l.config.detect.allow_private);
+    assert!(
+        l.warnings
+            .iter()
+            .any(|w| w.starts_with("DDFLARE_NOTIFY: replaces the 2 [[notify]] table(s)")),
+        "{:?}",
+        l.warnings
+    );
+}
+
+#[test]
+fn environment_operation_errors_name_the_variable_never_the_url() {
+    let secret = "zzEnvNotifySecret123456";
+    let cases = [
+        (
+            "DDFLARE_NOTIFY",
+            format!("ntfy://ntfy.sh/ok mailto://{secret}"),
+            "DDFLARE_NOTIFY: entry 2: expected a notification URL",
+        ),
+        (
+            "DDFLARE_MONITOR",
+            format!("hc-ping.com/{secret}"),
+            "DDFLARE_MONITOR: entry 1: expected an http(s) URL",
+        ),
+        (
+            "DDFLARE_METRICS_LISTEN",
+            "localhost:9489".to_owned(),
+            "DDFLARE_METRICS_LISTEN: expected an address and a port",
+        ),
+        (
+            "DDFLARE_QUIET",
+            "maybe".to_owned(),
+            "DDFLARE_QUIET: expected true/false",
+        ),
+        (
+            "DDFLARE_ALLOW_PRIVATE",
+            "maybe".to_owned(),
+            "DDFLARE_ALLOW_PRIVATE: expected true/false",
+        ),
+    ];
+    for (var, value, part) in cases {
+        let e = env(&[
+            ("CLOUDFLARE_API_TOKEN", TOKEN),
+            ("DDFLARE_RECORDS", "home.example.com"),
+            (var, value.as_str()),
+        ]);
+        let e = err_env("", &e);
+        expect(&e, part, None);
+        assert!(!e.to_string().contains(secret), "{e}");
+        assert!(!format!("{e:?}").contains(secret), "{e:?}");
+    }
+}
+
 // ---------------------------------------------------------------- properties
 
 mod properties {

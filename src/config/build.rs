@@ -958,9 +958,32 @@ fn schedule_extras(
     s: &RawSchedule,
     interval: &Val<Duration>,
 ) -> Result<(Option<Cron>, Duration, bool), ConfigError> {
-    let cron = match &s.cron {
-        None => None,
-        Some(c) => {
+    const CRON_HINT: &str =
+        "five fields, minute hour day-of-month month day-of-week, in UTC: e.g. \"*/5 * * * *\"";
+    let cron = match (&env.cron, &s.cron) {
+        (Some(v), _) => {
+            let src = Src::env(v.name);
+            if env.interval.is_some() {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new("expected either DDFLARE_CRON or DDFLARE_INTERVAL, found both")
+                        .hint("unset one: DDFLARE_CRON says when rounds run, DDFLARE_INTERVAL how often"),
+                ));
+            }
+            if s.cron.is_some() || s.interval.is_some() {
+                ctx.warn(
+                    &src,
+                    "replaces the file's schedule.cron or schedule.interval",
+                    None,
+                );
+            }
+            Some(
+                Cron::parse(&v.value)
+                    .map_err(|m| ctx.err(&src, Problem::new(m).hint(CRON_HINT)))?,
+            )
+        }
+        (None, None) => None,
+        (None, Some(c)) => {
             let src = Src::file("schedule.cron", c.span());
             if let Some(i) = &s.interval {
                 return Err(ctx.err(
@@ -980,14 +1003,10 @@ fn schedule_extras(
                 );
                 None
             } else {
-                Some(Cron::parse(c.get_ref()).map_err(|m| {
-                    ctx.err(
-                        &src,
-                        Problem::new(m).hint(
-                            "five fields, minute hour day-of-month month day-of-week, in UTC: e.g. \"*/5 * * * *\"",
-                        ),
-                    )
-                })?)
+                Some(
+                    Cron::parse(c.get_ref())
+                        .map_err(|m| ctx.err(&src, Problem::new(m).hint(CRON_HINT)))?,
+                )
             }
         }
     };

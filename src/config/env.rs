@@ -37,6 +37,8 @@ pub const METRICS_LISTEN: &str = "DDFLARE_METRICS_LISTEN";
 pub const NOTIFY: &str = "DDFLARE_NOTIFY";
 /// Monitor (heartbeat) URLs, separated by spaces or newlines: they replace `[[monitor]]`.
 pub const MONITOR: &str = "DDFLARE_MONITOR";
+/// `schedule.cron`: rounds at the minutes it names (UTC), instead of every interval.
+pub const CRON: &str = "DDFLARE_CRON";
 /// `log.quiet`, like `--quiet`.
 pub const QUIET: &str = "DDFLARE_QUIET";
 /// Set by systemd's `StateDirectory=`; may hold several colon-separated paths.
@@ -88,6 +90,7 @@ pub struct Overrides {
     pub notify: Option<EnvVar>,
     pub monitor: Option<EnvVar>,
     pub quiet: Option<EnvVar>,
+    pub cron: Option<EnvVar>,
 }
 
 impl Overrides {
@@ -131,6 +134,7 @@ impl Overrides {
             notify: non_empty(NOTIFY),
             monitor: non_empty(MONITOR),
             quiet: non_empty(QUIET),
+            cron: non_empty(CRON),
         }
     }
 

@@ -2229,6 +2229,49 @@ fn environment_replaces_the_files_operations() {
 }
 
 #[test]
+fn cron_from_the_environment() {
+    let base = [
+        ("CLOUDFLARE_API_TOKEN", TOKEN),
+        ("DDFLARE_RECORDS", "home.example.com"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = base.to_vec();
+        pairs.extend_from_slice(extra);
+        env(&pairs)
+    };
+    let l = ok_env("", &with(&[("DDFLARE_CRON", "*/10 * * * *")]));
+    assert!(l.config.schedule.cron.is_some());
+    // It replaces the file's interval, with a warning.
+    let l = ok_env(
+        "[schedule]\ninterval = \"1h\"\n",
+        &with(&[("DDFLARE_CRON", "0 * * * *")]),
+    );
+    assert!(l.config.schedule.cron.is_some());
+    assert!(
+        l.warnings
+            .iter()
+            .any(|w| w.starts_with("DDFLARE_CRON: replaces the file's schedule.cron")),
+        "{:?}",
+        l.warnings
+    );
+    let e = err_env("", &with(&[("DDFLARE_CRON", "61 * * * *")]));
+    expect(
+        &e,
+        "DDFLARE_CRON: minute: expected a number from 0 to 59, found 61",
+        None,
+    );
+    let e = err_env(
+        "",
+        &with(&[("DDFLARE_CRON", "*/5 * * * *"), ("DDFLARE_INTERVAL", "5m")]),
+    );
+    expect(
+        &e,
+        "DDFLARE_CRON: expected either DDFLARE_CRON or DDFLARE_INTERVAL, found both",
+        None,
+    );
+}
+
+#[test]
 fn environment_operation_errors_name_the_variable_never_the_url() {
     let secret = "zzEnvNotifySecret123456";
     let cases = [

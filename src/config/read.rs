@@ -74,194 +74,99 @@ pub fn read(text: &str) -> Result<RawConfig, ReadError> {
     Ok(c)
 }
 
-fn cloudflare(t: &Table) -> Result<RawCloudflare, ReadError> {
-    let mut c = RawCloudflare::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "api_token" => c.api_token = Some(at.token()?),
-            "api_token_file" => c.api_token_file = Some(at.string()?),
-            "api_email" => c.api_email = Some(at.string()?),
-            "api_key" => c.api_key = Some(at.token()?),
-            "api_key_file" => c.api_key_file = Some(at.string()?),
-            "api_url" => c.api_url = Some(at.string()?),
-            "ca_file" => c.ca_file = Some(at.string()?),
-            "request_timeout" => c.request_timeout = Some(at.duration()?),
-            "max_retries" => c.max_retries = Some(at.integer()?),
-            _ => return Err(at.unknown()),
+/// A reader of one table: each key is a field of the same name, read by the named [`At`]
+/// method; any other key is refused.
+macro_rules! table {
+    ($name:ident -> $ty:ident { $($key:ident: $read:ident),* $(,)? }) => {
+        fn $name(t: &Table) -> Result<$ty, ReadError> {
+            let mut out = $ty::default();
+            for (key, v) in t.entries() {
+                let at = t.at(key, v);
+                match key.get_ref().as_ref() {
+                    $(stringify!($key) => out.$key = Some(at.$read()?),)*
+                    _ => return Err(at.unknown()),
+                }
+            }
+            Ok(out)
         }
-    }
-    Ok(c)
+    };
 }
 
-fn detect(t: &Table) -> Result<RawDetect, ReadError> {
-    let mut d = RawDetect::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "ipv4" => d.ipv4 = Some(at.strings(PROVIDERS, RawProviders)?),
-            "ipv6" => d.ipv6 = Some(at.strings(PROVIDERS, RawProviders)?),
-            "timeout" => d.timeout = Some(at.duration()?),
-            "strategy" => d.strategy = Some(at.string()?),
-            "allow_private" => d.allow_private = Some(at.boolean()?),
-            "ipv6_prefix_len" => d.ipv6_prefix_len = Some(at.integer()?),
-            "trace_url" => d.trace_url = Some(at.strings(STRINGS, RawStrings)?),
-            "dns_servers" => d.dns_servers = Some(at.strings(STRINGS, RawStrings)?),
-            "doh_url" => d.doh_url = Some(at.string()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(d)
-}
+table!(cloudflare -> RawCloudflare {
+    api_token: token,
+    api_token_file: string,
+    api_email: string,
+    api_key: token,
+    api_key_file: string,
+    api_url: string,
+    ca_file: string,
+    request_timeout: duration,
+    max_retries: integer,
+});
 
-fn schedule(t: &Table) -> Result<RawSchedule, ReadError> {
-    let mut s = RawSchedule::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "interval" => s.interval = Some(at.duration()?),
-            "cycle_deadline" => s.cycle_deadline = Some(at.duration()?),
-            "shutdown_grace" => s.shutdown_grace = Some(at.duration()?),
-            "cron" => s.cron = Some(at.string()?),
-            "jitter" => s.jitter = Some(at.duration()?),
-            "update_on_start" => s.update_on_start = Some(at.boolean()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(s)
-}
+table!(detect -> RawDetect {
+    ipv4: providers,
+    ipv6: providers,
+    timeout: duration,
+    strategy: string,
+    allow_private: boolean,
+    ipv6_prefix_len: integer,
+    trace_url: string_or_list,
+    dns_servers: string_or_list,
+    doh_url: string,
+});
 
-fn state(t: &Table) -> Result<RawState, ReadError> {
-    let mut s = RawState::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "dir" => s.dir = Some(at.string()?),
-            "max_age" => s.max_age = Some(at.duration()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(s)
-}
+table!(schedule -> RawSchedule {
+    interval: duration,
+    cycle_deadline: duration,
+    shutdown_grace: duration,
+    cron: string,
+    jitter: duration,
+    update_on_start: boolean,
+});
 
-fn record_settings(t: &Table) -> Result<RawRecordSettings, ReadError> {
-    let mut s = RawRecordSettings::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "ipv4" => s.ipv4 = Some(at.boolean()?),
-            "ipv6" => s.ipv6 = Some(at.boolean()?),
-            "ttl" => s.ttl = Some(at.ttl()?),
-            "proxied" => s.proxied = Some(at.boolean()?),
-            "comment" => s.comment = Some(at.string()?),
-            "ownership" => s.ownership = Some(at.string()?),
-            "delete_on_stop" => s.delete_on_stop = Some(at.boolean()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(s)
-}
+table!(state -> RawState { dir: string, max_age: duration });
 
-fn record(t: &Table) -> Result<RawRecord, ReadError> {
-    let mut r = RawRecord::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "name" => r.name = Some(at.string()?),
-            "zone" => r.zone = Some(at.string()?),
-            "zone_id" => r.zone_id = Some(at.string()?),
-            "ipv4" => r.ipv4 = Some(at.boolean()?),
-            "ipv6" => r.ipv6 = Some(at.boolean()?),
-            "ttl" => r.ttl = Some(at.ttl()?),
-            "proxied" => r.proxied = Some(at.boolean()?),
-            "comment" => r.comment = Some(at.string()?),
-            "ipv6_host" => r.ipv6_host = Some(at.string()?),
-            "ownership" => r.ownership = Some(at.string()?),
-            "delete_on_stop" => r.delete_on_stop = Some(at.boolean()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(r)
-}
+table!(record_settings -> RawRecordSettings {
+    ipv4: boolean,
+    ipv6: boolean,
+    ttl: ttl,
+    proxied: boolean,
+    comment: string,
+    ownership: string,
+    delete_on_stop: boolean,
+});
 
-fn metrics(t: &Table) -> Result<RawMetrics, ReadError> {
-    let mut m = RawMetrics::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "listen" => m.listen = Some(at.string()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(m)
-}
+table!(record -> RawRecord {
+    name: string,
+    zone: string,
+    zone_id: string,
+    ipv4: boolean,
+    ipv6: boolean,
+    ttl: ttl,
+    proxied: boolean,
+    comment: string,
+    ipv6_host: string,
+    ownership: string,
+    delete_on_stop: boolean,
+});
 
-fn alerts(t: &Table) -> Result<RawAlerts, ReadError> {
-    let mut a = RawAlerts::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "after_failed_rounds" => a.after_failed_rounds = Some(at.integer()?),
-            "after" => a.after = Some(at.duration()?),
-            "remind_every" => a.remind_every = Some(at.duration()?),
-            "max_per_hour" => a.max_per_hour = Some(at.integer()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(a)
-}
+table!(metrics -> RawMetrics { listen: string });
 
-fn notify(t: &Table) -> Result<RawNotify, ReadError> {
-    let mut n = RawNotify::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "url" => n.url = Some(at.string()?),
-            "server" => n.server = Some(at.string()?),
-            "events" => n.events = Some(at.list()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(n)
-}
+table!(alerts -> RawAlerts {
+    after_failed_rounds: integer,
+    after: duration,
+    remind_every: duration,
+    max_per_hour: integer,
+});
 
-fn monitor(t: &Table) -> Result<RawMonitor, ReadError> {
-    let mut m = RawMonitor::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "url" => m.url = Some(at.string()?),
-            "kind" => m.kind = Some(at.string()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(m)
-}
+table!(notify -> RawNotify { url: string, server: string, events: list });
 
-fn log(t: &Table) -> Result<RawLog, ReadError> {
-    let mut l = RawLog::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "quiet" => l.quiet = Some(at.boolean()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(l)
-}
+table!(monitor -> RawMonitor { url: string, kind: string });
 
-fn process(t: &Table) -> Result<RawProcess, ReadError> {
-    let mut p = RawProcess::default();
-    for (key, v) in t.entries() {
-        let at = t.at(key, v);
-        match key.get_ref().as_ref() {
-            "user" => p.user = Some(at.string()?),
-            "drop_privileges" => p.drop_privileges = Some(at.boolean()?),
-            _ => return Err(at.unknown()),
-        }
-    }
-    Ok(p)
-}
+table!(log -> RawLog { quiet: boolean });
+
+table!(process -> RawProcess { user: string, drop_privileges: boolean });
 
 type Entry<'a, 'i> = (
     &'a Spanned<toml::de::DeString<'i>>,
@@ -385,6 +290,16 @@ impl<'a, 'i> At<'a, 'i> {
             DeValue::Integer(i) => Ok(self.spanned(RawTtl::Int(to_i64(i)))),
             _ => Err(self.wrong(A_TTL)),
         }
+    }
+
+    /// `[detect] ipv4`/`ipv6`: one provider or a list.
+    fn providers(&self) -> Result<Spanned<RawProviders>, ReadError> {
+        self.strings(PROVIDERS, RawProviders)
+    }
+
+    /// `trace_url`, `dns_servers`: one string or a list.
+    fn string_or_list(&self) -> Result<Spanned<RawStrings>, ReadError> {
+        self.strings(STRINGS, RawStrings)
     }
 
     /// One string or an array of strings, wrapped by `wrap`.

@@ -1155,12 +1155,13 @@ fn ops(
             Target::parse(url, None, Events::default())
         })?;
     }
-    for (i, n) in raw
-        .notify
-        .iter()
-        .enumerate()
-        .filter(|_| env.notify.is_none())
-    {
+    // The variable replaces the file's tables.
+    let file_notifys = if env.notify.is_some() {
+        &[][..]
+    } else {
+        &raw.notify[..]
+    };
+    for (i, n) in file_notifys.iter().enumerate() {
         let k = format!("notify[{}]", i + 1);
         let r = n.get_ref();
         for v in [&r.url, &r.server].into_iter().flatten() {
@@ -1203,12 +1204,13 @@ fn ops(
             Monitor::parse(url, None)
         })?;
     }
-    for (i, m) in raw
-        .monitor
-        .iter()
-        .enumerate()
-        .filter(|_| env.monitor.is_none())
-    {
+    // The variable replaces the file's tables.
+    let file_monitors = if env.monitor.is_some() {
+        &[][..]
+    } else {
+        &raw.monitor[..]
+    };
+    for (i, m) in file_monitors.iter().enumerate() {
         let k = format!("monitor[{}]", i + 1);
         let r = m.get_ref();
         if let Some(u) = &r.url {

@@ -249,18 +249,24 @@ impl<'a, 'i> At<'a, 'i> {
         Spanned::new(self.value.span(), value)
     }
 
-    fn string(&self) -> Result<Spanned<String>, ReadError> {
+    /// A string value, wrapped by `wrap`; else "expected `expected`".
+    fn text<T>(
+        &self,
+        expected: &'static str,
+        wrap: fn(String) -> T,
+    ) -> Result<Spanned<T>, ReadError> {
         match self.value.get_ref() {
-            DeValue::String(s) => Ok(self.spanned(s.to_string())),
-            _ => Err(self.wrong(A_STRING)),
+            DeValue::String(s) => Ok(self.spanned(wrap(s.to_string()))),
+            _ => Err(self.wrong(expected)),
         }
     }
 
+    fn string(&self) -> Result<Spanned<String>, ReadError> {
+        self.text(A_STRING, |s| s)
+    }
+
     fn token(&self) -> Result<Spanned<RawToken>, ReadError> {
-        match self.value.get_ref() {
-            DeValue::String(s) => Ok(self.spanned(RawToken(s.to_string()))),
-            _ => Err(self.wrong(A_STRING)),
-        }
+        self.text(A_STRING, RawToken)
     }
 
     fn boolean(&self) -> Result<Spanned<bool>, ReadError> {
@@ -278,10 +284,7 @@ impl<'a, 'i> At<'a, 'i> {
     }
 
     fn duration(&self) -> Result<Spanned<RawDuration>, ReadError> {
-        match self.value.get_ref() {
-            DeValue::String(s) => Ok(self.spanned(RawDuration(s.to_string()))),
-            _ => Err(self.wrong(A_DURATION)),
-        }
+        self.text(A_DURATION, RawDuration)
     }
 
     fn ttl(&self) -> Result<Spanned<RawTtl>, ReadError> {

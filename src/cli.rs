@@ -12,7 +12,6 @@ use tracing::{error, info, warn};
 
 use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
 use crate::config::{self, Config, ProcessEnv, Source};
-use crate::daemon::{Detect, RoundEnd};
 use crate::detect::{Detected, Detector, Family};
 use crate::health;
 use crate::http::Tls;
@@ -21,6 +20,7 @@ use crate::privileges;
 use crate::service;
 use crate::state::State;
 use crate::updater::{self, Options, Updater};
+use crate::{daemon::Detect, round::RoundEnd};
 
 pub const EX_OK: u8 = 0;
 pub const EX_FAILURE: u8 = 1;

@@ -20,9 +20,10 @@ use tokio::time::{Instant, sleep, timeout};
 use tracing::{debug, info, warn};
 
 use crate::cloudflare::DnsApi;
-use crate::config::ScheduleConfig;
 use crate::detect::{Detected, Family};
-use crate::updater::{RoundReport, Updater};
+use crate::round::RoundEnd;
+use crate::schedule::ScheduleConfig;
+use crate::updater::Updater;
 
 /// The longest single sleep of the loop: a round due during a suspend runs at most this long
 /// after the resume.
@@ -57,22 +58,6 @@ pub trait Detect: Sync {
         &self,
         families: &[Family],
     ) -> impl Future<Output = BTreeMap<Family, Detected>> + Send;
-}
-
-/// How a round ended, for the caller's heartbeat, notifications and exit code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RoundEnd {
-    Done(RoundReport),
-    /// No family could be detected: nothing was compared.
-    NothingDetected,
-    /// The round exceeded `cycle_deadline`.
-    DeadlineExceeded,
-}
-
-impl RoundEnd {
-    pub fn ok(&self) -> bool {
-        matches!(self, RoundEnd::Done(r) if r.ok())
-    }
 }
 
 /// One round: detect, then reconcile what was detected.
@@ -1011,12 +996,12 @@ mod tests {
         );
         let later = next_delay(&s, &failed, 20, SystemTime::now());
         assert!(later <= s.interval.mul_f64(1.2));
-        let limited = RoundEnd::Done(crate::updater::RoundReport {
-            lines: vec![crate::updater::Line {
+        let limited = RoundEnd::Done(crate::round::RoundReport {
+            lines: vec![crate::round::Line {
                 name: "x".into(),
                 rtype: "A",
                 content: "203.0.113.7".parse().unwrap(),
-                outcome: crate::updater::Outcome::Failed {
+                outcome: crate::round::Outcome::Failed {
                     error: "429".into(),
                     hint: None,
                 },

@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::config::ScheduleConfig;
-use crate::daemon::RoundEnd;
+use crate::round::RoundEnd;
+use crate::schedule::ScheduleConfig;
 
 pub const FILE_NAME: &str = "heartbeat";
 const VERSION: u32 = 1;

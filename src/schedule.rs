@@ -14,7 +14,22 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::config::ScheduleConfig;
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleConfig {
+    /// `interval`: time between two rounds. Default 5m.
+    pub interval: Duration,
+    /// `cycle_deadline`: the longest one round may take, retries included. Default 2m.
+    pub cycle_deadline: Duration,
+    /// `shutdown_grace`: how long an in-flight round may go on after SIGTERM. Default 10s.
+    pub shutdown_grace: Duration,
+    /// `cron`: when set, rounds run at the minutes it names (UTC) instead of every `interval`.
+    pub cron: Option<Cron>,
+    /// `jitter`: each regular wait is lengthened by a random part of this. Default 0.
+    pub jitter: Duration,
+    /// `update_on_start`: run a round at once on start (else wait for the first tick).
+    /// Default true; `ddflare run --update-on-start=false` overrides it.
+    pub update_on_start: bool,
+}
 
 /// Days searched for the next fire time: eight years and a day always contain a February
 /// 29th (2096 → 2104 is the longest gap), so an expression that fires at all fires in them.

@@ -24,12 +24,15 @@ use tracing::{error, info, warn};
 use crate::cli::{self, EX_FAILURE, EX_OK, Edges};
 use crate::cloudflare::{Client, DnsApi};
 use crate::config::{self, Config, ScheduleConfig};
-use crate::daemon::{self, Detect, RoundEnd};
 use crate::detect::{DetectError, Detected, Detector, Family};
 use crate::http::Tls;
 use crate::metrics::{self, Metrics};
 use crate::notify::{self, Notifier};
 use crate::reload;
+use crate::{
+    daemon::{self, Detect},
+    round::RoundEnd,
+};
 
 /// How long `/healthz` stays healthy without a successful round: three regular waits plus a
 /// round's deadline.
@@ -171,7 +174,7 @@ impl Signals {
 /// Why a loop stopped.
 enum Stop {
     Exit,
-    Reload(Box<Config>, Edges),
+    Reload(Box<(Config, Edges)>),
 }
 
 /// Where the config comes from, to read it again on SIGHUP.
@@ -242,7 +245,7 @@ async fn stop_or_reload(
         for line in reload::diff(current, &config) {
             info!(target: "ddflare::change", "config reloaded: {line}");
         }
-        *why.borrow_mut() = Some(Stop::Reload(Box::new(config), edges));
+        *why.borrow_mut() = Some(Stop::Reload(Box::new((config, edges))));
         return;
     }
 }
@@ -366,7 +369,7 @@ pub(crate) async fn run(
             },
         )
         .await;
-        let Some(Stop::Reload(new, new_edges)) = why.into_inner() else {
+        let Some(Stop::Reload(reloaded)) = why.into_inner() else {
             // A graceful stop (not a reload): the in-flight round and this share the grace.
             if !dry_run && config.records.iter().any(|r| r.delete_on_stop) {
                 let spent = stop_at.get().map_or(Duration::ZERO, |t| t.elapsed());
@@ -375,6 +378,7 @@ pub(crate) async fn run(
             }
             break;
         };
+        let (new, new_edges) = *reloaded;
         first = false;
         credentials_changed = new.cloudflare.credentials != config.cloudflare.credentials;
         metrics.set_health_max_age(health_max_age(&new.schedule));
@@ -402,7 +406,7 @@ pub(crate) async fn run(
                 }
             }
         }
-        config = *new;
+        config = new;
         edges = new_edges;
     }
     if let Some(p) = probe {

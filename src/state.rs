@@ -12,6 +12,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,15 @@ use crate::cloudflare::Zone;
 
 pub const FILE_NAME: &str = "state.json";
 const VERSION: u32 = 1;
+
+/// `[state]`: where the cache lives and how long it is trusted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateConfig {
+    /// `dir`: default `$STATE_DIRECTORY` (systemd), else `/var/lib/ddflare`.
+    pub dir: PathBuf,
+    /// `max_age`: re-read the records from Cloudflare when the cache is older. Default 6h.
+    pub max_age: Duration,
+}
 
 /// What was last published for one (name, type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

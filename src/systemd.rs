@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use tracing::{debug, warn};
 
-use crate::config::Source;
-use crate::daemon::RoundEnd;
-use crate::updater::Outcome;
+use crate::environment::Source;
+use crate::round::Outcome;
+use crate::round::RoundEnd;
 
 /// Where `$NOTIFY_SOCKET` points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,7 +262,7 @@ fn one_line(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::updater::{Line, RoundReport};
+    use crate::round::{Line, RoundReport};
 
     fn line(name: &str, rtype: &'static str, addr: &str, outcome: Outcome) -> Line {
         Line {

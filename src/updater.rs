@@ -10,7 +10,6 @@
 //! those and nothing else.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,94 +22,8 @@ use crate::cloudflare::{
 use crate::config::RecordConfig;
 use crate::detect::{Detected, Family};
 use crate::plan::{self, Change, Desired, MARKER, Ownership};
+use crate::round::{Line, Outcome, RoundReport};
 use crate::state::{self, Created, Entry, State};
-
-/// What happened to one managed (name, type) in a round.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The cache says it is right and fresh: no API call was made for it.
-    Cached,
-    /// Cloudflare confirmed it is right.
-    Unchanged,
-    Created,
-    Updated {
-        from: String,
-    },
-    /// Duplicates removed (the kept record may also appear as updated or unchanged).
-    DuplicatesDeleted(usize),
-    /// A dry run: this change would be made.
-    Planned(String),
-    /// Comment mode: only records without ddflare's marker hold the name, so nothing was
-    /// done (not a failure: it needs the user, not a retry).
-    Skipped {
-        reason: String,
-        hint: Option<String>,
-    },
-    Failed {
-        error: String,
-        hint: Option<String>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    pub name: String,
-    pub rtype: &'static str,
-    pub content: IpAddr,
-    pub outcome: Outcome,
-}
-
-impl fmt::Display for Line {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (n, t, c) = (&self.name, self.rtype, self.content);
-        match &self.outcome {
-            Outcome::Cached => write!(f, "{n} {t} {c} unchanged (cached)"),
-            Outcome::Unchanged => write!(f, "{n} {t} {c} unchanged"),
-            Outcome::Created => write!(f, "{n} {t} {c} created"),
-            Outcome::Updated { from } => write!(f, "{n} {t} {from} → {c} updated"),
-            Outcome::DuplicatesDeleted(k) => write!(f, "{n} {t} {k} duplicate(s) deleted"),
-            Outcome::Planned(what) => write!(f, "{n} {t} {c} would be {what} (dry run)"),
-            Outcome::Skipped { reason, .. } => write!(f, "{n} {t} {c} skipped: {reason}"),
-            Outcome::Failed { error, .. } => write!(f, "{n} {t} {c} failed: {error}"),
-        }
-    }
-}
-
-/// Everything a round did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoundReport {
-    pub lines: Vec<Line>,
-    /// Set when Cloudflare asked to slow down: the next round waits at least this long.
-    pub retry_after: Option<Duration>,
-    /// API calls made in this round.
-    pub api_calls: usize,
-}
-
-impl RoundReport {
-    pub fn failed(&self) -> usize {
-        self.lines
-            .iter()
-            .filter(|l| matches!(l.outcome, Outcome::Failed { .. }))
-            .count()
-    }
-
-    pub fn ok(&self) -> bool {
-        self.failed() == 0
-    }
-
-    /// Lines that changed something on Cloudflare.
-    pub fn changed(&self) -> usize {
-        self.lines
-            .iter()
-            .filter(|l| {
-                matches!(
-                    l.outcome,
-                    Outcome::Created | Outcome::Updated { .. } | Outcome::DuplicatesDeleted(_)
-                )
-            })
-            .count()
-    }
-}
 
 /// Options of an [`Updater`].
 #[derive(Debug, Clone)]

@@ -11,16 +11,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
+use super::api::{DnsApi, RequestObserver};
 use super::budget::Budget;
 use super::error::{ApiError, ErrorKind};
+use super::settings::{CloudflareConfig, Credentials};
+use super::types::Deleted;
 use super::types::{
     BatchRequest, BatchResult, Envelope, NewRecord, Record, RecordPatch, ResultInfo, TokenInfo,
     Zone,
 };
-use super::{DnsApi, types::Deleted};
-use crate::config::{CloudflareConfig, Credentials};
 use crate::http::{HttpSetupError, Tls};
-use crate::metrics::Metrics;
 
 /// The most a response body may hold; a page of 5,000 records is about 2 MB.
 const MAX_BODY: usize = 8 << 20;
@@ -46,7 +46,7 @@ pub struct Client {
     /// Shared by clones: the token's budget is per token, not per client.
     budget: Arc<Mutex<Budget>>,
     /// Counts every request by endpoint class and status, when set.
-    metrics: Option<Arc<Metrics>>,
+    metrics: Option<Arc<dyn RequestObserver>>,
 }
 
 impl Client {
@@ -78,7 +78,7 @@ impl Client {
     }
 
     /// Counts every request in `metrics` (`ddflare_api_requests_total`).
-    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+    pub fn with_metrics(mut self, metrics: Arc<dyn RequestObserver>) -> Self {
         self.metrics = Some(metrics);
         self
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use super::DnsApi;
+use super::api::DnsApi;
 use super::error::{ApiError, ErrorKind};
 use super::types::{
     BatchRequest, BatchResult, Deleted, NewRecord, Record, RecordPatch, TokenInfo, Zone,

@@ -28,14 +28,17 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use crate::detect::{Ipv6Host, ProviderSpec, Strategy};
-use crate::secret::Secret;
+use crate::detect::Ipv6Host;
 
+pub use crate::cloudflare::{CloudflareConfig, Credentials};
+pub use crate::detect::DetectConfig;
+pub use crate::environment::{ProcessEnv, Source};
+pub use crate::logging::LogConfig;
+pub use crate::metrics::MetricsConfig;
+pub use crate::schedule::ScheduleConfig;
+pub use crate::state::StateConfig;
 pub use error::{ConfigError, Location};
 pub use raw::defaults::CONFIG_PATH as DEFAULT_CONFIG_PATH;
 
@@ -237,115 +240,6 @@ pub struct Config {
     pub process: crate::privileges::ProcessConfig,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MetricsConfig {
-    /// `listen`: where `/metrics` and `/healthz` are served. Off when `None` (the default).
-    pub listen: Option<std::net::SocketAddr>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LogConfig {
-    /// `quiet`: log only changes and problems (`--quiet` says the same). Default false.
-    pub quiet: bool,
-}
-
-/// How ddflare authenticates to the API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credentials {
-    /// `api_token`, `api_token_file`, `CLOUDFLARE_API_TOKEN`, `CLOUDFLARE_API_TOKEN_FILE` or the
-    /// systemd credential: sent as `Authorization: Bearer`.
-    Token(Secret),
-    /// The legacy Global API Key (`api_email` + `api_key`/`api_key_file`, or their variables):
-    /// sent as `X-Auth-Email` + `X-Auth-Key`. It can do anything the account can.
-    GlobalKey { email: String, key: Secret },
-}
-
-impl Credentials {
-    /// The API token, when that is what is used.
-    pub fn token(&self) -> Option<&Secret> {
-        match self {
-            Credentials::Token(t) => Some(t),
-            Credentials::GlobalKey { .. } => None,
-        }
-    }
-
-    /// The warning given at every start (check, once, run) while a Global API Key is used.
-    pub fn warning(&self) -> Option<String> {
-        match self {
-            Credentials::Token(_) => None,
-            Credentials::GlobalKey { .. } => Some(format!(
-                "using the Global API Key (api_key or CLOUDFLARE_API_KEY), which can do anything your account can: every zone, every setting\nhint: a scoped API token is safer: {}",
-                token::TOKEN_STEPS
-            )),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CloudflareConfig {
-    /// The API token or the Global API Key.
-    pub credentials: Credentials,
-    /// `api_url`, without a trailing slash. https, or http only on a loopback address.
-    pub api_url: String,
-    /// `ca_file`: extra PEM roots trusted besides the compiled-in ones (tests, private CAs).
-    pub ca_file: Option<PathBuf>,
-    /// `request_timeout`: one HTTP request, connect to last byte. Default 10s.
-    pub request_timeout: Duration,
-    /// `max_retries`: retries of one request after 429, 5xx or a timeout. Default 3.
-    pub max_retries: u32,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DetectConfig {
-    /// Providers for IPv4, tried in order. Empty when the family is off (`"none"`).
-    pub ipv4: Vec<ProviderSpec>,
-    /// Providers for IPv6, tried in order. Empty when the family is off (`"none"`).
-    pub ipv6: Vec<ProviderSpec>,
-    /// `timeout`: how long one provider may take. Default 5s.
-    pub timeout: Duration,
-    /// `strategy`: the first valid answer (`fallback`, the default) or two that agree.
-    pub strategy: Strategy,
-    /// `allow_private`: publish addresses that are not global unicast. Default false.
-    pub allow_private: bool,
-    /// `ipv6_prefix_len`: the prefix length of prefix mode when the provider does not know
-    /// it (an interface does). Default 64.
-    pub ipv6_prefix_len: u8,
-    /// `trace_url` (one or a list): where `cloudflare.trace` asks, hedged in order. Default
-    /// api.cloudflare.com, www.cloudflare.com and cloudflare.com, or the origin of
-    /// `cloudflare.api_url` + `/cdn-cgi/trace` when that is overridden.
-    pub trace_urls: Vec<String>,
-    /// `dns_servers`: where `cloudflare.dns` asks (the servers of each family); `local` routes
-    /// towards the family's first. Default Cloudflare's 1.1.1.1, 1.0.0.1 and their IPv6 twins.
-    pub dns_servers: Vec<SocketAddr>,
-    /// `doh_url`: where `cloudflare.doh` asks. Default `https://cloudflare-dns.com/dns-query`.
-    pub doh_url: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScheduleConfig {
-    /// `interval`: time between two rounds. Default 5m.
-    pub interval: Duration,
-    /// `cycle_deadline`: the longest one round may take, retries included. Default 2m.
-    pub cycle_deadline: Duration,
-    /// `shutdown_grace`: how long an in-flight round may go on after SIGTERM. Default 10s.
-    pub shutdown_grace: Duration,
-    /// `cron`: when set, rounds run at the minutes it names (UTC) instead of every `interval`.
-    pub cron: Option<crate::schedule::Cron>,
-    /// `jitter`: each regular wait is lengthened by a random part of this. Default 0.
-    pub jitter: Duration,
-    /// `update_on_start`: run a round at once on start (else wait for the first tick).
-    /// Default true; `ddflare run --update-on-start=false` overrides it.
-    pub update_on_start: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct StateConfig {
-    /// `dir`: default `$STATE_DIRECTORY` (systemd), else `/var/lib/ddflare`.
-    pub dir: PathBuf,
-    /// `max_age`: re-read the records from Cloudflare when the cache is older. Default 6h.
-    pub max_age: Duration,
-}
-
 /// One managed name, with `[defaults]` already merged in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordConfig {
@@ -388,26 +282,5 @@ impl Ttl {
             Ttl::Auto => 1,
             Ttl::Seconds(s) => s,
         }
-    }
-}
-
-/// Where environment overrides come from: the process environment in production, a map in
-/// tests (no `env::set_var` in tests).
-pub trait Source {
-    fn get(&self, key: &str) -> Option<String>;
-}
-
-/// The process environment.
-pub struct ProcessEnv;
-
-impl Source for ProcessEnv {
-    fn get(&self, key: &str) -> Option<String> {
-        std::env::var(key).ok()
-    }
-}
-
-impl Source for HashMap<String, String> {
-    fn get(&self, key: &str) -> Option<String> {
-        HashMap::get(self, key).cloned()
     }
 }

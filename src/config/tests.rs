@@ -5,9 +5,11 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::*;
+use crate::detect::ProviderSpec;
 
 /// Plausible, fake, and distinctive enough to search for in messages.
 const TOKEN: &str = "Zq9_fakeTOKENfakeTOKENfakeTOKEN-0123456";

@@ -7,6 +7,7 @@ use std::io;
 use std::path::Path;
 
 use super::values::Problem;
+pub use crate::cloudflare::TOKEN_STEPS;
 
 /// How to make a token and where to put it: the hint of "no token".
 pub const CREATE_HINT: &str = "create a token at https://dash.cloudflare.com/profile/api-tokens \
@@ -14,12 +15,6 @@ pub const CREATE_HINT: &str = "create a token at https://dash.cloudflare.com/pro
 save it in a file only ddflare can read (chmod 600) and set `api_token_file = \"/etc/ddflare/token\"` \
 under [cloudflare], or set CLOUDFLARE_API_TOKEN or CLOUDFLARE_API_TOKEN_FILE, or pass it as the systemd \
 credential `cloudflare_api_token` (LoadCredential=cloudflare_api_token:/path)";
-
-/// How to replace a Global API Key by a scoped token (the advice given whenever one is used).
-pub const TOKEN_STEPS: &str = "create a scoped API token at My Profile → API Tokens → Create \
-Token → template \"Edit zone DNS\" → Zone Resources: Include, Specific zone, your zone; save it in \
-a file (chmod 600), set `api_token_file` (or CLOUDFLARE_API_TOKEN_FILE) and remove `api_email` and \
-`api_key`";
 
 const SHORTEST: usize = 20;
 const LONGEST: usize = 200;

@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use tracing::{debug, info, warn};
 
-use crate::config::DetectConfig;
 use crate::http::{HttpSetupError, Tls};
 
 pub mod bogon;
@@ -36,6 +35,7 @@ pub mod interface;
 pub mod local;
 pub mod netlink;
 pub mod prefix;
+pub mod settings;
 pub mod static_ip;
 #[cfg(test)]
 mod test_server;
@@ -49,6 +49,7 @@ pub use file::FileProvider;
 pub use interface::InterfaceProvider;
 pub use local::LocalProvider;
 pub use prefix::Ipv6Host;
+pub use settings::DetectConfig;
 pub use static_ip::StaticProvider;
 pub use trace::{TraceProvider, parse_trace};
 pub use url::{UrlProvider, parse_ip_body};

@@ -14,9 +14,16 @@ use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::daemon::RoundEnd;
+use crate::round::Outcome;
+use crate::round::RoundEnd;
 use crate::state::State;
-use crate::updater::Outcome;
+
+/// `[metrics]`: where the Prometheus endpoint and `/healthz` listen.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MetricsConfig {
+    /// `listen`: where `/metrics` and `/healthz` are served. Off when `None` (the default).
+    pub listen: Option<std::net::SocketAddr>,
+}
 
 /// Everything counted so far; cloned out of the lock for rendering.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +138,12 @@ impl Metrics {
                 .entry((kind.to_owned(), result))
                 .or_default() += 1;
         });
+    }
+}
+
+impl crate::cloudflare::RequestObserver for Metrics {
+    fn api_request(&self, method: &str, path: &str, status: Option<u16>) {
+        Metrics::api_request(self, method, path, status);
     }
 }
 
@@ -442,7 +455,7 @@ pub fn render(s: &Snapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::updater::{Line, RoundReport};
+    use crate::round::{Line, RoundReport};
 
     fn t(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)

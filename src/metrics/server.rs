@@ -202,8 +202,8 @@ pub async fn serve<S: Future<Output = ()>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::daemon::RoundEnd;
-    use crate::updater::{Line, Outcome, RoundReport};
+    use crate::round::RoundEnd;
+    use crate::round::{Line, Outcome, RoundReport};
     use prom_text_format_parser::{Scrape, Type};
     use std::time::UNIX_EPOCH;
 

@@ -459,7 +459,7 @@ mod tests {
             String::from_utf8(r.body).unwrap(),
             "ok: 2 record(s) up to date"
         );
-        let bad = crate::notify::policy::summarize(&crate::daemon::RoundEnd::NothingDetected);
+        let bad = crate::notify::policy::summarize(&crate::round::RoundEnd::NothingDetected);
         let r = ping(&hc, &Ping::End(bad.clone())).unwrap();
         assert_eq!(r.url, "https://hc-ping.com/uuid/fail");
         assert!(

@@ -23,8 +23,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use crate::daemon::RoundEnd;
 use crate::metrics::Metrics;
+use crate::round::RoundEnd;
 
 pub use message::{Ping, Request};
 pub use policy::{Alerts, Event, RateLimit, Summary, Tracker};
@@ -248,7 +248,7 @@ impl Task {
 mod tests {
     use super::*;
     use crate::http::Tls;
-    use crate::updater::{Line, Outcome, RoundReport};
+    use crate::round::{Line, Outcome, RoundReport};
     use ddflare_emulator::Recorder;
 
     fn changed(to: &str, from: &str) -> RoundEnd {

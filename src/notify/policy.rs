@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
-use crate::daemon::RoundEnd;
-use crate::updater::Outcome;
+use crate::round::Outcome;
+use crate::round::RoundEnd;
 
 /// `[alerts]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +235,7 @@ impl RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::updater::{Line, RoundReport};
+    use crate::round::{Line, RoundReport};
     use proptest::prelude::*;
     use std::time::UNIX_EPOCH;
 

@@ -1,0 +1,67 @@
+//! The seams of the API: [`DnsApi`], the calls the updater makes (the reqwest client, the
+//! emulator in tests, a fake where no HTTP is wanted), and [`RequestObserver`], told of every
+//! HTTP request the client sends (the metrics count them) without the client knowing who
+//! listens.
+
+use std::future::Future;
+
+use super::error::ApiError;
+use super::types::{BatchRequest, BatchResult, NewRecord, Record, RecordPatch, TokenInfo, Zone};
+
+/// Told of every request the client sends: its method, its path and the HTTP status (`None`
+/// when no answer came).
+pub trait RequestObserver: Send + Sync + std::fmt::Debug {
+    fn api_request(&self, method: &str, path: &str, status: Option<u16>);
+}
+
+/// Records per batch call on the Free plan (paid plans allow 3,500).
+pub const BATCH_LIMIT: usize = 200;
+
+/// The calls ddflare makes. Every method returns the decoded `result` or a classified error.
+pub trait DnsApi: Send + Sync {
+    /// `GET /user/tokens/verify`.
+    fn verify_token(&self) -> impl Future<Output = Result<TokenInfo, ApiError>> + Send;
+
+    /// `GET /zones?name=NAME`: the zones with exactly this name that the token can see.
+    fn zones_named(&self, name: &str) -> impl Future<Output = Result<Vec<Zone>, ApiError>> + Send;
+
+    /// `GET /zones`, every zone the token can see, when they fit in `max_pages` pages of 50;
+    /// `None` when there are more (the caller then looks zones up by name).
+    fn all_zones(
+        &self,
+        max_pages: u32,
+    ) -> impl Future<Output = Result<Option<Vec<Zone>>, ApiError>> + Send;
+
+    /// Every record (all types) at one of `names`, all pages followed.
+    fn list_records(
+        &self,
+        zone: &Zone,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<Record>, ApiError>> + Send;
+
+    fn create_record(
+        &self,
+        zone: &Zone,
+        record: &NewRecord,
+    ) -> impl Future<Output = Result<Record, ApiError>> + Send;
+
+    fn patch_record(
+        &self,
+        zone: &Zone,
+        id: &str,
+        patch: &RecordPatch,
+    ) -> impl Future<Output = Result<Record, ApiError>> + Send;
+
+    fn delete_record(
+        &self,
+        zone: &Zone,
+        id: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// `POST /zones/{id}/dns_records/batch`: all or nothing.
+    fn batch(
+        &self,
+        zone: &Zone,
+        batch: &BatchRequest,
+    ) -> impl Future<Output = Result<BatchResult, ApiError>> + Send;
+}

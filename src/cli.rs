@@ -1,31 +1,19 @@
-//! The composition root: parse the command line, start logging, load the config, build the
-//! I/O edges (TLS, the Cloudflare client, the detectors, the signal handlers) and run the
-//! command. Exit codes: 0 ok, 1 failure, 2 usage, 78 configuration error (EX_CONFIG, so
-//! systemd does not restart-loop on a bad file).
+//! The composition root: parse the command line, start logging, load the config, drop root,
+//! start the runtime and hand the command to [`crate::commands`], which builds the I/O edges
+//! and runs it. Exit codes are mapped in one place, `commands::exit`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
-use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
+use crate::commands::exit::{self, EX_OK, EX_USAGE, Fatal, Verdict};
+use crate::commands::signals::Origin;
+use crate::commands::{check, detect, edges, health, once, run, status};
 use crate::config::{self, Config, ProcessEnv, Source};
-use crate::detect::{Detected, Detector, Family};
-use crate::health;
-use crate::http::Tls;
 use crate::logging;
 use crate::privileges;
-use crate::service;
-use crate::state::State;
-use crate::updater::{self, Options, Updater};
-use crate::{daemon::Detect, round::RoundEnd};
-
-pub const EX_OK: u8 = 0;
-pub const EX_FAILURE: u8 = 1;
-pub const EX_USAGE: u8 = 2;
-pub const EX_CONFIG: u8 = 78;
 
 const DEFAULT_CONFIG: &str = "/etc/ddflare/ddflare.toml";
 
@@ -118,8 +106,10 @@ pub fn main() -> ExitCode {
     let mut loaded = match config::load(&path, opts, &env) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EX_CONFIG);
+            // Logging is not up yet (`log.quiet` is in the file): the error goes to stderr.
+            let fatal = Fatal::from(e);
+            eprintln!("error: {fatal}");
+            return ExitCode::from(fatal.code());
         }
     };
     if cli.no_drop_privileges {
@@ -141,30 +131,27 @@ pub fn main() -> ExitCode {
     // the state dir is written. `status` and `health` only read the state dir.
     let dropped_root = match drop_root(&cli.command, &loaded.config) {
         Ok(dropped) => dropped,
-        Err(code) => return ExitCode::from(code),
+        Err(e) => return ExitCode::from(exit::code(Err(e))),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            error!("cannot start the async runtime: {e}");
-            return ExitCode::from(EX_FAILURE);
-        }
+        Err(e) => return ExitCode::from(exit::code(Err(Fatal::Runtime(e)))),
     };
-    let origin = service::Origin {
+    let origin = Origin {
         path,
         opts,
         dropped_root,
     };
-    let code = runtime.block_on(dispatch(cli.command, loaded.config, origin));
-    ExitCode::from(code)
+    let result = runtime.block_on(dispatch(cli.command, loaded.config, origin));
+    ExitCode::from(exit::code(result))
 }
 
 /// Drops root for the commands that go on the network (privileges.rs), preparing the state
 /// dir for those that write it. `Ok(true)` when root was dropped.
-fn drop_root(command: &Command, config: &Config) -> Result<bool, u8> {
+fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
     let state_dir = match command {
         Command::Status | Command::Health { .. } => return Ok(false),
         Command::Once { dry_run } | Command::Run { dry_run, .. } => {
@@ -172,328 +159,57 @@ fn drop_root(command: &Command, config: &Config) -> Result<bool, u8> {
         }
         Command::Check | Command::Detect => None,
     };
-    match privileges::apply(&config.process, state_dir) {
-        Ok(privileges::Outcome::NotRoot) => Ok(false),
-        Ok(privileges::Outcome::KeptRoot) => {
+    match privileges::apply(&config.process, state_dir)? {
+        privileges::Outcome::NotRoot => Ok(false),
+        privileges::Outcome::KeptRoot => {
             info!(
                 "running as root: dropping privileges is off (process.drop_privileges, DDFLARE_DROP_PRIVILEGES or --no-drop-privileges)"
             );
             Ok(false)
         }
-        Ok(privileges::Outcome::Dropped { uid, gid }) => {
+        privileges::Outcome::Dropped { uid, gid } => {
             info!("started as root: now running as uid {uid}, gid {gid} (process.user)");
             Ok(true)
         }
-        Err((message, hint)) => {
-            error!("{message}\nhint: {hint}");
-            Err(EX_CONFIG)
-        }
     }
 }
 
-/// The long-lived parts every command builds the same way.
-pub(crate) struct Edges {
-    pub api: Client,
-    pub detector: Detector,
-}
-
-pub(crate) fn edges(config: &Config) -> Result<Edges, u8> {
-    let tls = Tls::new(config.cloudflare.ca_file.as_deref()).map_err(|e| {
-        error!("`cloudflare.ca_file`: {e}");
-        EX_CONFIG
-    })?;
-    let api = Client::new(&config.cloudflare, &tls).map_err(|e| {
-        error!("{e}");
-        EX_FAILURE
-    })?;
-    let detector = Detector::new(&config.detect, &tls).map_err(|e| {
-        error!("{e}");
-        EX_FAILURE
-    })?;
-    Ok(Edges { api, detector })
-}
-
-async fn dispatch(command: Command, config: Config, origin: service::Origin) -> u8 {
-    if let Command::Status = command {
-        return status(&config);
-    }
-    let Edges { api, detector } = match edges(&config) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    if matches!(
-        command,
-        Command::Check | Command::Once { .. } | Command::Run { .. }
-    ) && let Some(w) = config.cloudflare.credentials.warning()
-    {
-        warn!("{w}");
-    }
+async fn dispatch(command: Command, config: Config, origin: Origin) -> Result<Verdict, Fatal> {
     match command {
-        Command::Check => check(&config, &api).await,
-        Command::Detect => detect(&detector).await,
-        Command::Status => status(&config),
-        Command::Health { max_age } => health::command(
-            &config.state.dir,
-            max_age.unwrap_or_else(|| health::default_max_age(&config.schedule)),
-        ),
+        Command::Status => Ok(status::status(&config)),
+        Command::Health { max_age } => {
+            let max_age =
+                max_age.unwrap_or_else(|| crate::health::default_max_age(&config.schedule));
+            Ok(health::health(&config.state.dir, max_age))
+        }
+        Command::Check => {
+            let edges = networked(&config, true)?;
+            Ok(check::check(&config, &edges.api).await)
+        }
+        Command::Detect => {
+            let edges = networked(&config, false)?;
+            Ok(detect::detect(&edges.detector).await)
+        }
         Command::Once { dry_run } => {
-            let probe = api.without_retries();
-            let mut updater = new_updater(&config, api, dry_run);
-            let end = service::once(&config, &mut updater, detector, dry_run).await;
-            summarize(&end);
-            // After the round: the update comes first. Asks only when due (crate::expiry).
-            crate::expiry::at_start(
-                &probe,
-                probe.uses_global_key(),
-                &config.state.dir,
-                dry_run,
-                std::time::SystemTime::now(),
-            )
-            .await;
-            if end.ok() { EX_OK } else { EX_FAILURE }
+            let edges = networked(&config, true)?;
+            Ok(once::once(&config, edges, dry_run).await)
         }
         Command::Run {
             dry_run,
             update_on_start,
         } => {
-            service::run(
-                config,
-                Edges { api, detector },
-                origin,
-                dry_run,
-                update_on_start,
-            )
-            .await
+            let edges = networked(&config, true)?;
+            run::run(config, edges, origin, dry_run, update_on_start).await
         }
     }
 }
 
-/// `ddflare status`: the cache, read without a network call. Exit 1 when a configured record
-/// is not in it.
-fn status(config: &Config) -> u8 {
-    let (state, warning) = State::load(&config.state.dir);
-    if let Some(w) = warning {
-        println!("{w}");
-        return EX_FAILURE;
-    }
-    println!("state: {}", crate::state::path(&config.state.dir).display());
-    let (text, complete) = crate::status::render(config, &state, std::time::SystemTime::now());
-    print!("{text}");
-    if complete { EX_OK } else { EX_FAILURE }
-}
-
-pub(crate) fn new_updater(config: &Config, api: Client, dry_run: bool) -> Updater<Client> {
-    let dir = config.state.dir.clone();
-    let (state, warning) = if dry_run {
-        (State::default(), None)
-    } else {
-        State::load(&dir)
-    };
-    if let Some(w) = warning {
+/// The edges of a command that goes on the network; `to_cloudflare`: it talks to the API, so
+/// a Global API Key is warned about.
+fn networked(config: &Config, to_cloudflare: bool) -> Result<edges::Edges, Fatal> {
+    let edges = edges::edges(config)?;
+    if to_cloudflare && let Some(w) = config.cloudflare.credentials.warning() {
         warn!("{w}");
     }
-    let opts = Options {
-        state_dir: dir,
-        max_age: config.state.max_age,
-        dry_run,
-    };
-    Updater::new(api, config.records.clone(), opts, state)
-}
-
-pub(crate) fn summarize(end: &RoundEnd) {
-    match end {
-        RoundEnd::Done(r) if r.ok() => {
-            info!(changed = r.changed(), api_calls = r.api_calls, "round done")
-        }
-        RoundEnd::Done(r) => warn!(
-            failed = r.failed(),
-            changed = r.changed(),
-            api_calls = r.api_calls,
-            "round done with failures; retrying sooner"
-        ),
-        RoundEnd::NothingDetected => {}
-        RoundEnd::DeadlineExceeded => {}
-    }
-}
-
-impl Detect for Detector {
-    async fn detect(&self, families: &[Family]) -> BTreeMap<Family, Detected> {
-        let report = self.detect_all().await;
-        families
-            .iter()
-            .filter_map(|f| match report.get(*f) {
-                Some(Ok(d)) => Some((*f, d.detected())),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-async fn detect(detector: &Detector) -> u8 {
-    let mut any = false;
-    for family in Family::ALL {
-        if !detector.families().contains(&family) {
-            println!("{family}: off");
-            continue;
-        }
-        match detector.detect(family).await {
-            Ok(d) => {
-                any = true;
-                println!("{family}: {} (from {})", d.addr, d.provider);
-            }
-            Err(e) => println!("{family}: failed: {e}"),
-        }
-    }
-    if any { EX_OK } else { EX_FAILURE }
-}
-
-/// Checks, in order: the token (verify), then for each record its zone, reading its records,
-/// and the right to edit them (an empty batch, which changes nothing). A failed verify alone
-/// is not fatal: account-owned tokens fail `/user/tokens/verify` and still work.
-async fn check(config: &Config, api: &Client) -> u8 {
-    let mut ok = true;
-    println!(
-        "config: ok ({} record(s); IPv4 {}; IPv6 {})",
-        config.records.len(),
-        list(&config.detect.ipv4),
-        list(&config.detect.ipv6)
-    );
-    let verified = if api.uses_global_key() {
-        println!(
-            "credentials: Global API Key (X-Auth-Email/X-Auth-Key); not verified: /user/tokens/verify checks API tokens only, so the zones below decide"
-        );
-        None
-    } else {
-        Some(api.verify_token().await)
-    };
-    match verified {
-        None => {}
-        Some(Ok(t)) => {
-            let expiry = t
-                .expires_on
-                .as_deref()
-                .map(|e| format!(", expires {e}"))
-                .unwrap_or_default();
-            println!("token: {}{expiry}", t.status);
-            let expires = t
-                .expires_on
-                .as_deref()
-                .and_then(|e| humantime::parse_rfc3339_weak(e).ok());
-            if t.status == "active"
-                && let Some(w) =
-                    crate::expiry::warning(&t.status, expires, std::time::SystemTime::now())
-            {
-                warn!("{w}");
-                let (what, hint) = w.split_once("\nhint: ").unwrap_or((&w, ""));
-                println!("  warning: {what}");
-                println!("  hint: {hint}");
-            }
-            if t.status != "active" {
-                ok = false;
-                println!(
-                    "  hint: the token is {}: create or re-enable one at My Profile → API Tokens",
-                    t.status
-                );
-            }
-        }
-        Some(Err(e)) if e.kind == ErrorKind::MalformedCredentials => {
-            println!("token: {e}");
-            if let Some(h) = e.hint() {
-                println!("  hint: {h}");
-            }
-            return EX_FAILURE;
-        }
-        Some(Err(e)) => {
-            println!(
-                "token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
-            );
-            if e.refused_location().is_some()
-                && let Some(h) = e.hint()
-            {
-                println!("  hint: {h}");
-            }
-        }
-    }
-    let mut calls = 0usize;
-    let mut probed: Vec<String> = Vec::new();
-    for rec in &config.records {
-        let zone = match updater::find_zone(api, rec, &mut calls).await {
-            Ok(z) => z,
-            Err(e) => {
-                ok = false;
-                let (msg, hint) = e.message(&rec.name);
-                println!("{}: {msg}", rec.name);
-                if let Some(h) = hint {
-                    println!("  hint: {h}");
-                }
-                continue;
-            }
-        };
-        let label = if zone.name.is_empty() {
-            zone.id.clone()
-        } else {
-            zone.name.clone()
-        };
-        match api
-            .list_records(&zone, std::slice::from_ref(&rec.name))
-            .await
-        {
-            Ok(records) => {
-                let mine: Vec<String> = records
-                    .iter()
-                    .filter(|r| r.rtype == "A" || r.rtype == "AAAA" || r.rtype == "CNAME")
-                    .map(|r| format!("{} {}", r.rtype, r.content))
-                    .collect();
-                let now = if mine.is_empty() {
-                    "no A/AAAA record yet".to_owned()
-                } else {
-                    mine.join(", ")
-                };
-                println!(
-                    "{}: zone {label} ({}), DNS read ok: {now}",
-                    rec.name, zone.id
-                );
-            }
-            Err(e) => {
-                ok = false;
-                println!("{}: zone {label}: {e}", rec.name);
-                if let Some(h) = e.hint() {
-                    println!("  hint: {h}");
-                }
-                continue;
-            }
-        }
-        if probed.contains(&zone.id) {
-            continue;
-        }
-        probed.push(zone.id.clone());
-        match api.batch(&zone, &BatchRequest::default()).await {
-            Ok(_) => println!("zone {label}: DNS edit allowed"),
-            Err(e) => {
-                ok = false;
-                println!("zone {label}: DNS edit refused: {e}");
-                if let Some(h) = e.hint() {
-                    println!("  hint: {h}");
-                }
-            }
-        }
-    }
-    if ok {
-        println!("all checks passed");
-        EX_OK
-    } else {
-        EX_FAILURE
-    }
-}
-
-fn list(specs: &[crate::detect::ProviderSpec]) -> String {
-    if specs.is_empty() {
-        "off".into()
-    } else {
-        specs
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
+    Ok(edges)
 }

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, timeout};
 use tracing::{debug, info, warn};
 
+use crate::clock::{Clock, Random, SystemClock, ThreadRandom};
 use crate::cloudflare::DnsApi;
 use crate::detect::{Detected, Family};
 use crate::round::RoundEnd;
@@ -36,20 +37,6 @@ pub const JUMP: Duration = Duration::from_secs(60);
 /// The longest `Retry-After` the loop honours: Cloudflare's blocks last five minutes, and a
 /// bigger value (a broken or hostile answer) must not stop the daemon for good.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
-
-/// The wall clock, a seam so that suspends and clock steps can be tested under paused time.
-pub trait Clock: Sync {
-    fn now(&self) -> SystemTime;
-}
-
-/// The system's wall clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-}
 
 /// Detection as the loop sees it: the addresses found this round, by family. A family that
 /// could not be detected is absent (its records are left alone).
@@ -82,28 +69,29 @@ pub async fn round_with<A: DnsApi, D: Detect, C: Clock>(
 
 /// Why a wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Woke {
+enum Woke<W> {
     /// One of the two deadlines passed.
     Due,
     /// The wall clock jumped forward by this much more than the monotonic clock moved.
     Jumped(Duration),
     /// A watched interface's address changed.
     Wake,
-    Shutdown,
+    /// The shutdown future completed, with this.
+    Shutdown(W),
 }
 
 /// Waits until `mono` (tokio time) or `wall` (the clock; `None` when it cannot be
 /// represented) passes, whichever comes first, in sleeps of at most [`WAKE_CHECK`]. With
 /// `watch`, also ends early on a forward jump of the wall clock, on `wake` and on `shutdown`;
 /// without, only on `shutdown`.
-async fn wait_until<C: Clock, S: Future<Output = ()>>(
+async fn wait_until<C: Clock, W, S: Future<Output = W>>(
     mono: Instant,
     wall: Option<SystemTime>,
     clock: &C,
     watch: bool,
     wake: &mut Option<mpsc::Receiver<()>>,
     shutdown: &mut std::pin::Pin<&mut S>,
-) -> Woke {
+) -> Woke<W> {
     loop {
         let (m0, w0) = (Instant::now(), clock.now());
         if m0 >= mono || wall.is_some_and(|w| w0 >= w) {
@@ -115,7 +103,7 @@ async fn wait_until<C: Clock, S: Future<Output = ()>>(
         tokio::select! {
             () = sleep(chunk) => {}
             () = woken(wake), if watch => return Woke::Wake,
-            () = shutdown.as_mut() => return Woke::Shutdown,
+            why = shutdown.as_mut() => return Woke::Shutdown(why),
         }
         let slept = m0.elapsed();
         // A wall clock stepped backward gives no duration: the monotonic deadline rules.
@@ -154,14 +142,15 @@ pub fn next_delay(
     end: &RoundEnd,
     failures: u32,
     wall: SystemTime,
+    random: &dyn Random,
 ) -> Duration {
-    let regular = crate::schedule::regular_delay(schedule, wall, fastrand::f64());
+    let regular = crate::schedule::regular_delay(schedule, wall, random.unit());
     if end.ok() || failures == 0 {
         return regular;
     }
     // 15s, 30s, 1m, 2m… up to the regular wait.
     let backoff = Duration::from_secs(15 << (failures - 1).min(10)).min(regular);
-    let backoff = backoff.mul_f64(0.8 + fastrand::f64() * 0.4);
+    let backoff = backoff.mul_f64(0.8 + random.unit() * 0.4);
     match end {
         RoundEnd::Done(r) => r
             .retry_after
@@ -170,71 +159,78 @@ pub fn next_delay(
     }
 }
 
-/// Runs rounds until `shutdown` completes. `on_round` sees each round's end (heartbeat,
-/// readiness, notifications).
-pub async fn run<A, D, S, F>(
+/// Runs rounds until `shutdown` completes, and returns what it completed with (`None` only if
+/// the loop ended otherwise). `on_round` sees each round's end (heartbeat, readiness,
+/// notifications).
+pub async fn run<A, D, S, W, F>(
     updater: &mut Updater<A>,
     detector: &D,
     schedule: &ScheduleConfig,
     shutdown: S,
     on_round: F,
-) where
+) -> Option<W>
+where
     A: DnsApi,
     D: Detect,
-    S: Future<Output = ()>,
+    S: Future<Output = W>,
     F: FnMut(&RoundEnd),
 {
-    run_woken(updater, detector, schedule, shutdown, None, on_round).await;
+    run_woken(updater, detector, schedule, shutdown, None, on_round).await
 }
 
 /// [`run`], where a message on `wake` (an address of a watched interface changed) starts a
 /// round at once instead of at the next tick; never sooner than Cloudflare's `Retry-After`.
-pub async fn run_woken<A, D, S, F>(
+pub async fn run_woken<A, D, S, W, F>(
     updater: &mut Updater<A>,
     detector: &D,
     schedule: &ScheduleConfig,
     shutdown: S,
     wake: Option<mpsc::Receiver<()>>,
     on_round: F,
-) where
+) -> Option<W>
+where
     A: DnsApi,
     D: Detect,
-    S: Future<Output = ()>,
+    S: Future<Output = W>,
     F: FnMut(&RoundEnd),
 {
-    run_clocked(
-        updater,
-        detector,
-        schedule,
-        shutdown,
-        wake,
-        &SystemClock,
-        on_round,
-    )
-    .await;
+    let seams = Seams {
+        clock: &SystemClock,
+        random: &ThreadRandom,
+    };
+    run_clocked(updater, detector, schedule, shutdown, wake, seams, on_round).await
 }
 
-/// [`run_woken`] on the given wall clock.
-pub async fn run_clocked<A, D, S, C, F>(
+/// The wall clock and the random numbers a loop runs on: the system's in production, fixed
+/// ones in tests.
+pub struct Seams<'a, C> {
+    pub clock: &'a C,
+    pub random: &'a dyn Random,
+}
+
+/// [`run_woken`] on the given wall clock and random numbers.
+pub async fn run_clocked<A, D, S, W, C, F>(
     updater: &mut Updater<A>,
     detector: &D,
     schedule: &ScheduleConfig,
     shutdown: S,
     mut wake: Option<mpsc::Receiver<()>>,
-    clock: &C,
+    seams: Seams<'_, C>,
     mut on_round: F,
-) where
+) -> Option<W>
+where
     A: DnsApi,
     D: Detect,
-    S: Future<Output = ()>,
+    S: Future<Output = W>,
     C: Clock,
     F: FnMut(&RoundEnd),
 {
+    let Seams { clock, random } = seams;
     tokio::pin!(shutdown);
     let mut failures = 0u32;
     if !schedule.update_on_start {
         let wall = clock.now();
-        let first = crate::schedule::regular_delay(schedule, wall, fastrand::f64());
+        let first = crate::schedule::regular_delay(schedule, wall, random.unit());
         info!(
             wait_secs = first.as_secs(),
             "waiting for the first scheduled round"
@@ -249,15 +245,15 @@ pub async fn run_clocked<A, D, S, C, F>(
         )
         .await;
         match woke {
-            Woke::Shutdown => {
+            Woke::Shutdown(why) => {
                 debug!("loop stopped before its first round");
-                return;
+                return Some(why);
             }
             Woke::Jumped(by) => jumped(by),
             Woke::Due | Woke::Wake => {}
         }
     }
-    loop {
+    let stopped = loop {
         let started = Instant::now();
         let started_wall = clock.now();
         let end = {
@@ -267,18 +263,23 @@ pub async fn run_clocked<A, D, S, C, F>(
             );
             tokio::pin!(work);
             tokio::select! {
-                r = &mut work => Some(r.unwrap_or(RoundEnd::DeadlineExceeded)),
-                () = &mut shutdown => {
+                r = &mut work => Ok(r.unwrap_or(RoundEnd::DeadlineExceeded)),
+                why = &mut shutdown => {
                     info!(grace_secs = schedule.shutdown_grace.as_secs(), "stopping: letting the round in flight finish");
                     match timeout(schedule.shutdown_grace, &mut work).await {
                         Ok(r) => { if let Ok(end) = r { on_round(&end); } }
                         Err(_) => warn!("the round in flight did not finish within the grace period; stopping anyway"),
                     }
-                    None
+                    Err(why)
                 }
             }
         };
-        let Some(end) = end else { break };
+        let end = match end {
+            Ok(end) => end,
+            Err(why) => {
+                break Some(why);
+            }
+        };
         if end == RoundEnd::DeadlineExceeded {
             warn!(
                 deadline_secs = schedule.cycle_deadline.as_secs(),
@@ -287,7 +288,7 @@ pub async fn run_clocked<A, D, S, C, F>(
         }
         failures = if end.ok() { 0 } else { failures + 1 };
         on_round(&end);
-        let delay = next_delay(schedule, &end, failures, started_wall);
+        let delay = next_delay(schedule, &end, failures, started_wall, random);
         let retry_after = match &end {
             RoundEnd::Done(r) => r.retry_after.map(|ra| ra.min(MAX_RETRY_AFTER)),
             _ => None,
@@ -303,7 +304,9 @@ pub async fn run_clocked<A, D, S, C, F>(
         .await;
         match woke {
             Woke::Due => continue,
-            Woke::Shutdown => break,
+            Woke::Shutdown(why) => {
+                break Some(why);
+            }
             Woke::Wake => info!("an address of a watched interface changed: reconciling now"),
             Woke::Jumped(by) => jumped(by),
         }
@@ -318,13 +321,14 @@ pub async fn run_clocked<A, D, S, C, F>(
                 &mut shutdown,
             )
             .await;
-            if woke == Woke::Shutdown {
-                break;
+            if let Woke::Shutdown(why) = woke {
+                break Some(why);
             }
         }
-    }
+    };
     updater.save_state();
     debug!("loop stopped");
+    stopped
 }
 
 fn jumped(by: Duration) {
@@ -588,7 +592,10 @@ mod tests {
                 let _ = stop_rx.await;
             },
             None,
-            &clock,
+            Seams {
+                clock: &clock,
+                random: &ThreadRandom,
+            },
             |end| {
                 rounds += 1;
                 failed += usize::from(!end.ok());
@@ -683,7 +690,10 @@ mod tests {
                 let _ = stop_rx.await;
             },
             None,
-            &clock,
+            Seams {
+                clock: &clock,
+                random: &ThreadRandom,
+            },
             |end| {
                 assert!(end.ok());
                 rounds += 1;
@@ -750,7 +760,10 @@ mod tests {
                 let _ = stop_rx.await;
             },
             None,
-            clock,
+            Seams {
+                clock,
+                random: &ThreadRandom,
+            },
             |_| {
                 times.push(t0.elapsed());
                 if times.len() == rounds
@@ -989,12 +1002,12 @@ mod tests {
     fn failed_rounds_back_off_and_honour_retry_after() {
         let s = schedule();
         let failed = RoundEnd::NothingDetected;
-        let first = next_delay(&s, &failed, 1, SystemTime::now());
+        let first = next_delay(&s, &failed, 1, SystemTime::now(), &ThreadRandom);
         assert!(
             first >= Duration::from_secs(12) && first <= Duration::from_secs(18),
             "{first:?}"
         );
-        let later = next_delay(&s, &failed, 20, SystemTime::now());
+        let later = next_delay(&s, &failed, 20, SystemTime::now(), &ThreadRandom);
         assert!(later <= s.interval.mul_f64(1.2));
         let limited = RoundEnd::Done(crate::round::RoundReport {
             lines: vec![crate::round::Line {
@@ -1009,7 +1022,10 @@ mod tests {
             retry_after: Some(Duration::from_secs(200)),
             api_calls: 1,
         });
-        assert!(next_delay(&s, &limited, 1, SystemTime::now()) >= Duration::from_secs(200));
+        assert!(
+            next_delay(&s, &limited, 1, SystemTime::now(), &ThreadRandom)
+                >= Duration::from_secs(200)
+        );
         // An absurd Retry-After is capped, never an overflow.
         let absurd = match limited.clone() {
             RoundEnd::Done(mut r) => {
@@ -1019,7 +1035,7 @@ mod tests {
             other => other,
         };
         assert_eq!(
-            next_delay(&s, &absurd, 1, SystemTime::now()),
+            next_delay(&s, &absurd, 1, SystemTime::now(), &ThreadRandom),
             MAX_RETRY_AFTER
         );
         assert_eq!(
@@ -1027,7 +1043,8 @@ mod tests {
                 &s,
                 &RoundEnd::Done(Default::default()),
                 0,
-                SystemTime::now()
+                SystemTime::now(),
+                &ThreadRandom
             ),
             s.interval
         );

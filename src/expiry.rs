@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
+use crate::clock::unix;
 use crate::cloudflare::{DnsApi, TokenInfo};
 use crate::metrics::Metrics;
 
@@ -92,10 +93,6 @@ pub struct Check {
     pub status: Option<String>,
     /// Unix seconds; `None` when the token does not expire or the verify failed.
     pub expires_on: Option<u64>,
-}
-
-fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn from_unix(secs: u64) -> SystemTime {

@@ -11,7 +11,7 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use tracing::warn;
@@ -42,21 +42,32 @@ impl Beat {
     pub fn at(time: SystemTime) -> Beat {
         Beat {
             version: VERSION,
-            last_success: unix_secs(time),
+            last_success: crate::clock::unix(time),
             last_success_utc: humantime::format_rfc3339_seconds(time).to_string(),
         }
     }
 }
 
-fn unix_secs(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+/// The longest gap between two regular rounds: `interval` (or the longest gap of `cron`)
+/// plus `jitter`.
+fn regular_wait(schedule: &ScheduleConfig) -> Duration {
+    crate::schedule::longest_gap(schedule) + schedule.jitter
 }
 
-/// The default `--max-age`: two regular waits (`interval`, or the longest gap of `cron`, plus
-/// `jitter`) and the longest a round may take, so one late or failed round is not yet
-/// unhealthy, two in a row are.
+/// The default `--max-age` of `ddflare health`: two regular waits and the longest a round may
+/// take, so one late or failed round is not yet unhealthy, two in a row are. A HEALTHCHECK
+/// only acts after several failed probes in a row (Docker's `--retries`, 3 by default), which
+/// adds its own slack.
 pub fn default_max_age(schedule: &ScheduleConfig) -> Duration {
-    (crate::schedule::longest_gap(schedule) + schedule.jitter) * 2 + schedule.cycle_deadline
+    regular_wait(schedule) * 2 + schedule.cycle_deadline
+}
+
+/// How long `/healthz` stays healthy without a successful round: one regular wait more than
+/// [`default_max_age`]. `/healthz` is what a Kubernetes liveness probe or a load balancer
+/// asks, and its failure restarts the pod at once (`failureThreshold` counts probes seconds
+/// apart, not rounds), so it tolerates two failed rounds where `ddflare health` tolerates one.
+pub fn listener_max_age(schedule: &ScheduleConfig) -> Duration {
+    regular_wait(schedule) * 3 + schedule.cycle_deadline
 }
 
 /// Why the daemon is not healthy.
@@ -91,7 +102,7 @@ impl fmt::Display for Unhealthy {
     }
 }
 
-fn show(d: Duration) -> String {
+pub fn show(d: Duration) -> String {
     humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
 }
 
@@ -102,7 +113,7 @@ pub type Reading = Result<Beat, Unhealthy>;
 /// heartbeat from the future (the clock was set back) counts as fresh: the daemon is alive.
 pub fn judge(reading: Reading, now: SystemTime, max_age: Duration) -> Result<Duration, Unhealthy> {
     let beat = reading?;
-    let age = Duration::from_secs(unix_secs(now).saturating_sub(beat.last_success));
+    let age = Duration::from_secs(crate::clock::unix(now).saturating_sub(beat.last_success));
     if age > max_age {
         Err(Unhealthy::Stale { age, max_age })
     } else {
@@ -133,24 +144,6 @@ pub fn read(dir: &Path) -> Reading {
             path,
             error: e.to_string(),
         }),
-    }
-}
-
-/// `ddflare health`: prints one line and returns the exit code (0 healthy, 1 not).
-pub fn command(state_dir: &Path, max_age: Duration) -> u8 {
-    match judge(read(state_dir), SystemTime::now(), max_age) {
-        Ok(age) => {
-            println!(
-                "healthy: the last successful round was {} ago (allowed: {})",
-                show(age),
-                show(max_age)
-            );
-            0
-        }
-        Err(why) => {
-            println!("unhealthy: {why}");
-            1
-        }
     }
 }
 
@@ -202,6 +195,7 @@ impl Heartbeat {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     const T0: u64 = 1_800_000_000;
 

@@ -32,7 +32,9 @@
 //! - [`cli`]: the command line; `main.rs` only calls it.
 
 pub mod cli;
+pub mod clock;
 pub mod cloudflare;
+pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod detect;
@@ -49,7 +51,7 @@ pub mod reload;
 pub mod round;
 pub mod schedule;
 pub mod secret;
-pub mod service;
+
 pub mod state;
 pub mod status;
 pub mod systemd;

@@ -451,11 +451,35 @@ fn unmapped(uid: u32, gid: u32) -> (String, String) {
     )
 }
 
+/// Why root could not be dropped, or why `[process] user` cannot be used, with the next step.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct PrivilegeError {
+    message: String,
+    hint: String,
+}
+
+impl PrivilegeError {
+    pub fn new(message: String, hint: String) -> PrivilegeError {
+        PrivilegeError { message, hint }
+    }
+
+    pub fn hint(&self) -> &str {
+        &self.hint
+    }
+}
+
+impl From<(String, String)> for PrivilegeError {
+    fn from((message, hint): (String, String)) -> PrivilegeError {
+        PrivilegeError { message, hint }
+    }
+}
+
 /// Drops root if ddflare runs as root and may drop it, first making `state_dir` (when given:
 /// the commands that write it) usable by the target. Errors are (message, hint): ddflare must
 /// not go on.
 #[cfg(unix)]
-pub fn apply(cfg: &ProcessConfig, state_dir: Option<&Path>) -> Result<Outcome, (String, String)> {
+pub fn apply(cfg: &ProcessConfig, state_dir: Option<&Path>) -> Result<Outcome, PrivilegeError> {
     let euid = sys::geteuid();
     // The name is looked up only when it matters.
     let target = if euid == 0 && cfg.drop_privileges {
@@ -485,7 +509,7 @@ pub fn apply(cfg: &ProcessConfig, state_dir: Option<&Path>) -> Result<Outcome, (
 }
 
 #[cfg(not(unix))]
-pub fn apply(_: &ProcessConfig, _: Option<&Path>) -> Result<Outcome, (String, String)> {
+pub fn apply(_: &ProcessConfig, _: Option<&Path>) -> Result<Outcome, PrivilegeError> {
     Ok(Outcome::NotRoot)
 }
 

@@ -20,6 +20,7 @@ use super::types::{
     BatchRequest, BatchResult, Envelope, NewRecord, Record, RecordPatch, ResultInfo, TokenInfo,
     Zone,
 };
+use crate::clock::{Random, ThreadRandom};
 use crate::http::{HttpSetupError, Tls};
 
 /// The most a response body may hold; a page of 5,000 records is about 2 MB.
@@ -47,6 +48,8 @@ pub struct Client {
     budget: Arc<Mutex<Budget>>,
     /// Counts every request by endpoint class and status, when set.
     metrics: Option<Arc<dyn RequestObserver>>,
+    /// The random numbers of the retry jitter (injected like the clock).
+    random: Arc<dyn Random + Send>,
 }
 
 impl Client {
@@ -61,6 +64,7 @@ impl Client {
             max_retries: cfg.max_retries,
             budget: Arc::new(Mutex::new(Budget::cloudflare())),
             metrics: None,
+            random: Arc::new(ThreadRandom),
         })
     }
 
@@ -75,6 +79,12 @@ impl Client {
             max_retries: 0,
             ..self.clone()
         }
+    }
+
+    /// Draws the retry jitter from `random` instead of the process's generator.
+    pub fn with_random(mut self, random: Arc<dyn Random + Send>) -> Self {
+        self.random = random;
+        self
     }
 
     /// Counts every request in `metrics` (`ddflare_api_requests_total`).
@@ -130,7 +140,7 @@ impl Client {
                 ErrorKind::RateLimited {
                     retry_after: Some(d),
                 } => d.min(MAX_RETRY_WAIT),
-                _ => backoff(attempt),
+                _ => backoff(attempt, self.random.unit()),
             };
             warn!(
                 action,
@@ -255,11 +265,12 @@ fn json<B: Serialize>(body: &B) -> Option<Vec<u8>> {
     serde_json::to_vec(body).ok()
 }
 
-/// Exponential backoff with jitter: about 1s, 2s, 4s… capped at 30s.
-pub fn backoff(attempt: u32) -> Duration {
+/// Exponential backoff with jitter: about 1s, 2s, 4s… capped at 30s; `r` in `[0, 1)` picks
+/// where in the upper half of the step the wait falls. PURE: the caller draws `r`.
+pub fn backoff(attempt: u32, r: f64) -> Duration {
     let base = Duration::from_millis(1000u64.saturating_mul(1 << attempt.min(5)));
     let capped = base.min(Duration::from_secs(30));
-    capped.mul_f64(0.5 + fastrand::f64() * 0.5)
+    capped.mul_f64(0.5 + r.clamp(0.0, 1.0) * 0.5)
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {

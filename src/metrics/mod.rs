@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
+use crate::clock::unix;
 use crate::round::Outcome;
 use crate::round::RoundEnd;
 use crate::state::State;
@@ -263,10 +264,6 @@ pub fn health(s: &Snapshot, now: SystemTime) -> Health {
     }
 }
 
-fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 /// A label value with `\`, `"` and newlines escaped.
 fn escape(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -456,6 +453,7 @@ pub fn render(s: &Snapshot) -> String {
 mod tests {
     use super::*;
     use crate::round::{Line, RoundReport};
+    use std::time::UNIX_EPOCH;
 
     fn t(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)

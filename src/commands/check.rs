@@ -1,0 +1,159 @@
+//! `ddflare check`: the config, the token, each record's zone, reading its records and the
+//! right to edit them, printed one line per finding with a hint where there is a next step.
+
+use tracing::warn;
+
+use super::exit::Verdict;
+use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
+use crate::config::Config;
+use crate::detect::ProviderSpec;
+use crate::updater;
+
+/// Checks, in order: the token (verify), then for each record its zone, reading its records,
+/// and the right to edit them (an empty batch, which changes nothing). A failed verify alone
+/// is not fatal: account-owned tokens fail `/user/tokens/verify` and still work.
+pub async fn check(config: &Config, api: &Client) -> Verdict {
+    let mut ok = true;
+    println!(
+        "config: ok ({} record(s); IPv4 {}; IPv6 {})",
+        config.records.len(),
+        list(&config.detect.ipv4),
+        list(&config.detect.ipv6)
+    );
+    let verified = if api.uses_global_key() {
+        println!(
+            "credentials: Global API Key (X-Auth-Email/X-Auth-Key); not verified: /user/tokens/verify checks API tokens only, so the zones below decide"
+        );
+        None
+    } else {
+        Some(api.verify_token().await)
+    };
+    match verified {
+        None => {}
+        Some(Ok(t)) => {
+            let expiry = t
+                .expires_on
+                .as_deref()
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default();
+            println!("token: {}{expiry}", t.status);
+            let expires = t
+                .expires_on
+                .as_deref()
+                .and_then(|e| humantime::parse_rfc3339_weak(e).ok());
+            if t.status == "active"
+                && let Some(w) =
+                    crate::expiry::warning(&t.status, expires, std::time::SystemTime::now())
+            {
+                warn!("{w}");
+                let (what, hint) = w.split_once("\nhint: ").unwrap_or((&w, ""));
+                println!("  warning: {what}");
+                println!("  hint: {hint}");
+            }
+            if t.status != "active" {
+                ok = false;
+                println!(
+                    "  hint: the token is {}: create or re-enable one at My Profile → API Tokens",
+                    t.status
+                );
+            }
+        }
+        Some(Err(e)) if e.kind == ErrorKind::MalformedCredentials => {
+            println!("token: {e}");
+            if let Some(h) = e.hint() {
+                println!("  hint: {h}");
+            }
+            return Verdict::Failed;
+        }
+        Some(Err(e)) => {
+            println!(
+                "token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
+            );
+            if e.refused_location().is_some()
+                && let Some(h) = e.hint()
+            {
+                println!("  hint: {h}");
+            }
+        }
+    }
+    let mut calls = 0usize;
+    let mut probed: Vec<String> = Vec::new();
+    for rec in &config.records {
+        let zone = match updater::find_zone(api, rec, &mut calls).await {
+            Ok(z) => z,
+            Err(e) => {
+                ok = false;
+                let (msg, hint) = e.message(&rec.name);
+                println!("{}: {msg}", rec.name);
+                if let Some(h) = hint {
+                    println!("  hint: {h}");
+                }
+                continue;
+            }
+        };
+        let label = if zone.name.is_empty() {
+            zone.id.clone()
+        } else {
+            zone.name.clone()
+        };
+        match api
+            .list_records(&zone, std::slice::from_ref(&rec.name))
+            .await
+        {
+            Ok(records) => {
+                let mine: Vec<String> = records
+                    .iter()
+                    .filter(|r| r.rtype == "A" || r.rtype == "AAAA" || r.rtype == "CNAME")
+                    .map(|r| format!("{} {}", r.rtype, r.content))
+                    .collect();
+                let now = if mine.is_empty() {
+                    "no A/AAAA record yet".to_owned()
+                } else {
+                    mine.join(", ")
+                };
+                println!(
+                    "{}: zone {label} ({}), DNS read ok: {now}",
+                    rec.name, zone.id
+                );
+            }
+            Err(e) => {
+                ok = false;
+                println!("{}: zone {label}: {e}", rec.name);
+                if let Some(h) = e.hint() {
+                    println!("  hint: {h}");
+                }
+                continue;
+            }
+        }
+        if probed.contains(&zone.id) {
+            continue;
+        }
+        probed.push(zone.id.clone());
+        match api.batch(&zone, &BatchRequest::default()).await {
+            Ok(_) => println!("zone {label}: DNS edit allowed"),
+            Err(e) => {
+                ok = false;
+                println!("zone {label}: DNS edit refused: {e}");
+                if let Some(h) = e.hint() {
+                    println!("  hint: {h}");
+                }
+            }
+        }
+    }
+    if ok {
+        println!("all checks passed");
+    }
+    ok.into()
+}
+
+fn list(specs: &[ProviderSpec]) -> String {
+    if specs.is_empty() {
+        "off".into()
+    } else {
+        specs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

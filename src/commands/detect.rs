@@ -1,0 +1,22 @@
+//! `ddflare detect`: the public address each enabled family's providers see, printed.
+
+use super::exit::Verdict;
+use crate::detect::{Detector, Family};
+
+pub async fn detect(detector: &Detector) -> Verdict {
+    let mut any = false;
+    for family in Family::ALL {
+        if !detector.families().contains(&family) {
+            println!("{family}: off");
+            continue;
+        }
+        match detector.detect(family).await {
+            Ok(d) => {
+                any = true;
+                println!("{family}: {} (from {})", d.addr, d.provider);
+            }
+            Err(e) => println!("{family}: failed: {e}"),
+        }
+    }
+    any.into()
+}

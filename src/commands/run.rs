@@ -1,0 +1,254 @@
+//! `ddflare run`: the loop (crate::daemon) with its operations around it: the metrics
+//! listener, the notifier (notifications and monitor pings), the token-expiry probe (at start
+//! and daily), systemd's notifications, the heartbeat, and SIGHUP reloads.
+//!
+//! A good reload stops the loop (saving the state), logs what changed and starts the loop
+//! again on the new config, with a round at once. Counters, the failure streak and the
+//! rate-limit windows carry over.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use tracing::{error, info, warn};
+
+use super::edges::{self, Edges};
+use super::exit::{Fatal, Verdict};
+use super::observed::Observed;
+use super::once::summarize;
+use super::signals::{Origin, Signals, Stop, stop_or_reload};
+use crate::cloudflare::Client;
+use crate::config::{self, Config};
+use crate::daemon;
+use crate::detect::Family;
+use crate::health::listener_max_age;
+use crate::metrics::{self, Metrics};
+use crate::notify;
+
+/// The metrics listener while it runs.
+struct MetricsServer {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+async fn start_metrics(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<MetricsServer, Fatal> {
+    let listen = |error| Fatal::Listen { addr, error };
+    let listener = TcpListener::bind(addr).await.map_err(listen)?;
+    let bound = listener.local_addr().map_err(listen)?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(metrics::server::serve(listener, metrics, async {
+        let _ = stopped.await;
+    }));
+    info!("metrics: serving http://{bound}/metrics and /healthz");
+    Ok(MetricsServer { addr, stop, task })
+}
+
+async fn stop_metrics(server: MetricsServer) {
+    let _ = server.stop.send(());
+    let _ = server.task.await;
+}
+
+/// Verifies the token when due and every day after (crate::expiry): the warning when it
+/// expires soon, and `ddflare_token_expiry_timestamp_seconds`. Nothing for a Global API Key.
+/// `fresh`: the credentials changed (a reload), so the cached answer is not theirs.
+fn probe_token(
+    api: &Client,
+    state_dir: &Path,
+    dry_run: bool,
+    fresh: bool,
+    metrics: Arc<Metrics>,
+) -> Option<JoinHandle<()>> {
+    if api.uses_global_key() {
+        return None;
+    }
+    if fresh {
+        let _ = std::fs::remove_file(crate::expiry::path(state_dir));
+    }
+    Some(crate::expiry::spawn_probe(
+        api.without_retries(),
+        state_dir.to_owned(),
+        dry_run,
+        metrics,
+        SystemTime::now,
+        |w| warn!("{w}"),
+    ))
+}
+
+/// The command.
+pub async fn run(
+    mut config: Config,
+    mut edges: Edges,
+    origin: Origin,
+    dry_run: bool,
+    update_on_start: Option<bool>,
+) -> Result<Verdict, Fatal> {
+    let mut signals = Signals::install().map_err(Fatal::Signals)?;
+    let metrics = Arc::new(Metrics::new(
+        SystemTime::now(),
+        listener_max_age(&config.schedule),
+    ));
+    let mut server = match config.metrics.listen {
+        Some(addr) => Some(start_metrics(addr, metrics.clone()).await?),
+        None => None,
+    };
+    let (notifier, notify_task) = if dry_run {
+        if !config.notify.is_empty() {
+            info!("dry run: notifications and monitor pings are off");
+        }
+        (None, None)
+    } else {
+        let (n, t) = edges::notifier(&config, Some(metrics.clone()))?;
+        (Some(n), Some(t))
+    };
+    info!(
+        version = env!("CARGO_PKG_VERSION"),
+        records = config.records.len(),
+        interval_secs = config.schedule.interval.as_secs(),
+        cron = config
+            .schedule
+            .cron
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        "ddflare started"
+    );
+    let mut first = true;
+    let mut probe: Option<JoinHandle<()>> = None;
+    let mut credentials_changed = false;
+    // systemd: READY=1 after the first successful round, STATUS= after each, WATCHDOG=1 pings.
+    let sd = crate::systemd::Notifier::from_env(&config::ProcessEnv);
+    let _watchdog = sd.start_watchdog(&config::ProcessEnv);
+    let mut sd_report = crate::systemd::Reporter::new(sd.clone());
+    loop {
+        // `ddflare health` reads the heartbeat (a dry run writes nothing).
+        let mut heartbeat = (!dry_run).then(|| crate::health::Heartbeat::new(&config.state.dir));
+        let api = edges.api.clone().with_metrics(metrics.clone());
+        if let Some(p) = probe.take() {
+            p.abort();
+        }
+        probe = probe_token(
+            &api,
+            &config.state.dir,
+            dry_run,
+            credentials_changed,
+            metrics.clone(),
+        );
+        let mut updater = edges::updater(&config, api, dry_run);
+        metrics.seed(updater.state());
+        let mut schedule = config.schedule.clone();
+        schedule.update_on_start = if first {
+            update_on_start.unwrap_or(schedule.update_on_start)
+        } else {
+            true
+        };
+        let (busy, busy_rx) = watch::channel(false);
+        let detector = Observed {
+            detector: edges.detector,
+            metrics: metrics.clone(),
+            notifier: notifier.clone(),
+            busy,
+        };
+        // An `interface:` provider's address change starts a round at once (netlink).
+        let wake = crate::detect::watch::watch(detector.detector.interfaces());
+        let stopped = daemon::run_woken(
+            &mut updater,
+            &detector,
+            &schedule,
+            async {
+                let stop = stop_or_reload(&mut signals, &origin, &config, busy_rx).await;
+                if matches!(stop, Stop::Exit { .. }) {
+                    sd.stopping();
+                }
+                stop
+            },
+            wake,
+            |end| {
+                summarize(end);
+                if let Some(h) = heartbeat.as_mut() {
+                    h.round(end);
+                }
+                sd_report.round(end);
+                metrics.round(end, SystemTime::now());
+                if let Some(n) = &detector.notifier {
+                    n.round_ended(end);
+                }
+                detector.busy.send_replace(false);
+            },
+        )
+        .await;
+        let reloaded = match stopped {
+            Some(Stop::Reload(reloaded)) => reloaded,
+            Some(Stop::Exit { at }) => {
+                // A graceful stop: the in-flight round and this share the grace.
+                if !dry_run && config.records.iter().any(|r| r.delete_on_stop) {
+                    let budget = config.schedule.shutdown_grace.saturating_sub(at.elapsed());
+                    daemon::delete_on_stop(&mut updater, budget).await;
+                }
+                break;
+            }
+            None => break,
+        };
+        let (new, new_edges) = *reloaded;
+        first = false;
+        credentials_changed = new.cloudflare.credentials != config.cloudflare.credentials;
+        metrics.set_health_max_age(listener_max_age(&new.schedule));
+        metrics.retain_records(&keys(&new));
+        if let Some(n) = &notifier {
+            n.reconfigure(new.notify.clone());
+        }
+        if new.metrics.listen != server.as_ref().map(|s| s.addr) {
+            match new.metrics.listen {
+                Some(addr) => match start_metrics(addr, metrics.clone()).await {
+                    Ok(s) => {
+                        if let Some(old) = server.replace(s) {
+                            stop_metrics(old).await;
+                        }
+                    }
+                    Err(e) => error!("{e}; the old listener stays"),
+                },
+                None => {
+                    if let Some(old) = server.take() {
+                        stop_metrics(old).await;
+                        info!("metrics: listener closed");
+                    }
+                }
+            }
+        }
+        config = new;
+        edges = new_edges;
+    }
+    if let Some(p) = probe {
+        p.abort();
+    }
+    drop(notifier);
+    if let Some(t) = notify_task {
+        notify::drain(t, config.schedule.shutdown_grace).await;
+    }
+    if let Some(s) = server {
+        stop_metrics(s).await;
+    }
+    info!("stopped");
+    Ok(Verdict::Ok)
+}
+
+/// The (name, type) of every configured record.
+fn keys(config: &Config) -> Vec<(String, String)> {
+    config
+        .records
+        .iter()
+        .flat_map(|r| {
+            Family::ALL
+                .into_iter()
+                .filter(|f| match f {
+                    Family::V4 => r.ipv4,
+                    Family::V6 => r.ipv6,
+                })
+                .map(|f| (r.name.clone(), f.record_type().to_owned()))
+        })
+        .collect()
+}

@@ -1,0 +1,121 @@
+//! The signals of `run` and what they mean: SIGTERM and SIGINT stop, SIGHUP reloads. The
+//! shutdown future ([`stop_or_reload`]) returns why it completed, so the loop's caller learns
+//! it from the loop's result, not from a side channel.
+//!
+//! A reload validates the new file (and builds its TLS setup, API client and detectors) while
+//! the current loop goes on; a bad file is logged and changes nothing. A good one waits for a
+//! round in flight to finish before the future completes.
+
+use std::path::PathBuf;
+
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::{error, info, warn};
+
+use super::edges::{self, Edges};
+use crate::config::{self, Config};
+use crate::reload;
+
+/// SIGTERM, SIGINT and SIGHUP, installed once for the whole run.
+pub struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+}
+
+impl Signals {
+    pub fn install() -> std::io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+}
+
+/// Why a loop stopped.
+pub enum Stop {
+    /// SIGTERM or SIGINT, received at this time.
+    Exit { at: Instant },
+    /// SIGHUP brought a valid, different config.
+    Reload(Box<(Config, Edges)>),
+}
+
+/// Where the config comes from, to read it again on SIGHUP.
+pub struct Origin {
+    pub path: PathBuf,
+    pub opts: config::LoadOptions,
+    /// ddflare started as root and dropped it: the files are read again as the new user.
+    pub dropped_root: bool,
+}
+
+/// Loads and checks the config at `origin`: `None` when it is invalid (logged) or unchanged.
+fn reload_config(origin: &Origin, current: &Config) -> Option<(Config, Edges)> {
+    let mut loaded = match config::load(&origin.path, origin.opts, &config::ProcessEnv) {
+        Ok(l) => l,
+        Err(e) => {
+            error!("SIGHUP: the config is not valid; keeping the current one:\n{e}");
+            if origin.dropped_root {
+                error!(
+                    "hint: ddflare dropped root at start and reads the files again as its new user; restart it to read root-only files"
+                );
+            }
+            return None;
+        }
+    };
+    for w in &loaded.warnings {
+        warn!("{w}");
+    }
+    // Who ddflare runs as was settled at start (and --no-drop-privileges is not in the file).
+    if loaded.config.process != current.process {
+        info!("SIGHUP: [process] takes effect at the next start");
+        loaded.config.process = current.process.clone();
+    }
+    if loaded.config == *current {
+        info!("SIGHUP: the config is unchanged");
+        return None;
+    }
+    match edges::edges(&loaded.config) {
+        Ok(edges) => Some((loaded.config, edges)),
+        Err(e) => {
+            super::exit::log(&e);
+            error!("SIGHUP: the new config cannot be used (see above); keeping the current one");
+            None
+        }
+    }
+}
+
+/// Completes on SIGTERM/SIGINT, or on a SIGHUP bringing a valid, different config once no
+/// round is in flight; returns which.
+pub async fn stop_or_reload(
+    signals: &mut Signals,
+    origin: &Origin,
+    current: &Config,
+    busy: watch::Receiver<bool>,
+) -> Stop {
+    loop {
+        let name = tokio::select! {
+            _ = signals.term.recv() => "SIGTERM",
+            _ = signals.int.recv() => "SIGINT",
+            _ = signals.hup.recv() => "SIGHUP",
+        };
+        if name != "SIGHUP" {
+            info!("{name} received");
+            return Stop::Exit { at: Instant::now() };
+        }
+        info!(path = %origin.path.display(), "SIGHUP received: reloading the config");
+        let Some((config, edges)) = reload_config(origin, current) else {
+            continue;
+        };
+        let mut busy = busy.clone();
+        if *busy.borrow() {
+            info!("SIGHUP: the new config applies once the round in flight ends");
+        }
+        let _ = busy.wait_for(|b| !*b).await;
+        for line in reload::diff(current, &config) {
+            info!(target: "ddflare::change", "config reloaded: {line}");
+        }
+        return Stop::Reload(Box::new((config, edges)));
+    }
+}

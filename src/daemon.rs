@@ -376,31 +376,10 @@ mod tests {
         }
     }
 
-    fn schedule() -> ScheduleConfig {
-        ScheduleConfig {
-            interval: Duration::from_secs(300),
-            cycle_deadline: Duration::from_secs(120),
-            shutdown_grace: Duration::from_secs(10),
-            cron: None,
-            jitter: Duration::ZERO,
-            update_on_start: true,
-        }
-    }
+    use crate::testing::schedule;
 
     fn setup(dir: &std::path::Path) -> Updater<FakeApi> {
-        let record = RecordConfig {
-            name: "home.example.com".into(),
-            zone: None,
-            zone_id: None,
-            ipv4: true,
-            ipv6: false,
-            ttl: None,
-            proxied: None,
-            comment: None,
-            ipv6_host: None,
-            ownership: crate::plan::Ownership::All,
-            delete_on_stop: false,
-        };
+        let record = crate::testing::record("home.example.com");
         let opts = Options {
             state_dir: dir.to_owned(),
             max_age: Duration::from_secs(6 * 3600),
@@ -543,17 +522,8 @@ mod tests {
         };
         let foreign_before = snapshot(&dashboard);
         let record = |name: &str, ownership| RecordConfig {
-            name: name.into(),
-            zone: None,
-            zone_id: None,
-            ipv4: true,
-            ipv6: false,
-            ttl: None,
-            proxied: None,
-            comment: None,
-            ipv6_host: None,
             ownership,
-            delete_on_stop: false,
+            ..crate::testing::record(name)
         };
         let mut updater = Updater::new(
             api,

@@ -209,14 +209,7 @@ mod tests {
 
     #[test]
     fn default_max_age_is_two_intervals_and_a_deadline() {
-        let mut s = ScheduleConfig {
-            interval: Duration::from_secs(300),
-            cycle_deadline: Duration::from_secs(120),
-            shutdown_grace: Duration::from_secs(10),
-            cron: None,
-            jitter: Duration::ZERO,
-            update_on_start: true,
-        };
+        let mut s = crate::testing::schedule();
         assert_eq!(default_max_age(&s), Duration::from_secs(720));
         s.jitter = Duration::from_secs(30);
         assert_eq!(default_max_age(&s), Duration::from_secs(780));

@@ -55,4 +55,6 @@ pub mod secret;
 pub mod state;
 pub mod status;
 pub mod systemd;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod updater;

@@ -312,18 +312,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn rec(id: &str, name: &str, rtype: &str, content: &str) -> Record {
-        Record {
-            id: id.into(),
-            name: name.into(),
-            rtype: rtype.into(),
-            content: content.into(),
-            proxiable: Some(true),
-            proxied: false,
-            ttl: 1,
-            comment: None,
-        }
-    }
+    use crate::testing::cf_record as rec;
 
     fn want(name: &str, rtype: &'static str, ip: &str) -> Desired {
         Desired {

@@ -464,12 +464,8 @@ mod tests {
     #[test]
     fn delays_follow_the_schedule_plus_jitter() {
         let mut s = ScheduleConfig {
-            interval: Duration::from_secs(300),
-            cycle_deadline: Duration::from_secs(120),
-            shutdown_grace: Duration::from_secs(10),
-            cron: None,
             jitter: Duration::from_secs(60),
-            update_on_start: true,
+            ..crate::testing::schedule()
         };
         let wall = UNIX_EPOCH + Duration::from_secs(at(2026, 6, 1, 10, 7) + 30);
         assert_eq!(regular_delay(&s, wall, 0.0), Duration::from_secs(300));

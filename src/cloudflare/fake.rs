@@ -8,6 +8,7 @@ use super::error::{ApiError, ErrorKind};
 use super::types::{
     BatchRequest, BatchResult, Deleted, NewRecord, Record, RecordPatch, TokenInfo, Zone,
 };
+use crate::testing::cf_record as record;
 
 #[derive(Default)]
 pub struct FakeApi {
@@ -199,19 +200,6 @@ impl FakeApi {
             return Err(e);
         }
         Ok(s)
-    }
-}
-
-fn record(id: &str, name: &str, rtype: &str, content: &str) -> Record {
-    Record {
-        id: id.into(),
-        name: name.into(),
-        rtype: rtype.into(),
-        content: content.into(),
-        proxiable: Some(true),
-        proxied: false,
-        ttl: 1,
-        comment: None,
     }
 }
 

@@ -15,7 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
 use super::hedge::hedge;
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family, snippet};
+use super::provider::{BoxFuture, DetectError, Found, IpProvider, ensure_family, failure, snippet};
+use super::spec::Family;
 
 /// The name Cloudflare's resolvers answer with the asker's address.
 pub const WHOAMI: &str = "whoami.cloudflare.";
@@ -188,10 +189,7 @@ impl IpProvider for DnsProvider {
 
     fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
-            let failed = |message: String| DetectError::Failed {
-                provider: self.name(),
-                message,
-            };
+            let failed = failure(self.name());
             if self.servers.is_empty() {
                 return Err(failed(format!(
                     "detect.dns_servers has no {} server",

@@ -13,7 +13,10 @@ use reqwest::Url;
 
 use super::fetch::{FetchError, Fetcher, parse_url};
 use super::hedge::hedge;
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family, snippet};
+use super::provider::{
+    BoxFuture, DetectError, Found, IpProvider, ensure_family, failure, failure_asking, snippet,
+};
+use super::spec::Family;
 use crate::http::{HttpSetupError, Tls};
 
 /// The largest body accepted. A trace is about 300 bytes; `uag=` echoes our short User-Agent.
@@ -96,10 +99,7 @@ impl TraceProvider {
 
     /// One host: its trace, validated.
     async fn ask(&self, url: &Url) -> Result<IpAddr, DetectError> {
-        let failed = |message: String| DetectError::Failed {
-            provider: NAME.to_owned(),
-            message: format!("{message} (asked `{url}`)"),
-        };
+        let failed = failure_asking(NAME, url);
         let body = match self.fetcher.get(url, MAX_BODY).await {
             Ok(body) => body,
             Err(FetchError::Failed(message)) => return Err(failed(message)),
@@ -109,7 +109,7 @@ impl TraceProvider {
             &String::from_utf8_lossy(&body),
             url.host_str().unwrap_or_default(),
         )
-        .map_err(failed)?;
+        .map_err(&failed)?;
         if is_cloudflare(addr) {
             return Err(failed(format!(
                 "answered `ip={addr}`, one of Cloudflare's own addresses: a Cloudflare proxy or \
@@ -135,9 +135,8 @@ impl IpProvider for TraceProvider {
             match hedge(attempts, HEDGE_DELAY).await {
                 Ok(addr) => Ok(Found::from(addr)),
                 Err(mut errors) if errors.len() == 1 => Err(errors.remove(0)),
-                Err(errors) => Err(DetectError::Failed {
-                    provider: NAME.to_owned(),
-                    message: errors
+                Err(errors) => Err(failure(NAME)(
+                    errors
                         .iter()
                         .map(|e| match e {
                             DetectError::Failed { message, .. } => message.clone(),
@@ -145,7 +144,7 @@ impl IpProvider for TraceProvider {
                         })
                         .collect::<Vec<_>>()
                         .join("; "),
-                }),
+                )),
             }
         })
     }

@@ -117,7 +117,8 @@ pub fn parse_ip_body(body: &[u8]) -> Result<IpAddr, String> {
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
-    use std::time::Instant;
+
+    use tokio::time::Instant;
 
     use super::*;
     use crate::detect::test_server::{Reply, TestServer};

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+
+use tokio::time::Instant;
 
 use super::*;
 use crate::detect::interface::InterfaceProvider;
@@ -206,7 +207,7 @@ async fn all_failing_lists_each_provider() {
     assert_eq!(failures(Err(err)).len(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_slow_provider_times_out_and_the_next_answers() {
     let slow =
         TestServer::v4(|_| Reply::text(200, "198.51.100.4").after(Duration::from_secs(30))).await;
@@ -606,7 +607,7 @@ async fn agree_publishes_nothing_without_two_votes() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn agree_asks_everyone_at_once() {
     let slow = |a: &'static str| {
         TestServer::v4(move |_| Reply::text(200, a).after(Duration::from_millis(400)))

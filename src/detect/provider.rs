@@ -133,8 +133,8 @@ pub(crate) fn failure(provider: impl Into<String>) -> impl Fn(String) -> DetectE
     }
 }
 
-/// [`failure`] for a provider that asks one of several places: the message names the place
-/// asked, `… (asked `URL`)`.
+/// [`failure`] for a provider that asks one of several places: the message ends with the
+/// place asked, so a failure among hedged hosts says which host failed.
 pub(crate) fn failure_asking(
     provider: impl Into<String>,
     asked: impl fmt::Display,

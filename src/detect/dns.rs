@@ -15,7 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
 use super::hedge::hedge;
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family, snippet};
+use super::provider::{BoxFuture, DetectError, Found, IpProvider, ensure_family, failure, snippet};
+use super::spec::Family;
 
 /// The name Cloudflare's resolvers answer with the asker's address.
 pub const WHOAMI: &str = "whoami.cloudflare.";
@@ -188,10 +189,7 @@ impl IpProvider for DnsProvider {
 
     fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
-            let failed = |message: String| DetectError::Failed {
-                provider: self.name(),
-                message,
-            };
+            let failed = failure(self.name());
             if self.servers.is_empty() {
                 return Err(failed(format!(
                     "detect.dns_servers has no {} server",
@@ -263,9 +261,17 @@ pub(crate) mod tests {
 
     impl WhoamiServer {
         pub(crate) async fn start(ip: IpAddr, fixed: Option<&str>, truncate_udp: bool) -> Self {
-            let udp = UdpSocket::bind(SocketAddr::new(ip, 0)).await.unwrap();
-            let addr = udp.local_addr().unwrap();
-            let tcp = TcpListener::bind(addr).await.unwrap();
+            // The port the kernel gives the UDP socket may be taken for TCP: try another.
+            let mut tries = 0;
+            let (udp, addr, tcp) = loop {
+                let udp = UdpSocket::bind(SocketAddr::new(ip, 0)).await.unwrap();
+                let addr = udp.local_addr().unwrap();
+                match TcpListener::bind(addr).await {
+                    Ok(tcp) => break (udp, addr, tcp),
+                    Err(_) if tries < 20 => tries += 1,
+                    Err(e) => panic!("no port free for both UDP and TCP: {e}"),
+                }
+            };
             let (udp_hits, tcp_hits) =
                 (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
             let fixed = fixed.map(str::to_owned);
@@ -393,13 +399,13 @@ pub(crate) mod tests {
         assert_eq!(s.tcp_hits.load(Ordering::SeqCst), 1);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_dead_server_is_passed_over() {
         // A bound UDP socket that never answers, then a live server.
         let dead = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let live = WhoamiServer::start(ip("127.0.0.1"), Some("192.0.2.45"), false).await;
         let p = DnsProvider::new(vec![dead.local_addr().unwrap(), live.addr], Family::V4);
-        let t0 = std::time::Instant::now();
+        let t0 = tokio::time::Instant::now();
         assert_eq!(p.detect().await.unwrap().addr, ip("192.0.2.45"));
         assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
     }

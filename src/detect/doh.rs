@@ -9,7 +9,8 @@ use reqwest::Url;
 
 use super::dns::{Whoami, parse_whoami, whoami_query};
 use super::fetch::{Fetcher, parse_url};
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family};
+use super::provider::{BoxFuture, DetectError, Found, IpProvider, ensure_family, failure_asking};
+use super::spec::Family;
 use crate::http::{HttpSetupError, Tls};
 
 /// RFC 8484's media type.
@@ -47,18 +48,15 @@ impl IpProvider for DohProvider {
 
     fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
-            let failed = |message: String| DetectError::Failed {
-                provider: NAME.to_owned(),
-                message: format!("{message} (asked `{}`)", self.url),
-            };
+            let failed = failure_asking(NAME, &self.url);
             // Id 0, as RFC 8484 §4.1 asks, so caches can share answers.
-            let query = whoami_query(0).map_err(failed)?;
+            let query = whoami_query(0).map_err(&failed)?;
             let body = self
                 .fetcher
                 .post(&self.url, DNS_MESSAGE, query, MAX_BODY)
                 .await
                 .map_err(|e| e.into_detect(self.name(), self.fetcher.timeout()))?;
-            match parse_whoami(&body, 0).map_err(failed)? {
+            match parse_whoami(&body, 0).map_err(&failed)? {
                 Whoami::Addr(addr) => {
                     ensure_family(self.fetcher.family(), self.name(), addr).map(Found::from)
                 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use super::{DetectError, Family, snippet};
+use super::provider::{DetectError, snippet};
+use super::spec::Family;
 use crate::http::{HttpSetupError, Tls};
 
 /// A family-bound HTTP client. One per provider instance, so its connections are reused

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use tokio::io::AsyncReadExt;
 
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, snippet};
+use super::provider::{BoxFuture, DetectError, Found, IpProvider, failure, snippet};
+use super::spec::Family;
 
 /// The most read of a file: an address file is a few lines.
 pub const MAX_BYTES: u64 = 64 * 1024;
@@ -55,10 +56,7 @@ impl IpProvider for FileProvider {
 
     fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
-            let failed = |message: String| DetectError::Failed {
-                provider: self.name(),
-                message,
-            };
+            let failed = failure(self.name());
             let file = tokio::fs::File::open(&self.path)
                 .await
                 .map_err(|e| failed(format!("cannot open the file: {e}")))?;

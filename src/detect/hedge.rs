@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep};
 
-use super::BoxFuture;
+use super::provider::BoxFuture;
 
 /// The first `Ok` of `attempts`, started one after another as described above; when all
 /// fail, their errors in the order the attempts were given.

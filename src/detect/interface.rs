@@ -7,8 +7,10 @@
 use std::cmp::Reverse;
 use std::net::IpAddr;
 
+use super::bogon;
 use super::netlink::{self, AddrFlags, IfAddr};
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, bogon};
+use super::provider::{BoxFuture, DetectError, Found, IpProvider, failure};
+use super::spec::Family;
 
 #[derive(Debug)]
 pub struct InterfaceProvider {
@@ -21,13 +23,6 @@ impl InterfaceProvider {
         InterfaceProvider {
             name: name.to_owned(),
             family,
-        }
-    }
-
-    fn failed(&self, message: String) -> DetectError {
-        DetectError::Failed {
-            provider: self.name(),
-            message,
         }
     }
 }
@@ -43,6 +38,7 @@ impl IpProvider for InterfaceProvider {
 
     fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
+            let failed = failure(self.name());
             let name = self.name.clone();
             let read = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
                 match netlink::index_of(&name)? {
@@ -51,15 +47,15 @@ impl IpProvider for InterfaceProvider {
                 }
             })
             .await
-            .map_err(|e| self.failed(format!("reading the interface failed: {e}")))?
-            .map_err(|e| self.failed(format!("cannot read the interface over netlink: {e}")))?;
+            .map_err(|e| failed(format!("reading the interface failed: {e}")))?
+            .map_err(|e| failed(format!("cannot read the interface over netlink: {e}")))?;
             let Some(addrs) = read else {
-                return Err(self.failed(format!(
+                return Err(failed(format!(
                     "there is no interface named `{}` (`ip link` lists them)",
                     self.name
                 )));
             };
-            let chosen = pick(&addrs, self.family).map_err(|m| self.failed(m))?;
+            let chosen = pick(&addrs, self.family).map_err(&failed)?;
             Ok(Found {
                 addr: chosen.addr,
                 prefix_len: Some(chosen.prefix_len),

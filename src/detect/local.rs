@@ -8,7 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use tokio::net::UdpSocket;
 
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family};
+use super::provider::{BoxFuture, DetectError, Found, IpProvider, ensure_family, failure};
+use super::spec::Family;
 
 #[derive(Debug)]
 pub struct LocalProvider {
@@ -30,10 +31,7 @@ impl IpProvider for LocalProvider {
 
     fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
-            let failed = |message: String| DetectError::Failed {
-                provider: self.name(),
-                message,
-            };
+            let failed = failure(self.name());
             let Some(target) = self.target else {
                 return Err(failed(format!(
                     "detect.dns_servers has no {} address to route towards",

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::{ProviderSpec, Strategy};
+use super::spec::{ProviderSpec, Strategy};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectConfig {

@@ -3,7 +3,8 @@
 
 use std::net::IpAddr;
 
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family};
+use super::provider::{BoxFuture, DetectError, Found, IpProvider, ensure_family};
+use super::spec::Family;
 
 #[derive(Debug, Clone)]
 pub struct StaticProvider {

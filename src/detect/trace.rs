@@ -13,7 +13,10 @@ use reqwest::Url;
 
 use super::fetch::{FetchError, Fetcher, parse_url};
 use super::hedge::hedge;
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family, snippet};
+use super::provider::{
+    BoxFuture, DetectError, Found, IpProvider, ensure_family, failure, failure_asking, snippet,
+};
+use super::spec::Family;
 use crate::http::{HttpSetupError, Tls};
 
 /// The largest body accepted. A trace is about 300 bytes; `uag=` echoes our short User-Agent.
@@ -96,10 +99,7 @@ impl TraceProvider {
 
     /// One host: its trace, validated.
     async fn ask(&self, url: &Url) -> Result<IpAddr, DetectError> {
-        let failed = |message: String| DetectError::Failed {
-            provider: NAME.to_owned(),
-            message: format!("{message} (asked `{url}`)"),
-        };
+        let failed = failure_asking(NAME, url);
         let body = match self.fetcher.get(url, MAX_BODY).await {
             Ok(body) => body,
             Err(FetchError::Failed(message)) => return Err(failed(message)),
@@ -109,7 +109,7 @@ impl TraceProvider {
             &String::from_utf8_lossy(&body),
             url.host_str().unwrap_or_default(),
         )
-        .map_err(failed)?;
+        .map_err(&failed)?;
         if is_cloudflare(addr) {
             return Err(failed(format!(
                 "answered `ip={addr}`, one of Cloudflare's own addresses: a Cloudflare proxy or \
@@ -135,9 +135,8 @@ impl IpProvider for TraceProvider {
             match hedge(attempts, HEDGE_DELAY).await {
                 Ok(addr) => Ok(Found::from(addr)),
                 Err(mut errors) if errors.len() == 1 => Err(errors.remove(0)),
-                Err(errors) => Err(DetectError::Failed {
-                    provider: NAME.to_owned(),
-                    message: errors
+                Err(errors) => Err(failure(NAME)(
+                    errors
                         .iter()
                         .map(|e| match e {
                             DetectError::Failed { message, .. } => message.clone(),
@@ -145,7 +144,7 @@ impl IpProvider for TraceProvider {
                         })
                         .collect::<Vec<_>>()
                         .join("; "),
-                }),
+                )),
             }
         })
     }
@@ -531,20 +530,20 @@ mod tests {
         TraceProvider::new(urls, Family::V4, &tls, Duration::from_secs(10)).unwrap()
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_host_answering_error_1034_is_passed_over_at_once() {
         let broken =
             TestServer::v4(|_| Reply::text(409, "error code: 1034").with_header("cf-ray", "x"))
                 .await;
         let good = TestServer::v4(echo("off")).await;
         let p = hedged(&[broken.url("/cdn-cgi/trace"), good.url("/cdn-cgi/trace")]);
-        let started = std::time::Instant::now();
+        let started = tokio::time::Instant::now();
         assert_eq!(p.detect().await.unwrap().addr, ip("127.0.0.1"));
         assert!(started.elapsed() < HEDGE_DELAY, "{:?}", started.elapsed());
         assert_eq!((broken.hits(), good.hits()), (1, 1));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_hanging_host_is_overtaken_after_the_hedge_delay() {
         let hanging = TestServer::v4(|req| {
             echo_reply(req.header("host").unwrap_or_default(), req.peer.ip(), "off")
@@ -558,7 +557,7 @@ mod tests {
             good.url("/cdn-cgi/trace"),
             spare.url("/cdn-cgi/trace"),
         ]);
-        let started = std::time::Instant::now();
+        let started = tokio::time::Instant::now();
         assert_eq!(p.detect().await.unwrap().addr, ip("127.0.0.1"));
         let took = started.elapsed();
         assert!(took >= HEDGE_DELAY && took < HEDGE_DELAY * 3, "{took:?}");

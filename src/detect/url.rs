@@ -10,7 +10,8 @@ use std::time::Duration;
 use reqwest::Url;
 
 use super::fetch::{Fetcher, parse_url};
-use super::{BoxFuture, DetectError, Family, Found, IpProvider, ensure_family, snippet};
+use super::provider::{BoxFuture, DetectError, Found, IpProvider, ensure_family, failure, snippet};
+use super::spec::Family;
 use crate::http::{HttpSetupError, Tls};
 
 /// The largest body accepted. An address is at most 39 characters (45 for an IPv4-mapped
@@ -81,10 +82,7 @@ impl IpProvider for UrlProvider {
                 .get(&self.url, MAX_BODY)
                 .await
                 .map_err(|e| e.into_detect(self.name(), self.fetcher.timeout()))?;
-            let addr = parse_ip_body(&body).map_err(|message| DetectError::Failed {
-                provider: self.name(),
-                message,
-            })?;
+            let addr = parse_ip_body(&body).map_err(failure(self.name()))?;
             ensure_family(self.family, self.name(), addr).map(Found::from)
         })
     }
@@ -119,7 +117,8 @@ pub fn parse_ip_body(body: &[u8]) -> Result<IpAddr, String> {
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
-    use std::time::Instant;
+
+    use tokio::time::Instant;
 
     use super::*;
     use crate::detect::test_server::{Reply, TestServer};

@@ -1,0 +1,234 @@
+//! The vocabulary of `[detect]`: an address [`Family`], a provider as written in the config
+//! ([`ProviderSpec`]) and how a family's list gives one address ([`Strategy`]). Pure data and
+//! parsing: every other detection file speaks these words.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// An address family; each maps to one DNS record type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub const ALL: [Family; 2] = [Family::V4, Family::V6];
+
+    /// `A` or `AAAA`.
+    pub fn record_type(self) -> &'static str {
+        match self {
+            Family::V4 => "A",
+            Family::V6 => "AAAA",
+        }
+    }
+
+    pub fn matches(self, addr: &IpAddr) -> bool {
+        matches!(
+            (self, addr),
+            (Family::V4, IpAddr::V4(_)) | (Family::V6, IpAddr::V6(_))
+        )
+    }
+
+    /// 32 or 128.
+    pub fn bits(self) -> u8 {
+        match self {
+            Family::V4 => 32,
+            Family::V6 => 128,
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        })
+    }
+}
+
+/// A provider as written in the config (`"static:203.0.113.7"`, `"url:https://…"`,
+/// `"cloudflare.trace"`, …). `"none"` is not a provider: it is an empty list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderSpec {
+    Static(IpAddr),
+    /// `url:` (the connection uses the list's family), `url4:` or `url6:` (the connection
+    /// uses that family, whatever the list: e.g. a router's status page reached over IPv4
+    /// that shows the IPv6 address).
+    Url {
+        url: String,
+        via: Option<Family>,
+    },
+    CloudflareTrace,
+    CloudflareDns,
+    CloudflareDoh,
+    Interface(String),
+    Local,
+    File(PathBuf),
+}
+
+/// Every spelling, for the "expected" part of a message.
+const PROVIDERS: &str = "a provider: `cloudflare.trace`, `cloudflare.dns`, `cloudflare.doh`, \
+`interface:NAME`, `local`, `url:URL` (or `url4:`/`url6:`), `static:ADDR`, `file:PATH` or `none`";
+
+impl FromStr for ProviderSpec {
+    type Err = String;
+
+    /// The error is the "expected …" part of a config message.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        match s {
+            "cloudflare.trace" => return Ok(ProviderSpec::CloudflareTrace),
+            "cloudflare.dns" => return Ok(ProviderSpec::CloudflareDns),
+            "cloudflare.doh" => return Ok(ProviderSpec::CloudflareDoh),
+            "local" => return Ok(ProviderSpec::Local),
+            _ => {}
+        }
+        if let Some(addr) = s.strip_prefix("static:") {
+            return addr
+                .trim()
+                .parse()
+                .map(ProviderSpec::Static)
+                .map_err(|_| format!("`static:` followed by an IP address, not `{addr}`"));
+        }
+        for (prefix, via) in [
+            ("url:", None),
+            ("url4:", Some(Family::V4)),
+            ("url6:", Some(Family::V6)),
+        ] {
+            if let Some(url) = s.strip_prefix(prefix) {
+                let url = url.trim();
+                if url.starts_with("https://") || url.starts_with("http://") {
+                    return Ok(ProviderSpec::Url {
+                        url: url.to_owned(),
+                        via,
+                    });
+                }
+                return Err(format!(
+                    "`{prefix}` followed by an http(s) URL, not `{url}`"
+                ));
+            }
+        }
+        if let Some(name) = s.strip_prefix("interface:") {
+            let name = name.trim();
+            // The kernel's rules: at most 15 bytes, no `/`, no whitespace, not `.` or `..`.
+            let valid = !name.is_empty()
+                && name.len() <= 15
+                && name != "."
+                && name != ".."
+                && !name
+                    .chars()
+                    .any(|c| c == '/' || c == ':' || c.is_whitespace());
+            return if valid {
+                Ok(ProviderSpec::Interface(name.to_owned()))
+            } else {
+                Err(format!(
+                    "`interface:` followed by an interface name such as `eth0` (at most 15 characters, no `/`, `:` or spaces), not `{name}`"
+                ))
+            };
+        }
+        if let Some(path) = s.strip_prefix("file:") {
+            let path = path.trim();
+            return if path.starts_with('/') {
+                Ok(ProviderSpec::File(PathBuf::from(path)))
+            } else {
+                Err(format!(
+                    "`file:` followed by an absolute path, not `{path}`"
+                ))
+            };
+        }
+        Err(format!("{PROVIDERS}, not `{s}`"))
+    }
+}
+
+impl fmt::Display for ProviderSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProviderSpec::Static(a) => write!(f, "static:{a}"),
+            ProviderSpec::Url { url, via: None } => write!(f, "url:{url}"),
+            ProviderSpec::Url {
+                url,
+                via: Some(Family::V4),
+            } => write!(f, "url4:{url}"),
+            ProviderSpec::Url {
+                url,
+                via: Some(Family::V6),
+            } => write!(f, "url6:{url}"),
+            ProviderSpec::CloudflareTrace => f.write_str("cloudflare.trace"),
+            ProviderSpec::CloudflareDns => f.write_str("cloudflare.dns"),
+            ProviderSpec::CloudflareDoh => f.write_str("cloudflare.doh"),
+            ProviderSpec::Interface(name) => write!(f, "interface:{name}"),
+            ProviderSpec::Local => f.write_str("local"),
+            ProviderSpec::File(p) => write!(f, "file:{}", p.display()),
+        }
+    }
+}
+
+/// How a family's list of providers gives one address (`detect.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Try the providers in order; the first valid answer wins.
+    #[default]
+    Fallback,
+    /// Ask every provider at once; publish only an address that at least two of them gave.
+    Agree,
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "fallback" => Ok(Strategy::Fallback),
+            "agree" => Ok(Strategy::Agree),
+            other => Err(format!(
+                "\"fallback\" or \"agree\", not \"{}\"",
+                other.escape_debug()
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_specs_round_trip() {
+        for s in [
+            "cloudflare.trace",
+            "cloudflare.dns",
+            "cloudflare.doh",
+            "local",
+            "interface:eth0",
+            "interface:ppp0.100",
+            "url:https://ip.example/",
+            "url4:http://192.0.2.1/ip6",
+            "url6:https://ip.example/",
+            "static:203.0.113.7",
+            "static:2001:db8::1",
+            "file:/run/wan-ip",
+        ] {
+            let spec: ProviderSpec = s.parse().unwrap();
+            assert_eq!(spec.to_string(), s);
+        }
+        for (s, needle) in [
+            ("interface:", "`interface:` followed by an interface name"),
+            ("interface:a/b", "not `a/b`"),
+            ("interface:abcdefghijklmnop", "at most 15"),
+            ("file:relative", "absolute path"),
+            ("url4:ftp://x", "`url4:` followed by an http(s) URL"),
+            ("ipify", "`cloudflare.dns`"),
+            ("cloudflare", "not `cloudflare`"),
+        ] {
+            let err = s.parse::<ProviderSpec>().unwrap_err();
+            assert!(err.contains(needle), "{s}: {err}");
+        }
+        assert_eq!("agree".parse::<Strategy>(), Ok(Strategy::Agree));
+        assert_eq!("fallback".parse::<Strategy>(), Ok(Strategy::Fallback));
+        assert!("majority".parse::<Strategy>().is_err());
+    }
+}

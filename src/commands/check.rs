@@ -3,6 +3,7 @@
 
 use tracing::warn;
 
+use super::out::say;
 use super::exit::Verdict;
 use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
 use crate::config::Config;
@@ -14,14 +15,14 @@ use crate::updater;
 /// is not fatal: account-owned tokens fail `/user/tokens/verify` and still work.
 pub async fn check(config: &Config, api: &Client) -> Verdict {
     let mut ok = true;
-    println!(
+    say!(
         "config: ok ({} record(s); IPv4 {}; IPv6 {})",
         config.records.len(),
         list(&config.detect.ipv4),
         list(&config.detect.ipv6)
     );
     let verified = if api.uses_global_key() {
-        println!(
+        say!(
             "credentials: Global API Key (X-Auth-Email/X-Auth-Key); not verified: /user/tokens/verify checks API tokens only, so the zones below decide"
         );
         None
@@ -36,7 +37,7 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
                 .as_deref()
                 .map(|e| format!(", expires {e}"))
                 .unwrap_or_default();
-            println!("token: {}{expiry}", t.status);
+            say!("token: {}{expiry}", t.status);
             let expires = t
                 .expires_on
                 .as_deref()
@@ -47,32 +48,32 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
             {
                 warn!("{w}");
                 let (what, hint) = w.split_once("\nhint: ").unwrap_or((&w, ""));
-                println!("  warning: {what}");
-                println!("  hint: {hint}");
+                say!("  warning: {what}");
+                say!("  hint: {hint}");
             }
             if t.status != "active" {
                 ok = false;
-                println!(
+                say!(
                     "  hint: the token is {}: create or re-enable one at My Profile → API Tokens",
                     t.status
                 );
             }
         }
         Some(Err(e)) if e.kind == ErrorKind::MalformedCredentials => {
-            println!("token: {e}");
+            say!("token: {e}");
             if let Some(h) = e.hint() {
-                println!("  hint: {h}");
+                say!("  hint: {h}");
             }
             return Verdict::Failed;
         }
         Some(Err(e)) => {
-            println!(
+            say!(
                 "token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
             );
             if e.refused_location().is_some()
                 && let Some(h) = e.hint()
             {
-                println!("  hint: {h}");
+                say!("  hint: {h}");
             }
         }
     }
@@ -84,9 +85,9 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
             Err(e) => {
                 ok = false;
                 let (msg, hint) = e.message(&rec.name);
-                println!("{}: {msg}", rec.name);
+                say!("{}: {msg}", rec.name);
                 if let Some(h) = hint {
-                    println!("  hint: {h}");
+                    say!("  hint: {h}");
                 }
                 continue;
             }
@@ -111,16 +112,16 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
                 } else {
                     mine.join(", ")
                 };
-                println!(
+                say!(
                     "{}: zone {label} ({}), DNS read ok: {now}",
                     rec.name, zone.id
                 );
             }
             Err(e) => {
                 ok = false;
-                println!("{}: zone {label}: {e}", rec.name);
+                say!("{}: zone {label}: {e}", rec.name);
                 if let Some(h) = e.hint() {
-                    println!("  hint: {h}");
+                    say!("  hint: {h}");
                 }
                 continue;
             }
@@ -130,18 +131,18 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
         }
         probed.push(zone.id.clone());
         match api.batch(&zone, &BatchRequest::default()).await {
-            Ok(_) => println!("zone {label}: DNS edit allowed"),
+            Ok(_) => say!("zone {label}: DNS edit allowed"),
             Err(e) => {
                 ok = false;
-                println!("zone {label}: DNS edit refused: {e}");
+                say!("zone {label}: DNS edit refused: {e}");
                 if let Some(h) = e.hint() {
-                    println!("  hint: {h}");
+                    say!("  hint: {h}");
                 }
             }
         }
     }
     if ok {
-        println!("all checks passed");
+        say!("all checks passed");
     }
     ok.into()
 }

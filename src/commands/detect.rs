@@ -1,5 +1,6 @@
 //! `ddflare detect`: the public address each enabled family's providers see, printed.
 
+use super::out::say;
 use super::exit::Verdict;
 use crate::detect::{Detector, Family};
 
@@ -7,15 +8,15 @@ pub async fn detect(detector: &Detector) -> Verdict {
     let mut any = false;
     for family in Family::ALL {
         if !detector.families().contains(&family) {
-            println!("{family}: off");
+            say!("{family}: off");
             continue;
         }
         match detector.detect(family).await {
             Ok(d) => {
                 any = true;
-                println!("{family}: {} (from {})", d.addr, d.provider);
+                say!("{family}: {} (from {})", d.addr, d.provider);
             }
-            Err(e) => println!("{family}: failed: {e}"),
+            Err(e) => say!("{family}: failed: {e}"),
         }
     }
     any.into()

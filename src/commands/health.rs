@@ -4,13 +4,14 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use super::out::say;
 use super::exit::Verdict;
 use crate::health::{judge, read, show};
 
 pub fn health(state_dir: &Path, max_age: Duration) -> Verdict {
     match judge(read(state_dir), SystemTime::now(), max_age) {
         Ok(age) => {
-            println!(
+            say!(
                 "healthy: the last successful round was {} ago (allowed: {})",
                 show(age),
                 show(max_age)
@@ -18,7 +19,7 @@ pub fn health(state_dir: &Path, max_age: Duration) -> Verdict {
             Verdict::Ok
         }
         Err(why) => {
-            println!("unhealthy: {why}");
+            say!("unhealthy: {why}");
             Verdict::Failed
         }
     }

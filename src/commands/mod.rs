@@ -10,6 +10,7 @@ pub mod exit;
 pub mod health;
 pub mod observed;
 pub mod once;
+pub mod out;
 pub mod run;
 pub mod signals;
 pub mod status;

@@ -1,6 +1,7 @@
 //! `ddflare status`: what the cache says, read without a network call. Fails when a
 //! configured record is not in it.
 
+use super::out::say;
 use super::exit::Verdict;
 use crate::config::Config;
 use crate::state::State;
@@ -8,11 +9,11 @@ use crate::state::State;
 pub fn status(config: &Config) -> Verdict {
     let (state, warning) = State::load(&config.state.dir);
     if let Some(w) = warning {
-        println!("{w}");
+        say!("{w}");
         return Verdict::Failed;
     }
-    println!("state: {}", crate::state::path(&config.state.dir).display());
+    say!("state: {}", crate::state::path(&config.state.dir).display());
     let (text, complete) = crate::status::render(config, &state, std::time::SystemTime::now());
-    print!("{text}");
+    super::out::write(format_args!("{text}"));
     complete.into()
 }

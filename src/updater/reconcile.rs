@@ -214,7 +214,9 @@ impl<A: DnsApi> Updater<A> {
     }
 
     /// `delete_on_stop`: deletes the records ddflare created for the names that ask for it,
-    /// and only those (see [`super::cleanup`]). A dry run deletes nothing.
+    /// and only those: an id in the cache's created list, still listed by Cloudflare, and in
+    /// comment mode still carrying the marker. Each zone is read first; a record that cannot
+    /// be confirmed is left in place. A dry run deletes nothing.
     pub async fn delete_created(&mut self) -> Cleanup {
         cleanup::delete_created(
             &self.api,

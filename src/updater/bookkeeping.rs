@@ -1,0 +1,166 @@
+//! State bookkeeping: what the cache ([`State`]) remembers after a round. The entry of each
+//! (name, type) Cloudflare confirmed, the ids of the records ddflare created (all that
+//! `delete_on_stop` may ever delete), the zones to look up again after a refusal, and saving
+//! it. The results of [`super::apply`]'s calls come back here and become cache entries and
+//! report lines.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use tracing::{info, warn};
+
+use super::apply::Applied;
+use super::freshness::settings_of;
+use super::lines::{find, line, note_rate_limit, push_failed};
+use crate::cloudflare::{ApiError, ErrorKind, Record, Zone};
+use crate::plan::{Change, Desired};
+use crate::round::{Outcome, RoundReport};
+use crate::state::{self, Created, Entry, State};
+
+/// Saves the cache, unless this is a dry run (which saves nothing). A failure is only a
+/// warning: the next start reads the records from Cloudflare again.
+pub(super) fn save(state: &State, dir: &Path, dry_run: bool) {
+    if dry_run {
+        return;
+    }
+    if let Err(e) = state.save(dir) {
+        warn!(
+            "cannot save the state in {}: {e}; the next start re-reads the records from Cloudflare",
+            dir.display()
+        );
+    }
+}
+
+/// `d` is on Cloudflare as record `id`, as of `now`.
+pub(super) fn remember(state: &mut State, d: &Desired, id: String, now: u64) {
+    state.records.insert(
+        state::key(&d.name, d.rtype),
+        Entry {
+            id,
+            content: d.content,
+            settings: settings_of(d),
+            synced_at: now,
+        },
+    );
+}
+
+/// Drops a created record from the cache: its id, and its entry when it was the published
+/// one (so the next start creates the record again).
+pub(super) fn forget_created(state: &mut State, id: &str, c: &Created) {
+    state.created.remove(id);
+    let key = state::key(&c.name, &c.rtype);
+    if state.records.get(&key).is_some_and(|e| e.id == id) {
+        state.records.remove(&key);
+    }
+}
+
+/// Forgets the created ids of this zone's managed (name, type)s that Cloudflare no longer
+/// lists (deleted in the dashboard, or by ddflare as a duplicate).
+pub(super) fn prune_created(
+    state: &mut State,
+    zone: &Zone,
+    desired: &[Desired],
+    existing: &[Record],
+) {
+    state.created.retain(|id, c| {
+        c.zone.id != zone.id
+            || !desired
+                .iter()
+                .any(|d| d.name == c.name && d.rtype == c.rtype)
+            || existing.iter().any(|r| &r.id == id)
+    });
+}
+
+/// Reading a zone's records failed: every (name, type) of it failed, and a zone that refused
+/// or is unknown is looked up again next round.
+pub(super) fn zone_failed(
+    state: &mut State,
+    desired: &[Desired],
+    e: &ApiError,
+    report: &mut RoundReport,
+) {
+    if matches!(
+        e.kind,
+        ErrorKind::Forbidden | ErrorKind::BadIdentifier | ErrorKind::NotFound
+    ) {
+        for d in desired {
+            state.zones.remove(&d.name);
+        }
+    }
+    note_rate_limit(report, e);
+    for d in desired {
+        push_failed(report, d, e.to_string(), e.hint());
+    }
+}
+
+/// What the calls of one zone did: the cache entries and created ids they leave, and a line
+/// per (name, type). A failed change drops its entry, so the next round looks again.
+pub(super) fn record_results(
+    state: &mut State,
+    zone: &Zone,
+    desired: &[Desired],
+    results: Vec<Applied>,
+    now: u64,
+    report: &mut RoundReport,
+) {
+    let mut deleted: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (change, result) in results {
+        let (name, rtype) = change.key();
+        let Some(d) = find(desired, name, rtype) else {
+            continue;
+        };
+        match (result, &change) {
+            (Err(e), _) => {
+                if e.kind == ErrorKind::Forbidden || e.kind == ErrorKind::BadIdentifier {
+                    state.zones.remove(&d.name);
+                }
+                note_rate_limit(report, &e);
+                push_failed(report, d, e.to_string(), e.hint());
+                state.records.remove(&state::key(&d.name, d.rtype));
+            }
+            (Ok(rec), Change::Create(_)) => {
+                if let Some(rec) = rec {
+                    state.created.insert(
+                        rec.id.clone(),
+                        Created {
+                            zone: zone.clone(),
+                            name: d.name.clone(),
+                            rtype: d.rtype.to_owned(),
+                        },
+                    );
+                    remember(state, d, rec.id, now);
+                }
+                let l = line(d, Outcome::Created);
+                info!(target: "ddflare::change", zone = %zone.name, "{l}");
+                report.lines.push(l);
+            }
+            (Ok(_), Change::Update { id, from, .. }) => {
+                remember(state, d, id.clone(), now);
+                let outcome = if from.parse::<IpAddr>().ok() == Some(d.content) {
+                    Outcome::Updated {
+                        from: "settings".into(),
+                    }
+                } else {
+                    Outcome::Updated { from: from.clone() }
+                };
+                let l = line(d, outcome);
+                info!(target: "ddflare::change", zone = %zone.name, "{l}");
+                report.lines.push(l);
+            }
+            (Ok(_), Change::Delete { id, .. }) => {
+                state.created.remove(id);
+                *deleted
+                    .entry((d.name.clone(), d.rtype.to_owned()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    for ((name, rtype), count) in deleted {
+        if let Some(d) = find(desired, &name, &rtype) {
+            let l = line(d, Outcome::DuplicatesDeleted(count));
+            info!(target: "ddflare::change", zone = %zone.name, "{l}");
+            report.lines.push(l);
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The [`Updater`] and the order of a round: detected addresses → compare with the cache
+//! ([`super::freshness`]) → find the zones ([`super::zones`]) → read each zone's records →
+//! plan ([`crate::plan`]) → apply ([`super::apply`], or render a dry run) → remember the
+//! results ([`super::bookkeeping`]) → save. The jobs themselves live in those modules; this
+//! one holds the state they share and calls them in turn.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use tracing::{debug, info};
+
+use super::apply::apply;
+use super::bookkeeping::{self, record_results, remember, zone_failed};
+use super::cleanup::{self, Cleanup};
+use super::desired::{asks_for, desired, wants};
+use super::dry_run;
+use super::freshness::{is_fresh, unix};
+use super::lines::{find, line, note_rate_limit, push_failed};
+use super::ownership_report::Reported;
+use super::zones::{ZoneError, list_zones, zone_of};
+use crate::cloudflare::{DnsApi, Zone};
+use crate::config::RecordConfig;
+use crate::detect::{Detected, Family};
+use crate::plan::{self, Desired};
+use crate::round::{Outcome, RoundReport};
+use crate::state::State;
+
+const CNAME_HINT: &str = "a name cannot hold both a CNAME and A/AAAA records: delete the CNAME in the dashboard, or remove this name from ddflare's config";
+
+/// Options of an [`Updater`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub state_dir: PathBuf,
+    pub max_age: Duration,
+    /// Plan and report, change nothing, save nothing.
+    pub dry_run: bool,
+}
+
+/// Keeps the configured records in line with the detected addresses.
+pub struct Updater<A> {
+    api: A,
+    records: Vec<RecordConfig>,
+    pub(super) opts: Options,
+    state: State,
+    /// Comment mode: what was last said about unmarked records, so the warning comes once per
+    /// change, not every round.
+    reported: Reported,
+}
+
+impl<A: DnsApi> Updater<A> {
+    /// `state` is what [`State::load`] returned.
+    pub fn new(api: A, records: Vec<RecordConfig>, opts: Options, mut state: State) -> Self {
+        // A created record whose name or family left the config is not ddflare's concern any
+        // more: forgetting it means `delete_on_stop` can never delete it.
+        state
+            .created
+            .retain(|_, c| records.iter().any(|r| asks_for(r, &c.name, &c.rtype)));
+        Updater {
+            api,
+            records,
+            opts,
+            state,
+            reported: Reported::default(),
+        }
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn api(&self) -> &A {
+        &self.api
+    }
+
+    /// Saves the cache now (on shutdown: a round cut short may have changed it).
+    pub fn save_state(&self) {
+        bookkeeping::save(&self.state, &self.opts.state_dir, self.opts.dry_run);
+    }
+
+    /// The families some record wants.
+    pub fn families(&self) -> Vec<Family> {
+        Family::ALL
+            .into_iter()
+            .filter(|f| self.records.iter().any(|r| wants(r, *f)))
+            .collect()
+    }
+
+    /// One reconciliation for the addresses detected this round (a family missing from
+    /// `addrs` is left alone).
+    pub async fn reconcile(
+        &mut self,
+        addrs: &BTreeMap<Family, Detected>,
+        now: SystemTime,
+    ) -> RoundReport {
+        let now = unix(now);
+        let mut report = RoundReport::default();
+        // Records whose (name, type) needs a look at Cloudflare, by record name.
+        let mut dirty: BTreeMap<String, (RecordConfig, Vec<Desired>)> = BTreeMap::new();
+        for rec in &self.records {
+            for family in Family::ALL {
+                let Some(found) = addrs.get(&family).filter(|_| wants(rec, family)) else {
+                    continue;
+                };
+                let d = desired(rec, family, found);
+                if is_fresh(&self.state, &d, now, self.opts.max_age) {
+                    let line = line(&d, Outcome::Cached);
+                    debug!("{line}");
+                    report.lines.push(line);
+                } else {
+                    dirty
+                        .entry(rec.name.clone())
+                        .or_insert_with(|| (rec.clone(), Vec::new()))
+                        .1
+                        .push(d);
+                }
+            }
+        }
+        if dirty.is_empty() {
+            return report;
+        }
+
+        // Find each dirty name's zone, then work zone by zone. Several names to look up (a
+        // first start, a new config) cost one listing of the token's zones rather than a
+        // walk up each name's labels.
+        let lookups = dirty
+            .values()
+            .filter(|(rec, _)| rec.zone_id.is_none() && !self.state.zones.contains_key(&rec.name))
+            .count();
+        let listed = if lookups >= 2 {
+            list_zones(&self.api, &mut report).await
+        } else {
+            None
+        };
+        let mut by_zone: BTreeMap<String, (Zone, Vec<Desired>)> = BTreeMap::new();
+        for (name, (rec, desired)) in dirty {
+            let found = zone_of(
+                &self.api,
+                &mut self.state.zones,
+                &rec,
+                listed.as_deref(),
+                &mut report.api_calls,
+            )
+            .await;
+            match found {
+                Ok(zone) => by_zone
+                    .entry(zone.id.clone())
+                    .or_insert_with(|| (zone, Vec::new()))
+                    .1
+                    .extend(desired),
+                Err(e) => {
+                    let (error, hint) = e.message(&name);
+                    if let ZoneError::Api(api) = &e {
+                        note_rate_limit(&mut report, api);
+                    }
+                    for d in desired {
+                        push_failed(&mut report, &d, error.clone(), hint.clone());
+                    }
+                }
+            }
+        }
+        for (_, (zone, desired)) in by_zone {
+            self.reconcile_zone(&zone, &desired, now, &mut report).await;
+        }
+        self.save_state();
+        report
+    }
+
+    /// One zone: read its records, plan, report what the plan found, then apply the changes
+    /// (or, in a dry run, say what they would be).
+    async fn reconcile_zone(
+        &mut self,
+        zone: &Zone,
+        desired: &[Desired],
+        now: u64,
+        report: &mut RoundReport,
+    ) {
+        let mut names: Vec<String> = desired.iter().map(|d| d.name.clone()).collect();
+        names.dedup();
+        report.api_calls += 1;
+        let existing = match self.api.list_records(zone, &names).await {
+            Ok(records) => records,
+            Err(e) => {
+                zone_failed(&mut self.state, desired, &e, report);
+                return;
+            }
+        };
+        let p = plan::plan(desired, &existing);
+        bookkeeping::prune_created(&mut self.state, zone, desired, &existing);
+        self.reported.report(&p, desired, &mut self.state, report);
+        for conflict in &p.conflicts {
+            let plan::Conflict::Cname { name, rtype } = conflict;
+            if let Some(d) = find(desired, name, rtype) {
+                push_failed(report, d, conflict.to_string(), Some(CNAME_HINT.into()));
+            }
+        }
+        for (name, rtype, id) in &p.unchanged {
+            if let Some(d) = find(desired, name, rtype) {
+                remember(&mut self.state, d, id.clone(), now);
+                let l = line(d, Outcome::Unchanged);
+                info!("{l}");
+                report.lines.push(l);
+            }
+        }
+        if p.changes.is_empty() {
+            return;
+        }
+        if self.opts.dry_run {
+            dry_run::render(&p.changes, desired, report);
+            return;
+        }
+        let results = apply(&self.api, zone, p.changes, &mut report.api_calls).await;
+        record_results(&mut self.state, zone, desired, results, now, report);
+    }
+
+    /// `delete_on_stop`: deletes the records ddflare created for the names that ask for it,
+    /// and only those: an id in the cache's created list, still listed by Cloudflare, and in
+    /// comment mode still carrying the marker. Each zone is read first; a record that cannot
+    /// be confirmed is left in place. A dry run deletes nothing.
+    pub async fn delete_created(&mut self) -> Cleanup {
+        cleanup::delete_created(
+            &self.api,
+            &self.records,
+            &mut self.state,
+            &self.opts.state_dir,
+            self.opts.dry_run,
+        )
+        .await
+    }
+}

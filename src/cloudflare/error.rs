@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use super::types::ErrorItem;
 
+/// What to do when a CNAME holds a managed name: Cloudflare's refusal (81053/81054) and the
+/// planner's own finding before any call say it the same way.
+pub const CNAME_HINT: &str = "a name cannot hold both a CNAME and A/AAAA records: delete the CNAME in the dashboard, or remove this name from ddflare's config";
+
 /// The class of a failed call; decides retrying and the hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -190,7 +194,7 @@ impl ApiError {
             },
             ErrorKind::Forbidden => format!("the token lacks Zone → DNS → Edit on {zone}, or is not valid: edit the token at My Profile → API Tokens and add {zone} under Zone Resources; if the token has a Client IP Address Filtering list, this host's address must be in it"),
             ErrorKind::RateLimited { .. } => "ddflare waits and retries; if this persists, another client shares the token's budget of 1,200 requests per 5 minutes".to_owned(),
-            ErrorKind::CnameConflict => "a name cannot hold both a CNAME and A/AAAA records: delete the CNAME in the dashboard, or remove this name from ddflare's config".to_owned(),
+            ErrorKind::CnameConflict => CNAME_HINT.to_owned(),
             ErrorKind::BadIdentifier => "check `zone_id`: it must be the 32-character zone ID from the zone's Overview page, not its name".to_owned(),
             ErrorKind::TldNotSupported => "Cloudflare's API does not manage .cf, .ga, .gq, .ml or .tk zones".to_owned(),
             ErrorKind::Network if self.detail.as_deref().is_some_and(|d| d.contains("did not resolve")) => "the host name of `cloudflare.api_url` does not resolve: check the DNS servers in /etc/resolv.conf (or /etc/hosts), and that this host is online; ddflare retries on its own".to_owned(),

@@ -3,8 +3,8 @@
 
 use tracing::warn;
 
-use super::out::say;
 use super::exit::Verdict;
+use super::out::say;
 use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
 use crate::config::Config;
 use crate::detect::ProviderSpec;
@@ -84,7 +84,7 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
             Ok(z) => z,
             Err(e) => {
                 ok = false;
-                let (msg, hint) = e.message(&rec.name);
+                let (msg, hint) = (e.to_string(), e.hint());
                 say!("{}: {msg}", rec.name);
                 if let Some(h) = hint {
                     say!("  hint: {h}");
@@ -114,7 +114,8 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
                 };
                 say!(
                     "{}: zone {label} ({}), DNS read ok: {now}",
-                    rec.name, zone.id
+                    rec.name,
+                    zone.id
                 );
             }
             Err(e) => {

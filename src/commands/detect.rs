@@ -1,7 +1,7 @@
 //! `ddflare detect`: the public address each enabled family's providers see, printed.
 
-use super::out::say;
 use super::exit::Verdict;
+use super::out::say;
 use crate::detect::{Detector, Family};
 
 pub async fn detect(detector: &Detector) -> Verdict {

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use super::out::say;
 use super::exit::Verdict;
+use super::out::say;
 use crate::health::{judge, read, show};
 
 pub fn health(state_dir: &Path, max_age: Duration) -> Verdict {

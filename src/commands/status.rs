@@ -1,8 +1,8 @@
 //! `ddflare status`: what the cache says, read without a network call. Fails when a
 //! configured record is not in it.
 
-use super::out::say;
 use super::exit::Verdict;
+use super::out::say;
 use crate::config::Config;
 use crate::state::State;
 

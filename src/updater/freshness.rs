@@ -2,17 +2,10 @@
 //! address, same settings, and synced less than `max_age` ago. Also what "same settings"
 //! means (the string a cache entry keeps), and the clock in the unit the cache stores.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::plan::{Desired, Ownership};
 use crate::state::{self, State};
-
-/// Seconds since the epoch, as `synced_at` stores them (0 for a clock before 1970).
-pub(super) fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
 
 /// The settings of a desired record as the cache keeps them: a change of any of them makes
 /// the entry stale.

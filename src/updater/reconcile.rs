@@ -15,18 +15,17 @@ use super::bookkeeping::{self, record_results, remember, zone_failed};
 use super::cleanup::{self, Cleanup};
 use super::desired::{asks_for, desired, wants};
 use super::dry_run;
-use super::freshness::{is_fresh, unix};
+use super::freshness::is_fresh;
 use super::lines::{find, line, note_rate_limit, push_failed};
 use super::ownership_report::Reported;
 use super::zones::{ZoneError, list_zones, zone_of};
-use crate::cloudflare::{DnsApi, Zone};
+use crate::clock::unix;
+use crate::cloudflare::{CNAME_HINT, DnsApi, Zone};
 use crate::config::RecordConfig;
 use crate::detect::{Detected, Family};
 use crate::plan::{self, Desired};
 use crate::round::{Outcome, RoundReport};
 use crate::state::State;
-
-const CNAME_HINT: &str = "a name cannot hold both a CNAME and A/AAAA records: delete the CNAME in the dashboard, or remove this name from ddflare's config";
 
 /// Options of an [`Updater`].
 #[derive(Debug, Clone)]
@@ -133,7 +132,7 @@ impl<A: DnsApi> Updater<A> {
             None
         };
         let mut by_zone: BTreeMap<String, (Zone, Vec<Desired>)> = BTreeMap::new();
-        for (name, (rec, desired)) in dirty {
+        for (rec, desired) in dirty.into_values() {
             let found = zone_of(
                 &self.api,
                 &mut self.state.zones,
@@ -149,7 +148,7 @@ impl<A: DnsApi> Updater<A> {
                     .1
                     .extend(desired),
                 Err(e) => {
-                    let (error, hint) = e.message(&name);
+                    let (error, hint) = (e.to_string(), e.hint());
                     if let ZoneError::Api(api) = &e {
                         note_rate_limit(&mut report, api);
                     }

@@ -13,19 +13,11 @@ use crate::plan::Ownership;
 use crate::round::{Line, Outcome};
 use crate::state::{self, State};
 
+/// A record of both families (the builder's is A only).
 fn rec(name: &str) -> RecordConfig {
     RecordConfig {
-        name: name.into(),
-        zone: None,
-        zone_id: None,
-        ipv4: true,
         ipv6: true,
-        ttl: None,
-        proxied: None,
-        comment: None,
-        ipv6_host: None,
-        ownership: crate::plan::Ownership::All,
-        delete_on_stop: false,
+        ..crate::testing::record(name)
     }
 }
 
@@ -541,12 +533,7 @@ fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     (c, tracing::subscriber::set_default(sub))
 }
 
-fn v4_only(name: &str) -> RecordConfig {
-    RecordConfig {
-        ipv6: false,
-        ..rec(name)
-    }
-}
+use crate::testing::record as v4_only;
 
 fn by_comment(name: &str) -> RecordConfig {
     RecordConfig {

@@ -40,12 +40,6 @@ impl ZoneError {
             }
         }
     }
-
-    /// The message and the hint. The error names its record itself now; `_record` stays so
-    /// callers written against the earlier signature keep compiling.
-    pub fn message(&self, _record: &str) -> (String, Option<String>) {
-        (self.to_string(), self.hint())
-    }
 }
 
 /// The token's zones, if they fit in a few pages; `None` (and a lookup per name) otherwise

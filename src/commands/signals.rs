@@ -112,7 +112,17 @@ pub async fn stop_or_reload(
         if *busy.borrow() {
             info!("SIGHUP: the new config applies once the round in flight ends");
         }
-        let _ = busy.wait_for(|b| !*b).await;
+        // SIGTERM always wins: a stop while the reload waits for the round in flight is a
+        // stop, not a reload followed by more rounds.
+        let stop = tokio::select! {
+            _ = busy.wait_for(|b| !*b) => None,
+            _ = signals.term.recv() => Some("SIGTERM"),
+            _ = signals.int.recv() => Some("SIGINT"),
+        };
+        if let Some(name) = stop {
+            info!("{name} received: the pending reload is dropped");
+            return Stop::Exit { at: Instant::now() };
+        }
         for line in reload::diff(current, &config) {
             info!(target: "ddflare::change", "config reloaded: {line}");
         }

@@ -3,26 +3,85 @@
 //! paths need a request line and nothing else, and the release binary stays small.
 //!
 //! The parsing and the answers are PURE ([`parse_head`], [`answer`], [`encode`]); [`serve`]
-//! is the accept loop, with a bounded head (8 KiB), a read timeout and a cap on concurrent
-//! connections, so a slow or hostile client cannot tie it up.
+//! is the accept loop, with a bounded head (8 KiB), a deadline for the head and a cap on
+//! concurrent connections, so a slow or hostile client cannot tie it up.
+//!
+//! A full house evicts the oldest connection, not the newest: clients that trickle their
+//! request a byte at a time (slowloris) hold their slots until the deadline, and refusing new
+//! connections then would fail every probe of an orchestrator, which restarts a healthy pod.
+//! A probe sends its request at once and is answered in microseconds; evicting the oldest keeps
+//! it served however many slow clients there are ([`Slots`], PURE bookkeeping).
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 use tracing::debug;
 
 use super::{Metrics, Snapshot, health, render};
 
 /// The most a request head may hold.
 const MAX_HEAD: usize = 8 * 1024;
-/// How long a client may take to send its request head.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connections served at once; more are closed at once.
+/// How long a client may take to send its request head (a probe sends it in one packet), and
+/// to take the answer.
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections served at once; a new one beyond evicts the oldest.
 const MAX_CONNECTIONS: usize = 16;
+
+/// The connections in flight, oldest first, each with a handle to end it.
+#[derive(Debug)]
+pub struct Slots<H> {
+    cap: usize,
+    next: u64,
+    open: std::collections::VecDeque<(u64, H)>,
+}
+
+impl<H> Slots<H> {
+    pub fn new(cap: usize) -> Self {
+        Slots {
+            cap: cap.max(1),
+            next: 0,
+            open: std::collections::VecDeque::with_capacity(cap),
+        }
+    }
+
+    /// Takes a slot for a new connection: its id, and the handle of the oldest one to end
+    /// when the house was full.
+    pub fn admit(&mut self, handle: H) -> (u64, Option<H>) {
+        let evicted = if self.open.len() >= self.cap {
+            self.open.pop_front().map(|(_, h)| h)
+        } else {
+            None
+        };
+        let id = self.next;
+        self.next += 1;
+        self.open.push_back((id, handle));
+        (id, evicted)
+    }
+
+    /// Frees the slot of a connection that ended by itself.
+    pub fn release(&mut self, id: u64) {
+        if let Some(i) = self.open.iter().position(|(open, _)| *open == id) {
+            self.open.remove(i);
+        }
+    }
+
+    /// Empties the table: the handles of every connection still open.
+    pub fn drain(&mut self) -> Vec<H> {
+        self.open.drain(..).map(|(_, h)| h).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+}
 
 /// An answer before encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,12 +230,12 @@ pub async fn serve<S: Future<Output = ()>>(
     metrics: Arc<Metrics>,
     shutdown: S,
 ) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Mutex::new(Slots::new(MAX_CONNECTIONS)));
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
-            () = &mut shutdown => return,
+            () = &mut shutdown => break,
         };
         let (stream, peer) = match accepted {
             Ok(a) => a,
@@ -187,21 +246,52 @@ pub async fn serve<S: Future<Output = ()>>(
                 continue;
             }
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            debug!(%peer, "metrics: too many connections; closing this one");
-            continue;
-        };
         let metrics = metrics.clone();
-        tokio::spawn(async move {
+        let (start, started) = oneshot::channel::<u64>();
+        let released = slots.clone();
+        let task = tokio::spawn(async move {
+            let Ok(id) = started.await else { return };
             handle(stream, &metrics).await;
-            drop(permit);
+            released.lock().unwrap_or_else(PoisonError::into_inner).release(id);
         });
+        let (id, evicted) = slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .admit(task.abort_handle());
+        if let Some(oldest) = evicted {
+            debug!(%peer, "metrics: {MAX_CONNECTIONS} connections open; closing the oldest");
+            oldest.abort();
+        }
+        let _ = start.send(id);
+    }
+    let open = slots.lock().unwrap_or_else(PoisonError::into_inner).drain();
+    for handle in open {
+        handle.abort();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_house_evicts_the_oldest_connection() {
+        let mut slots = Slots::new(3);
+        assert_eq!(slots.admit("a"), (0, None));
+        assert_eq!(slots.admit("b"), (1, None));
+        assert_eq!(slots.admit("c"), (2, None));
+        assert_eq!(slots.admit("d"), (3, Some("a")));
+        slots.release(2);
+        assert_eq!(slots.len(), 2);
+        assert_eq!(slots.admit("e"), (4, None));
+        assert_eq!(slots.admit("f"), (5, Some("b")));
+        // Releasing an evicted or unknown id changes nothing.
+        slots.release(0);
+        slots.release(99);
+        assert_eq!(slots.len(), 3);
+        assert_eq!(slots.drain(), vec!["d", "e", "f"]);
+        assert!(slots.is_empty());
+    }
     use crate::round::RoundEnd;
     use crate::round::{Line, Outcome, RoundReport};
     use prom_text_format_parser::{Scrape, Type};

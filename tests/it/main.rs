@@ -12,6 +12,7 @@ mod faults;
 mod ops;
 mod ownership;
 mod recovery;
+mod regression;
 mod secrets;
 mod ship;
 mod support;

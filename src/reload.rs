@@ -5,7 +5,15 @@
 use std::fmt::Debug;
 use std::time::Duration;
 
+use crate::cloudflare::{CloudflareConfig, Credentials};
 use crate::config::{Config, RecordConfig};
+use crate::detect::{DetectConfig, Strategy};
+use crate::logging::LogConfig;
+use crate::metrics::MetricsConfig;
+use crate::notify::{Monitor, NotifyConfig, Target};
+use crate::privileges::ProcessConfig;
+use crate::schedule::ScheduleConfig;
+use crate::state::StateConfig;
 
 fn dur(d: &Duration) -> String {
     humantime::format_duration(*d).to_string()
@@ -44,47 +52,93 @@ fn dbg<T: Debug>(v: &T) -> String {
     format!("{v:?}")
 }
 
-/// What differs in one record that exists in both.
+fn strategy(s: &Strategy) -> String {
+    match s {
+        Strategy::Fallback => "fallback",
+        Strategy::Agree => "agree",
+    }
+    .to_owned()
+}
+
+/// What differs in one record that exists in both. Every field is named, so that a new one
+/// does not compile until it is decided here.
 fn record_changes(a: &RecordConfig, b: &RecordConfig) -> Vec<&'static str> {
+    // The name is how the two were paired.
+    let RecordConfig {
+        name: _,
+        zone,
+        zone_id,
+        ipv4,
+        ipv6,
+        ttl,
+        proxied,
+        comment,
+        ipv6_host,
+        ownership,
+        delete_on_stop,
+    } = b;
     let mut keys = Vec::new();
-    if a.zone != b.zone {
-        keys.push("zone");
-    }
-    if a.zone_id != b.zone_id {
-        keys.push("zone_id");
-    }
-    if a.ipv4 != b.ipv4 {
-        keys.push("ipv4");
-    }
-    if a.ipv6 != b.ipv6 {
-        keys.push("ipv6");
-    }
-    if a.ttl != b.ttl {
-        keys.push("ttl");
-    }
-    if a.proxied != b.proxied {
-        keys.push("proxied");
-    }
-    if a.comment != b.comment {
-        keys.push("comment");
-    }
-    if a.ownership != b.ownership {
-        keys.push("ownership");
-    }
-    if a.delete_on_stop != b.delete_on_stop {
-        keys.push("delete_on_stop");
-    }
+    let mut key = |changed: bool, name: &'static str| {
+        if changed {
+            keys.push(name);
+        }
+    };
+    key(a.zone != *zone, "zone");
+    key(a.zone_id != *zone_id, "zone_id");
+    key(a.ipv4 != *ipv4, "ipv4");
+    key(a.ipv6 != *ipv6, "ipv6");
+    key(a.ttl != *ttl, "ttl");
+    key(a.proxied != *proxied, "proxied");
+    key(a.comment != *comment, "comment");
+    key(a.ipv6_host != *ipv6_host, "ipv6_host");
+    key(a.ownership != *ownership, "ownership");
+    key(a.delete_on_stop != *delete_on_stop, "delete_on_stop");
     keys
 }
 
 /// One line per changed key, in file order; empty when nothing changed.
+///
+/// Each section is destructured without `..`: a field added to a config type does not
+/// compile until this diff says how its change is logged (a SIGHUP that changed only an
+/// unlisted field used to log nothing).
 pub fn diff(old: &Config, new: &Config) -> Vec<String> {
+    let Config {
+        cloudflare,
+        detect,
+        schedule,
+        state,
+        records,
+        metrics,
+        notify,
+        log,
+        process,
+    } = new;
     let mut out = Vec::new();
-    let (a, b) = (&old.cloudflare, &new.cloudflare);
-    if a.credentials != b.credentials {
-        use crate::config::Credentials::{GlobalKey, Token};
+    cloudflare_changes(&mut out, &old.cloudflare, cloudflare);
+    detect_changes(&mut out, &old.detect, detect);
+    schedule_changes(&mut out, &old.schedule, schedule);
+    state_changes(&mut out, &old.state, state);
+    records_changes(&mut out, &old.records, records);
+    metrics_changes(&mut out, &old.metrics, metrics);
+    notify_changes(&mut out, &old.notify, notify);
+    log_changes(&mut out, &old.log, log);
+    process_changes(&mut out, &old.process, process);
+    out
+}
+
+fn cloudflare_changes(out: &mut Vec<String>, a: &CloudflareConfig, b: &CloudflareConfig) {
+    let CloudflareConfig {
+        credentials,
+        api_url,
+        ca_file,
+        request_timeout,
+        max_retries,
+    } = b;
+    // Secrets are named, never shown.
+    if a.credentials != *credentials {
+        use Credentials::{GlobalKey, Token};
         out.push(
-            match (&a.credentials, &b.credentials) {
+            match (&a.credentials, credentials) {
                 (Token(_), Token(_)) => "cloudflare.api_token: changed",
                 (GlobalKey { .. }, GlobalKey { .. }) => "cloudflare.api_key: changed",
                 (Token(_), GlobalKey { .. }) => {
@@ -97,84 +151,114 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
             .to_owned(),
         );
     }
+    field(out, "cloudflare.api_url", &a.api_url, api_url, Clone::clone);
+    field(out, "cloudflare.ca_file", &a.ca_file, ca_file, |p| {
+        p.as_ref()
+            .map_or_else(|| "unset".to_owned(), |p| p.display().to_string())
+    });
     field(
-        &mut out,
-        "cloudflare.api_url",
-        &a.api_url,
-        &b.api_url,
-        Clone::clone,
-    );
-    field(
-        &mut out,
-        "cloudflare.ca_file",
-        &a.ca_file,
-        &b.ca_file,
-        |p| {
-            p.as_ref()
-                .map_or_else(|| "unset".to_owned(), |p| p.display().to_string())
-        },
-    );
-    field(
-        &mut out,
+        out,
         "cloudflare.request_timeout",
         &a.request_timeout,
-        &b.request_timeout,
+        request_timeout,
         dur,
     );
     field(
-        &mut out,
+        out,
         "cloudflare.max_retries",
         &a.max_retries,
-        &b.max_retries,
+        max_retries,
         ToString::to_string,
     );
+}
 
-    let (a, b) = (&old.detect, &new.detect);
-    field(&mut out, "detect.ipv4", &a.ipv4, &b.ipv4, |v| list(v));
-    field(&mut out, "detect.ipv6", &a.ipv6, &b.ipv6, |v| list(v));
-    field(&mut out, "detect.timeout", &a.timeout, &b.timeout, dur);
+fn detect_changes(out: &mut Vec<String>, a: &DetectConfig, b: &DetectConfig) {
+    let DetectConfig {
+        ipv4,
+        ipv6,
+        timeout,
+        strategy: strat,
+        allow_private,
+        ipv6_prefix_len,
+        trace_urls,
+        dns_servers,
+        doh_url,
+    } = b;
+    field(out, "detect.ipv4", &a.ipv4, ipv4, |v| list(v));
+    field(out, "detect.ipv6", &a.ipv6, ipv6, |v| list(v));
+    field(out, "detect.strategy", &a.strategy, strat, strategy);
     field(
-        &mut out,
-        "detect.trace_url",
-        &a.trace_urls,
-        &b.trace_urls,
-        |v| v.join(", "),
+        out,
+        "detect.allow_private",
+        &a.allow_private,
+        allow_private,
+        ToString::to_string,
     );
-
-    let (a, b) = (&old.schedule, &new.schedule);
-    field(&mut out, "schedule.interval", &a.interval, &b.interval, dur);
-    field(&mut out, "schedule.cron", &a.cron, &b.cron, opt);
-    field(&mut out, "schedule.jitter", &a.jitter, &b.jitter, dur);
     field(
-        &mut out,
+        out,
+        "detect.ipv6_prefix_len",
+        &a.ipv6_prefix_len,
+        ipv6_prefix_len,
+        ToString::to_string,
+    );
+    field(out, "detect.timeout", &a.timeout, timeout, dur);
+    field(out, "detect.trace_url", &a.trace_urls, trace_urls, |v| {
+        v.join(", ")
+    });
+    field(
+        out,
+        "detect.dns_servers",
+        &a.dns_servers,
+        dns_servers,
+        |v| list(v),
+    );
+    field(out, "detect.doh_url", &a.doh_url, doh_url, Clone::clone);
+}
+
+fn schedule_changes(out: &mut Vec<String>, a: &ScheduleConfig, b: &ScheduleConfig) {
+    let ScheduleConfig {
+        interval,
+        cycle_deadline,
+        shutdown_grace,
+        cron,
+        jitter,
+        update_on_start,
+    } = b;
+    field(out, "schedule.interval", &a.interval, interval, dur);
+    field(out, "schedule.cron", &a.cron, cron, opt);
+    field(out, "schedule.jitter", &a.jitter, jitter, dur);
+    field(
+        out,
         "schedule.cycle_deadline",
         &a.cycle_deadline,
-        &b.cycle_deadline,
+        cycle_deadline,
         dur,
     );
     field(
-        &mut out,
+        out,
         "schedule.shutdown_grace",
         &a.shutdown_grace,
-        &b.shutdown_grace,
+        shutdown_grace,
         dur,
     );
     field(
-        &mut out,
+        out,
         "schedule.update_on_start",
         &a.update_on_start,
-        &b.update_on_start,
+        update_on_start,
         ToString::to_string,
     );
+}
 
-    let (a, b) = (&old.state, &new.state);
-    field(&mut out, "state.dir", &a.dir, &b.dir, |p| {
-        p.display().to_string()
-    });
-    field(&mut out, "state.max_age", &a.max_age, &b.max_age, dur);
+fn state_changes(out: &mut Vec<String>, a: &StateConfig, b: &StateConfig) {
+    let StateConfig { dir, max_age } = b;
+    field(out, "state.dir", &a.dir, dir, |p| p.display().to_string());
+    field(out, "state.max_age", &a.max_age, max_age, dur);
+}
 
-    for r in &new.records {
-        match old.records.iter().find(|o| o.name == r.name) {
+fn records_changes(out: &mut Vec<String>, old: &[RecordConfig], new: &[RecordConfig]) {
+    for r in new {
+        match old.iter().find(|o| o.name == r.name) {
             None => out.push(format!("record {}: added", r.name)),
             Some(o) => {
                 let keys = record_changes(o, r);
@@ -184,53 +268,78 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
             }
         }
     }
-    for o in &old.records {
-        if !new.records.iter().any(|r| r.name == o.name) {
+    for o in old {
+        if !new.iter().any(|r| r.name == o.name) {
             out.push(format!(
                 "record {}: removed (its DNS records are left as they are)",
                 o.name
             ));
         }
     }
+}
 
-    field(
-        &mut out,
-        "metrics.listen",
-        &old.metrics.listen,
-        &new.metrics.listen,
-        |l| l.map_or_else(|| "off".to_owned(), |a| a.to_string()),
-    );
-    let (a, b) = (&old.notify, &new.notify);
-    if a.alerts != b.alerts {
-        out.push(format!("alerts: {} → {}", dbg(&a.alerts), dbg(&b.alerts)));
+fn metrics_changes(out: &mut Vec<String>, a: &MetricsConfig, b: &MetricsConfig) {
+    let MetricsConfig { listen } = b;
+    field(out, "metrics.listen", &a.listen, listen, |l| {
+        l.map_or_else(|| "off".to_owned(), |a| a.to_string())
+    });
+}
+
+/// Targets and monitors by label only: their URLs hold secrets.
+fn notify_changes(out: &mut Vec<String>, a: &NotifyConfig, b: &NotifyConfig) {
+    let NotifyConfig {
+        targets,
+        monitors,
+        alerts,
+    } = b;
+    if a.alerts != *alerts {
+        out.push(format!("alerts: {} → {}", dbg(&a.alerts), dbg(alerts)));
     }
-    if a.targets != b.targets {
-        let labels = |t: &[crate::notify::Target]| {
-            list(&t.iter().map(|t| t.label.clone()).collect::<Vec<_>>())
-        };
+    if a.targets != *targets {
+        let labels = |t: &[Target]| list(&t.iter().map(|t| t.label.clone()).collect::<Vec<_>>());
         out.push(format!(
             "notify: {} → {}",
             labels(&a.targets),
-            labels(&b.targets)
+            labels(targets)
         ));
     }
-    if a.monitors != b.monitors {
-        let labels = |m: &[crate::notify::Monitor]| {
-            list(&m.iter().map(|m| m.label.clone()).collect::<Vec<_>>())
-        };
+    if a.monitors != *monitors {
+        let labels = |m: &[Monitor]| list(&m.iter().map(|m| m.label.clone()).collect::<Vec<_>>());
         out.push(format!(
             "monitor: {} → {}",
             labels(&a.monitors),
-            labels(&b.monitors)
+            labels(monitors)
         ));
     }
-    if old.log != new.log {
+}
+
+fn log_changes(out: &mut Vec<String>, a: &LogConfig, b: &LogConfig) {
+    let LogConfig { quiet } = b;
+    if a.quiet != *quiet {
         out.push(format!(
-            "log.quiet: {} → {} (takes effect at the next start)",
-            old.log.quiet, new.log.quiet
+            "log.quiet: {} → {quiet} (takes effect at the next start)",
+            a.quiet
         ));
     }
-    out
+}
+
+/// Who ddflare runs as is settled at start; the service keeps the old `[process]` on a
+/// reload and says so itself, so these lines show only for a diff of two loaded files.
+fn process_changes(out: &mut Vec<String>, a: &ProcessConfig, b: &ProcessConfig) {
+    let ProcessConfig {
+        user,
+        drop_privileges,
+    } = b;
+    field(out, "process.user", &a.user, user, |u| {
+        format!("{u} (takes effect at the next start)")
+    });
+    field(
+        out,
+        "process.drop_privileges",
+        &a.drop_privileges,
+        drop_privileges,
+        |d| format!("{d} (takes effect at the next start)"),
+    );
 }
 
 #[cfg(test)]

@@ -8,13 +8,13 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::Credentials;
-use super::build::{Ctx, Src, push_secret};
+use super::context::{Ctx, Src, push_secret};
 use super::env::{self, EnvVar, Overrides};
 use super::error::ConfigError;
 use super::raw::{RawCloudflare, RawToken};
 use super::token::{self, Kind};
 use super::values::Problem;
+use crate::cloudflare::Credentials;
 use crate::secret::Secret;
 
 /// What [`resolve`] found.
@@ -171,6 +171,22 @@ pub(crate) fn resolve(
             })
         });
 
+    let credentials = combine(ctx, env, token, key, email)?;
+    Ok(Resolved {
+        credentials,
+        inline,
+    })
+}
+
+/// The credentials the parts make: a token alone, or a key with its email; any other mix is
+/// an error naming the parts.
+fn combine(
+    ctx: &mut Ctx<'_>,
+    env: &Overrides,
+    token: Option<Given<'_>>,
+    key: Option<Given<'_>>,
+    email: Option<(Src, &str)>,
+) -> Result<Option<Credentials>, ConfigError> {
     if let (Some(t), Some(k)) = (&token, &key) {
         let (t, k) = (t.src(), k.src());
         return Err(ctx.err(
@@ -187,10 +203,7 @@ pub(crate) fn resolve(
         (Some(k), Some((email_src, email))) => {
             let email = token::check_email(email).map_err(|p| ctx.err(&email_src, p))?;
             let key = read(ctx, &k, Kind::Key)?;
-            Ok(Resolved {
-                credentials: Some(Credentials::GlobalKey { email, key }),
-                inline,
-            })
+            Ok(Some(Credentials::GlobalKey { email, key }))
         }
         (Some(k), None) => Err(ctx.err(
             &k.src(),
@@ -221,13 +234,9 @@ pub(crate) fn resolve(
             ))
         }
         (None, None) => {
-            let credentials = match &token {
+            Ok(match &token {
                 Some(t) => Some(Credentials::Token(read(ctx, t, Kind::Token)?)),
                 None => systemd_credential(ctx, env)?.map(Credentials::Token),
-            };
-            Ok(Resolved {
-                credentials,
-                inline,
             })
         }
     }

@@ -2,7 +2,7 @@
 //! a map in tests). Env wins over the file. A variable set to an empty string is ignored, except
 //! the credential ones: an empty token, key or email is a mistake worth reporting.
 
-use super::Source;
+use crate::environment::Source;
 
 /// Names the config file, like `--config` (read by the CLI, which then calls `load` with
 /// `explicit = true`).

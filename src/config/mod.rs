@@ -4,8 +4,11 @@
 //!   place ([`raw::defaults`]); `read.rs` fills it from the text (unknown keys rejected);
 //! - `env.rs`: the environment overrides, read through the small [`Source`] trait (the process
 //!   environment in production, a map in tests);
-//! - `build.rs`: raw + env → [`Config`]; `values.rs` and `token.rs`: the validators of single
-//!   values and of the API token;
+//! - `model.rs`: [`Config`], [`RecordConfig`], [`Ttl`]; `load.rs`: [`load`] and [`parse`];
+//! - `build/`: raw + env → [`Config`], one file per section; `credentials.rs` and
+//!   `ownership.rs`: the credentials and a record's ownership; `context.rs`: where a value
+//!   came from and the readers they all share; `values.rs` and `token.rs`: the validators of
+//!   single values and of the API token;
 //! - `error.rs`: [`ConfigError`]. Every error names the key (`record[2].name`, 1-based) or the
 //!   variable, the file and line when it came from the file, what was expected and what was
 //!   found, and a `hint:` when there is a next step. No message, warning or `Debug` output ever
@@ -16,9 +19,12 @@
 //! over `[defaults]` and per-record values alike.
 
 mod build;
+mod context;
 mod credentials;
 pub mod env;
 mod error;
+mod load;
+mod model;
 mod ownership;
 pub mod raw;
 mod read;
@@ -28,10 +34,6 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
-
-use crate::detect::Ipv6Host;
-
 pub use crate::cloudflare::{CloudflareConfig, Credentials};
 pub use crate::detect::DetectConfig;
 pub use crate::environment::{ProcessEnv, Source};
@@ -40,247 +42,6 @@ pub use crate::metrics::MetricsConfig;
 pub use crate::schedule::ScheduleConfig;
 pub use crate::state::StateConfig;
 pub use error::{ConfigError, Location};
+pub use load::{LoadOptions, Loaded, load, parse};
+pub use model::{Config, RecordConfig, Ttl};
 pub use raw::defaults::CONFIG_PATH as DEFAULT_CONFIG_PATH;
-
-/// A validated configuration and the warnings found on the way (the caller logs them once
-/// logging is set up).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Loaded {
-    pub config: Config,
-    pub warnings: Vec<String>,
-}
-
-/// Reads and validates the config file at `path`, with environment overrides from `env`.
-///
-/// A missing default file is fine when the environment supplies everything (containers): the
-/// token and the records. A file holding a secret inline, or a token or key file, that its
-/// group or others may read gets a warning, or is refused under `strict`.
-pub fn load(path: &Path, opts: LoadOptions, env: &dyn Source) -> Result<Loaded, ConfigError> {
-    let LoadOptions { explicit, strict } = opts;
-    let strict = match env.get(env::STRICT).filter(|v| !v.trim().is_empty()) {
-        None => strict,
-        Some(v) => match env::parse_bool(&v) {
-            Some(on) => strict || on,
-            None => {
-                return Err(ConfigError::new(
-                    None,
-                    env::STRICT,
-                    "expected true/false, 1/0 or yes/no",
-                ));
-            }
-        },
-    };
-    let origin = path.display().to_string();
-    let whole = || {
-        Some(Location {
-            origin: origin.clone(),
-            line: None,
-            column: None,
-        })
-    };
-    // A config file is small; the limit only guards against a device or a wrong path.
-    match token::read_limited(path, 4 * 1024 * 1024) {
-        Ok(bytes) => {
-            let text = String::from_utf8(bytes).map_err(|e| {
-                let (line, _) = error::line_col(
-                    &String::from_utf8_lossy(e.as_bytes()),
-                    e.utf8_error().valid_up_to(),
-                );
-                ConfigError::new(
-                    Some(Location {
-                        origin: origin.clone(),
-                        line: Some(line),
-                        column: None,
-                    }),
-                    "",
-                    "expected UTF-8 text, found invalid bytes",
-                )
-                .hint("save the file as UTF-8")
-            })?;
-            let (mut loaded, extra) = parse_inner(&text, &origin, env, true, strict)?;
-            if let Some((key, span)) = extra.inline_secret
-                && let Some(mode) = token::mode_of(path)
-            {
-                let exposure = token::exposure(mode, true, strict);
-                let kind = if key.ends_with("api_key") {
-                    token::Kind::Key
-                } else {
-                    token::Kind::Token
-                };
-                let (message, hint) = token::exposed_inline(&origin, mode, kind, strict);
-                let location = Location {
-                    origin: origin.clone(),
-                    line: Some(error::line_col(&text, span.start).0),
-                    column: None,
-                };
-                match exposure {
-                    token::Exposure::Fine => {}
-                    token::Exposure::Warn => loaded.warnings.push(error::render(
-                        Some(&location),
-                        key,
-                        &message,
-                        Some(&hint),
-                    )),
-                    token::Exposure::Refuse => {
-                        return Err(ConfigError::new(Some(location), key, message).hint(hint));
-                    }
-                }
-            }
-            Ok(loaded)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-            parse_inner("", &origin, env, false, strict).map(|(loaded, _)| loaded)
-        }
-        Err(e) => {
-            let err = ConfigError::new(whole(), "", format!("cannot read the config file: {e}"));
-            Err(match e.kind() {
-                std::io::ErrorKind::NotFound => err.hint(
-                    "check the path given with --config or DDFLARE_CONFIG; config.example.toml documents every key",
-                ),
-                std::io::ErrorKind::PermissionDenied => err.hint(
-                    "run ddflare as a user that may read it (e.g. `chgrp ddflare` and `chmod 640` the file)",
-                ),
-                _ => err,
-            })
-        }
-    }
-}
-
-/// Validates config text (`origin` names it in messages, e.g. the file name) with environment
-/// overrides from `env`.
-pub fn parse(text: &str, origin: &str, env: &dyn Source) -> Result<Loaded, ConfigError> {
-    parse_inner(text, origin, env, true, false).map(|(loaded, _)| loaded)
-}
-
-/// How [`load`] treats the file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoadOptions {
-    /// The user named the file (`--config` or `$DDFLARE_CONFIG`): a missing file is an error.
-    pub explicit: bool,
-    /// `--strict`: refuse a secret that group or others may read, instead of warning.
-    /// `DDFLARE_STRICT=1` says the same.
-    pub strict: bool,
-}
-
-fn parse_inner(
-    text: &str,
-    origin: &str,
-    env: &dyn Source,
-    file_present: bool,
-    strict: bool,
-) -> Result<(Loaded, build::Extra), ConfigError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let overrides = env::Overrides::read(env);
-    let mut secrets = overrides.secrets();
-    let raw = match read::read(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            secrets.extend(inline_token_guesses(text));
-            return Err(error::from_read(&e, text, origin).scrub(&secrets));
-        }
-    };
-    let mut ctx = build::Ctx {
-        text,
-        origin,
-        file_present,
-        strict,
-        warnings: Vec::new(),
-        secrets,
-    };
-    match build::build(raw, &overrides, &mut ctx) {
-        Ok((config, extra)) => Ok((
-            Loaded {
-                config,
-                warnings: ctx
-                    .warnings
-                    .iter()
-                    .map(|w| error::scrub_text(w, &ctx.secrets))
-                    .collect(),
-            },
-            extra,
-        )),
-        Err(e) => Err(e.scrub(&ctx.secrets)),
-    }
-}
-
-/// What follows `api_token =` (or `api_key =`, or a URL key) on any line, for scrubbing errors
-/// of a file that does not parse.
-fn inline_token_guesses(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            let k = k.trim().trim_matches('"').trim_matches('\'');
-            let secret = ["api_token", "api_key"]
-                .iter()
-                .any(|s| k == *s || k.ends_with(&format!(".{s}")));
-            (secret || k == "url" || k == "server").then(|| {
-                v.trim()
-                    .trim_matches(|c| c == '"' || c == '\'')
-                    .trim()
-                    .to_owned()
-            })
-        })
-        .filter(|v| v.len() >= 8)
-        .collect()
-}
-
-/// The validated configuration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    pub cloudflare: CloudflareConfig,
-    pub detect: DetectConfig,
-    pub schedule: ScheduleConfig,
-    pub state: StateConfig,
-    pub records: Vec<RecordConfig>,
-    pub metrics: MetricsConfig,
-    /// `[[notify]]`, `[[monitor]]` and `[alerts]`.
-    pub notify: crate::notify::NotifyConfig,
-    pub log: LogConfig,
-    /// `[process]`: who to become when started as root.
-    pub process: crate::privileges::ProcessConfig,
-}
-
-/// One managed name, with `[defaults]` already merged in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordConfig {
-    /// Lowercase ASCII (IDN converted to punycode), no trailing dot.
-    pub name: String,
-    /// `zone`: the zone name (ASCII), if given; else found by walking up the labels.
-    pub zone: Option<String>,
-    /// `zone_id`: skips the zone lookup.
-    pub zone_id: Option<String>,
-    /// Update the A record. Already false when `[detect] ipv4` is `"none"`.
-    pub ipv4: bool,
-    /// Update the AAAA record. Already false when `[detect] ipv6` is `"none"`.
-    pub ipv6: bool,
-    /// `None`: keep what Cloudflare has (new records get Cloudflare's default).
-    pub ttl: Option<Ttl>,
-    pub proxied: Option<bool>,
-    pub comment: Option<String>,
-    /// `ipv6_host`: IPv6 prefix mode. The AAAA record gets the detected prefix followed by
-    /// this host part, instead of the detected address itself.
-    pub ipv6_host: Option<Ipv6Host>,
-    /// `ownership`: which records of the name ddflare may edit or delete: all of them (the
-    /// default), or only those whose comment carries the marker (`comment`).
-    pub ownership: crate::plan::Ownership,
-    /// `delete_on_stop`: on a graceful stop of `run`, delete the records ddflare created for
-    /// this name. Default false.
-    pub delete_on_stop: bool,
-}
-
-/// A record TTL: `"auto"` (sent as 1) or seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Ttl {
-    Auto,
-    Seconds(u32),
-}
-
-impl Ttl {
-    /// The value the API uses: 1 means automatic.
-    pub fn api_value(self) -> u32 {
-        match self {
-            Ttl::Auto => 1,
-            Ttl::Seconds(s) => s,
-        }
-    }
-}

@@ -5,7 +5,7 @@
 
 use toml::Spanned;
 
-use super::build::{Ctx, Src};
+use super::context::{Ctx, Src, env_bool};
 use super::env::Overrides;
 use super::error::ConfigError;
 use super::raw::{RawRecord, RawRecordSettings};
@@ -55,7 +55,7 @@ pub(crate) fn resolve(
         (None, None) => (Ownership::default(), None),
     };
     let delete_on_stop = match &env.delete_on_stop {
-        Some(v) => super::build::env_bool(ctx, v)?,
+        Some(v) => env_bool(ctx, v)?,
         None => own
             .and_then(|(r, _)| r.delete_on_stop.as_ref())
             .or(defaults.delete_on_stop.as_ref())

@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use super::Ttl;
+use super::model::Ttl;
 use super::raw::defaults;
 use crate::detect::ProviderSpec;
 

@@ -16,6 +16,7 @@ mod faults;
 mod ops;
 mod ownership;
 mod recovery;
+mod regression;
 mod secrets;
 mod ship;
 mod support;

@@ -64,19 +64,19 @@ impl Default for ProcessConfig {
 }
 
 /// PURE: `"65534:65534"` or `"ddflare"`. Root (uid 0, gid 0 or the name `root`) is refused:
-/// keeping root is `drop_privileges = false`. Errors are (message, hint).
-pub fn parse_user(given: &str) -> Result<RunAs, (String, String)> {
+/// keeping root is `drop_privileges = false`.
+pub fn parse_user(given: &str) -> Result<RunAs, PrivilegeError> {
     let s = given.trim();
     let keep_root = "to keep root, set `drop_privileges = false` (or --no-drop-privileges)";
     if s.is_empty() {
-        return Err((
+        return Err(PrivilegeError::new(
             "expected a user, found an empty value".into(),
             "write \"uid:gid\", e.g. \"65534:65534\", or a user name".into(),
         ));
     }
     if let Some((u, g)) = s.split_once(':') {
         let (Ok(uid), Ok(gid)) = (u.trim().parse::<u32>(), g.trim().parse::<u32>()) else {
-            return Err((
+            return Err(PrivilegeError::new(
                 format!(
                     "expected \"uid:gid\" in numbers, found \"{}\"",
                     s.escape_debug()
@@ -85,7 +85,7 @@ pub fn parse_user(given: &str) -> Result<RunAs, (String, String)> {
             ));
         };
         if uid == 0 || gid == 0 {
-            return Err((
+            return Err(PrivilegeError::new(
                 format!("expected an unprivileged user, found {uid}:{gid} (root)"),
                 keep_root.into(),
             ));
@@ -93,7 +93,7 @@ pub fn parse_user(given: &str) -> Result<RunAs, (String, String)> {
         return Ok(RunAs::Ids { uid, gid });
     }
     if s.chars().all(|c| c.is_ascii_digit()) {
-        return Err((
+        return Err(PrivilegeError::new(
             format!("expected \"uid:gid\" or a user name, found the lone number {s}"),
             format!("write \"{s}:{s}\" (or the right group id after the colon)"),
         ));
@@ -103,7 +103,7 @@ pub fn parse_user(given: &str) -> Result<RunAs, (String, String)> {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     if !name_ok {
-        return Err((
+        return Err(PrivilegeError::new(
             format!(
                 "expected a user name or \"uid:gid\", found \"{}\"",
                 s.escape_debug()
@@ -112,7 +112,7 @@ pub fn parse_user(given: &str) -> Result<RunAs, (String, String)> {
         ));
     }
     if s == "root" {
-        return Err((
+        return Err(PrivilegeError::new(
             "expected an unprivileged user, found root".into(),
             keep_root.into(),
         ));
@@ -307,8 +307,8 @@ pub enum Outcome {
     Dropped { uid: u32, gid: u32 },
 }
 
-/// Reads `/etc/passwd` when the user is a name. Errors are (message, hint).
-fn resolve(user: &RunAs) -> Result<(u32, u32), (String, String)> {
+/// Reads `/etc/passwd` when the user is a name.
+fn resolve(user: &RunAs) -> Result<(u32, u32), PrivilegeError> {
     match user {
         RunAs::Ids { uid, gid } => Ok((*uid, *gid)),
         RunAs::Name(name) => {
@@ -316,18 +316,21 @@ fn resolve(user: &RunAs) -> Result<(u32, u32), (String, String)> {
                 "write \"uid:gid\" instead (a scratch image has no /etc/passwd), e.g. \"{NOBODY}:{NOBODY}\""
             );
             let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| {
-                (
+                PrivilegeError::new(
                     format!("cannot look up the user `{name}`: /etc/passwd: {e}"),
                     hint.clone(),
                 )
             })?;
             match lookup(&passwd, name) {
-                Some((0, _)) => Err((
+                Some((0, _)) => Err(PrivilegeError::new(
                     format!("the user `{name}` is root (uid 0)"),
                     "name an unprivileged user, or set `drop_privileges = false`".into(),
                 )),
                 Some(ids) => Ok(ids),
-                None => Err((format!("no user `{name}` in /etc/passwd"), hint)),
+                None => Err(PrivilegeError::new(
+                    format!("no user `{name}` in /etc/passwd"),
+                    hint,
+                )),
             }
         }
     }
@@ -383,15 +386,15 @@ fn ancestors(dir: &Path) -> Vec<(PathBuf, u32, u32, u32)> {
     out
 }
 
-/// Makes `dir` usable by `uid`:`gid`, as root. Errors are (message, hint).
+/// Makes `dir` usable by `uid`:`gid`, as root.
 #[cfg(unix)]
-fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), (String, String)> {
+fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), PrivilegeError> {
     use std::os::unix::fs::{DirBuilderExt, chown, lchown};
     let io_err = |what: &str, e: io::Error| {
         if sys::is_invalid_id(&e) {
             return unmapped(uid, gid);
         }
-        (
+        PrivilegeError::new(
             format!(
                 "cannot prepare the state dir `{}`: {what}: {e}",
                 dir.display()
@@ -401,7 +404,7 @@ fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), (String, Stri
     };
     // First: a directory on the way that the user cannot enter makes everything else moot.
     if let Some((blocked, mode)) = blocked_ancestor(&ancestors(dir), uid, gid) {
-        return Err((
+        return Err(PrivilegeError::new(
             format!(
                 "{uid}:{gid} cannot reach the state dir `{}`: `{}` is closed to it (mode {mode:03o})",
                 dir.display(),
@@ -416,7 +419,7 @@ fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), (String, Stri
     let facts = facts(dir).map_err(|e| io_err("reading it", e))?;
     match plan_state_dir(dir, &facts, uid, gid) {
         DirPlan::Ready => {}
-        DirPlan::Refuse(message, hint) => return Err((message, hint)),
+        DirPlan::Refuse(message, hint) => return Err(PrivilegeError::new(message, hint)),
         DirPlan::Create => {
             if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| io_err("creating its parent", e))?;
@@ -444,8 +447,8 @@ fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), (String, Stri
 /// EINVAL from chown or setuid: the ids do not exist here (a user namespace that maps root
 /// alone, as `unshare -r` does).
 #[cfg(unix)]
-fn unmapped(uid: u32, gid: u32) -> (String, String) {
-    (
+fn unmapped(uid: u32, gid: u32) -> PrivilegeError {
+    PrivilegeError::new(
         format!("cannot become {uid}:{gid}: those ids do not exist here (a user namespace that maps only root?)"),
         "set [process] user (DDFLARE_USER) to ids mapped in this namespace, or `drop_privileges = false`".to_owned(),
     )
@@ -469,14 +472,8 @@ impl PrivilegeError {
     }
 }
 
-impl From<(String, String)> for PrivilegeError {
-    fn from((message, hint): (String, String)) -> PrivilegeError {
-        PrivilegeError { message, hint }
-    }
-}
-
 /// Drops root if ddflare runs as root and may drop it, first making `state_dir` (when given:
-/// the commands that write it) usable by the target. Errors are (message, hint): ddflare must
+/// the commands that write it) usable by the target. An error means ddflare must
 /// not go on.
 #[cfg(unix)]
 pub fn apply(cfg: &ProcessConfig, state_dir: Option<&Path>) -> Result<Outcome, PrivilegeError> {
@@ -498,7 +495,7 @@ pub fn apply(cfg: &ProcessConfig, state_dir: Option<&Path>) -> Result<Outcome, P
                 if sys::is_invalid_id(&e) {
                     return unmapped(uid, gid);
                 }
-                (
+                PrivilegeError::new(
                     format!("cannot drop root to {uid}:{gid}: {e}"),
                     "the container or service may lack CAP_SETUID/CAP_SETGID: run ddflare as that user instead (docker run --user, systemd User=), or set `drop_privileges = false`".to_owned(),
                 )
@@ -607,7 +604,12 @@ mod tests {
             parse_user("_ddns.user-1"),
             Ok(RunAs::Name("_ddns.user-1".into()))
         );
-        let msg = |s: &str| parse_user(s).err().unwrap_or_default();
+        let msg = |s: &str| {
+            parse_user(s)
+                .err()
+                .map(|e| (e.to_string(), e.hint().to_owned()))
+                .unwrap_or_default()
+        };
         assert!(msg("0:0").0.contains("(root)"));
         assert!(msg("1000:0").0.contains("(root)"));
         assert!(msg("0:0").1.contains("drop_privileges = false"));

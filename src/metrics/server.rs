@@ -252,7 +252,10 @@ pub async fn serve<S: Future<Output = ()>>(
         let task = tokio::spawn(async move {
             let Ok(id) = started.await else { return };
             handle(stream, &metrics).await;
-            released.lock().unwrap_or_else(PoisonError::into_inner).release(id);
+            released
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .release(id);
         });
         let (id, evicted) = slots
             .lock()

@@ -3,9 +3,14 @@
 //! first, watch it fail, then fix the code. A test here is never loosened to make it pass.
 
 use std::collections::HashMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use ddflare::config::{Config, parse};
 use ddflare::reload::diff;
+use ddflare_emulator::Fault;
+
+use crate::support::{Daemon, Harness};
 
 /// Plausible, fake, and distinctive enough to search for in output.
 const TOKEN: &str = "Zq9_fakeTOKENfakeTOKENfakeTOKEN-0123456";
@@ -62,4 +67,58 @@ fn reload_diff_reports_detect_and_ipv6_host_changes() {
         assert_eq!(diff(&old, new), vec![line.to_owned()], "{line}");
         assert_eq!(diff(new, new), Vec::<String>::new(), "{line}");
     }
+}
+
+/// Issue 13, item 9: a SIGHUP during a slow round, then SIGTERM. The reload waited for the
+/// round in flight without listening for SIGTERM, then started the loop again, so ddflare
+/// stopped long after `shutdown_grace` (24.6 s with 3 s). SIGTERM always wins.
+#[test]
+fn sigterm_during_a_pending_reload_stops_within_the_grace() {
+    let h = Harness::new(&["example.com"]);
+    let config = |ttl: u32| {
+        format!(
+            "[schedule]\nshutdown_grace = \"2s\"\n\n[[record]]\nname = \"home.example.com\"\nttl = {ttl}\n"
+        )
+    };
+    h.write_config(Some("203.0.113.7"), None, &config(300));
+    // Every API call takes 1.5 s: a round (zone, records, create) takes several seconds.
+    h.emu.add_fault(Fault::delay(1500).times(1000));
+    let d = Daemon::start(h.ddflare(&["run", "--log-level", "debug"]));
+    d.wait_for("cloudflare request");
+    h.write_config(Some("203.0.113.7"), None, &config(600));
+    d.signal("HUP");
+    d.wait_for("applies once the round in flight ends");
+    let sent = Instant::now();
+    let (code, log) = d.stop();
+    let took = sent.elapsed();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        took < Duration::from_secs(3),
+        "stopped {took:?} after SIGTERM, with shutdown_grace = 2s:\n{log}"
+    );
+    assert!(!log.contains("config reloaded"), "{log}");
+}
+
+/// Issue 13, item 14: `ddflare status | head -1` (stdout closed by the reader) panicked with
+/// exit 101 and a message on stderr. Like other Unix tools, it now exits quietly.
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    let h = Harness::new(&["example.com"]);
+    let records: String = (0..200)
+        .map(|i| format!("[[record]]\nname = \"h{i}.example.com\"\n"))
+        .collect();
+    h.write_config(Some("203.0.113.7"), None, &records);
+    let mut child = h
+        .ddflare(&["status"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before ddflare has written its lines.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }

@@ -24,7 +24,7 @@ pub(super) fn build(
     let user = match given {
         None => RunAs::default(),
         Some(g) => privileges::parse_user(g)
-            .map_err(|(message, hint)| ctx.err(&src, Problem::new(message).hint(hint)))?,
+            .map_err(|e| ctx.err(&src, Problem::new(e.to_string()).hint(e.hint().to_owned())))?,
     };
     let drop_privileges = match (&env.drop_privileges, &raw.drop_privileges) {
         (Some(v), _) => env_bool(ctx, v)?,

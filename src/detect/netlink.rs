@@ -106,11 +106,18 @@ fn messages(datagram: &[u8]) -> Vec<(u16, &[u8])> {
         if len < NLMSG_HDRLEN {
             break;
         }
-        let Some(payload) = datagram.get(at + NLMSG_HDRLEN..at + len) else {
+        // Checked: on a 32-bit router a hostile length must not wrap `at` back to the start.
+        let (Some(start), Some(end)) = (at.checked_add(NLMSG_HDRLEN), at.checked_add(len)) else {
+            break;
+        };
+        let Some(payload) = datagram.get(start..end) else {
             break;
         };
         out.push((kind, payload));
-        at += align4(len);
+        let Some(next) = at.checked_add(align4(len)) else {
+            break;
+        };
+        at = next;
     }
     out
 }
@@ -263,6 +270,30 @@ pub fn subscribe() -> io::Result<TokioSocket> {
         .socket_mut()
         .bind(&SocketAddr::new(0, GROUPS_IFADDR))?;
     Ok(socket)
+}
+
+/// Everything the parsers read from one datagram, as dump replies and as events: the fuzz
+/// target's entry point (fuzz/fuzz_targets/netlink.rs), which must never panic or loop.
+#[doc(hidden)]
+pub fn parse_any(datagram: &[u8]) -> Parsed {
+    let mut parsed = Parsed {
+        events: events(datagram),
+        ..Parsed::default()
+    };
+    for (_, payload) in messages(datagram) {
+        parsed.links.extend(link(payload));
+        parsed.addresses.extend(if_addr(payload));
+    }
+    parsed
+}
+
+/// What [`parse_any`] read.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub links: Vec<(u32, String)>,
+    pub addresses: Vec<(u32, IfAddr)>,
+    pub events: Vec<AddrEvent>,
 }
 
 /// The address events in one datagram read from a [`subscribe`]d socket.

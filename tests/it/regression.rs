@@ -122,3 +122,85 @@ fn a_closed_stdout_ends_a_command_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
+
+/// Issue 13, item 11: 40 clients trickling one header byte a second held every one of the
+/// metrics listener's slots, and new connections were closed at once: 33 of 38 `/healthz`
+/// probes from another client were reset, so anyone who reaches the listener could make an
+/// orchestrator kill a healthy container. With 100 slow clients, at least 95 % of probes must
+/// succeed within 1 s.
+#[test]
+fn slow_clients_cannot_starve_healthz() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n\n[[record]]\nname = \"home.example.com\"\n",
+    );
+    let d = Daemon::start(h.ddflare(&["run"]));
+    let log = d.wait_for("round done");
+    let start = log.find("serving http://").unwrap() + "serving http://".len();
+    let addr = log[start..][..log[start..].find("/metrics").unwrap()].to_owned();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let slow: Vec<_> = (0..100)
+        .map(|_| {
+            let (addr, stop) = (addr.clone(), stop.clone());
+            std::thread::spawn(move || {
+                // Reconnects whenever the server closes it, and sends one byte a second.
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(mut s) = TcpStream::connect(&addr) else {
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
+                    };
+                    for b in b"GET /healthz HTTP/1.1\r\nX-Slow: yes" {
+                        if stop.load(Ordering::Relaxed) || s.write_all(&[*b]).is_err() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+
+    let probe = || -> bool {
+        let began = Instant::now();
+        let Ok(mut s) = TcpStream::connect(&addr) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+        if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: probe\r\n\r\n")
+            .is_err()
+        {
+            return false;
+        }
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer.starts_with("HTTP/1.1 200") && began.elapsed() <= Duration::from_secs(1)
+    };
+    let tries = 40;
+    let ok = (0..tries)
+        .filter(|_| {
+            let ok = probe();
+            std::thread::sleep(Duration::from_millis(100));
+            ok
+        })
+        .count();
+    stop.store(true, Ordering::Relaxed);
+    for t in slow {
+        let _ = t.join();
+    }
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    eprintln!("{ok} of {tries} /healthz probes answered within 1 s beside 100 slow clients");
+    assert!(
+        ok * 100 >= tries * 95,
+        "{ok} of {tries} /healthz probes succeeded within 1 s beside 100 slow clients"
+    );
+}

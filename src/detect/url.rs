@@ -3,6 +3,8 @@
 //! asking for IPv6 over an IPv4-only path fails instead of answering the IPv4 address.
 //! `url4:`/`url6:` force the connection to that family instead (a router's page reached over
 //! IPv4 that shows the IPv6 address); the answer must still be of the list's family.
+//! Credentials in the URL (`http://admin:PW@router.lan/ip`) are sent as HTTP basic auth and
+//! never shown: the provider's name redacts them (see `crate::text`).
 
 use std::net::IpAddr;
 use std::time::Duration;

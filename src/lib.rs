@@ -51,6 +51,7 @@ pub mod reload;
 pub mod round;
 pub mod schedule;
 pub mod secret;
+pub mod text;
 
 pub mod state;
 pub mod status;

@@ -4,14 +4,24 @@
 //! request header at `trace`. When stderr is systemd's journal stream, every line starts with
 //! its syslog priority (`<3>` error … `<7>` debug), which journald turns into the entry's
 //! priority (`SyslogLevelPrefix=`, on by default) and strips from the message.
+//!
+//! The text format is one line per event whatever the event carries: outside text is escaped
+//! where ddflare quotes it, and [`TextFields`] is the last line of defence (every control
+//! character of a field escaped; the message's own line breaks, ddflare's `hint:` lines, kept
+//! but indented so no line of an event can pass for an event of its own). The JSON format is
+//! escaped by serde.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
 
+use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
+use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
+
+use crate::text;
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
@@ -95,6 +105,7 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool) {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)
+                    .fmt_fields(TextFields)
                     .event_format(SyslogPrefix(
                         tracing_subscriber::fmt::format()
                             .without_time()
@@ -109,12 +120,73 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool) {
                 tracing_subscriber::fmt::layer()
                     .with_ansi(stderr_tty)
                     .with_target(false)
+                    .fmt_fields(TextFields)
                     .with_writer(std::io::stderr),
             )
             .try_init(),
     };
     // Only fails when a subscriber is already set (tests): keep that one.
     let _ = result;
+}
+
+/// The longest message or field value in a text line, in characters: far above what ddflare
+/// writes, so only a flood from outside is cut.
+const FIELD_MAX: usize = 4000;
+
+/// How a continuation line of a message starts: indented under the event's first line.
+const CONTINUATION: &str = "\n    ";
+
+/// The text format's fields: the message, then `key=value` pairs, as tracing's default
+/// writes them, but safe: a field's control characters (line breaks included) are escaped, a
+/// message's line breaks start an indented continuation line and its other control characters
+/// are escaped, and each part is bounded.
+pub struct TextFields;
+
+impl<'w> FormatFields<'w> for TextFields {
+    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
+        let mut visitor = TextVisitor::default();
+        fields.record(&mut visitor);
+        writer.write_str(&visitor.out)
+    }
+}
+
+#[derive(Default)]
+struct TextVisitor {
+    out: String,
+}
+
+impl TextVisitor {
+    fn push(&mut self, field: &Field, value: &str) {
+        if !self.out.is_empty() {
+            self.out.push(' ');
+        }
+        if field.name() == "message" {
+            let safe = text::bounded_lines(value, FIELD_MAX);
+            self.out.push_str(&safe.replace('\n', CONTINUATION));
+        } else {
+            let name = field.name().strip_prefix("r#").unwrap_or(field.name());
+            let _ = write!(self.out, "{name}={}", text::bounded(value, FIELD_MAX));
+        }
+    }
+}
+
+impl Visit for TextVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.push(field, value);
+        } else {
+            // Quoted, as tracing's default writes a string field.
+            self.push(field, &format!("{value:?}"));
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.push(field, &value.to_string());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.push(field, &format!("{value:?}"));
+    }
 }
 
 /// Whether stderr is the journal stream systemd connected: `$JOURNAL_STREAM` is `DEV:INODE`
@@ -212,5 +284,85 @@ mod tests {
             .and_then(|fd| std::fs::File::from(fd).metadata())
             .unwrap();
         assert!(stderr_is_journal(Some(&format!("{}:{}", m.dev(), m.ino()))));
+    }
+
+    /// Events formatted by the real layer into a buffer, as `init` sets it up for text.
+    fn capture(json: bool, emit: impl FnOnce()) -> String {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let out = buf.clone();
+        let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .with_writer(move || out.clone());
+        if json {
+            let subscriber = tracing_subscriber::registry().with(layer.json().flatten_event(true));
+            tracing::subscriber::with_default(subscriber, emit);
+        } else {
+            let subscriber = tracing_subscriber::registry().with(layer.fmt_fields(TextFields));
+            tracing::subscriber::with_default(subscriber, emit);
+        }
+        let bytes = buf.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    const FORGED: &str = "bad\nINFO home.example.com A 6.6.6.6 updated\r\x1b[2K";
+
+    #[test]
+    fn a_field_cannot_start_a_line() {
+        let err = FORGED.to_owned();
+        let out = capture(false, || {
+            tracing::warn!(error = %err, name = err.as_str(), dbg = ?err, "round failed");
+        });
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(!text::has_unsafe(out.trim_end()), "{out:?}");
+        assert!(
+            out.contains("error=bad\\nINFO home.example.com A 6.6.6.6 updated\\r\\u{1b}[2K"),
+            "{out}"
+        );
+        assert!(out.starts_with(" WARN round failed error="), "{out}");
+    }
+
+    #[test]
+    fn a_message_keeps_its_hint_lines_indented() {
+        let out = capture(false, || {
+            tracing::error!("the token is refused\nhint: edit it");
+            tracing::warn!("{FORGED}");
+        });
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "ERROR the token is refused",
+                "    hint: edit it",
+                " WARN bad",
+                "    INFO home.example.com A 6.6.6.6 updated\\r\\u{1b}[2K",
+            ],
+            "{out}"
+        );
+        let long = capture(false, || tracing::info!("{}", "x".repeat(100_000)));
+        assert!(long.len() < 4100, "{}", long.len());
+    }
+
+    #[test]
+    fn json_is_escaped_by_serde() {
+        let err = FORGED.to_owned();
+        let out = capture(true, || tracing::warn!(error = %err, "{FORGED}"));
+        assert_eq!(out.lines().count(), 1, "{out}");
+        let v: serde_json::Value = serde_json::from_str(out.trim_end()).unwrap();
+        assert_eq!(v["error"], FORGED);
+        assert_eq!(v["message"], FORGED);
     }
 }

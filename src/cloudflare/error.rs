@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::types::ErrorItem;
+use crate::text;
 
 /// What to do when a CNAME holds a managed name: Cloudflare's refusal (81053/81054) and the
 /// planner's own finding before any call say it the same way.
@@ -205,9 +206,24 @@ impl ApiError {
     }
 }
 
+/// The longest error message of an answer shown, in characters (Cloudflare's are under 200).
+const MESSAGE_MAX: usize = 300;
+/// The longest transport or decode detail shown.
+const DETAIL_MAX: usize = 500;
+/// A `cf-ray` is 20 characters.
+const RAY_MAX: usize = 40;
+/// The most chained errors shown per error.
+const CHAIN_MAX: usize = 5;
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.action, self.summary())?;
+        // The action names zones as the API listed them.
+        write!(
+            f,
+            "{}: {}",
+            text::bounded(&self.action, MESSAGE_MAX),
+            self.summary()
+        )?;
         if let ErrorKind::RateLimited {
             retry_after: Some(d),
         } = self.kind
@@ -218,18 +234,27 @@ impl fmt::Display for ApiError {
         if let Some(status) = self.status {
             extra.push(format!("HTTP {status}"));
         }
+        // What the answer said is outside text: escaped so it cannot start a log line of its
+        // own, and bounded.
         for e in &self.errors {
-            let mut s = format!("{} {}", e.code, e.message);
-            for c in &e.error_chain {
-                s.push_str(&format!(" ← {} {}", c.code, c.message));
+            let mut s = format!("{} {}", e.code, text::bounded(&e.message, MESSAGE_MAX));
+            for c in e.error_chain.iter().take(CHAIN_MAX) {
+                s.push_str(&format!(
+                    " ← {} {}",
+                    c.code,
+                    text::bounded(&c.message, MESSAGE_MAX)
+                ));
+            }
+            if e.error_chain.len() > CHAIN_MAX {
+                s.push_str(" ← …");
             }
             extra.push(s);
         }
         if let Some(d) = &self.detail {
-            extra.push(d.clone());
+            extra.push(text::bounded(d, DETAIL_MAX));
         }
         if let Some(ray) = &self.ray {
-            extra.push(format!("cf-ray {ray}"));
+            extra.push(format!("cf-ray {}", text::bounded(ray, RAY_MAX)));
         }
         if !extra.is_empty() {
             write!(f, " [{}]", extra.join("; "))?;
@@ -374,5 +399,20 @@ mod tests {
         let e = ApiError::from_response("x", 403, vec![item(9103, &[])], None, None);
         assert_eq!(e.kind, ErrorKind::Forbidden);
         assert!(e.hint().unwrap_or_default().contains("Global API Key"));
+    }
+
+    #[test]
+    fn display_escapes_and_bounds_what_the_answer_said() {
+        let forged = "bad\n2026-01-01T00:00:00Z  INFO home.example.com A 6.6.6.6 updated\r\x1b[2K";
+        let mut e = with_message(400, 1004, forged);
+        e.ray = Some("abc\nINFO".into());
+        e.detail = Some("x".repeat(10_000));
+        let shown = e.to_string();
+        assert!(!text::has_unsafe(&shown), "{shown:?}");
+        assert!(shown.contains("1004 bad\\n2026"), "{shown}");
+        assert!(shown.contains("cf-ray abc\\nINFO"), "{shown}");
+        assert!(shown.chars().count() < 1000, "{}", shown.len());
+        let long = with_message(400, 1004, &"y".repeat(10_000)).to_string();
+        assert!(long.chars().count() < 400, "{}", long.len());
     }
 }

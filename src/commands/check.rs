@@ -8,7 +8,12 @@ use super::out::say;
 use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
 use crate::config::Config;
 use crate::detect::ProviderSpec;
+use crate::text::bounded;
 use crate::updater;
+
+/// The longest value from the API shown on a line (a status, a zone name, a record's
+/// content), in characters: the answer is outside text, escaped and bounded.
+const VALUE_MAX: usize = 100;
 
 /// Checks, in order: the token (verify), then for each record its zone, reading its records,
 /// and the right to edit them (an empty batch, which changes nothing). A failed verify alone
@@ -32,12 +37,13 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
     match verified {
         None => {}
         Some(Ok(t)) => {
+            let status = bounded(&t.status, VALUE_MAX);
             let expiry = t
                 .expires_on
                 .as_deref()
-                .map(|e| format!(", expires {e}"))
+                .map(|e| format!(", expires {}", bounded(e, VALUE_MAX)))
                 .unwrap_or_default();
-            say!("token: {}{expiry}", t.status);
+            say!("token: {status}{expiry}");
             let expires = t
                 .expires_on
                 .as_deref()
@@ -54,8 +60,7 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
             if t.status != "active" {
                 ok = false;
                 say!(
-                    "  hint: the token is {}: create or re-enable one at My Profile → API Tokens",
-                    t.status
+                    "  hint: the token is {status}: create or re-enable one at My Profile → API Tokens"
                 );
             }
         }
@@ -92,11 +97,15 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
                 continue;
             }
         };
-        let label = if zone.name.is_empty() {
-            zone.id.clone()
-        } else {
-            zone.name.clone()
-        };
+        let label = bounded(
+            if zone.name.is_empty() {
+                &zone.id
+            } else {
+                &zone.name
+            },
+            VALUE_MAX,
+        );
+        let zone_id = bounded(&zone.id, VALUE_MAX);
         match api
             .list_records(&zone, std::slice::from_ref(&rec.name))
             .await
@@ -105,18 +114,14 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
                 let mine: Vec<String> = records
                     .iter()
                     .filter(|r| r.rtype == "A" || r.rtype == "AAAA" || r.rtype == "CNAME")
-                    .map(|r| format!("{} {}", r.rtype, r.content))
+                    .map(|r| format!("{} {}", r.rtype, bounded(&r.content, VALUE_MAX)))
                     .collect();
                 let now = if mine.is_empty() {
                     "no A/AAAA record yet".to_owned()
                 } else {
                     mine.join(", ")
                 };
-                say!(
-                    "{}: zone {label} ({}), DNS read ok: {now}",
-                    rec.name,
-                    zone.id
-                );
+                say!("{}: zone {label} ({zone_id}), DNS read ok: {now}", rec.name);
             }
             Err(e) => {
                 ok = false;

@@ -3,6 +3,10 @@
 use super::exit::Verdict;
 use super::out::say;
 use crate::detect::{Detector, Family};
+use crate::text::bounded;
+
+/// The longest failure shown, in characters: room for every provider of a list.
+const ERROR_MAX: usize = 2000;
 
 pub async fn detect(detector: &Detector) -> Verdict {
     let mut any = false;
@@ -14,9 +18,15 @@ pub async fn detect(detector: &Detector) -> Verdict {
         match detector.detect(family).await {
             Ok(d) => {
                 any = true;
-                say!("{family}: {} (from {})", d.addr, d.provider);
+                say!(
+                    "{family}: {} (from {})",
+                    d.addr,
+                    bounded(&d.provider, ERROR_MAX)
+                );
             }
-            Err(e) => say!("{family}: failed: {e}"),
+            // The providers' answers are escaped where they are quoted; this keeps any other
+            // outside text in an error on its line too.
+            Err(e) => say!("{family}: failed: {}", bounded(&e.to_string(), ERROR_MAX)),
         }
     }
     any.into()

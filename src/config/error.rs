@@ -2,11 +2,29 @@
 //! byte offset in the file into `file:line` and a [`ReadError`] into a message that names its key.
 //!
 //! Messages never quote the raw document: toml's own `Display` prints the offending line, which
-//! may be the `api_token` line, so only its `message()` and span are used.
+//! may be the `api_token` line, so only its `message()` and span are used. And whatever a
+//! message quotes passes through [`clean`]: a URL's userinfo and query values and token-shaped
+//! values redacted (a token pasted into the wrong key, when none is configured to scrub),
+//! control characters escaped, the length bounded.
 
 use std::fmt;
 
 use super::read::{self, ReadError};
+use crate::text;
+
+/// The longest message (or hint) shown, in characters: far above any of ddflare's own, so only
+/// a huge quoted value is cut.
+const SHOWN_MAX: usize = 1000;
+
+/// A key, message or origin fit to show: see the module's doc.
+fn clean(s: &str) -> String {
+    text::bounded(&text::redact(s), SHOWN_MAX)
+}
+
+/// [`clean`] for a hint, which may span lines (an example table).
+fn clean_lines(s: &str) -> String {
+    text::bounded_lines(&text::redact(s), SHOWN_MAX)
+}
 
 /// Where a problem was found: `origin:line[:column]`, or just `origin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,23 +74,26 @@ impl ConfigError {
         message: impl Into<String>,
     ) -> Self {
         ConfigError(Box::new(Detail {
-            location,
-            key: key.into(),
-            message: message.into(),
+            location: location.map(|l| Location {
+                origin: clean(&l.origin),
+                ..l
+            }),
+            key: clean(&key.into()),
+            message: clean(&message.into()),
             hint: None,
         }))
     }
 
     pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.0.hint = Some(hint.into());
+        self.0.hint = Some(clean_lines(&hint.into()));
         self
     }
 
-    pub(crate) fn maybe_hint(mut self, hint: Option<String>) -> Self {
-        if hint.is_some() {
-            self.0.hint = hint;
+    pub(crate) fn maybe_hint(self, hint: Option<String>) -> Self {
+        match hint {
+            Some(h) => self.hint(h),
+            None => self,
         }
-        self
     }
 
     /// The file and line, or `None` when the value came from the environment (then
@@ -133,7 +154,8 @@ pub(crate) fn scrub_text(text: &str, secrets: &[String]) -> String {
     out
 }
 
-/// `location: key: message`, then `hint: …` on the next line. Also used for warnings.
+/// `location: key: message`, then `hint: …` on the next line, each part [`clean`]. Also used
+/// for warnings.
 pub(crate) fn render(
     location: Option<&Location>,
     key: &str,
@@ -142,17 +164,17 @@ pub(crate) fn render(
 ) -> String {
     let mut out = String::new();
     if let Some(location) = location {
-        out.push_str(&location.to_string());
+        out.push_str(&clean(&location.to_string()));
         out.push_str(": ");
     }
     if !key.is_empty() {
-        out.push_str(key);
+        out.push_str(&clean(key));
         out.push_str(": ");
     }
-    out.push_str(message);
+    out.push_str(&clean(message));
     if let Some(hint) = hint {
         out.push_str("\nhint: ");
-        out.push_str(hint);
+        out.push_str(&clean_lines(hint));
     }
     out
 }
@@ -625,5 +647,33 @@ mod tests {
         assert_eq!(e.to_string(), "f.toml:3: defaults.ttl: bad\nhint: fix it");
         let e = ConfigError::new(None, "DDFLARE_TTL", "bad");
         assert_eq!(e.to_string(), "DDFLARE_TTL: bad");
+    }
+
+    #[test]
+    fn quoted_values_are_redacted_escaped_and_bounded() {
+        let token = "Kq7_pastedTOKENpastedTOKENpasted-9876543";
+        let e = ConfigError::new(
+            None,
+            "cloudflare.api_url",
+            format!("expected an http(s) URL, found \"{token}\""),
+        )
+        .hint(format!(
+            "not https://admin:PW@x/?k={token}\n  [[record]]\x1b"
+        ));
+        let shown = e.to_string();
+        assert!(!shown.contains(token), "{shown}");
+        assert!(!shown.contains("PW"), "{shown}");
+        assert_eq!(
+            shown,
+            "cloudflare.api_url: expected an http(s) URL, found \"[redacted]\"\n\
+             hint: not https://[redacted]@x/?k=[redacted]\n  [[record]]\\u{1b}"
+        );
+        // A message on one line, bounded.
+        let e = ConfigError::new(None, "k", format!("found \"{}\"", "a\nb".repeat(2000)));
+        assert!(!e.to_string().contains('\n'), "{e}");
+        assert!(e.to_string().chars().count() < 1100);
+        // Warnings too.
+        let w = render(None, "record[1].name", &format!("\"{token}\" \r"), None);
+        assert_eq!(w, "record[1].name: \"[redacted]\" \\r");
     }
 }

@@ -394,7 +394,8 @@ impl Url {
 pub fn url(text: &str) -> Result<Url, Problem> {
     let t = text.trim();
     let expected = "expected an http(s) URL such as \"https://api.cloudflare.com/client/v4\"";
-    let found = format!("found \"{}\"", t.escape_debug());
+    // Quoted without its userinfo or query values: they may be credentials.
+    let found = format!("found \"{}\"", crate::text::redact_url(t).escape_debug());
     let bad = |why: &str| Problem::new(format!("{expected}, {found}{why}"));
     let Some((scheme, rest)) = t.split_once("://") else {
         return Err(bad(""));
@@ -469,7 +470,7 @@ pub fn api_url(text: &str) -> Result<(String, String), Problem> {
     if u.scheme == "http" && !u.is_loopback() {
         return Err(Problem::new(format!(
             "expected an https URL (http only on 127.0.0.1, ::1 or localhost), found \"{}\"",
-            text.trim().escape_debug()
+            crate::text::redact_url(text.trim()).escape_debug()
         ))
         .hint("the token would travel in clear text; use https"));
     }
@@ -707,7 +708,11 @@ mod tests {
         assert!(api_url("https://").is_err());
         assert!(api_url("https://a.com:0/").is_err());
         assert!(api_url("https://a.com:99999/").is_err());
-        assert!(api_url("https://u:p@a.com/").is_err());
+        assert!(
+            !err(api_url("https://u:S3cret@a.com/"))
+                .message
+                .contains("S3cret")
+        );
         assert!(api_url("https://a.com/?x=1").is_err());
         assert!(api_url("https://[::1/").is_err());
         assert!(url("https://a.com").is_ok_and(|u| u.path.is_empty()));

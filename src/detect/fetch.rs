@@ -47,12 +47,13 @@ fn unspecified(family: Family) -> IpAddr {
 
 /// Parses a provider's URL once, at construction, so a typo fails at startup.
 pub(crate) fn parse_url(spec: &str, url: &str) -> Result<Url, HttpSetupError> {
+    let shown = crate::text::url(url);
     let parsed = Url::parse(url)
-        .map_err(|e| HttpSetupError::Client(format!("`{spec}`: `{url}` is not a URL: {e}")))?;
+        .map_err(|e| HttpSetupError::Client(format!("`{spec}`: `{shown}` is not a URL: {e}")))?;
     match parsed.scheme() {
         "http" | "https" if parsed.host().is_some() => Ok(parsed),
         _ => Err(HttpSetupError::Client(format!(
-            "`{spec}`: `{url}` is not an http(s) URL with a host"
+            "`{spec}`: `{shown}` is not an http(s) URL with a host"
         ))),
     }
 }

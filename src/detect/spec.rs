@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::text;
+
 /// An address family; each maps to one DNS record type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
@@ -108,7 +110,8 @@ impl FromStr for ProviderSpec {
                     });
                 }
                 return Err(format!(
-                    "`{prefix}` followed by an http(s) URL, not `{url}`"
+                    "`{prefix}` followed by an http(s) URL, not `{}`",
+                    text::url(url)
                 ));
             }
         }
@@ -144,19 +147,23 @@ impl FromStr for ProviderSpec {
     }
 }
 
+/// `url`, `url4` or `url6`: the spelling of a URL provider that connects over `via`.
+pub(crate) fn url_prefix(via: Option<Family>) -> &'static str {
+    match via {
+        None => "url",
+        Some(Family::V4) => "url4",
+        Some(Family::V6) => "url6",
+    }
+}
+
+/// As written in the config, except a URL's secrets (userinfo, query values, token-shaped
+/// path words), which are redacted: this is what logs, `check`, `detect` and the reload diff
+/// show.
 impl fmt::Display for ProviderSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProviderSpec::Static(a) => write!(f, "static:{a}"),
-            ProviderSpec::Url { url, via: None } => write!(f, "url:{url}"),
-            ProviderSpec::Url {
-                url,
-                via: Some(Family::V4),
-            } => write!(f, "url4:{url}"),
-            ProviderSpec::Url {
-                url,
-                via: Some(Family::V6),
-            } => write!(f, "url6:{url}"),
+            ProviderSpec::Url { url, via } => write!(f, "{}:{}", url_prefix(*via), text::url(url)),
             ProviderSpec::CloudflareTrace => f.write_str("cloudflare.trace"),
             ProviderSpec::CloudflareDns => f.write_str("cloudflare.dns"),
             ProviderSpec::CloudflareDoh => f.write_str("cloudflare.doh"),
@@ -230,5 +237,27 @@ mod tests {
         assert_eq!("agree".parse::<Strategy>(), Ok(Strategy::Agree));
         assert_eq!("fallback".parse::<Strategy>(), Ok(Strategy::Fallback));
         assert!("majority".parse::<Strategy>().is_err());
+    }
+
+    #[test]
+    fn url_secrets_are_accepted_and_never_shown() {
+        let spec: ProviderSpec = "url4:http://admin:PW@192.0.2.1/ip?sid=S3cret"
+            .parse()
+            .unwrap();
+        // Kept whole, to be sent (basic auth) …
+        assert_eq!(
+            spec,
+            ProviderSpec::Url {
+                url: "http://admin:PW@192.0.2.1/ip?sid=S3cret".to_owned(),
+                via: Some(Family::V4)
+            }
+        );
+        // … and shown redacted.
+        assert_eq!(
+            spec.to_string(),
+            "url4:http://[redacted]@192.0.2.1/ip?sid=[redacted]"
+        );
+        let err = "url:ftp://admin:PW@x/".parse::<ProviderSpec>().unwrap_err();
+        assert!(!err.contains("PW"), "{err}");
     }
 }

@@ -3,6 +3,8 @@
 //! asking for IPv6 over an IPv4-only path fails instead of answering the IPv4 address.
 //! `url4:`/`url6:` force the connection to that family instead (a router's page reached over
 //! IPv4 that shows the IPv6 address); the answer must still be of the list's family.
+//! Credentials in the URL (`http://admin:PW@router.lan/ip`) are sent as HTTP basic auth and
+//! never shown: the provider's name redacts them (see `crate::text`).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -11,20 +13,30 @@ use reqwest::Url;
 
 use super::fetch::{Fetcher, parse_url};
 use super::provider::{BoxFuture, DetectError, Found, IpProvider, ensure_family, failure, snippet};
-use super::spec::Family;
+use super::spec::{Family, url_prefix};
 use crate::http::{HttpSetupError, Tls};
+use crate::text;
 
 /// The largest body accepted. An address is at most 39 characters (45 for an IPv4-mapped
 /// IPv6 address); anything near this is an error page.
 pub const MAX_BODY: usize = 1024;
 
-#[derive(Debug)]
 pub struct UrlProvider {
     name: String,
     url: Url,
     /// The family of the answer (the list's); the fetcher's is the connection's.
     family: Family,
     fetcher: Fetcher,
+}
+
+/// The name only: the URL may hold a password.
+impl std::fmt::Debug for UrlProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UrlProvider")
+            .field("name", &self.name)
+            .field("family", &self.family)
+            .finish_non_exhaustive()
+    }
 }
 
 impl UrlProvider {
@@ -35,7 +47,7 @@ impl UrlProvider {
         tls: &Tls,
         timeout: Duration,
     ) -> Result<Self, HttpSetupError> {
-        Self::build(format!("url:{url}"), url, family, family, tls, timeout)
+        Self::build(None, url, family, family, tls, timeout)
     }
 
     /// `url4:` (`via` IPv4) or `url6:`: the connection uses `via`, the answer must be `family`.
@@ -46,21 +58,21 @@ impl UrlProvider {
         tls: &Tls,
         timeout: Duration,
     ) -> Result<Self, HttpSetupError> {
-        let prefix = match via {
-            Family::V4 => "url4",
-            Family::V6 => "url6",
-        };
-        Self::build(format!("{prefix}:{url}"), url, family, via, tls, timeout)
+        Self::build(Some(via), url, family, via, tls, timeout)
     }
 
+    /// The name is the spec as [`ProviderSpec`](super::ProviderSpec) shows it: the URL's
+    /// userinfo, query values and token-shaped path words redacted. The URL itself keeps
+    /// them: reqwest sends a URL's userinfo as HTTP basic auth (a router's status page).
     fn build(
-        name: String,
+        written_via: Option<Family>,
         url: &str,
         family: Family,
         via: Family,
         tls: &Tls,
         timeout: Duration,
     ) -> Result<Self, HttpSetupError> {
+        let name = format!("{}:{}", url_prefix(written_via), text::url(url));
         Ok(UrlProvider {
             url: parse_url(&name, url)?,
             family,
@@ -361,6 +373,36 @@ mod tests {
         let ua = seen.lock().unwrap().clone().unwrap();
         assert!(ua.starts_with("ddflare/"), "{ua}");
         assert_eq!(server.hits.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn userinfo_is_sent_as_basic_auth_and_never_shown() {
+        let seen = Arc::new(std::sync::Mutex::new(None));
+        let seen2 = Arc::clone(&seen);
+        let server = TestServer::v4(move |req| {
+            *seen2.lock().unwrap() = req.header("authorization").map(str::to_owned);
+            Reply::text(500, "down")
+        })
+        .await;
+        let url = server
+            .url("/ip?sid=S3cret")
+            .replacen("http://", "http://admin:Rtr-pw@", 1);
+        let tls = Tls::new(None).unwrap();
+        let p = UrlProvider::new(&url, Family::V4, &tls, Duration::from_secs(5)).unwrap();
+        let err = p.detect().await.unwrap_err().to_string();
+        // base64("admin:Rtr-pw")
+        assert_eq!(
+            seen.lock().unwrap().as_deref(),
+            Some("Basic YWRtaW46UnRyLXB3")
+        );
+        for shown in [p.name(), err, format!("{p:?}")] {
+            assert!(!shown.contains("Rtr-pw"), "{shown}");
+            assert!(!shown.contains("S3cret"), "{shown}");
+        }
+        assert_eq!(
+            p.name(),
+            format!("url:http://[redacted]@{}/ip?sid=[redacted]", server.addr)
+        );
     }
 
     #[tokio::test]

@@ -18,6 +18,7 @@ use crate::clock::unix;
 use crate::round::Outcome;
 use crate::round::RoundEnd;
 use crate::state::State;
+use crate::text;
 
 /// `[metrics]`: where the Prometheus endpoint and `/healthz` listen.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -113,10 +114,12 @@ impl Metrics {
         self.with(|s| record_round(s, end, now));
     }
 
+    /// One provider's attempt; `provider` is its name, counted under [`provider_label`].
     pub fn detection(&self, family: &str, provider: &str, outcome: &'static str) {
+        let provider = provider_label(provider);
         self.with(|s| {
             *s.detections
-                .entry((family.to_owned(), provider.to_owned(), outcome))
+                .entry((family.to_owned(), provider, outcome))
                 .or_default() += 1;
         });
     }
@@ -265,6 +268,23 @@ pub fn health(s: &Snapshot, now: SystemTime) -> Health {
 }
 
 /// A label value with `\`, `"` and newlines escaped.
+/// The longest `provider` label, in characters.
+const PROVIDER_LABEL_MAX: usize = 100;
+
+/// The `provider` label of a provider's name (`url:https://…`, or `a + b` for an agreement):
+/// the kind and, for a URL, its host and port (`url:router.lan:8080`). Never the URL's
+/// userinfo, path or query, which may hold credentials: `/metrics` has no authentication.
+pub fn provider_label(name: &str) -> String {
+    let one = |name: &str| match name.split_once(':') {
+        Some((kind @ ("url" | "url4" | "url6"), url)) => {
+            let host = text::url_host(url).unwrap_or("?");
+            text::bounded(&format!("{kind}:{host}"), PROVIDER_LABEL_MAX)
+        }
+        _ => text::bounded(name, PROVIDER_LABEL_MAX),
+    };
+    name.split(" + ").map(one).collect::<Vec<_>>().join(" + ")
+}
+
 fn escape(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
@@ -571,12 +591,9 @@ mod tests {
     #[test]
     fn rendering_escapes_labels_and_skips_empty_families() {
         let m = Metrics::new(t(1000), Duration::from_secs(900));
-        m.detection("IPv4", "url:https://x.example/\"q\"\\", "ok");
+        m.detection("IPv4", "file:/run/\"q\"\\", "ok");
         let text = render(&m.snapshot());
-        assert!(
-            text.contains(r#"provider="url:https://x.example/\"q\"\\""#),
-            "{text}"
-        );
+        assert!(text.contains(r#"provider="file:/run/\"q\"\\""#), "{text}");
         assert!(
             text.contains("ddflare_rounds_total{result=\"ok\"} 0"),
             "{text}"
@@ -587,5 +604,32 @@ mod tests {
         );
         assert!(!text.contains("ddflare_api_requests_total"), "{text}");
         assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn provider_labels_are_kind_and_host() {
+        assert_eq!(
+            provider_label("url:http://[redacted]@192.0.2.1:8080/ip?sid=[redacted]"),
+            "url:192.0.2.1:8080"
+        );
+        // Raw, too: the label never depends on the name being redacted first.
+        assert_eq!(
+            provider_label(
+                "url4:https://admin:PW@router.lan/status/Zq9fakeTOKEN0123456789abcdefghij"
+            ),
+            "url4:router.lan"
+        );
+        assert_eq!(provider_label("cloudflare.trace"), "cloudflare.trace");
+        assert_eq!(provider_label("interface:eth0"), "interface:eth0");
+        assert_eq!(
+            provider_label("url:https://a.example/x?k=v + cloudflare.dns"),
+            "url:a.example + cloudflare.dns"
+        );
+        assert_eq!(provider_label("file:/run/a\nb"), "file:/run/a\\nb");
+        let m = Metrics::new(t(1000), Duration::from_secs(900));
+        m.detection("IPv4", "url:https://u:PW@h.example/ip?t=x", "failed");
+        let text = render(&m.snapshot());
+        assert!(text.contains(r#"provider="url:h.example""#), "{text}");
+        assert!(!text.contains("PW"), "{text}");
     }
 }

@@ -416,10 +416,7 @@ mod tests {
         assert_eq!(
             value(
                 "ddflare_detections_total",
-                &[
-                    ("provider", "url:https://v6.example/"),
-                    ("outcome", "timeout")
-                ]
+                &[("provider", "url:v6.example"), ("outcome", "timeout")]
             ),
             1.0
         );

@@ -204,3 +204,275 @@ fn slow_clients_cannot_starve_healthz() {
         "{ok} of {tries} /healthz probes succeeded within 1 s beside 100 slow clients"
     );
 }
+
+/// A router's status page behind HTTP basic auth (`admin`, [`ROUTER_PW`]): `/ip` answers
+/// `203.0.113.7` to the right credentials and 401 otherwise, `/down` always 500. Returns its
+/// address; the thread serves until the test process ends.
+fn router_page() -> std::net::SocketAddr {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // base64("admin:" + ROUTER_PW)
+    let expected = format!(
+        "Basic {}",
+        base64_encode(format!("admin:{ROUTER_PW}").as_bytes())
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut authorized = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':')
+                    && k.eq_ignore_ascii_case("authorization")
+                    && v.trim() == expected
+                {
+                    authorized = true;
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("");
+            let (status, body) = if path.starts_with("/down") {
+                ("500 Internal Server Error", "upstream down")
+            } else if authorized {
+                ("200 OK", "203.0.113.7")
+            } else {
+                ("401 Unauthorized", "login required")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+const ROUTER_PW: &str = "Rtr-pw-42";
+const QUERY_SECRET: &str = "sid9QueryS3cret";
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Issue 13, item 5: a `url:` provider with credentials (`url:http://admin:PW@router/ip`, a
+/// router's status page) printed the password in `check`, `detect`, the warning when the
+/// provider failed, and the unauthenticated `/metrics` label `provider="url:…"`. The
+/// credentials are still sent (HTTP basic auth), and shown nowhere; the label is the kind and
+/// the host.
+#[test]
+fn url_provider_credentials_are_never_shown() {
+    let h = Harness::new(&["example.com"]);
+    let router = router_page();
+    let down = format!("url:http://admin:{ROUTER_PW}@{router}/down?sid={QUERY_SECRET}");
+    let up = format!("url:http://admin:{ROUTER_PW}@{router}/ip?sid={QUERY_SECRET}");
+    std::fs::write(
+        h.config_path(),
+        format!(
+            "[cloudflare]\napi_url = \"{}\"\nrequest_timeout = \"2s\"\n\n[detect]\n\
+             allow_private = true\nipv4 = [\"{down}\", \"{up}\"]\nipv6 = [\"none\"]\n\n\
+             [state]\ndir = \"{}\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n\n\
+             [[record]]\nname = \"home.example.com\"\n",
+            h.emu.base_url(),
+            h.state_dir().display()
+        ),
+    )
+    .unwrap();
+    let hidden = |what: &str, t: &str| {
+        assert!(!t.contains(ROUTER_PW), "{what} shows the password:\n{t}");
+        assert!(!t.contains(QUERY_SECRET), "{what} shows the query:\n{t}");
+    };
+
+    let out = h.ddflare(&["check"]).output().unwrap();
+    let t = crate::support::text(&out);
+    hidden("check", &t);
+    assert!(
+        t.contains(&format!("{router}/ip")),
+        "check names the provider:\n{t}"
+    );
+
+    let out = h.ddflare(&["detect"]).output().unwrap();
+    let t = crate::support::assert_exit(&out, 0);
+    hidden("detect (and its warning)", &t);
+    // The password reached the router (basic auth), so the address came back.
+    assert!(t.contains("IPv4: 203.0.113.7 (from url:http://"), "{t}");
+    assert!(t.contains("address detection failed"), "{t}");
+
+    let d = Daemon::start(h.ddflare(&["run"]));
+    let log = d.wait_for("round done");
+    hidden("run's log", &log);
+    let start = log.find("serving http://").unwrap() + "serving http://".len();
+    let addr = &log[start..start + log[start..].find("/metrics").unwrap()];
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(
+        &mut s,
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut body = String::new();
+    std::io::Read::read_to_string(&mut s, &mut body).unwrap();
+    hidden("/metrics", &body);
+    assert!(!body.contains("admin"), "{body}");
+    assert!(
+        body.contains(&format!(
+            "ddflare_detections_total{{family=\"IPv4\",provider=\"url:{router}\",outcome=\"ok\"}} 1"
+        )),
+        "{body}"
+    );
+    let (_, log) = d.stop();
+    hidden("run's log", &log);
+}
+
+/// Issue 13, item 6: a config error quoted the whole value: a URL with userinfo in
+/// `api_url`/`trace_url`/`doh_url`, or a token pasted into `api_url` or a record `name`
+/// (scrubbing only knew the configured token, and none was configured). Every config error
+/// now redacts userinfo and token-shaped values, and still names the key.
+#[test]
+fn config_errors_never_echo_credentials() {
+    let no_token: HashMap<String, String> = HashMap::new();
+    let pasted = "Kq7_pastedTOKENpastedTOKENpasted-9876543";
+    let pw = "Hunter2-pw";
+    let cases = [
+        (
+            format!("[cloudflare]\napi_url = \"https://admin:{pw}@api.example.com/client/v4\"\n"),
+            "cloudflare.api_url",
+        ),
+        (
+            format!("[detect]\ntrace_url = \"https://u:{pw}@trace.example.com/cdn-cgi/trace\"\n"),
+            "detect.trace_url",
+        ),
+        (
+            format!("[detect]\ndoh_url = \"https://u:{pw}@dns.example.com/dns-query\"\n"),
+            "detect.doh_url",
+        ),
+        (
+            format!("[cloudflare]\napi_url = \"{pasted}\"\n"),
+            "cloudflare.api_url",
+        ),
+        (
+            format!("[[record]]\nname = \"{pasted}\"\n"),
+            "record[1].name",
+        ),
+    ];
+    for (body, key) in &cases {
+        let body = format!("{body}\n[[record]]\nname = \"home.example.com\"\n");
+        for env in [
+            &no_token,
+            &HashMap::from([("CLOUDFLARE_API_TOKEN".to_owned(), TOKEN.to_owned())]),
+        ] {
+            let err = match parse(&body, "ddflare.toml", env) {
+                Ok(_) => panic!("accepted:\n{body}"),
+                Err(e) => e.to_string(),
+            };
+            assert!(!err.contains(pw), "{key}: {err}");
+            assert!(!err.contains(pasted), "{key}: {err}");
+            assert!(err.contains(key), "{key} is named: {err}");
+        }
+    }
+}
+
+/// Issue 13, item 13: an API error's `message` with a line break was printed raw in the text
+/// log, so Cloudflare's (or a proxy's) answer forged a line such as
+/// `INFO home.example.com A 6.6.6.6 updated`. Outside text is escaped: the forged words stay on
+/// the error's own line.
+#[test]
+fn an_api_error_message_cannot_forge_a_log_line() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\n",
+    );
+    let forged = "INFO home.example.com A 6.6.6.6 updated";
+    h.emu.add_fault(
+        Fault::unsuccessful(1004, &format!("DNS Validation Error\n{forged}\r\n\x1b[2K"))
+            .path_contains("/dns_records")
+            .method("POST")
+            .times(10),
+    );
+    let out = h.ddflare(&["once"]).output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        log.contains("DNS Validation Error\\n"),
+        "the error is shown, escaped:\n{log}"
+    );
+    for line in log.lines() {
+        assert!(
+            !line.trim_start().starts_with(forged),
+            "a forged line:\n{log}"
+        );
+        assert!(!line.contains('\x1b') && !line.contains('\r'), "{line:?}");
+    }
+}
+
+/// Issue 13, item 13: `check` printed the token verify's `status` raw: an answer with a
+/// 3,000-line status filled the terminal with 3,000 lines. Outside text is escaped and
+/// bounded.
+#[test]
+fn check_bounds_and_escapes_the_token_status() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\n",
+    );
+    let status = "pwned\n".repeat(3000);
+    let body = serde_json::json!({
+        "success": true,
+        "errors": [],
+        "messages": [],
+        "result": {"id": "0123456789abcdef0123456789abcdef", "status": status},
+    })
+    .to_string();
+    h.emu.add_fault(
+        Fault::new(ddflare_emulator::FaultKind::Status {
+            status: 200,
+            body: Some(body),
+        })
+        .path_contains("/tokens/verify"),
+    );
+    let out = h.ddflare(&["check"]).output().unwrap();
+    let t = crate::support::text(&out);
+    assert!(
+        t.lines().count() < 30,
+        "{} lines:\n{}",
+        t.lines().count(),
+        &t[..t.len().min(2000)]
+    );
+    assert!(t.len() < 4000, "{} bytes", t.len());
+    assert!(
+        !t.lines().any(|l| l == "pwned"),
+        "{}",
+        &t[..t.len().min(2000)]
+    );
+    assert!(
+        t.contains("token: pwned\\npwned"),
+        "{}",
+        &t[..t.len().min(2000)]
+    );
+}

@@ -5,7 +5,7 @@
 #   docker build -t ddflare --build-arg BINARY=prebuilt .
 #                                                    # takes ./ddflare from the build context
 #                                                    # (scripts/build-static); pulls no image
-# Run it: README, "Run it → Docker"; docker-compose.yml is a complete example.
+# Run it: docs/shipping.md, "With Docker or Compose"; docker-compose.yml is a complete example.
 
 # Which stage provides /out/ddflare: `builder` (compile) or `prebuilt` (./ddflare).
 ARG BINARY=builder

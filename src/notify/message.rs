@@ -1,7 +1,7 @@
 //! PURE: what an event says, and the HTTP request each service wants for it. Nothing here
 //! sends: [`requests`] and [`ping`] return [`Request`]s for `send.rs`.
 //!
-//! The generic webhook's JSON (documented in the README):
+//! The generic webhook's JSON (documented in docs/operations.md, "The generic webhook"):
 //!
 //! ```json
 //! {

@@ -18,7 +18,6 @@ use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
 use tracing::debug;
 
 use super::{Metrics, Snapshot, health, render};
@@ -46,6 +45,11 @@ impl<H> Slots<H> {
             next: 0,
             open: std::collections::VecDeque::with_capacity(cap),
         }
+    }
+
+    /// The id [`admit`](Slots::admit) gives next.
+    pub fn next_id(&self) -> u64 {
+        self.next
     }
 
     /// Takes a slot for a new connection: its id, and the handle of the oldest one to end
@@ -247,25 +251,21 @@ pub async fn serve<S: Future<Output = ()>>(
             }
         };
         let metrics = metrics.clone();
-        let (start, started) = oneshot::channel::<u64>();
         let released = slots.clone();
+        // The table stays locked until the new connection is in it, so the task cannot
+        // release its slot before it was taken (on a multi-thread runtime too).
+        let mut table = slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = table.next_id();
         let task = tokio::spawn(async move {
-            let Ok(id) = started.await else { return };
             handle(stream, &metrics).await;
-            released
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .release(id);
+            released.lock().unwrap_or_else(PoisonError::into_inner).release(id);
         });
-        let (id, evicted) = slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .admit(task.abort_handle());
+        let (_, evicted) = table.admit(task.abort_handle());
+        drop(table);
         if let Some(oldest) = evicted {
             debug!(%peer, "metrics: {MAX_CONNECTIONS} connections open; closing the oldest");
             oldest.abort();
         }
-        let _ = start.send(id);
     }
     let open = slots.lock().unwrap_or_else(PoisonError::into_inner).drain();
     for handle in open {

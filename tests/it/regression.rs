@@ -148,6 +148,46 @@ fn output_within(mut cmd: std::process::Command, limit: Duration) -> std::proces
     child.wait_with_output().unwrap()
 }
 
+/// Adds `line` to the `[cloudflare]` table of the harness's config.
+fn add_to_cloudflare(h: &Harness, line: &str) {
+    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
+        "request_timeout = \"2s\"\n",
+        &format!("request_timeout = \"2s\"\n{line}\n"),
+    );
+    std::fs::write(h.config_path(), text).unwrap();
+}
+
+/// Writes a config whose IPv4 provider is `file:` on a new FIFO (timeout 1 s), and `extra`.
+fn with_a_fifo_provider(h: &Harness, extra: &str) -> std::path::PathBuf {
+    let fifo = h.dir.path().join("wan");
+    mkfifo(&fifo);
+    h.write_config(None, None, extra);
+    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
+        "ipv4 = [\"none\"]",
+        &format!("ipv4 = [\"file:{}\"]\ntimeout = \"1s\"", fifo.display()),
+    );
+    std::fs::write(h.config_path(), text).unwrap();
+    fifo
+}
+
+/// Whether `cmd` fails within `limit`, naming a FIFO.
+#[track_caller]
+fn fails_naming_a_fifo(cmd: std::process::Command, limit: Duration) {
+    let out = output_within(cmd, limit);
+    let t = crate::support::text(&out);
+    assert_ne!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("FIFO"), "{t}");
+}
+
+/// Configures `home.example.com` with the IPv4 address `addr`.
+fn publish(h: &Harness, addr: &str) {
+    h.write_config(
+        Some(addr),
+        None,
+        "[[record]]\nname = \"home.example.com\"\n",
+    );
+}
+
 fn mkfifo(path: &std::path::Path) {
     let ok = std::process::Command::new("mkfifo")
         .arg(path)
@@ -164,11 +204,7 @@ fn mkfifo(path: &std::path::Path) {
 #[test]
 fn a_symlink_planted_in_the_state_dir_is_never_written_through() {
     let h = Harness::new(&["example.com"]);
-    h.write_config(
-        Some("203.0.113.7"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\n",
-    );
+    publish(&h, "203.0.113.7");
     let state = h.state_dir();
     std::fs::create_dir_all(&state).unwrap();
     let victim = h.dir.path().join("root-only");
@@ -182,11 +218,7 @@ fn a_symlink_planted_in_the_state_dir_is_never_written_through() {
     // The final name: a link there is replaced by the file, its target left alone.
     std::fs::remove_file(state.join("state.json")).unwrap();
     std::os::unix::fs::symlink(&victim, state.join("state.json")).unwrap();
-    h.write_config(
-        Some("203.0.113.8"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\n",
-    );
+    publish(&h, "203.0.113.8");
     let out = output_within(h.ddflare(&["once"]), Duration::from_secs(20));
     crate::support::assert_exit(&out, 0);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
@@ -203,11 +235,7 @@ fn a_symlink_planted_in_the_state_dir_is_never_written_through() {
 fn a_world_writable_state_dir_gets_a_private_subdirectory() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let h = Harness::new(&["example.com"]);
-    h.write_config(
-        Some("203.0.113.7"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\n",
-    );
+    publish(&h, "203.0.113.7");
     let state = h.state_dir();
     // The state an older ddflare left, in a dir that was private then.
     std::fs::create_dir_all(&state).unwrap();
@@ -225,11 +253,7 @@ fn a_world_writable_state_dir_gets_a_private_subdirectory() {
         "the old state was not found: {log}"
     );
     // The next save puts the state in the private subdirectory and removes the old copy.
-    h.write_config(
-        Some("203.0.113.8"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\n",
-    );
+    publish(&h, "203.0.113.8");
     let out = output_within(h.ddflare(&["once"]), Duration::from_secs(20));
     let log = crate::support::assert_exit(&out, 0);
     let private = state.join("ddflare");
@@ -269,46 +293,23 @@ fn a_fifo_in_place_of_any_file_is_refused_not_waited_for() {
     // The config itself.
     let h = Harness::new(&["example.com"]);
     mkfifo(&h.config_path());
-    let out = output_within(h.ddflare(&["check"]), limit);
-    let t = crate::support::text(&out);
-    assert_ne!(out.status.code(), Some(0), "{t}");
-    assert!(t.contains("FIFO"), "{t}");
+    fails_naming_a_fifo(h.ddflare(&["check"]), limit);
     // A token file.
     let h = Harness::new(&["example.com"]);
     let fifo = h.dir.path().join("token");
     mkfifo(&fifo);
     h.write_config(Some("203.0.113.7"), None, records);
-    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
-        "request_timeout = \"2s\"\n",
-        &format!(
-            "request_timeout = \"2s\"\napi_token_file = \"{}\"\n",
-            fifo.display()
-        ),
-    );
-    std::fs::write(h.config_path(), text).unwrap();
+    add_to_cloudflare(&h, &format!("api_token_file = \"{}\"", fifo.display()));
     let mut cmd = crate::support::ddflare_cmd();
     cmd.arg("--config").arg(h.config_path()).arg("check");
-    let out = output_within(cmd, limit);
-    let t = crate::support::text(&out);
-    assert_ne!(out.status.code(), Some(0), "{t}");
-    assert!(t.contains("FIFO"), "{t}");
+    fails_naming_a_fifo(cmd, limit);
     // ca_file.
     let h = Harness::new(&["example.com"]);
     let fifo = h.dir.path().join("ca.pem");
     mkfifo(&fifo);
     h.write_config(Some("203.0.113.7"), None, records);
-    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
-        "request_timeout = \"2s\"\n",
-        &format!(
-            "request_timeout = \"2s\"\nca_file = \"{}\"\n",
-            fifo.display()
-        ),
-    );
-    std::fs::write(h.config_path(), text).unwrap();
-    let out = output_within(h.ddflare(&["check"]), limit);
-    let t = crate::support::text(&out);
-    assert_ne!(out.status.code(), Some(0), "{t}");
-    assert!(t.contains("FIFO"), "{t}");
+    add_to_cloudflare(&h, &format!("ca_file = \"{}\"", fifo.display()));
+    fails_naming_a_fifo(h.ddflare(&["check"]), limit);
     // state.json and token-check.json: `once` warns and replaces them.
     for name in ["state.json", "token-check.json"] {
         let h = Harness::new(&["example.com"]);
@@ -338,14 +339,7 @@ fn a_fifo_in_place_of_any_file_is_refused_not_waited_for() {
 #[test]
 fn a_fifo_as_a_file_provider_fails_the_provider_and_detect_exits() {
     let h = Harness::new(&["example.com"]);
-    let fifo = h.dir.path().join("wan");
-    mkfifo(&fifo);
-    h.write_config(None, None, "[[record]]\nname = \"home.example.com\"\n");
-    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
-        "ipv4 = [\"none\"]",
-        &format!("ipv4 = [\"file:{}\"]\ntimeout = \"1s\"", fifo.display()),
-    );
-    std::fs::write(h.config_path(), text).unwrap();
+    with_a_fifo_provider(&h, "[[record]]\nname = \"home.example.com\"\n");
     let out = output_within(h.ddflare(&["detect"]), Duration::from_secs(10));
     let t = crate::support::text(&out);
     assert!(t.contains("FIFO"), "{t}");
@@ -358,18 +352,10 @@ fn a_fifo_as_a_file_provider_fails_the_provider_and_detect_exits() {
 #[test]
 fn sigterm_ends_run_within_the_grace_even_with_a_stuck_read() {
     let h = Harness::new(&["example.com"]);
-    let fifo = h.dir.path().join("wan");
-    mkfifo(&fifo);
-    h.write_config(
-        Some("203.0.113.7"),
-        None,
+    let fifo = with_a_fifo_provider(
+        &h,
         "[schedule]\nshutdown_grace = \"1s\"\n\n[[record]]\nname = \"home.example.com\"\n",
     );
-    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
-        "ipv4 = [\"static:203.0.113.7\"]",
-        &format!("ipv4 = [\"file:{}\"]\ntimeout = \"1s\"", fifo.display()),
-    );
-    std::fs::write(h.config_path(), text).unwrap();
     let mut d = Daemon::start(h.ddflare(&["run"]));
     d.wait_for(&format!("file:{}", fifo.display()));
     d.signal("TERM");
@@ -408,11 +394,7 @@ fn oversized_files_are_refused_by_a_cap_before_reading() {
     let big = std::fs::File::create(&ca).unwrap();
     big.set_len(2 * 1024 * 1024 * 1024).unwrap();
     drop(big);
-    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
-        "request_timeout = \"2s\"\n",
-        &format!("request_timeout = \"2s\"\nca_file = \"{}\"\n", ca.display()),
-    );
-    std::fs::write(h.config_path(), text).unwrap();
+    add_to_cloudflare(&h, &format!("ca_file = \"{}\"", ca.display()));
     let out = output_within(h.ddflare(&["check"]), Duration::from_secs(10));
     let t = crate::support::text(&out);
     assert_ne!(out.status.code(), Some(0), "{t}");

@@ -16,6 +16,9 @@ use crate::logging;
 use crate::privileges;
 
 const DEFAULT_CONFIG: &str = "/etc/ddflare/ddflare.toml";
+/// How long the end of a command waits for blocking tasks still running (file reads), beyond
+/// which they are abandoned.
+const LEFTOVERS: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Keeps Cloudflare DNS records pointing at this host's public IPv4/IPv6 address.
 #[derive(Debug, Parser)]
@@ -146,6 +149,9 @@ pub fn main() -> ExitCode {
         dropped_root,
     };
     let result = runtime.block_on(dispatch(cli.command, loaded.config, origin));
+    // Dropping a runtime waits for every blocking task: one stuck in the kernel (a dead
+    // network mount) would keep ddflare alive after `stopped`. What is left is abandoned.
+    runtime.shutdown_timeout(LEFTOVERS);
     ExitCode::from(exit::code(result))
 }
 

@@ -10,8 +10,6 @@
 //! `/user/tokens/verify` and still work. A Global API Key is never verified (the endpoint is
 //! for tokens).
 
-use std::fs;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,6 +19,7 @@ use tracing::{info, warn};
 
 use crate::clock::unix;
 use crate::cloudflare::{DnsApi, TokenInfo};
+use crate::files::{self, FileError, Kind};
 use crate::metrics::Metrics;
 
 /// Warn when the token expires within this.
@@ -157,28 +156,39 @@ pub fn next_check(cached: Option<&Check>, now: SystemTime) -> Duration {
     }
 }
 
-/// Where the cache of the state dir `dir` lives.
+/// Where the cache of the state dir `dir` lives (see [`crate::files::state_dir`]).
 pub fn path(dir: &Path) -> PathBuf {
-    dir.join(FILE_NAME)
+    files::state_file(dir, FILE_NAME)
 }
 
-/// Reads the cache; a missing or damaged file is "none" (one more verify).
+/// Reads the cache; a missing or damaged file is "none" (one more verify). A file that cannot
+/// be read (a FIFO, too large) is logged: it is replaced on the next save.
 pub fn load(dir: &Path) -> Option<Check> {
-    let data = fs::read(path(dir)).ok()?;
+    let data = match files::read_state(dir, FILE_NAME, Kind::TokenCheck) {
+        Ok(data) => data,
+        Err(e) if e.is_not_found() => return None,
+        Err(e) => {
+            info!("{e}; the token is verified again");
+            return None;
+        }
+    };
     serde_json::from_slice(&data).ok()
 }
 
-/// Writes the cache atomically (a temporary file renamed over it).
-pub fn save(dir: &Path, check: &Check) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{FILE_NAME}.tmp"));
-    let data = serde_json::to_vec_pretty(check).map_err(io::Error::other)?;
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(&data)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path(dir))
+/// Writes the cache atomically and durably (a temporary file renamed over it).
+pub fn save(dir: &Path, check: &Check) -> Result<(), FileError> {
+    let data = serde_json::to_vec_pretty(check).map_err(|e| FileError::Io {
+        kind: Kind::TokenCheck,
+        path: path(dir),
+        doing: "encode",
+        source: e.into(),
+    })?;
+    files::write_state(dir, FILE_NAME, Kind::TokenCheck, &data, true)
+}
+
+/// Forgets the cached answer (the credentials changed): the next start verifies again.
+pub fn forget(dir: &Path) {
+    let _ = files::remove_state(dir, FILE_NAME, Kind::TokenCheck);
 }
 
 /// Verifies the token (once, `api` should not retry) and returns the answer to cache, logging
@@ -273,6 +283,7 @@ pub fn spawn_probe<A: DnsApi + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     const DAY: Duration = Duration::from_secs(24 * 3600);
 

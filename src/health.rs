@@ -1,30 +1,30 @@
 //! The daemon's heartbeat and `ddflare health`.
 //!
 //! After each successful round the daemon writes the time of that success to `heartbeat` in
-//! the state dir (write to a temporary file, then rename: a reader never sees half a file).
+//! the state dir (through [`crate::files`]: a temporary file, then rename, so a reader never
+//! sees half a file).
 //! `ddflare health` reads it and says whether it is recent enough: exit 0, or 1 with a
 //! one-line reason. A scratch container image has no curl, so its `HEALTHCHECK` runs the
 //! binary itself. The decision ([`judge`]) is pure; file I/O stays in [`read`] and
 //! [`Heartbeat::write`].
 
 use std::fmt;
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
+use crate::files::{self, FileError, Kind};
 use crate::round::RoundEnd;
 use crate::schedule::ScheduleConfig;
 
 pub const FILE_NAME: &str = "heartbeat";
 const VERSION: u32 = 1;
 
-/// Where the heartbeat of the state dir `dir` lives.
+/// Where the heartbeat of the state dir `dir` lives (see [`crate::files::state_dir`]).
 pub fn path(dir: &Path) -> PathBuf {
-    dir.join(FILE_NAME)
+    files::state_file(dir, FILE_NAME)
 }
 
 /// The file's content.
@@ -123,17 +123,17 @@ pub fn judge(reading: Reading, now: SystemTime, max_age: Duration) -> Result<Dur
 
 /// Reads the heartbeat of the state dir `dir`.
 pub fn read(dir: &Path) -> Reading {
-    let path = path(dir);
-    let bytes = match fs::read(&path) {
+    let bytes = match files::read_state(dir, FILE_NAME, Kind::Heartbeat) {
         Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Unhealthy::Missing { path }),
+        Err(e) if e.is_not_found() => return Err(Unhealthy::Missing { path: path(dir) }),
         Err(e) => {
             return Err(Unhealthy::Unreadable {
-                path,
-                error: e.to_string(),
+                path: path(dir),
+                error: format!("{}; {}", e.reason(), e.hint()),
             });
         }
     };
+    let path = path(dir);
     match serde_json::from_slice::<Beat>(&bytes) {
         Ok(b) if b.version == VERSION => Ok(b),
         Ok(b) => Err(Unhealthy::Unreadable {
@@ -173,8 +173,8 @@ impl Heartbeat {
             Err(e) if !self.warned => {
                 self.warned = true;
                 warn!(
-                    "cannot write the heartbeat {}: {e}; `ddflare health` will report the daemon as unhealthy",
-                    path(&self.dir).display()
+                    "cannot write the heartbeat: {e}; `ddflare health` will report the daemon as unhealthy; {}",
+                    e.hint()
                 );
             }
             Err(_) => {}
@@ -183,18 +183,21 @@ impl Heartbeat {
 
     /// Writes the heartbeat atomically (temporary file + rename). No fsync: after a crash an
     /// old or missing heartbeat only makes `health` stricter, and a router's flash is spared.
-    pub fn write(&self, time: SystemTime) -> io::Result<()> {
-        fs::create_dir_all(&self.dir)?;
-        let tmp = self.dir.join(format!(".{FILE_NAME}.tmp"));
-        let data = serde_json::to_vec(&Beat::at(time)).map_err(io::Error::other)?;
-        fs::write(&tmp, data)?;
-        fs::rename(&tmp, path(&self.dir))
+    pub fn write(&self, time: SystemTime) -> Result<(), FileError> {
+        let data = serde_json::to_vec(&Beat::at(time)).map_err(|e| FileError::Io {
+            kind: Kind::Heartbeat,
+            path: path(&self.dir),
+            doing: "encode",
+            source: e.into(),
+        })?;
+        files::write_state(&self.dir, FILE_NAME, Kind::Heartbeat, &data, false)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::time::UNIX_EPOCH;
 
     const T0: u64 = 1_800_000_000;

@@ -10,6 +10,8 @@
 //! - [`cloudflare`]: the [`cloudflare::DnsApi`] trait, the wire types of API v4 and the reqwest
 //!   client that implements it (retries, rate limits, `cf-ray` logging, redacted token).
 //! - [`plan`]: PURE reconciliation: desired records + existing records → changes.
+//! - [`files`]: the one reader and writer of ddflare's files (regular files only, size caps,
+//!   no links in the state dir, a private subdirectory in a shared state dir).
 //! - [`state`]: the cache of what was published, per (name, type), written atomically.
 //! - [`updater`]: one round: detect → compare with cache → plan → apply → save.
 //! - [`daemon`]: the timer loop (woken early by address changes), backoff and graceful
@@ -40,6 +42,7 @@ pub mod daemon;
 pub mod detect;
 pub mod environment;
 pub mod expiry;
+pub mod files;
 pub mod health;
 pub mod http;
 pub mod logging;

@@ -164,7 +164,7 @@ pub fn is_own_file(name: &str) -> bool {
         crate::expiry::FILE_NAME,
     ];
     OWN.iter()
-        .any(|f| name == *f || name == format!(".{f}.tmp"))
+        .any(|f| name == *f || crate::files::is_temp_of(name, f))
 }
 
 /// One entry of the state dir.
@@ -233,7 +233,11 @@ pub fn plan_state_dir(dir: &Path, facts: &DirFacts, uid: u32, gid: u32) -> DirPl
                     }
                 };
             }
-            if *owner == 0 {
+            // A dir others may write into (a Kubernetes emptyDir, an fsGroup volume) is
+            // shared: it is not given away, and the target keeps its files in a private
+            // subdirectory there (files::state_dir), which it needs write access to create.
+            let shared = mode & 0o022 != 0;
+            if *owner == 0 && !shared {
                 let foreign: Vec<&str> = entries
                     .iter()
                     .filter(|e| !is_own_file(&e.name))
@@ -336,10 +340,12 @@ fn resolve(user: &RunAs) -> Result<(u32, u32), PrivilegeError> {
     }
 }
 
+/// The facts of `dir`, never through a link (links are resolved before: what is checked is
+/// what is given away).
 #[cfg(unix)]
 fn facts(dir: &Path) -> io::Result<DirFacts> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let meta = match std::fs::metadata(dir) {
+    let meta = match std::fs::symlink_metadata(dir) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(DirFacts::Missing),
         Err(e) => return Err(e),
@@ -389,7 +395,6 @@ fn ancestors(dir: &Path) -> Vec<(PathBuf, u32, u32, u32)> {
 /// Makes `dir` usable by `uid`:`gid`, as root.
 #[cfg(unix)]
 fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), PrivilegeError> {
-    use std::os::unix::fs::{DirBuilderExt, chown, lchown};
     let io_err = |what: &str, e: io::Error| {
         if sys::is_invalid_id(&e) {
             return unmapped(uid, gid);
@@ -416,8 +421,47 @@ fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), PrivilegeErro
             ),
         ));
     }
+    let dir = &std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
     let facts = facts(dir).map_err(|e| io_err("reading it", e))?;
-    match plan_state_dir(dir, &facts, uid, gid) {
+    apply_plan(
+        dir,
+        plan_state_dir(dir, &facts, uid, gid),
+        uid,
+        gid,
+        &io_err,
+    )?;
+    // A shared dir (files::state_dir): the target keeps its files in the private
+    // subdirectory, prepared the same way (created for it, or taken over from a run as root).
+    if let DirFacts::Dir { owner, mode, .. } = facts
+        && crate::files::state_dir::shared(crate::files::state_dir::Owner { uid: owner, mode }, uid)
+    {
+        let sub = dir.join(crate::files::PRIVATE);
+        let sub_facts = self::facts(&sub).map_err(|e| io_err("reading it", e))?;
+        apply_plan(
+            &sub,
+            plan_state_dir(&sub, &sub_facts, uid, gid),
+            uid,
+            gid,
+            &io_err,
+        )?;
+    }
+    Ok(())
+}
+
+/// Carries out a [`DirPlan`] for `dir` (no link in it), as root.
+#[cfg(unix)]
+fn apply_plan(
+    dir: &Path,
+    plan: DirPlan,
+    uid: u32,
+    gid: u32,
+    io_err: &dyn Fn(&str, io::Error) -> PrivilegeError,
+) -> Result<(), PrivilegeError> {
+    use std::os::unix::fs::{DirBuilderExt, lchown};
+    // lchown: were a name swapped for a link since it was checked, the link is given away,
+    // never its target.
+    let give = |p: &Path| lchown(p, Some(uid), Some(gid));
+    match plan {
         DirPlan::Ready => {}
         DirPlan::Refuse(message, hint) => return Err(PrivilegeError::new(message, hint)),
         DirPlan::Create => {
@@ -428,16 +472,14 @@ fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), PrivilegeErro
                 .mode(0o700)
                 .create(dir)
                 .map_err(|e| io_err("creating it", e))?;
-            chown(dir, Some(uid), Some(gid)).map_err(|e| io_err("chown", e))?;
+            give(dir).map_err(|e| io_err("chown", e))?;
         }
         DirPlan::TakeOver { dir: whole, files } => {
             if whole {
-                chown(dir, Some(uid), Some(gid)).map_err(|e| io_err("chown", e))?;
+                give(dir).map_err(|e| io_err("chown", e))?;
             }
             for f in files {
-                // lchown: a link placed there is given away, never its target.
-                lchown(dir.join(&f), Some(uid), Some(gid))
-                    .map_err(|e| io_err(&format!("chown {f}"), e))?;
+                give(&dir.join(&f)).map_err(|e| io_err(&format!("chown {f}"), e))?;
             }
         }
     }
@@ -748,6 +790,29 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_dir_is_never_taken_over() {
+        let p = Path::new("/state");
+        // emptyDir (root, 0777), even holding only ddflare's files: left as is, the target
+        // makes its own subdirectory there.
+        assert_eq!(
+            plan_state_dir(p, &dir(0, 0o777, &[("state.json", 0)]), 65534, 65534),
+            DirPlan::Ready
+        );
+        // fsGroup volume: root's, group-writable with setgid, group = the target's group.
+        let fs_group = DirFacts::Dir {
+            owner: 0,
+            group: 2000,
+            mode: 0o2775,
+            entries: vec![],
+        };
+        assert_eq!(plan_state_dir(p, &fs_group, 1000, 2000), DirPlan::Ready);
+        assert!(matches!(
+            plan_state_dir(p, &fs_group, 1000, 3000),
+            DirPlan::Refuse(..)
+        ));
+    }
+
+    #[test]
     fn a_closed_ancestor_is_named() {
         let a = |p: &str, owner: u32, mode: u32| (PathBuf::from(p), owner, owner, mode);
         let path = [
@@ -774,6 +839,7 @@ mod tests {
             ".heartbeat.tmp",
             "token-check.json",
             ".token-check.json.tmp",
+            ".state.json.0123456789abcdef.tmp",
         ] {
             assert!(is_own_file(f), "{f}");
         }

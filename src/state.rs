@@ -1,15 +1,14 @@
 //! The cache of what ddflare published, per (name, record type) — never per name alone, or A
 //! and AAAA would overwrite each other — plus each name's zone. It lets a restart with an
-//! unchanged address make no API call at all. Written atomically (write, fsync, rename, fsync
-//! the directory); a missing or unreadable file only costs one re-read of the records.
+//! unchanged address make no API call at all. Read and written through [`crate::files`]
+//! (capped, never through a link, atomically); a missing or unreadable file only costs one
+//! re-read of the records.
 //!
 //! It also remembers the ids of the records ddflare created ([`State::created`]): the only
 //! records `delete_on_stop` may delete. Files written before that field existed load with
 //! none (ddflare never deletes a record it cannot prove it created).
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,6 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::cloudflare::Zone;
+use crate::files::{self, FileError, Kind};
 
 pub const FILE_NAME: &str = "state.json";
 const VERSION: u32 = 1;
@@ -82,29 +82,29 @@ pub fn key(name: &str, rtype: &str) -> String {
     format!("{name}/{rtype}")
 }
 
-/// Where the state of `dir` lives.
+/// Where the state of `dir` lives (in its private subdirectory when the dir is shared: see
+/// [`files::state_dir`]).
 pub fn path(dir: &Path) -> PathBuf {
-    dir.join(FILE_NAME)
+    files::state_file(dir, FILE_NAME)
 }
 
 impl State {
     /// Reads the cache. Never fails: a missing file is a first start; an unreadable, corrupt
     /// or foreign-version file is reported in the second value and replaced on the next save.
     pub fn load(dir: &Path) -> (State, Option<String>) {
-        let file = path(dir);
-        let text = match fs::read(&file) {
+        let text = match files::read_state(dir, FILE_NAME, Kind::State) {
             Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return (State::default(), None),
+            Err(e) if e.is_not_found() => return (State::default(), None),
             Err(e) => {
                 return (
                     State::default(),
                     Some(format!(
-                        "cannot read the state file {}: {e}; the records will be re-read from Cloudflare",
-                        file.display()
+                        "{e}; the records will be re-read from Cloudflare, and the file replaced"
                     )),
                 );
             }
         };
+        let file = path(dir);
         match serde_json::from_slice::<State>(&text) {
             Ok(state) if state.version == VERSION => (state, None),
             Ok(state) => (
@@ -125,29 +125,23 @@ impl State {
         }
     }
 
-    /// Writes the cache atomically: a crash leaves either the old file or the new one.
-    pub fn save(&self, dir: &Path) -> io::Result<()> {
-        fs::create_dir_all(dir)?;
-        let file = path(dir);
-        let tmp = dir.join(format!(".{FILE_NAME}.tmp"));
-        let data = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
-        {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&data)?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, &file)?;
-        // Make the rename itself durable.
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+    /// Writes the cache atomically and durably: a crash leaves either the old file or the new
+    /// one (write, fsync, rename, fsync the directory).
+    pub fn save(&self, dir: &Path) -> Result<(), FileError> {
+        let data = serde_json::to_vec_pretty(self).map_err(|e| FileError::Io {
+            kind: Kind::State,
+            path: path(dir),
+            doing: "encode",
+            source: e.into(),
+        })?;
+        files::write_state(dir, FILE_NAME, Kind::State, &data, true)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn sample() -> State {
         let mut s = State::default();
@@ -209,7 +203,8 @@ mod tests {
         assert_eq!(warning, None);
         assert_eq!(back, s);
         assert_eq!(back.records.len(), 2);
-        assert!(!dir.path().join(format!(".{FILE_NAME}.tmp")).exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
     }
 
     #[test]

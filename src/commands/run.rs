@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -67,7 +67,7 @@ fn probe_token(
         return None;
     }
     if fresh {
-        let _ = std::fs::remove_file(crate::expiry::path(state_dir));
+        crate::expiry::forget(state_dir);
     }
     Some(crate::expiry::spawn_probe(
         api.without_retries(),
@@ -163,6 +163,7 @@ pub async fn run(
                 let stop = stop_or_reload(&mut signals, &origin, &config, busy_rx).await;
                 if matches!(stop, Stop::Exit { .. }) {
                     sd.stopping();
+                    last_resort(config.schedule.shutdown_grace);
                 }
                 stop
             },
@@ -234,6 +235,26 @@ pub async fn run(
     }
     info!("stopped");
     Ok(Verdict::Ok)
+}
+
+/// What follows SIGTERM is bounded by `shutdown_grace` (the round in flight,
+/// `delete_on_stop`, the notifications); whatever is stuck beyond that and one more second
+/// (a call that blocks the runtime's thread, a read the kernel never finishes) does not keep
+/// ddflare alive: a plain thread ends the process, with exit 1 since the stop was not clean.
+fn last_resort(grace: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("ddflare-stop".into())
+        .spawn(move || {
+            std::thread::sleep(grace + Duration::from_secs(1));
+            error!(
+                "still not stopped {} after SIGTERM (shutdown_grace + 1s): exiting now",
+                crate::health::show(grace + Duration::from_secs(1))
+            );
+            std::process::exit(i32::from(super::exit::EX_FAILURE));
+        });
+    if let Err(e) = spawned {
+        warn!("cannot arm the shutdown timer: {e}");
+    }
 }
 
 /// The (name, type) of every configured record.

@@ -12,6 +12,7 @@ use super::model::Config;
 use super::read;
 use super::token;
 use crate::environment::Source;
+use crate::files;
 
 /// A validated configuration and the warnings found on the way (the caller logs them once
 /// logging is set up).
@@ -49,8 +50,9 @@ pub fn load(path: &Path, opts: LoadOptions, env: &dyn Source) -> Result<Loaded, 
             column: None,
         })
     };
-    // A config file is small; the limit only guards against a device or a wrong path.
-    match token::read_limited(path, 4 * 1024 * 1024) {
+    // Links are followed (a ConfigMap is mounted as links); what they lead to must be a
+    // regular file, within files::Kind::Config's cap.
+    match files::read(path, files::Kind::Config) {
         Ok(bytes) => {
             let text = String::from_utf8(bytes).map_err(|e| {
                 let (line, _) = error::line_col(
@@ -99,19 +101,23 @@ pub fn load(path: &Path, opts: LoadOptions, env: &dyn Source) -> Result<Loaded, 
             }
             Ok(loaded)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+        Err(e) if e.is_not_found() && !explicit => {
             parse_inner("", &origin, env, false, strict).map(|(loaded, _)| loaded)
         }
         Err(e) => {
-            let err = ConfigError::new(whole(), "", format!("cannot read the config file: {e}"));
-            Err(match e.kind() {
-                std::io::ErrorKind::NotFound => err.hint(
+            let err = ConfigError::new(
+                whole(),
+                "",
+                format!("cannot read the config file: {}", e.reason()),
+            );
+            Err(match e.io_kind() {
+                Some(std::io::ErrorKind::NotFound) => err.hint(
                     "check the path given with --config or DDFLARE_CONFIG; config.example.toml documents every key",
                 ),
-                std::io::ErrorKind::PermissionDenied => err.hint(
+                Some(std::io::ErrorKind::PermissionDenied) => err.hint(
                     "run ddflare as a user that may read it (e.g. `chgrp ddflare` and `chmod 640` the file)",
                 ),
-                _ => err,
+                _ => err.hint(e.hint()),
             })
         }
     }

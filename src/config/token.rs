@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::values::Problem;
 pub use crate::cloudflare::TOKEN_STEPS;
+use crate::files;
 
 /// How to make a token and where to put it: the hint of "no token".
 pub const CREATE_HINT: &str = "create a token at https://dash.cloudflare.com/profile/api-tokens \
@@ -224,41 +225,36 @@ pub fn looks_like_token(path: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Reads a token file. `Ok(None)` only when `missing_ok` and it does not exist.
+/// Reads a token file (a link is followed: Kubernetes mounts a secret as `token →
+/// ..data/token`; what it leads to must be a regular file). `Ok(None)` only when
+/// `missing_ok` and it does not exist.
 pub fn read_file(path: &Path, missing_ok: bool) -> Result<Option<String>, Problem> {
-    match read_limited(path, MAX_TOKEN_FILE) {
+    match files::read(path, files::Kind::Secret) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => Ok(Some(s)),
             Err(_) => Err(Problem::new(format!(
                 "cannot use `{}`: it is not UTF-8 text",
-                path.display()
+                files::shown(path)
             ))),
         },
-        Err(e) if missing_ok && e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) if missing_ok && e.is_not_found() => Ok(None),
         Err(e) => {
-            let p = Problem::new(format!("cannot read `{}`: {e}", path.display()));
-            Err(match e.kind() {
-                io::ErrorKind::NotFound => p.hint("check the path; the file holds the token alone"),
-                io::ErrorKind::PermissionDenied => p.hint(
+            let p = Problem::new(format!(
+                "cannot read `{}`: {}",
+                files::shown(path),
+                e.reason()
+            ));
+            Err(match e.io_kind() {
+                Some(io::ErrorKind::NotFound) => {
+                    p.hint("check the path; the file holds the token alone")
+                }
+                Some(io::ErrorKind::PermissionDenied) => p.hint(
                     "make the file readable by the user ddflare runs as (and by no one else)",
                 ),
-                _ => p,
+                _ => p.hint(e.hint()),
             })
         }
     }
-}
-
-/// A token file is small; reading stops here (a device or a wrong path must not eat memory).
-const MAX_TOKEN_FILE: u64 = 64 * 1024;
-
-/// Reads at most `limit` bytes of a file.
-pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit)
-        .read_to_end(&mut buf)?;
-    Ok(buf)
 }
 
 /// The permission bits of a file (`0o640`), when it can be read (the edge of [`exposure`]).

@@ -6,13 +6,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use tokio::io::AsyncReadExt;
-
 use super::provider::{BoxFuture, DetectError, Found, IpProvider, failure, snippet};
 use super::spec::Family;
-
-/// The most read of a file: an address file is a few lines.
-pub const MAX_BYTES: u64 = 64 * 1024;
 
 #[derive(Debug)]
 pub struct FileProvider {
@@ -57,19 +52,23 @@ impl IpProvider for FileProvider {
     fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
             let failed = failure(self.name());
-            let file = tokio::fs::File::open(&self.path)
-                .await
-                .map_err(|e| failed(format!("cannot open the file: {e}")))?;
-            let mut bytes = Vec::new();
-            file.take(MAX_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .await
-                .map_err(|e| failed(format!("cannot read the file: {e}")))?;
-            if bytes.len() as u64 > MAX_BYTES {
-                return Err(failed(format!(
-                    "is larger than {MAX_BYTES} bytes, not an address file"
-                )));
-            }
+            // On a blocking thread, as any file read; a FIFO or a device is refused before a
+            // byte is read (it used to block that thread for ever), and the size is capped.
+            let path = self.path.clone();
+            let bytes = tokio::task::spawn_blocking(move || {
+                crate::files::read(&path, crate::files::Kind::AddressFile)
+            })
+            .await
+            .map_err(|e| failed(format!("cannot read the file: {e}")))?
+            .map_err(|e| {
+                let what = match &e {
+                    crate::files::FileError::NotFound { .. } => {
+                        format!("cannot open the file: {e}")
+                    }
+                    e => format!("{e}; {}", e.hint()),
+                };
+                failed(what)
+            })?;
             first_address(&String::from_utf8_lossy(&bytes), self.family)
                 .map(Found::from)
                 .map_err(|m| failed(format!("the file {m}")))
@@ -119,7 +118,7 @@ mod tests {
         assert_eq!(p.detect().await.unwrap().addr, ip("198.51.100.9"));
         std::fs::write(&path, "x".repeat(10 * 1024 * 1024)).unwrap();
         let err = p.detect().await.unwrap_err().to_string();
-        assert!(err.contains("larger than 65536 bytes"), "{err}");
+        assert!(err.contains("larger than 64 KiB"), "{err}");
         assert!(
             err.starts_with(&format!("file:{}: ", path.display())),
             "{err}"

@@ -258,7 +258,10 @@ pub async fn serve<S: Future<Output = ()>>(
         let id = table.next_id();
         let task = tokio::spawn(async move {
             handle(stream, &metrics).await;
-            released.lock().unwrap_or_else(PoisonError::into_inner).release(id);
+            released
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .release(id);
         });
         let (_, evicted) = table.admit(task.abort_handle());
         drop(table);

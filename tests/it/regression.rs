@@ -476,3 +476,281 @@ fn check_bounds_and_escapes_the_token_status() {
         &t[..t.len().min(2000)]
     );
 }
+
+/// Runs `cmd` and waits at most `limit` for it to exit; a process still running then is
+/// killed and the test fails (a FIFO or a stalled read used to hang ddflare for ever).
+#[track_caller]
+fn output_within(mut cmd: std::process::Command, limit: Duration) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}: {}",
+                crate::support::text(&out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Adds `line` to the `[cloudflare]` table of the harness's config.
+fn add_to_cloudflare(h: &Harness, line: &str) {
+    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
+        "request_timeout = \"2s\"\n",
+        &format!("request_timeout = \"2s\"\n{line}\n"),
+    );
+    std::fs::write(h.config_path(), text).unwrap();
+}
+
+/// Writes a config whose IPv4 provider is `file:` on a new FIFO (timeout 1 s), and `extra`.
+fn with_a_fifo_provider(h: &Harness, extra: &str) -> std::path::PathBuf {
+    let fifo = h.dir.path().join("wan");
+    mkfifo(&fifo);
+    h.write_config(None, None, extra);
+    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
+        "ipv4 = [\"none\"]",
+        &format!("ipv4 = [\"file:{}\"]\ntimeout = \"1s\"", fifo.display()),
+    );
+    std::fs::write(h.config_path(), text).unwrap();
+    fifo
+}
+
+/// Whether `cmd` fails within `limit`, naming a FIFO.
+#[track_caller]
+fn fails_naming_a_fifo(cmd: std::process::Command, limit: Duration) {
+    let out = output_within(cmd, limit);
+    let t = crate::support::text(&out);
+    assert_ne!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("FIFO"), "{t}");
+}
+
+/// Configures `home.example.com` with the IPv4 address `addr`.
+fn publish(h: &Harness, addr: &str) {
+    h.write_config(
+        Some(addr),
+        None,
+        "[[record]]\nname = \"home.example.com\"\n",
+    );
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "mkfifo {}", path.display());
+}
+
+/// Issue 13, item 7: ddflare wrote its state through `.state.json.tmp` (and
+/// `.heartbeat.tmp`, `.token-check.json.tmp`) with a plain create, which follows a symlink:
+/// as root, a link planted there made `once` overwrite whatever it pointed at. Temporary
+/// files are now created exclusively, never through a link, under an unpredictable name, and
+/// a link at the final name is replaced, never written through.
+#[test]
+fn a_symlink_planted_in_the_state_dir_is_never_written_through() {
+    let h = Harness::new(&["example.com"]);
+    publish(&h, "203.0.113.7");
+    let state = h.state_dir();
+    std::fs::create_dir_all(&state).unwrap();
+    let victim = h.dir.path().join("root-only");
+    std::fs::write(&victim, "precious\n").unwrap();
+    for name in [".state.json.tmp", ".token-check.json.tmp", ".heartbeat.tmp"] {
+        std::os::unix::fs::symlink(&victim, state.join(name)).unwrap();
+    }
+    let out = output_within(h.ddflare(&["once"]), Duration::from_secs(20));
+    crate::support::assert_exit(&out, 0);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    // The final name: a link there is replaced by the file, its target left alone.
+    std::fs::remove_file(state.join("state.json")).unwrap();
+    std::os::unix::fs::symlink(&victim, state.join("state.json")).unwrap();
+    publish(&h, "203.0.113.8");
+    let out = output_within(h.ddflare(&["once"]), Duration::from_secs(20));
+    crate::support::assert_exit(&out, 0);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let meta = std::fs::symlink_metadata(state.join("state.json")).unwrap();
+    assert!(meta.file_type().is_file(), "{meta:?}");
+}
+
+/// Issue 13, item 7: a group- or world-writable state dir (or one owned by another user) was
+/// used as it was, so another user could plant `state.json` (and with it the ids
+/// `delete_on_stop` deletes) or a link at a temporary name. ddflare now keeps its files in a
+/// 0700 subdirectory of its own there, and finds the state an older version left in the
+/// dir itself (an upgrade is not an outage).
+#[test]
+fn a_world_writable_state_dir_gets_a_private_subdirectory() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let h = Harness::new(&["example.com"]);
+    publish(&h, "203.0.113.7");
+    let state = h.state_dir();
+    // The state an older ddflare left, in a dir that was private then.
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    crate::support::assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(state.join("state.json").exists());
+    // Now a Kubernetes emptyDir: mode 0777.
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let before = h.dns_requests().len();
+    let out = output_within(h.ddflare(&["once"]), Duration::from_secs(20));
+    let log = crate::support::assert_exit(&out, 0);
+    assert_eq!(
+        h.dns_requests().len(),
+        before,
+        "the old state was not found: {log}"
+    );
+    // The next save puts the state in the private subdirectory and removes the old copy.
+    publish(&h, "203.0.113.8");
+    let out = output_within(h.ddflare(&["once"]), Duration::from_secs(20));
+    let log = crate::support::assert_exit(&out, 0);
+    let private = state.join("ddflare");
+    let meta = std::fs::symlink_metadata(&private).unwrap_or_else(|e| panic!("{e}: {log}"));
+    assert!(meta.is_dir());
+    assert_eq!(meta.mode() & 0o777, 0o700);
+    assert_eq!(meta.uid(), std::fs::metadata(&state).unwrap().uid());
+    assert!(private.join("state.json").exists(), "{log}");
+    assert!(
+        !state.join("state.json").exists(),
+        "state.json left in the shared dir"
+    );
+    assert_eq!(
+        h.records("example.com"),
+        [(
+            "home.example.com".to_owned(),
+            "A".to_owned(),
+            "203.0.113.8".to_owned()
+        )]
+    );
+    let out = h.ddflare(&["status"]).output().unwrap();
+    let status = crate::support::assert_exit(&out, 0);
+    assert!(
+        status.contains(&private.join("state.json").display().to_string()),
+        "{status}"
+    );
+}
+
+/// Issue 13, item 8: a FIFO as the config, a token file, `ca_file`, `state.json`,
+/// `heartbeat` or `token-check.json` hung ddflare for ever (a blocking open, then a read
+/// that waits for a writer). Every file ddflare reads is now opened without blocking and
+/// must be a regular file; a FIFO is named as one.
+#[test]
+fn a_fifo_in_place_of_any_file_is_refused_not_waited_for() {
+    let limit = Duration::from_secs(10);
+    let records = "[[record]]\nname = \"home.example.com\"\n";
+    // The config itself.
+    let h = Harness::new(&["example.com"]);
+    mkfifo(&h.config_path());
+    fails_naming_a_fifo(h.ddflare(&["check"]), limit);
+    // A token file.
+    let h = Harness::new(&["example.com"]);
+    let fifo = h.dir.path().join("token");
+    mkfifo(&fifo);
+    h.write_config(Some("203.0.113.7"), None, records);
+    add_to_cloudflare(&h, &format!("api_token_file = \"{}\"", fifo.display()));
+    let mut cmd = crate::support::ddflare_cmd();
+    cmd.arg("--config").arg(h.config_path()).arg("check");
+    fails_naming_a_fifo(cmd, limit);
+    // ca_file.
+    let h = Harness::new(&["example.com"]);
+    let fifo = h.dir.path().join("ca.pem");
+    mkfifo(&fifo);
+    h.write_config(Some("203.0.113.7"), None, records);
+    add_to_cloudflare(&h, &format!("ca_file = \"{}\"", fifo.display()));
+    fails_naming_a_fifo(h.ddflare(&["check"]), limit);
+    // state.json and token-check.json: `once` warns and replaces them.
+    for name in ["state.json", "token-check.json"] {
+        let h = Harness::new(&["example.com"]);
+        h.write_config(Some("203.0.113.7"), None, records);
+        std::fs::create_dir_all(h.state_dir()).unwrap();
+        mkfifo(&h.state_dir().join(name));
+        let out = output_within(h.ddflare(&["once"]), limit);
+        let t = crate::support::assert_exit(&out, 0);
+        if name == "state.json" {
+            assert!(t.contains("FIFO"), "{t}");
+        }
+        let meta = std::fs::symlink_metadata(h.state_dir().join(name)).unwrap();
+        assert!(meta.is_file(), "{name} was not replaced: {t}");
+    }
+    // The heartbeat: `health` is unhealthy and says why.
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, records);
+    std::fs::create_dir_all(h.state_dir()).unwrap();
+    mkfifo(&h.state_dir().join("heartbeat"));
+    let out = output_within(h.ddflare(&["health"]), limit);
+    let t = crate::support::assert_exit(&out, 1);
+    assert!(t.contains("FIFO"), "{t}");
+}
+
+/// Issue 13, item 8: a `file:` provider pointing at a FIFO: the provider timed out, but
+/// `detect` never exited (the runtime waited for the thread stuck in the open).
+#[test]
+fn a_fifo_as_a_file_provider_fails_the_provider_and_detect_exits() {
+    let h = Harness::new(&["example.com"]);
+    with_a_fifo_provider(&h, "[[record]]\nname = \"home.example.com\"\n");
+    let out = output_within(h.ddflare(&["detect"]), Duration::from_secs(10));
+    let t = crate::support::text(&out);
+    assert!(t.contains("FIFO"), "{t}");
+}
+
+/// Issue 13, item 8: `run` with a `file:` provider on a FIFO gained a blocked thread per
+/// round and, on SIGTERM, logged `stopped` and never exited (kill -9 was needed): the
+/// runtime waited for the blocked threads. SIGTERM now ends the process within
+/// `shutdown_grace` + 1 s whatever is stuck.
+#[test]
+fn sigterm_ends_run_within_the_grace_even_with_a_stuck_read() {
+    let h = Harness::new(&["example.com"]);
+    let fifo = with_a_fifo_provider(
+        &h,
+        "[schedule]\nshutdown_grace = \"1s\"\n\n[[record]]\nname = \"home.example.com\"\n",
+    );
+    let mut d = Daemon::start(h.ddflare(&["run"]));
+    d.wait_for(&format!("file:{}", fifo.display()));
+    d.signal("TERM");
+    let sent = Instant::now();
+    while d.running() && sent.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let took = sent.elapsed();
+    if d.running() {
+        d.signal("KILL");
+        panic!("still running {took:?} after SIGTERM:\n{}", d.log());
+    }
+    assert!(
+        took < Duration::from_millis(2500),
+        "exited {took:?} after SIGTERM with shutdown_grace = 1s:\n{}",
+        d.log()
+    );
+}
+
+/// Issue 13, item 8: files were read whole whatever their size: a 2 GiB `ca_file` took 26 s
+/// and 2.1 GB of memory, a 300 MB `state.json` was read in full. Each kind of file now has a
+/// size cap, checked before reading.
+#[test]
+fn oversized_files_are_refused_by_a_cap_before_reading() {
+    let records = "[[record]]\nname = \"home.example.com\"\n";
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, records);
+    std::fs::create_dir_all(h.state_dir()).unwrap();
+    let big = std::fs::File::create(h.state_dir().join("state.json")).unwrap();
+    big.set_len(300 * 1024 * 1024).unwrap();
+    drop(big);
+    let out = output_within(h.ddflare(&["once"]), Duration::from_secs(20));
+    let t = crate::support::assert_exit(&out, 0);
+    assert!(t.contains("larger than"), "{t}");
+    let ca = h.dir.path().join("ca.pem");
+    let big = std::fs::File::create(&ca).unwrap();
+    big.set_len(2 * 1024 * 1024 * 1024).unwrap();
+    drop(big);
+    add_to_cloudflare(&h, &format!("ca_file = \"{}\"", ca.display()));
+    let out = output_within(h.ddflare(&["check"]), Duration::from_secs(10));
+    let t = crate::support::text(&out);
+    assert_ne!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("larger than"), "{t}");
+}

@@ -2,7 +2,7 @@
 //! extra CA roots, the request timeout and the retries. The credentials are resolved before
 //! every section (their values join the scrub list first) and required after the records.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
@@ -102,17 +102,17 @@ fn ca_file(s: &Spanned<String>, ctx: &Ctx<'_>) -> Result<PathBuf, ConfigError> {
                 .hint("remove the key to trust only the built-in roots"),
         ));
     }
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => Ok(PathBuf::from(path)),
-        Ok(_) => Err(ctx.err(
-            &src,
-            Problem::new(format!("expected a PEM file, found the directory `{path}`")),
-        )),
+    // Not read here (http.rs does, through the same checks): only that it is a regular file
+    // within the cap, so that a FIFO or a huge file is refused with its key and line.
+    match crate::files::check(Path::new(path), crate::files::Kind::CaBundle) {
+        Ok(()) => Ok(PathBuf::from(path)),
         Err(e) => Err(ctx.err(
             &src,
             Problem::new(format!(
-                "expected a readable PEM file, cannot read `{path}`: {e}"
-            )),
+                "expected a readable PEM file, cannot use `{path}`: {}",
+                e.reason()
+            ))
+            .hint(e.hint()),
         )),
     }
 }

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use ddflare::config::{Config, parse};
 use ddflare::reload::diff;
-use ddflare_emulator::Fault;
+use ddflare_emulator::{Fault, RecordSpec};
 
-use crate::support::{Daemon, Harness};
+use crate::support::{Daemon, Harness, assert_exit};
 
 /// Plausible, fake, and distinctive enough to search for in output.
 const TOKEN: &str = "Zq9_fakeTOKENfakeTOKENfakeTOKEN-0123456";
@@ -121,4 +121,35 @@ fn a_closed_stdout_ends_a_command_quietly() {
     assert_ne!(out.status.code(), Some(101), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
+
+/// Issue 13, item 1: the zone listing returned record X (right address) twice. ddflare logged
+/// `unchanged`, then `1 duplicate(s) deleted` and sent `DELETE …/dns_records/X`: the name had
+/// no A record while the cache said "confirmed". Listings are de-duplicated by id.
+#[test]
+fn a_record_listed_twice_is_not_deleted_as_its_own_duplicate() {
+    let h = Harness::new(&["example.com"]);
+    let seeded = RecordSpec::new("home.example.com", "A", "203.0.113.7");
+    h.emu.add_record("example.com", seeded).unwrap();
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
+    );
+    h.emu.add_fault(
+        Fault::duplicate_records()
+            .path_contains("/dns_records")
+            .times(100),
+    );
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(
+        !h.requests().iter().any(|r| r.starts_with("DELETE")),
+        "{:?}\n{out}",
+        h.requests()
+    );
+    assert!(!out.contains("duplicate"), "{out}");
+    assert_eq!(
+        h.records("example.com"),
+        [("home.example.com".into(), "A".into(), "203.0.113.7".into())]
+    );
 }

@@ -153,3 +153,38 @@ fn a_record_listed_twice_is_not_deleted_as_its_own_duplicate() {
         [("home.example.com".into(), "A".into(), "203.0.113.7".into())]
     );
 }
+
+/// Issue 13, item 3: a `synced_at` in the future (a clock that was ahead, or a planted file)
+/// made the cache answer for the record for ever: `now - synced_at` saturated to zero. A
+/// timestamp more than a few minutes ahead is now stale, so Cloudflare is asked again.
+#[test]
+fn a_future_synced_at_does_not_keep_the_cache_fresh_for_ever() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
+    );
+    assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    let file = h.state_dir().join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let entry = &mut state["records"]["home.example.com/A"];
+    let id = entry["id"].as_str().unwrap().to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Ten years ahead.
+    entry["synced_at"] = (now + 10 * 365 * 86_400).into();
+    std::fs::write(&file, serde_json::to_vec(&state).unwrap()).unwrap();
+    // Someone changes the record in the dashboard.
+    h.emu.set_record_content("example.com", &id, "198.51.100.4");
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(!out.contains("(cached)"), "{out}");
+    assert_eq!(
+        h.records("example.com"),
+        [("home.example.com".into(), "A".into(), "203.0.113.7".into())],
+        "{out}"
+    );
+}

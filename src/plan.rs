@@ -22,7 +22,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use crate::cloudflare::{NewRecord, Record, RecordPatch};
+use crate::cloudflare::{NewRecord, Record, RecordPatch, same_name, unique_ids};
 
 /// The word that marks a record as ddflare's in comment mode: anywhere in the comment, any
 /// case, as a whole word (`managed by ddflare`, `[ddflare] nas`, `DDFLARE-owned`; not
@@ -181,21 +181,6 @@ pub struct Plan {
     pub conflicts: Vec<Conflict>,
     /// Comment mode: the unmarked records found at managed (name, type)s.
     pub unowned: Vec<Unowned>,
-}
-
-/// `existing` with each id once, in listing order (the first of a repeated id is kept).
-pub fn unique_ids(existing: &[Record]) -> Vec<Record> {
-    let mut seen = std::collections::HashSet::new();
-    existing
-        .iter()
-        .filter(|r| seen.insert(r.id.as_str()))
-        .cloned()
-        .collect()
-}
-
-fn same_name(a: &str, b: &str) -> bool {
-    a.trim_end_matches('.')
-        .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
 fn content_matches(record: &Record, want: &IpAddr) -> bool {

@@ -188,3 +188,195 @@ fn a_future_synced_at_does_not_keep_the_cache_fresh_for_ever() {
         "{out}"
     );
 }
+
+/// A list answer of `result` records, one page, as Cloudflare shapes it.
+fn list_page(result: serde_json::Value) -> String {
+    let count = result.as_array().map_or(0, Vec::len);
+    serde_json::json!({
+        "result": result,
+        "success": true,
+        "errors": [],
+        "messages": [],
+        "result_info": {"page": 1, "per_page": 5000, "count": count, "total_count": count, "total_pages": 1}
+    })
+    .to_string()
+}
+
+/// Issue 13, item 4: ids were used unchecked. A record id `.` or `..` from the API (or a zone
+/// id from a planted state file) vanished in URL building, so ddflare sent `PATCH
+/// …/dns_records` with no id. An id that is not the API's shape (32 lowercase hex
+/// characters) is refused before any URL is built: from the API with a clear failure, from
+/// the state file by forgetting it and asking Cloudflare again.
+#[test]
+fn an_id_that_is_not_cloudflares_never_reaches_a_url() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
+    );
+    for bad in [".", "..", ""] {
+        let body = list_page(serde_json::json!([{
+            "id": bad, "name": "home.example.com", "type": "A", "content": "198.51.100.4",
+            "proxied": false, "ttl": 1
+        }]));
+        h.emu.clear_requests();
+        h.emu.add_fault(
+            Fault::new(ddflare_emulator::FaultKind::Status {
+                status: 200,
+                body: Some(body),
+            })
+            .method("GET")
+            .path_contains("/dns_records")
+            .times(10),
+        );
+        let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 1);
+        h.emu.clear_faults();
+        let writes: Vec<String> = h
+            .requests()
+            .into_iter()
+            .filter(|r| !r.starts_with("GET"))
+            .collect();
+        assert!(writes.is_empty(), "id {bad:?}: {writes:?}\n{out}");
+        assert!(out.contains("not a Cloudflare id"), "id {bad:?}:\n{out}");
+    }
+    // A planted state file whose zone id is `..`: forgotten, the zone is looked up again.
+    let file = h.state_dir().join("state.json");
+    let planted = serde_json::json!({
+        "version": 1,
+        "zones": {"home.example.com": {"id": "..", "name": "example.com"}},
+        "records": {}, "created": {}
+    });
+    std::fs::create_dir_all(h.state_dir()).unwrap();
+    std::fs::write(&file, planted.to_string()).unwrap();
+    h.emu.clear_requests();
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(
+        h.requests()
+            .iter()
+            .all(|r| !r.contains("/zones/../") && r != "GET /dns_records"),
+        "{:?}",
+        h.requests()
+    );
+    assert_eq!(
+        h.records("example.com"),
+        [("home.example.com".into(), "A".into(), "203.0.113.7".into())],
+        "{out}"
+    );
+}
+
+/// Issue 13, item 4: the zone returned for `GET /zones?name=home.example.com` was accepted
+/// whatever its name: a zone `z1.org` got home.example.com's record (as
+/// `home.example.com.z1.org`). Only a zone named exactly as asked counts.
+#[test]
+fn a_zone_answered_under_another_name_is_not_used() {
+    let h = Harness::new(&["example.com", "z1.org"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
+    );
+    let wrong = list_page(serde_json::json!([{
+        "id": h.zone_ids["z1.org"], "name": "z1.org", "status": "active"
+    }]));
+    h.emu.add_fault(
+        Fault::new(ddflare_emulator::FaultKind::Status {
+            status: 200,
+            body: Some(wrong),
+        })
+        .method("GET")
+        .path_prefix("/zones")
+        .times(1),
+    );
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(h.records("z1.org").is_empty(), "{out}");
+    assert_eq!(
+        h.records("example.com"),
+        [("home.example.com".into(), "A".into(), "203.0.113.7".into())],
+        "{out}"
+    );
+}
+
+/// Issue 13, item 4: a zone that is not `active` (pending nameservers, moved away) was used
+/// without a word, so the user saw "created" while nothing was served. It is now said.
+#[test]
+fn a_zone_that_is_not_active_is_said_so() {
+    let h = Harness::with(&[], |emu| {
+        emu.zone_with(
+            "example.com",
+            ddflare_emulator::ZoneOptions {
+                status: ddflare_emulator::ZoneStatus::Pending,
+                ..Default::default()
+            },
+        );
+        emu.token(
+            crate::support::TOKEN,
+            ddflare_emulator::TokenScope::edit_all(),
+        );
+    });
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
+    );
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(
+        out.contains("example.com is `pending` on Cloudflare, not active"),
+        "{out}"
+    );
+}
+
+/// Issue 13, item 2: several names were read in one listing (`name=a&name=b&match=any`), a
+/// form Cloudflare's 2025-02-21 deprecation notice does not guarantee. A server honouring only
+/// the first name made b.example.com look empty, and ddflare created a second A record beside
+/// the one it held (both addresses served). A name a listing of several left empty is now
+/// confirmed empty without repeated names before anything is created; where the server
+/// behaves, a listing of several names still costs one request.
+#[test]
+fn a_server_honouring_one_name_of_several_gets_no_duplicate() {
+    let h = Harness::new(&["example.com"]);
+    let old = RecordSpec::new("b.example.com", "A", "198.51.100.4");
+    h.emu.add_record("example.com", old).unwrap();
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"a.example.com\"\nipv6 = false\n\n[[record]]\nname = \"b.example.com\"\nipv6 = false\n",
+    );
+    h.emu.add_fault(
+        Fault::first_name_only()
+            .path_contains("/dns_records")
+            .times(1000),
+    );
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    let want = |names: &[&str]| -> Vec<(String, String, String)> {
+        names
+            .iter()
+            .map(|n| (format!("{n}.example.com"), "A".into(), "203.0.113.7".into()))
+            .collect()
+    };
+    assert_eq!(h.records("example.com"), want(&["a", "b"]), "{out}");
+    // Again, with the cache gone: still no duplicate, nothing to change.
+    std::fs::remove_dir_all(h.state_dir()).unwrap();
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert_eq!(h.records("example.com"), want(&["a", "b"]), "{out}");
+
+    // A server that behaves: 25 names that all exist cost two listings, no more.
+    let h = Harness::new(&["example.com"]);
+    let names: Vec<String> = (0..25).map(|i| format!("h{i}")).collect();
+    let mut config = String::new();
+    for n in &names {
+        let spec = RecordSpec::new(&format!("{n}.example.com"), "A", "203.0.113.7");
+        h.emu.add_record("example.com", spec).unwrap();
+        config.push_str(&format!(
+            "[[record]]\nname = \"{n}.example.com\"\nipv6 = false\n"
+        ));
+    }
+    h.write_config(Some("203.0.113.7"), None, &config);
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    let listings = h
+        .dns_requests()
+        .into_iter()
+        .filter(|r| r.starts_with("GET") && r.ends_with("/dns_records"))
+        .count();
+    assert_eq!(listings, 2, "{:?}\n{out}", h.dns_requests());
+}

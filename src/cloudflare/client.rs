@@ -16,6 +16,7 @@ use tracing::{debug, warn};
 
 use super::api::{DnsApi, RequestObserver};
 use super::budget::Budget;
+use super::deadline;
 use super::error::{ApiError, ErrorKind};
 use super::ids::{checked_id, checked_record, checked_records, checked_zones};
 use super::settings::{CloudflareConfig, Credentials};
@@ -29,7 +30,8 @@ use crate::http::{HttpSetupError, Tls};
 
 /// The most a response body may hold; a page of 5,000 records is about 2 MB.
 const MAX_BODY: usize = 8 << 20;
-/// The longest single wait for `Retry-After`; the round's deadline bounds the total.
+/// The longest `Retry-After` a call waits out before retrying; a longer one (or one past the
+/// round's deadline) ends the call at once, and the loop honours it between rounds.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
 /// Talks to `api_url` with the configured credentials.
@@ -139,10 +141,37 @@ impl Client {
         let idempotent = method != Method::POST;
         let mut attempt = 0u32;
         loop {
-            let err = match self.send_once(&method, &url, body.as_deref(), action).await {
+            let now = tokio::time::Instant::now();
+            if let Some(err) = deadline::blocked(now, action) {
+                return Err(err);
+            }
+            let sent = match deadline::left(now) {
+                Some(left) if left.is_zero() => Err(deadline::past(action)),
+                Some(left) => tokio::time::timeout(
+                    left,
+                    self.send_once(&method, &url, body.as_deref(), action),
+                )
+                .await
+                .unwrap_or_else(|_| Err(deadline::past(action))),
+                None => self.send_once(&method, &url, body.as_deref(), action).await,
+            };
+            let err = match sent {
                 Ok(ok) => return Ok(ok),
                 Err(err) => err,
             };
+            let now = tokio::time::Instant::now();
+            if let ErrorKind::RateLimited {
+                retry_after: Some(d),
+            } = err.kind
+                && (d > MAX_RETRY_WAIT || deadline::left(now).is_some_and(|left| d >= left))
+            {
+                // Waiting cannot end in this round: say when, and send nothing more until then.
+                deadline::block(now, d);
+                return Err(err);
+            }
+            if deadline::is_past(&err) {
+                return Err(err);
+            }
             let retry = attempt < self.max_retries
                 && match err.kind {
                     ErrorKind::RateLimited { .. } => true,
@@ -162,9 +191,12 @@ impl Client {
             let wait = match err.kind {
                 ErrorKind::RateLimited {
                     retry_after: Some(d),
-                } => d.min(MAX_RETRY_WAIT),
+                } => d,
                 _ => backoff(attempt, self.random.unit()),
             };
+            if deadline::left(now).is_some_and(|left| wait >= left) {
+                return Err(err);
+            }
             warn!(
                 action,
                 attempt = attempt + 1,
@@ -190,6 +222,9 @@ impl Client {
             .unwrap_or_else(PoisonError::into_inner)
             .take(tokio::time::Instant::now());
         if !wait.is_zero() {
+            if deadline::left(tokio::time::Instant::now()).is_some_and(|left| wait >= left) {
+                return Err(deadline::past(action));
+            }
             debug!(
                 wait_ms = wait.as_millis() as u64,
                 "pacing requests to stay within Cloudflare's rate limit"

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod budget;
 pub mod client;
+pub mod deadline;
 pub mod error;
 #[cfg(test)]
 pub mod fake;

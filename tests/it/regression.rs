@@ -380,3 +380,97 @@ fn a_server_honouring_one_name_of_several_gets_no_duplicate() {
         .count();
     assert_eq!(listings, 2, "{:?}\n{out}", h.dns_requests());
 }
+
+/// Runs `cmd` for at most `limit`: its exit code, its output, how long it took; killed (and
+/// the test failed) past the limit.
+fn run_within(
+    h: &Harness,
+    mut cmd: std::process::Command,
+    limit: Duration,
+) -> (Option<i32>, String, Duration) {
+    let log = h.dir.path().join("run_within.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = std::fs::read_to_string(&log).unwrap();
+            return (status.code(), out, started.elapsed());
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let out = std::fs::read_to_string(&log).unwrap();
+            panic!("still running after {limit:?}:\n{out}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Issue 13, item 10: `once` (cron) had no overall deadline: a silent server cost 46 s per
+/// call and an endless pagination ran 270 s. `once` obeys `schedule.cycle_deadline` like `run`.
+#[test]
+fn once_obeys_the_cycle_deadline() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[schedule]\ncycle_deadline = \"3s\"\n\n[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
+    );
+    // A silent server: every answer takes a minute.
+    h.emu.add_fault(Fault::delay(60_000).times(1000));
+    let (code, out, took) = run_within(&h, h.ddflare(&["once"]), Duration::from_secs(12));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(took < Duration::from_secs(8), "{took:?}\n{out}");
+    h.emu.clear_faults();
+
+    // An endless listing: every page says a million more follow.
+    let page = serde_json::json!({
+        "result": [{"id": "372e67954025e0ba6aaa6d586b9e0b59", "name": "home.example.com",
+                    "type": "A", "content": "198.51.100.4", "proxied": false, "ttl": 1}],
+        "success": true, "errors": [], "messages": [],
+        "result_info": {"page": 1, "per_page": 5000, "count": 1, "total_count": 5_000_000_000u64,
+                        "total_pages": 1_000_000}
+    });
+    h.emu.add_fault(
+        Fault::new(ddflare_emulator::FaultKind::Status {
+            status: 200,
+            body: Some(page.to_string()),
+        })
+        .method("GET")
+        .path_contains("/dns_records")
+        .times(100_000),
+    );
+    let (code, out, took) = run_within(&h, h.ddflare(&["once"]), Duration::from_secs(12));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(took < Duration::from_secs(8), "{took:?}\n{out}");
+    assert!(h.records("example.com").is_empty(), "{out}");
+}
+
+/// Issue 13, item 10: `Retry-After: 999999` cost 180 s per call (three capped sleeps) and the
+/// user was not told when Cloudflare would take requests again. A `Retry-After` longer than
+/// the round can wait ends the round at once, saying when the next try is allowed.
+#[test]
+fn a_long_retry_after_ends_once_at_once_saying_when() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
+    );
+    h.emu
+        .add_fault(Fault::rate_limited(Some(999_999)).times(1000));
+    let (code, out, took) = run_within(&h, h.ddflare(&["once"]), Duration::from_secs(20));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(took < Duration::from_secs(5), "{took:?}\n{out}");
+    assert!(
+        out.contains("Cloudflare asks to wait 11 d 13 h (Retry-After); the next try is after 20"),
+        "{out}"
+    );
+    // Nothing was sent once Cloudflare had said to wait: one request, not one per retry.
+    assert_eq!(h.dns_requests().len(), 1, "{:?}", h.dns_requests());
+}

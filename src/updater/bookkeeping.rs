@@ -38,38 +38,25 @@ pub(super) fn save(state: &State, dir: &Path, dry_run: bool) {
 /// be named safely).
 pub(super) fn forget_bad_ids(state: &mut State) {
     let mut bad: Vec<String> = Vec::new();
-    state.zones.retain(|name, z| {
-        let ok = is_id(&z.id);
+    let mut keep = |ok: bool, what: &str, id: &str, of: &str| {
         if !ok {
             bad.push(format!(
-                "zone id `{}` (for {})",
-                shown_id(&z.id),
-                name.escape_debug()
+                "{what} `{}` (for {})",
+                shown_id(id),
+                of.escape_debug()
             ));
         }
         ok
-    });
-    state.records.retain(|key, e| {
-        let ok = is_id(&e.id);
-        if !ok {
-            bad.push(format!(
-                "record id `{}` (for {})",
-                shown_id(&e.id),
-                key.escape_debug()
-            ));
-        }
-        ok
-    });
+    };
+    state
+        .zones
+        .retain(|name, z| keep(is_id(&z.id), "zone id", &z.id, name));
+    state
+        .records
+        .retain(|key, e| keep(is_id(&e.id), "record id", &e.id, key));
     state.created.retain(|id, c| {
         let ok = is_id(id) && is_id(&c.zone.id);
-        if !ok {
-            bad.push(format!(
-                "created record `{}` (for {})",
-                shown_id(id),
-                c.name.escape_debug()
-            ));
-        }
-        ok
+        keep(ok, "created record", id, &c.name)
     });
     if !bad.is_empty() {
         warn!(

@@ -123,6 +123,9 @@ fn a_closed_stdout_ends_a_command_quietly() {
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
 
+/// One record, home.example.com, IPv4 only.
+const HOME_V4: &str = "[[record]]\nname = \"home.example.com\"\nipv6 = false\n";
+
 /// Issue 13, item 1: the zone listing returned record X (right address) twice. ddflare logged
 /// `unchanged`, then `1 duplicate(s) deleted` and sent `DELETE …/dns_records/X`: the name had
 /// no A record while the cache said "confirmed". Listings are de-duplicated by id.
@@ -131,11 +134,7 @@ fn a_record_listed_twice_is_not_deleted_as_its_own_duplicate() {
     let h = Harness::new(&["example.com"]);
     let seeded = RecordSpec::new("home.example.com", "A", "203.0.113.7");
     h.emu.add_record("example.com", seeded).unwrap();
-    h.write_config(
-        Some("203.0.113.7"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
-    );
+    h.write_config(Some("203.0.113.7"), None, HOME_V4);
     h.emu.add_fault(
         Fault::duplicate_records()
             .path_contains("/dns_records")
@@ -160,11 +159,7 @@ fn a_record_listed_twice_is_not_deleted_as_its_own_duplicate() {
 #[test]
 fn a_future_synced_at_does_not_keep_the_cache_fresh_for_ever() {
     let h = Harness::new(&["example.com"]);
-    h.write_config(
-        Some("203.0.113.7"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
-    );
+    h.write_config(Some("203.0.113.7"), None, HOME_V4);
     assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
     let file = h.state_dir().join("state.json");
     let mut state: serde_json::Value =
@@ -210,11 +205,7 @@ fn list_page(result: serde_json::Value) -> String {
 #[test]
 fn an_id_that_is_not_cloudflares_never_reaches_a_url() {
     let h = Harness::new(&["example.com"]);
-    h.write_config(
-        Some("203.0.113.7"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
-    );
+    h.write_config(Some("203.0.113.7"), None, HOME_V4);
     for bad in [".", "..", ""] {
         let body = list_page(serde_json::json!([{
             "id": bad, "name": "home.example.com", "type": "A", "content": "198.51.100.4",
@@ -271,11 +262,7 @@ fn an_id_that_is_not_cloudflares_never_reaches_a_url() {
 #[test]
 fn a_zone_answered_under_another_name_is_not_used() {
     let h = Harness::new(&["example.com", "z1.org"]);
-    h.write_config(
-        Some("203.0.113.7"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
-    );
+    h.write_config(Some("203.0.113.7"), None, HOME_V4);
     let wrong = list_page(serde_json::json!([{
         "id": h.zone_ids["z1.org"], "name": "z1.org", "status": "active"
     }]));
@@ -314,11 +301,7 @@ fn a_zone_that_is_not_active_is_said_so() {
             ddflare_emulator::TokenScope::edit_all(),
         );
     });
-    h.write_config(
-        Some("203.0.113.7"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
-    );
+    h.write_config(Some("203.0.113.7"), None, HOME_V4);
     let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
     assert!(
         out.contains("example.com is `pending` on Cloudflare, not active"),
@@ -457,11 +440,7 @@ fn once_obeys_the_cycle_deadline() {
 #[test]
 fn a_long_retry_after_ends_once_at_once_saying_when() {
     let h = Harness::new(&["example.com"]);
-    h.write_config(
-        Some("203.0.113.7"),
-        None,
-        "[[record]]\nname = \"home.example.com\"\nipv6 = false\n",
-    );
+    h.write_config(Some("203.0.113.7"), None, HOME_V4);
     h.emu
         .add_fault(Fault::rate_limited(Some(999_999)).times(1000));
     let (code, out, took) = run_within(&h, h.ddflare(&["once"]), Duration::from_secs(20));

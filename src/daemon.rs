@@ -20,7 +20,7 @@ use tokio::time::{Instant, sleep, timeout};
 use tracing::{debug, info, warn};
 
 use crate::clock::{Clock, Random, SystemClock, ThreadRandom};
-use crate::cloudflare::DnsApi;
+use crate::cloudflare::{DnsApi, deadline};
 use crate::detect::{Detected, Family};
 use crate::round::RoundEnd;
 use crate::schedule::ScheduleConfig;
@@ -259,7 +259,10 @@ where
         let end = {
             let work = timeout(
                 schedule.cycle_deadline,
-                round_with(updater, detector, clock),
+                deadline::within(
+                    deadline::for_round(started, schedule.cycle_deadline),
+                    round_with(updater, detector, clock),
+                ),
             );
             tokio::pin!(work);
             tokio::select! {

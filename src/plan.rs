@@ -22,7 +22,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use crate::cloudflare::{NewRecord, Record, RecordPatch};
+use crate::cloudflare::{NewRecord, Record, RecordPatch, same_name, unique_ids};
 
 /// The word that marks a record as ddflare's in comment mode: anywhere in the comment, any
 /// case, as a whole word (`managed by ddflare`, `[ddflare] nas`, `DDFLARE-owned`; not
@@ -183,11 +183,6 @@ pub struct Plan {
     pub unowned: Vec<Unowned>,
 }
 
-fn same_name(a: &str, b: &str) -> bool {
-    a.trim_end_matches('.')
-        .eq_ignore_ascii_case(b.trim_end_matches('.'))
-}
-
 fn content_matches(record: &Record, want: &IpAddr) -> bool {
     record.content.parse::<IpAddr>().ok().as_ref() == Some(want)
 }
@@ -222,9 +217,23 @@ fn patch_for(record: &Record, want: &Desired) -> RecordPatch {
 
 /// Plans the changes that make `existing` hold exactly `desired` for every managed (name,
 /// type), leaving everything else alone.
+///
+/// A record listed twice (the same id) counts once, the first listing winning: a listing
+/// that repeats a record must not make ddflare delete the record it keeps. A (name, type)
+/// desired twice is planned once. So no id is both kept and deleted, and no id is in two
+/// changes.
 pub fn plan(desired: &[Desired], existing: &[Record]) -> Plan {
+    let existing = unique_ids(existing);
     let mut out = Plan::default();
+    let mut planned: Vec<(&str, &str)> = Vec::new();
     for want in desired {
+        if planned
+            .iter()
+            .any(|(n, t)| same_name(n, &want.name) && *t == want.rtype)
+        {
+            continue;
+        }
+        planned.push((&want.name, want.rtype));
         if existing
             .iter()
             .any(|r| r.rtype == "CNAME" && same_name(&r.name, &want.name))
@@ -874,5 +883,59 @@ mod tests {
             let again = plan(&desired, &after);
             prop_assert!(again.changes.is_empty(), "{:?}", again);
         }
+
+        /// Issue 13, item 1: whatever the listing repeats (the same id twice, even with
+        /// different contents), no id is both kept (unchanged or updated) and deleted, no id
+        /// is in two changes, so no batch touches an id twice, and every id changed was
+        /// listed.
+        #[test]
+        fn no_id_is_both_kept_and_deleted_nor_touched_twice(
+            listed in proptest::collection::vec((arb_record(), 0usize..4), 0..12),
+            desired in arb_desired(),
+        ) {
+            let existing: Vec<Record> = listed
+                .into_iter()
+                .map(|(mut r, id)| {
+                    r.id = format!("id{id}");
+                    r
+                })
+                .collect();
+            let p = plan(&desired, &existing);
+            let mut kept: Vec<&str> = p.unchanged.iter().map(|(_, _, id)| id.as_str()).collect();
+            let mut deleted: Vec<&str> = Vec::new();
+            for c in &p.changes {
+                match c {
+                    Change::Update { id, .. } => kept.push(id),
+                    Change::Delete { id, .. } => deleted.push(id),
+                    Change::Create(_) => {}
+                }
+            }
+            for id in &deleted {
+                prop_assert!(!kept.contains(id), "{} kept and deleted: {:?}", id, p);
+            }
+            let mut all = kept.clone();
+            all.extend(&deleted);
+            let mut unique = all.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), all.len(), "an id twice: {:?}", p);
+            for id in touched(&p) {
+                prop_assert!(existing.iter().any(|r| r.id == id), "{} never listed", id);
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_listed_twice_is_kept_not_deleted() {
+        let r = rec("a1", "home.example.com", "A", "203.0.113.7");
+        let p = plan(
+            &[want("home.example.com", "A", "203.0.113.7")],
+            &[r.clone(), r],
+        );
+        assert!(p.changes.is_empty(), "{p:?}");
+        assert_eq!(
+            p.unchanged,
+            vec![("home.example.com".into(), "A", "a1".into())]
+        );
     }
 }

@@ -40,6 +40,13 @@ pub enum FaultKind {
     MalformedBody,
     /// HTTP 200 with `success:false` and this error (nothing is applied).
     Unsuccessful { code: u32, message: String },
+    /// Handled normally, then every item of a list answer's `result` is sent twice, one
+    /// after the other (the same id listed twice, as a server that pages or merges badly).
+    DuplicateRecords,
+    /// Handled as if only the first `name` filter had been sent: a server that ignores a
+    /// repeated `name` (`?name=a&name=b&match=any`), which Cloudflare's 2025-02-21
+    /// deprecation notice leaves open. Requests with one `name` or none are unaffected.
+    FirstNameOnly,
 }
 
 impl FaultKind {
@@ -52,6 +59,8 @@ impl FaultKind {
             FaultKind::TruncatedBody { .. } => "truncated_body",
             FaultKind::MalformedBody => "malformed_body",
             FaultKind::Unsuccessful { .. } => "unsuccessful",
+            FaultKind::DuplicateRecords => "duplicate_records",
+            FaultKind::FirstNameOnly => "first_name_only",
         }
     }
 }
@@ -117,6 +126,12 @@ impl Fault {
             code,
             message: message.to_owned(),
         })
+    }
+    pub fn duplicate_records() -> Self {
+        Self::new(FaultKind::DuplicateRecords)
+    }
+    pub fn first_name_only() -> Self {
+        Self::new(FaultKind::FirstNameOnly)
     }
     /// Only requests with this method.
     pub fn method(mut self, method: &str) -> Self {
@@ -235,5 +250,9 @@ mod tests {
         );
         let f: Fault = serde_json::from_str(r#"{"kind":"drop","after_apply":true}"#).unwrap();
         assert_eq!(f.kind, FaultKind::Drop { after_apply: true });
+        let f: Fault = serde_json::from_str(r#"{"kind":"first_name_only","times":9}"#).unwrap();
+        assert_eq!((f.kind, f.times), (FaultKind::FirstNameOnly, 9));
+        let f: Fault = serde_json::from_str(r#"{"kind":"duplicate_records"}"#).unwrap();
+        assert_eq!(f.kind, FaultKind::DuplicateRecords);
     }
 }

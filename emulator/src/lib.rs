@@ -3,7 +3,8 @@
 //! It follows `/work/shared/cloudflare-api/CONTRACT.md`: current record shapes, the real
 //! error codes and HTTP statuses, `cf-ray` and rate-limit headers, token scopes, the
 //! batch endpoint, and `/cdn-cgi/trace`. Faults (429, 5xx, delays, dropped connections,
-//! truncated or malformed bodies, `success:false` with 200) can be injected.
+//! truncated or malformed bodies, `success:false` with 200, a list answer naming each record
+//! twice, a listing of several names answered for the first name only) can be injected.
 //!
 //! Choices where the contract has no capture (keep in sync with the tests):
 //! - Unverified codes: 9000 "DNS name is invalid.", 9020 "Invalid DNS record type.",

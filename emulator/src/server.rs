@@ -380,8 +380,54 @@ async fn handle(
         Some(FaultKind::Unsuccessful { code, message }) => {
             Reply::failure(200, &[ErrorItem::new(code, message)])
         }
+        Some(FaultKind::DuplicateRecords) => doubled(process(&shared, &ctx)),
+        Some(FaultKind::FirstNameOnly) => {
+            let query = first_name_only(&query);
+            process(
+                &shared,
+                &Ctx {
+                    query: &query,
+                    ..ctx
+                },
+            )
+        }
     };
     set_status(reply.status);
     let data = Bytes::from(reply.body.clone());
     Ok(build(reply, ray, RespBody::Full(Some(data)), None))
+}
+
+/// [`FaultKind::DuplicateRecords`]: every item of a list's `result` twice in a row. Other
+/// answers (not JSON, or no array) pass unchanged.
+fn doubled(mut reply: Reply) -> Reply {
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&reply.body) else {
+        return reply;
+    };
+    if let Some(items) = value.get_mut("result").and_then(|r| r.as_array_mut()) {
+        let twice: Vec<serde_json::Value> = items
+            .drain(..)
+            .flat_map(|item| [item.clone(), item])
+            .collect();
+        *items = twice;
+        if let Ok(body) = serde_json::to_vec(&value) {
+            reply.body = body;
+        }
+    }
+    reply
+}
+
+/// [`FaultKind::FirstNameOnly`]: the query without its second and later `name` pairs.
+fn first_name_only(query: &str) -> String {
+    let mut seen = false;
+    query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            if key != "name" {
+                return true;
+            }
+            !std::mem::replace(&mut seen, true)
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }

@@ -144,6 +144,80 @@ async fn faults_match_method_and_path() {
     running.shutdown().await;
 }
 
+/// Every item of a list answer comes twice (the same id), and only list answers change.
+#[tokio::test]
+async fn duplicate_records_lists_each_record_twice() {
+    let mut emu = standard();
+    let a = emu.record("example.com", "a", "A", "192.0.2.1");
+    let b = emu.record("example.com", "b", "A", "192.0.2.2");
+    let running = start(emu).await;
+    let path = records_path(&running, "example.com");
+    running.add_fault(Fault::duplicate_records().path_contains("/dns_records"));
+    let resp = get(&running, &path, EDIT).await;
+    assert_eq!(resp.status, 200);
+    let ids: Vec<String> = resp.json()["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, [a.clone(), a, b.clone(), b]);
+    assert_eq!(
+        running.requests()[0].fault.as_deref(),
+        Some("duplicate_records")
+    );
+    // One-shot, and a non-list answer passes unchanged.
+    assert_eq!(
+        get(&running, &path, EDIT).await.json()["result"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    running.add_fault(Fault::duplicate_records());
+    let verify = get(&running, "/user/tokens/verify", EDIT).await;
+    assert_eq!(verify.status, 200);
+    assert!(verify.json()["result"].is_object());
+    running.shutdown().await;
+}
+
+/// A listing of several names with `match=any` answers for the first name alone; one name,
+/// `name.exact`, or no name filter are answered in full.
+#[tokio::test]
+async fn first_name_only_ignores_repeated_names() {
+    let mut emu = standard();
+    emu.record("example.com", "a", "A", "192.0.2.1");
+    emu.record("example.com", "b", "A", "192.0.2.2");
+    emu.record("example.com", "c", "TXT", "\"x\"");
+    let running = start(emu).await;
+    let path = records_path(&running, "example.com");
+    let names = |resp: &Resp| -> Vec<String> {
+        resp.json()["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let multi = format!("{path}?name=a.example.com&name=b.example.com&match=any");
+    assert_eq!(
+        names(&get(&running, &multi, EDIT).await),
+        ["a.example.com", "b.example.com"],
+        "without the fault both names are honoured"
+    );
+    running.add_fault(Fault::first_name_only().times(4));
+    assert_eq!(names(&get(&running, &multi, EDIT).await), ["a.example.com"]);
+    let reversed = format!("{path}?name=b.example.com&match=any&name=a.example.com");
+    assert_eq!(
+        names(&get(&running, &reversed, EDIT).await),
+        ["b.example.com"]
+    );
+    let exact = format!("{path}?name.exact=b.example.com");
+    assert_eq!(names(&get(&running, &exact, EDIT).await), ["b.example.com"]);
+    assert_eq!(names(&get(&running, &path, EDIT).await).len(), 3);
+    running.shutdown().await;
+}
+
 #[tokio::test]
 async fn delay_then_normal_answer() {
     let running = start(standard()).await;

@@ -1,7 +1,10 @@
 //! The reqwest implementation of [`DnsApi`]: bearer token (or the legacy X-Auth-Email/X-Auth-Key
 //! pair), bounded bodies, retries with backoff for 5xx and timeouts, `Retry-After` for 429, and
-//! the `cf-ray` id on every failure.
+//! the `cf-ray` id on every failure. Ids are checked both ways: an id that is not of the API's
+//! shape is refused before it is put in a URL, and an answer carrying one is refused.
+//! Listing records by name is [`super::listing`]'s.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -13,25 +16,22 @@ use tracing::{debug, warn};
 
 use super::api::{DnsApi, RequestObserver};
 use super::budget::Budget;
+use super::deadline;
 use super::error::{ApiError, ErrorKind};
+use super::ids::{checked_id, checked_record, checked_records, checked_zones};
 use super::settings::{CloudflareConfig, Credentials};
 use super::types::Deleted;
 use super::types::{
     BatchRequest, BatchResult, Envelope, NewRecord, Record, RecordPatch, ResultInfo, TokenInfo,
-    Zone,
+    Zone, is_id, same_name, shown_id,
 };
 use crate::clock::{Random, ThreadRandom};
 use crate::http::{HttpSetupError, Tls};
 
 /// The most a response body may hold; a page of 5,000 records is about 2 MB.
 const MAX_BODY: usize = 8 << 20;
-/// Records asked per list page.
-const PER_PAGE: u32 = 5000;
-/// A zone with more pages than this is answered by a hostile or broken server.
-const MAX_PAGES: u32 = 1000;
-/// Names asked in one list call (`name=a&name=b&match=any`).
-const NAMES_PER_LIST: usize = 20;
-/// The longest single wait for `Retry-After`; the round's deadline bounds the total.
+/// The longest `Retry-After` a call waits out before retrying; a longer one (or one past the
+/// round's deadline) ends the call at once, and the loop honours it between rounds.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
 /// Talks to `api_url` with the configured credentials.
@@ -50,6 +50,8 @@ pub struct Client {
     metrics: Option<Arc<dyn RequestObserver>>,
     /// The random numbers of the retry jitter (injected like the clock).
     random: Arc<dyn Random + Send>,
+    /// Set once the server left names out of a listing of several: list name by name.
+    pub(super) one_name_at_a_time: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -65,6 +67,7 @@ impl Client {
             budget: Arc::new(Mutex::new(Budget::cloudflare())),
             metrics: None,
             random: Arc::new(ThreadRandom),
+            one_name_at_a_time: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -93,6 +96,28 @@ impl Client {
         self
     }
 
+    /// `zones/{zone.id}/TAIL…?QUERY`, once the zone id (and any id in `tail`, checked by the
+    /// caller) is of the API's shape: `.`, `..` or an empty id would silently change the path.
+    pub(super) fn zone_url(
+        &self,
+        zone: &Zone,
+        tail: &[&str],
+        query: &[(&str, &str)],
+        action: &str,
+    ) -> Result<Url, ApiError> {
+        if !is_id(&zone.id) {
+            return Err(ApiError::new(ErrorKind::BadIdentifier, action)
+                .with_zone(zone.label())
+                .with_detail(format!(
+                    "zone id `{}` is not a Cloudflare id (32 lowercase hex characters)",
+                    shown_id(&zone.id)
+                )));
+        }
+        let mut segments = vec!["zones", zone.id.as_str()];
+        segments.extend(tail);
+        Ok(self.url(&segments, query))
+    }
+
     fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
@@ -116,10 +141,37 @@ impl Client {
         let idempotent = method != Method::POST;
         let mut attempt = 0u32;
         loop {
-            let err = match self.send_once(&method, &url, body.as_deref(), action).await {
+            let now = tokio::time::Instant::now();
+            if let Some(err) = deadline::blocked(now, action) {
+                return Err(err);
+            }
+            let sent = match deadline::left(now) {
+                Some(left) if left.is_zero() => Err(deadline::past(action)),
+                Some(left) => tokio::time::timeout(
+                    left,
+                    self.send_once(&method, &url, body.as_deref(), action),
+                )
+                .await
+                .unwrap_or_else(|_| Err(deadline::past(action))),
+                None => self.send_once(&method, &url, body.as_deref(), action).await,
+            };
+            let err = match sent {
                 Ok(ok) => return Ok(ok),
                 Err(err) => err,
             };
+            let now = tokio::time::Instant::now();
+            if let ErrorKind::RateLimited {
+                retry_after: Some(d),
+            } = err.kind
+                && (d > MAX_RETRY_WAIT || deadline::left(now).is_some_and(|left| d >= left))
+            {
+                // Waiting cannot end in this round: say when, and send nothing more until then.
+                deadline::block(now, d);
+                return Err(err);
+            }
+            if deadline::is_past(&err) {
+                return Err(err);
+            }
             let retry = attempt < self.max_retries
                 && match err.kind {
                     ErrorKind::RateLimited { .. } => true,
@@ -139,9 +191,12 @@ impl Client {
             let wait = match err.kind {
                 ErrorKind::RateLimited {
                     retry_after: Some(d),
-                } => d.min(MAX_RETRY_WAIT),
+                } => d,
                 _ => backoff(attempt, self.random.unit()),
             };
+            if deadline::left(now).is_some_and(|left| wait >= left) {
+                return Err(err);
+            }
             warn!(
                 action,
                 attempt = attempt + 1,
@@ -167,6 +222,9 @@ impl Client {
             .unwrap_or_else(PoisonError::into_inner)
             .take(tokio::time::Instant::now());
         if !wait.is_zero() {
+            if deadline::left(tokio::time::Instant::now()).is_some_and(|left| wait >= left) {
+                return Err(deadline::past(action));
+            }
             debug!(
                 wait_ms = wait.as_millis() as u64,
                 "pacing requests to stay within Cloudflare's rate limit"
@@ -201,7 +259,7 @@ impl Client {
         decode(action, status, &headers, ray, &bytes)
     }
 
-    async fn zone_call<T: DeserializeOwned>(
+    pub(super) async fn zone_call<T: DeserializeOwned>(
         &self,
         zone: &Zone,
         method: Method,
@@ -211,7 +269,7 @@ impl Client {
     ) -> Result<(T, Option<ResultInfo>), ApiError> {
         self.call(method, url, body, action)
             .await
-            .map_err(|e| e.with_zone(zone_label(zone)))
+            .map_err(|e| e.with_zone(zone.label()))
     }
 }
 
@@ -250,14 +308,6 @@ fn auth_headers(
             ),
         ],
     })
-}
-
-fn zone_label(zone: &Zone) -> String {
-    if zone.name.is_empty() {
-        format!("zone {}", zone.id)
-    } else {
-        zone.name.clone()
-    }
 }
 
 fn json<B: Serialize>(body: &B) -> Option<Vec<u8>> {
@@ -442,7 +492,18 @@ impl DnsApi for Client {
     async fn zones_named(&self, name: &str) -> Result<Vec<Zone>, ApiError> {
         let url = self.url(&["zones"], &[("name", name), ("per_page", "50")]);
         let action = format!("look up zone {name}");
-        Ok(self.call(Method::GET, url, None, &action).await?.0)
+        let (zones, _): (Vec<Zone>, _) = self.call(Method::GET, url, None, &action).await?;
+        let (named, other): (Vec<Zone>, Vec<Zone>) = checked_zones(zones, &action)?
+            .into_iter()
+            .partition(|z| same_name(&z.name, name));
+        if let Some(z) = other.first() {
+            warn!(
+                "asked for zone {name}, Cloudflare also answered with {} ({} zone(s) in all): ignored",
+                z.name.chars().take(253).collect::<String>().escape_debug(),
+                other.len()
+            );
+        }
+        Ok(named)
     }
 
     async fn all_zones(&self, max_pages: u32) -> Result<Option<Vec<Zone>>, ApiError> {
@@ -452,6 +513,7 @@ impl DnsApi for Client {
             let url = self.url(&["zones"], &[("per_page", "50"), ("page", &page_s)]);
             let (zones, info): (Vec<Zone>, _) =
                 self.call(Method::GET, url, None, "list zones").await?;
+            let zones = checked_zones(zones, "list zones")?;
             let got = zones.len();
             out.extend(zones);
             let more = match info.and_then(|i| i.total_pages) {
@@ -466,53 +528,16 @@ impl DnsApi for Client {
     }
 
     async fn list_records(&self, zone: &Zone, names: &[String]) -> Result<Vec<Record>, ApiError> {
-        let mut out = Vec::new();
-        for chunk in names.chunks(NAMES_PER_LIST) {
-            let action = format!("list records of {}", zone_label(zone));
-            let mut page = 1u32;
-            loop {
-                let page_s = page.to_string();
-                let per_page = PER_PAGE.to_string();
-                let mut query: Vec<(&str, &str)> = Vec::new();
-                if let [one] = chunk {
-                    query.push(("name.exact", one));
-                } else {
-                    query.extend(chunk.iter().map(|n| ("name", n.as_str())));
-                    query.push(("match", "any"));
-                }
-                query.push(("per_page", &per_page));
-                query.push(("page", &page_s));
-                let url = self.url(&["zones", &zone.id, "dns_records"], &query);
-                let (records, info): (Vec<Record>, _) = self
-                    .zone_call(zone, Method::GET, url, None, &action)
-                    .await?;
-                let got = records.len() as u32;
-                out.extend(records);
-                let more = match info.and_then(|i| i.total_pages) {
-                    Some(total) => page < total,
-                    None => got >= PER_PAGE,
-                };
-                if !more {
-                    break;
-                }
-                if page >= MAX_PAGES {
-                    return Err(ApiError::new(ErrorKind::Decode, action)
-                        .with_zone(zone_label(zone))
-                        .with_detail(format!("more than {MAX_PAGES} pages")));
-                }
-                page += 1;
-            }
-        }
-        Ok(out)
+        self.records_named(zone, names).await
     }
 
     async fn create_record(&self, zone: &Zone, record: &NewRecord) -> Result<Record, ApiError> {
-        let url = self.url(&["zones", &zone.id, "dns_records"], &[]);
         let action = format!("create {} {}", record.rtype, record.name);
-        Ok(self
+        let url = self.zone_url(zone, &["dns_records"], &[], &action)?;
+        let (created, _) = self
             .zone_call(zone, Method::POST, url, json(record), &action)
-            .await?
-            .0)
+            .await?;
+        checked_record(created, &action)
     }
 
     async fn patch_record(
@@ -521,17 +546,19 @@ impl DnsApi for Client {
         id: &str,
         patch: &RecordPatch,
     ) -> Result<Record, ApiError> {
-        let url = self.url(&["zones", &zone.id, "dns_records", id], &[]);
-        let action = format!("update record {id}");
-        Ok(self
+        let action = format!("update record {}", shown_id(id));
+        let id = checked_id(id, &action)?;
+        let url = self.zone_url(zone, &["dns_records", id], &[], &action)?;
+        let (updated, _) = self
             .zone_call(zone, Method::PATCH, url, json(patch), &action)
-            .await?
-            .0)
+            .await?;
+        checked_record(updated, &action)
     }
 
     async fn delete_record(&self, zone: &Zone, id: &str) -> Result<(), ApiError> {
-        let url = self.url(&["zones", &zone.id, "dns_records", id], &[]);
-        let action = format!("delete record {id}");
+        let action = format!("delete record {}", shown_id(id));
+        let id = checked_id(id, &action)?;
+        let url = self.zone_url(zone, &["dns_records", id], &[], &action)?;
         let _: (Deleted, _) = self
             .zone_call(zone, Method::DELETE, url, None, &action)
             .await?;
@@ -539,12 +566,22 @@ impl DnsApi for Client {
     }
 
     async fn batch(&self, zone: &Zone, batch: &BatchRequest) -> Result<BatchResult, ApiError> {
-        let url = self.url(&["zones", &zone.id, "dns_records", "batch"], &[]);
-        let action = format!("apply {} changes to {}", batch.len(), zone_label(zone));
-        Ok(self
+        let action = format!("apply {} changes to {}", batch.len(), zone.label());
+        for id in batch
+            .deletes
+            .iter()
+            .map(|d| &d.id)
+            .chain(batch.patches.iter().map(|p| &p.id))
+        {
+            checked_id(id, &action)?;
+        }
+        let url = self.zone_url(zone, &["dns_records", "batch"], &[], &action)?;
+        let (mut done, _): (BatchResult, _) = self
             .zone_call(zone, Method::POST, url, json(batch), &action)
-            .await?
-            .0)
+            .await?;
+        done.posts = checked_records(done.posts, &action)?;
+        done.patches = checked_records(done.patches, &action)?;
+        Ok(done)
     }
 }
 

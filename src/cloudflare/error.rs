@@ -194,7 +194,7 @@ impl ApiError {
                 None => format!("Cloudflare refused the token (code 9109), for one of two reasons: it is not valid for {zone} (edit it at My Profile → API Tokens: Zone → DNS → Edit, with {zone} under Zone Resources), or its Client IP Address Filtering does not include this host's address (normal for a dynamic address: remove the IP filter or widen it to your ISP's range)"),
             },
             ErrorKind::Forbidden => format!("the token lacks Zone → DNS → Edit on {zone}, or is not valid: edit the token at My Profile → API Tokens and add {zone} under Zone Resources; if the token has a Client IP Address Filtering list, this host's address must be in it"),
-            ErrorKind::RateLimited { .. } => "ddflare waits and retries; if this persists, another client shares the token's budget of 1,200 requests per 5 minutes".to_owned(),
+            ErrorKind::RateLimited { .. } => "ddflare waits as long as Cloudflare asks, then tries again; if this persists, another client shares the token's budget of 1,200 requests per 5 minutes".to_owned(),
             ErrorKind::CnameConflict => CNAME_HINT.to_owned(),
             ErrorKind::BadIdentifier => "check `zone_id`: it must be the 32-character zone ID from the zone's Overview page, not its name".to_owned(),
             ErrorKind::TldNotSupported => "Cloudflare's API does not manage .cf, .ga, .gq, .ml or .tk zones".to_owned(),

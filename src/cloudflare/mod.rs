@@ -7,9 +7,12 @@
 pub mod api;
 pub mod budget;
 pub mod client;
+pub mod deadline;
 pub mod error;
 #[cfg(test)]
 pub mod fake;
+mod ids;
+mod listing;
 pub mod settings;
 pub mod types;
 
@@ -19,4 +22,5 @@ pub use error::{ApiError, CNAME_HINT, ErrorKind};
 pub use settings::{CloudflareConfig, Credentials, TOKEN_STEPS};
 pub use types::{
     BatchPatch, BatchRequest, BatchResult, IdOnly, NewRecord, Record, RecordPatch, TokenInfo, Zone,
+    is_id, same_name, shown_id, unique_ids,
 };

@@ -4,6 +4,21 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Whether `s` has the shape of a Cloudflare id (zone, record, account, token): 32 lowercase
+/// hex characters (CONTRACT.md §0; the OpenAPI `*_identifier` schemas say `maxLength: 32`, the
+/// ids themselves are always that long). Anything else (`.`, `..`, empty, a domain name) would
+/// change the meaning of a URL it is put in, so it never reaches one.
+pub fn is_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// An id as it may be shown in a message: at most 40 characters, control characters escaped.
+pub fn shown_id(s: &str) -> String {
+    let head: String = s.chars().take(40).collect();
+    let more = if s.chars().count() > 40 { "…" } else { "" };
+    format!("{}{more}", head.escape_debug())
+}
+
 /// `{"success":…,"errors":[…],"messages":[…],"result":…,"result_info":…}`.
 #[derive(Debug, Deserialize)]
 pub struct Envelope<T> {
@@ -72,6 +87,34 @@ pub struct Zone {
     pub name: String,
     #[serde(default)]
     pub status: Option<String>,
+}
+
+impl Zone {
+    /// How messages name the zone: its name, else (a configured `zone_id` alone) its id.
+    pub fn label(&self) -> String {
+        if self.name.is_empty() {
+            format!("zone {}", shown_id(&self.id))
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+/// Record and zone names compare case-insensitively, without a trailing dot.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
+}
+
+/// `records` with each id once, in listing order (the first of a repeated id wins): a record
+/// listed twice must not look like its own duplicate.
+pub fn unique_ids(records: &[Record]) -> Vec<Record> {
+    let mut seen = std::collections::HashSet::new();
+    records
+        .iter()
+        .filter(|r| seen.insert(r.id.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// A DNS record as Cloudflare returns it (the fields ddflare reads).
@@ -208,4 +251,30 @@ pub struct BatchResult {
     pub puts: Vec<Record>,
     #[serde(default)]
     pub posts: Vec<Record>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_32_lowercase_hex_characters_are_an_id() {
+        assert!(is_id("023e105f4ecef8ad9ca31a8372d0c353"));
+        for bad in [
+            "",
+            ".",
+            "..",
+            "023e105f4ecef8ad9ca31a8372d0c35",
+            "023e105f4ecef8ad9ca31a8372d0c3533",
+            "023E105F4ECEF8AD9CA31A8372D0C353",
+            "023e105f4ecef8ad9ca31a8372d0c35g",
+            "example.com",
+            "../../user/tokens/verify0000000",
+            "023e105f4ecef8ad9ca31a8372d0c3/.",
+        ] {
+            assert!(!is_id(bad), "{bad:?}");
+        }
+        assert_eq!(shown_id("a\nb"), "a\\nb");
+        assert_eq!(shown_id(&"x".repeat(50)), format!("{}…", "x".repeat(40)));
+    }
 }

@@ -2,7 +2,8 @@
 //! (name, type) Cloudflare confirmed, the ids of the records ddflare created (all that
 //! `delete_on_stop` may ever delete), the zones to look up again after a refusal, and saving
 //! it. The results of [`super::apply`]'s calls come back here and become cache entries and
-//! report lines.
+//! report lines. An id in the cache that is not of the API's shape (a damaged or planted file)
+//! is forgotten before it can reach a URL.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -13,7 +14,7 @@ use tracing::{info, warn};
 use super::apply::Applied;
 use super::freshness::settings_of;
 use super::lines::{find, line, note_rate_limit, push_failed};
-use crate::cloudflare::{ApiError, ErrorKind, Record, Zone};
+use crate::cloudflare::{ApiError, ErrorKind, Record, Zone, is_id, shown_id};
 use crate::plan::{Change, Desired};
 use crate::round::{Outcome, RoundReport};
 use crate::state::{self, Created, Entry, State};
@@ -28,6 +29,44 @@ pub(super) fn save(state: &State, dir: &Path, dry_run: bool) {
         warn!(
             "cannot save the state in {}: {e}; the next start re-reads the records from Cloudflare",
             dir.display()
+        );
+    }
+}
+
+/// Forgets what the cache holds under an id that is not of the API's shape: a zone is looked
+/// up again, a record read again; a created record is no longer deleted on stop (it could not
+/// be named safely).
+pub(super) fn forget_bad_ids(state: &mut State) {
+    let mut bad: Vec<String> = Vec::new();
+    let mut keep = |ok: bool, what: &str, id: &str, of: &str| {
+        if !ok {
+            bad.push(format!(
+                "{what} `{}` (for {})",
+                shown_id(id),
+                of.escape_debug()
+            ));
+        }
+        ok
+    };
+    state
+        .zones
+        .retain(|name, z| keep(is_id(&z.id), "zone id", &z.id, name));
+    state
+        .records
+        .retain(|key, e| keep(is_id(&e.id), "record id", &e.id, key));
+    state.created.retain(|id, c| {
+        let ok = is_id(id) && is_id(&c.zone.id);
+        keep(ok, "created record", id, &c.name)
+    });
+    if !bad.is_empty() {
+        warn!(
+            "the state file holds {} that {} (32 lowercase hex characters): forgotten, so Cloudflare is asked again",
+            bad.join(", "),
+            if bad.len() == 1 {
+                "is not a Cloudflare id"
+            } else {
+                "are not Cloudflare ids"
+            }
         );
     }
 }

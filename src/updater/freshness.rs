@@ -1,5 +1,7 @@
 //! PURE: whether the cache can answer for a (name, type) without asking Cloudflare: same
-//! address, same settings, and synced less than `max_age` ago. Also what "same settings"
+//! address, same settings, and synced less than `max_age` ago (and not in the future: a
+//! `synced_at` ahead of the clock, from a clock that was ahead or a planted file, would
+//! otherwise be trusted for ever). Also what "same settings"
 //! means (the string a cache entry keeps), and the clock in the unit the cache stores.
 
 use std::time::Duration;
@@ -21,6 +23,10 @@ pub(super) fn settings_of(d: &Desired) -> String {
     s
 }
 
+/// How far ahead of the clock a `synced_at` may be and still count: clocks of successive runs
+/// (or a small NTP step) disagree by seconds, not by minutes.
+pub(super) const FUTURE_SLACK_SECS: u64 = 300;
+
 /// Whether the cache says `d` is on Cloudflare as wanted, recently enough to trust it.
 pub(super) fn is_fresh(state: &State, d: &Desired, now: u64, max_age: Duration) -> bool {
     state
@@ -29,6 +35,48 @@ pub(super) fn is_fresh(state: &State, d: &Desired, now: u64, max_age: Duration) 
         .is_some_and(|e| {
             e.content == d.content
                 && e.settings == settings_of(d)
+                && e.synced_at <= now.saturating_add(FUTURE_SLACK_SECS)
                 && now.saturating_sub(e.synced_at) < max_age.as_secs()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Ownership;
+    use crate::state::Entry;
+
+    #[test]
+    fn a_synced_at_in_the_future_is_stale_beyond_the_slack() {
+        let d = Desired {
+            name: "home.example.com".into(),
+            rtype: "A",
+            content: "203.0.113.7".parse().unwrap(),
+            ttl: None,
+            proxied: None,
+            comment: None,
+            ownership: Ownership::All,
+        };
+        let now = 1_800_000_000;
+        let max_age = Duration::from_secs(86_400);
+        let at = |synced_at: u64| {
+            let mut state = State::default();
+            state.records.insert(
+                state::key(&d.name, d.rtype),
+                Entry {
+                    id: "372e67954025e0ba6aaa6d586b9e0b59".into(),
+                    content: d.content,
+                    settings: settings_of(&d),
+                    synced_at,
+                },
+            );
+            is_fresh(&state, &d, now, max_age)
+        };
+        assert!(at(now));
+        assert!(at(now - 86_399));
+        assert!(!at(now - 86_400));
+        assert!(at(now + FUTURE_SLACK_SECS), "a clock a little behind");
+        assert!(!at(now + FUTURE_SLACK_SECS + 1));
+        assert!(!at(u64::MAX));
+    }
 }

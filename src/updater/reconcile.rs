@@ -18,7 +18,7 @@ use super::dry_run;
 use super::freshness::is_fresh;
 use super::lines::{find, line, note_rate_limit, push_failed};
 use super::ownership_report::Reported;
-use super::zones::{ZoneError, list_zones, zone_of};
+use super::zones::{ZoneError, list_zones, warn_inactive, zone_of};
 use crate::clock::unix;
 use crate::cloudflare::{CNAME_HINT, DnsApi, Zone};
 use crate::config::RecordConfig;
@@ -50,6 +50,7 @@ pub struct Updater<A> {
 impl<A: DnsApi> Updater<A> {
     /// `state` is what [`State::load`] returned.
     pub fn new(api: A, records: Vec<RecordConfig>, opts: Options, mut state: State) -> Self {
+        bookkeeping::forget_bad_ids(&mut state);
         // A created record whose name or family left the config is not ddflare's concern any
         // more: forgetting it means `delete_on_stop` can never delete it.
         state
@@ -159,6 +160,7 @@ impl<A: DnsApi> Updater<A> {
             }
         }
         for (_, (zone, desired)) in by_zone {
+            warn_inactive(&zone);
             self.reconcile_zone(&zone, &desired, now, &mut report).await;
         }
         self.save_state();

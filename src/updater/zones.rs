@@ -1,11 +1,12 @@
 //! Zone lookup: which Cloudflare zone holds a record. The configured `zone_id` when there is
 //! one, else the zone the cache remembers, else the token's zones listed once per round (when
 //! several names need a look) or a walk up the name's labels (`GET /zones?name=`). Reads only:
-//! nothing here writes to Cloudflare.
+//! nothing here writes to Cloudflare. A zone that is not `active` (its nameservers are not
+//! Cloudflare's yet, or any more) is said so, and not cached, so it is looked at again.
 
 use std::collections::BTreeMap;
 
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::lines::note_rate_limit;
 use crate::cloudflare::{ApiError, DnsApi, Zone};
@@ -83,10 +84,39 @@ pub(super) async fn zone_of<A: DnsApi>(
         // Not in the listing (or ambiguous): the lookup by name says why.
         None => find_zone(api, rec, calls).await?,
     };
-    if rec.zone_id.is_none() {
+    if rec.zone_id.is_none() && is_active(&zone) {
         known.insert(rec.name.clone(), zone.clone());
     }
     Ok(zone)
+}
+
+/// Whether Cloudflare serves the zone's records, as far as it said (no status: assumed).
+fn is_active(zone: &Zone) -> bool {
+    zone.status.as_deref().is_none_or(|s| s == "active")
+}
+
+/// Says, once per zone and round, that a zone is not `active`: changes are made, but
+/// Cloudflare does not answer for them until it is.
+pub(super) fn warn_inactive(zone: &Zone) {
+    let Some(status) = zone.status.as_deref().filter(|_| !is_active(zone)) else {
+        return;
+    };
+    let why = match status {
+        "pending" => {
+            "the domain's nameservers are not Cloudflare's yet: the records are saved but not served until the registrar points the domain at the nameservers Cloudflare assigned (dashboard → Overview)"
+        }
+        "initializing" => "Cloudflare is still setting it up: the records are not served yet",
+        "moved" => {
+            "the domain's nameservers no longer point at Cloudflare: the records are not served; point them back at Cloudflare's, or remove the zone's names from ddflare's config"
+        }
+        _ => "its records may not be served: check the zone's Overview page in the dashboard",
+    };
+    let status: String = status.chars().take(32).collect();
+    warn!(
+        "zone {} is `{}` on Cloudflare, not active: {why}",
+        zone.label().escape_debug(),
+        status.escape_debug()
+    );
 }
 
 /// The zone of a record: `zone_id` when configured, else `GET /zones?name=` on each suffix of

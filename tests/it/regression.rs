@@ -122,3 +122,134 @@ fn a_closed_stdout_ends_a_command_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
+
+/// `ddflare once` with one `static:` provider answering `addr`, `allow_private` as given: the
+/// output and what the emulator holds afterwards.
+fn publish_static(addr: &str, allow_private: bool) -> (Option<i32>, String, usize) {
+    let h = Harness::new(&["example.com"]);
+    let (v4, v6) = if addr.contains(':') {
+        (None, Some(addr))
+    } else {
+        (Some(addr), None)
+    };
+    h.write_config(v4, v6, "[[record]]\nname = \"home.example.com\"\n");
+    if !allow_private {
+        let text = std::fs::read_to_string(h.config_path()).unwrap();
+        let text = text.replace("allow_private = true", "allow_private = false");
+        std::fs::write(h.config_path(), text).unwrap();
+    }
+    let out = h.ddflare(&["once"]).output().unwrap();
+    (
+        out.status.code(),
+        crate::support::text(&out),
+        h.records("example.com").len(),
+    )
+}
+
+/// Issue 13, item 12: with `allow_private = true`, addresses nobody can ever reach were
+/// published: `0.0.0.0`, `255.255.255.255`, multicast, loopback, link-local, `::`, an
+/// IPv4-mapped, NAT64 or IPv4-compatible IPv6 address. `allow_private` admits private, ULA,
+/// CGNAT and documentation ranges only; the rest is refused whatever the setting.
+#[test]
+fn allow_private_never_publishes_unusable_addresses() {
+    for addr in [
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.1",
+        "127.0.0.1",
+        "169.254.1.1",
+        "::",
+        "::1",
+        "ff02::1",
+        "fe80::1",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+        "::808:808",
+    ] {
+        let (code, out, published) = publish_static(addr, true);
+        assert_eq!(published, 0, "{addr} was published:\n{out}");
+        assert_ne!(code, Some(0), "{addr}:\n{out}");
+        assert!(out.contains("never published"), "{addr}:\n{out}");
+    }
+    // What allow_private is for still passes.
+    for addr in ["192.168.1.2", "100.64.0.9", "fd00::5", "2001:db8::7"] {
+        let (code, out, published) = publish_static(addr, true);
+        assert_eq!((code, published), (Some(0), 1), "{addr}:\n{out}");
+    }
+}
+
+/// Issue 13, item 12: with `allow_private` off, a Teredo address (2001::/32) and a 6to4
+/// address (2002::/16) whose embedded IPv4 is not public were published as global.
+#[test]
+fn teredo_and_private_6to4_are_never_published() {
+    for addr in [
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "2001::1",
+        "2002:c0a8:102::1",
+        "2002:a00:1::1",
+        "2002::1",
+        "2001:5::1",
+    ] {
+        for allow_private in [false, true] {
+            let (code, out, published) = publish_static(addr, allow_private);
+            assert_eq!(published, 0, "{addr} was published:\n{out}");
+            assert_ne!(code, Some(0), "{addr}:\n{out}");
+        }
+    }
+    // 6to4 from a public IPv4 is reachable through the 6to4 relays.
+    let (code, out, published) = publish_static("2002:808:808::1", false);
+    assert_eq!((code, published), (Some(0), 1), "{out}");
+}
+
+/// Issue 13, item 15: `ipv4 = ["static:2001:db8::1"]` passed the config check and failed
+/// every round at run time. It is a config error naming the key.
+#[test]
+fn a_static_address_of_the_wrong_family_is_a_config_error() {
+    let h = Harness::new(&["example.com"]);
+    for (v4, v6, key) in [
+        (Some("2001:db8::1"), None, "detect.ipv4"),
+        (None, Some("203.0.113.7"), "detect.ipv6"),
+    ] {
+        h.write_config(v4, v6, "[[record]]\nname = \"home.example.com\"\n");
+        for cmd in ["check", "once"] {
+            let out = crate::support::assert_exit(&h.ddflare(&[cmd]).output().unwrap(), 78);
+            assert!(out.contains(key), "{cmd}:\n{out}");
+        }
+    }
+    assert_eq!(h.records("example.com").len(), 0);
+}
+
+/// Issue 13, item 16: internationalised names were mapped by hand, not by UTS #46, so records
+/// were published under names nobody looks up (`x²` became `xn--x-5ca`, not `x2`), Hindi was
+/// refused, and the ideographic full stop was not a label separator. Each is now published
+/// under the name a browser looks up.
+#[test]
+fn internationalised_names_map_as_uts46() {
+    let h = Harness::new(&["example.com"]);
+    let cases = [
+        ("x².example.com", "x2.example.com"),
+        ("ⅻ.example.com", "xii.example.com"),
+        ("ﬁle.example.com", "file.example.com"),
+        ("ⓐb.example.com", "ab.example.com"),
+        ("हिन्दी.example.com", "xn--h2brj9c8c.example.com"),
+        ("home｡example｡com", "home.example.com"),
+    ];
+    let records: String = cases
+        .iter()
+        .map(|(name, _)| format!("[[record]]\nname = \"{name}\"\n"))
+        .collect();
+    h.write_config(Some("203.0.113.7"), None, &records);
+    let out = crate::support::assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    let mut want: Vec<(String, String, String)> = cases
+        .iter()
+        .map(|(_, ascii)| {
+            (
+                (*ascii).to_owned(),
+                "A".to_owned(),
+                "203.0.113.7".to_owned(),
+            )
+        })
+        .collect();
+    want.sort();
+    assert_eq!(h.records("example.com"), want, "{out}");
+}

@@ -123,21 +123,19 @@ fn a_closed_stdout_ends_a_command_quietly() {
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
 
-/// `ddflare once` with one `static:` provider answering `addr`, `allow_private` as given: the
-/// output and what the emulator holds afterwards.
-fn publish_static(addr: &str, allow_private: bool) -> (Option<i32>, String, usize) {
-    let h = Harness::new(&["example.com"]);
-    let (v4, v6) = if addr.contains(':') {
-        (None, Some(addr))
-    } else {
-        (Some(addr), None)
-    };
-    h.write_config(v4, v6, "[[record]]\nname = \"home.example.com\"\n");
-    if !allow_private {
-        let text = std::fs::read_to_string(h.config_path()).unwrap();
-        let text = text.replace("allow_private = true", "allow_private = false");
-        std::fs::write(h.config_path(), text).unwrap();
-    }
+/// `ddflare once` with `[detect]` as given (allow_private and the provider lists): the exit
+/// code, the output, and how many records the emulator holds afterwards.
+fn publish_with(h: &Harness, detect: &str) -> (Option<i32>, String, usize) {
+    std::fs::write(
+        h.config_path(),
+        format!(
+            "[cloudflare]\napi_url = \"{}\"\n\n[detect]\n{detect}\n\n[state]\ndir = \"{}\"\n\n\
+             [[record]]\nname = \"home.example.com\"\n",
+            h.emu.base_url(),
+            h.state_dir().display()
+        ),
+    )
+    .unwrap();
     let out = h.ddflare(&["once"]).output().unwrap();
     (
         out.status.code(),
@@ -146,12 +144,83 @@ fn publish_static(addr: &str, allow_private: bool) -> (Option<i32>, String, usiz
     )
 }
 
+/// A plain-HTTP provider that answers each request with its path: `GET /127.0.0.1` answers
+/// `127.0.0.1`. On `127.0.0.1` and on `[::1]`: a `url:` provider of IPv6 connects over IPv6.
+struct Echo {
+    v4: std::net::SocketAddr,
+    v6: std::net::SocketAddr,
+}
+
+impl Echo {
+    fn start(h: &Harness) -> Echo {
+        Echo {
+            v4: h.spawn(echo_server("127.0.0.1:0")),
+            v6: h.spawn(echo_server("[::1]:0")),
+        }
+    }
+
+    /// `ipv4 = [url]` or `ipv6 = [url]`, whichever family `addr` is, and the other off.
+    fn lists(&self, provider: &str, addr: &str) -> String {
+        let server = if addr.contains(':') { self.v6 } else { self.v4 };
+        let p = provider.replace("{server}", &server.to_string());
+        if addr.contains(':') {
+            format!("ipv4 = \"none\"\nipv6 = [\"{p}\"]")
+        } else {
+            format!("ipv4 = [\"{p}\"]\nipv6 = \"none\"")
+        }
+    }
+}
+
+async fn echo_server(bind: &'static str) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = vec![0u8; 4096];
+                let Ok(n) = s.read(&mut head).await else {
+                    return;
+                };
+                let head = String::from_utf8_lossy(&head[..n]).into_owned();
+                let path = head.split(' ').nth(1).unwrap_or("/");
+                let body = path.trim_start_matches('/').to_owned();
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    addr
+}
+
+/// Each address, answered by a `url:` provider (refused at run time) and written as a
+/// `static:` value (refused when the config is read): never published.
+fn assert_never_published(h: &Harness, echo: &Echo, addr: &str, allow: bool) {
+    for provider in [
+        format!("url:http://{{server}}/{addr}"),
+        format!("static:{addr}"),
+    ] {
+        let detect = format!("allow_private = {allow}\n{}", echo.lists(&provider, addr));
+        let (code, out, published) = publish_with(h, &detect);
+        assert_eq!(published, 0, "{provider} was published:\n{out}");
+        assert_ne!(code, Some(0), "{provider}:\n{out}");
+        assert!(out.contains("which is in "), "{provider}:\n{out}");
+        assert!(out.contains("never published"), "{provider}:\n{out}");
+    }
+}
+
 /// Issue 13, item 12: with `allow_private = true`, addresses nobody can ever reach were
 /// published: `0.0.0.0`, `255.255.255.255`, multicast, loopback, link-local, `::`, an
 /// IPv4-mapped, NAT64 or IPv4-compatible IPv6 address. `allow_private` admits private, ULA,
 /// CGNAT and documentation ranges only; the rest is refused whatever the setting.
 #[test]
 fn allow_private_never_publishes_unusable_addresses() {
+    let h = Harness::new(&["example.com"]);
+    let echo = Echo::start(&h);
     for addr in [
         "0.0.0.0",
         "255.255.255.255",
@@ -166,38 +235,43 @@ fn allow_private_never_publishes_unusable_addresses() {
         "64:ff9b::808:808",
         "::808:808",
     ] {
-        let (code, out, published) = publish_static(addr, true);
-        assert_eq!(published, 0, "{addr} was published:\n{out}");
-        assert_ne!(code, Some(0), "{addr}:\n{out}");
-        assert!(out.contains("never published"), "{addr}:\n{out}");
+        assert_never_published(&h, &echo, addr, true);
     }
     // What allow_private is for still passes.
     for addr in ["192.168.1.2", "100.64.0.9", "fd00::5", "2001:db8::7"] {
-        let (code, out, published) = publish_static(addr, true);
+        let h = Harness::new(&["example.com"]);
+        let detect = format!(
+            "allow_private = true\n{}",
+            echo.lists(&format!("url:http://{{server}}/{addr}"), addr)
+        );
+        let (code, out, published) = publish_with(&h, &detect);
         assert_eq!((code, published), (Some(0), 1), "{addr}:\n{out}");
     }
 }
 
-/// Issue 13, item 12: with `allow_private` off, a Teredo address (2001::/32) and a 6to4
-/// address (2002::/16) whose embedded IPv4 is not public were published as global.
+/// Issue 13, item 12: with `allow_private` off, a Teredo address (2001::/32), another address
+/// of 2001::/23, and a 6to4 address (2002::/16) whose embedded IPv4 is not public were
+/// published as global.
 #[test]
 fn teredo_and_private_6to4_are_never_published() {
+    let h = Harness::new(&["example.com"]);
+    let echo = Echo::start(&h);
     for addr in [
         "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         "2001::1",
+        "2001:5::1",
         "2002:c0a8:102::1",
         "2002:a00:1::1",
         "2002::1",
-        "2001:5::1",
     ] {
         for allow_private in [false, true] {
-            let (code, out, published) = publish_static(addr, allow_private);
-            assert_eq!(published, 0, "{addr} was published:\n{out}");
-            assert_ne!(code, Some(0), "{addr}:\n{out}");
+            assert_never_published(&h, &echo, addr, allow_private);
         }
     }
     // 6to4 from a public IPv4 is reachable through the 6to4 relays.
-    let (code, out, published) = publish_static("2002:808:808::1", false);
+    let six_to_four = "2002:808:808::1";
+    let detect = echo.lists(&format!("url:http://{{server}}/{six_to_four}"), six_to_four);
+    let (code, out, published) = publish_with(&h, &detect);
     assert_eq!((code, published), (Some(0), 1), "{out}");
 }
 

@@ -2,15 +2,18 @@
 
 use super::*;
 
+/// A config of `[detect]` with `body`, a token and one record.
+fn detect_section(body: &str) -> Result<Loaded, ConfigError> {
+    parse(
+        &with_token(&format!("[detect]\n{body}\n{ONE_RECORD}")),
+        "ddflare.toml",
+        &no_env(),
+    )
+}
+
 #[test]
 fn provider_lists() {
-    let c = |body: &str| {
-        parse(
-            &with_token(&format!("[detect]\n{body}\n{ONE_RECORD}")),
-            "ddflare.toml",
-            &no_env(),
-        )
-    };
+    let c = detect_section;
     let l = c("ipv4 = \"none\"").unwrap();
     assert!(l.config.detect.ipv4.is_empty());
     assert!(
@@ -82,13 +85,7 @@ fn timeouts_longer_than_the_deadline_warn() {
 /// can never be published is an error naming the list (the file's key or the variable).
 #[test]
 fn static_values_of_the_wrong_family_or_unusable_are_refused() {
-    let c = |body: &str| {
-        parse(
-            &with_token(&format!("[detect]\n{body}\n{ONE_RECORD}")),
-            "ddflare.toml",
-            &no_env(),
-        )
-    };
+    let c = detect_section;
     let e = c("ipv4 = [\"static:2001:db8::1\"]").unwrap_err();
     expect(&e, "detect.ipv4", Some(4));
     expect(&e, "an IPv6 address", Some(4));

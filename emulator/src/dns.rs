@@ -191,23 +191,23 @@ pub(crate) fn qualify_name(raw: &str, zone: &str) -> Option<String> {
     valid_hostname(&fqdn, true).then_some(fqdn)
 }
 
-/// Lowercase ASCII, a non-ASCII label as `xn--` + Punycode (RFC 3492) of its lowercase form.
-/// The workspace builds `idna` without its Unicode tables (ddflare's binary size), so UTS #46
-/// mapping is left out: names typed precomposed, as clients send them, come out as
-/// Cloudflare stores them.
+/// Lowercase ASCII by UTS #46 ToASCII, nontransitional, as ddflare maps names
+/// (`ddflare`'s `config::values::uts46_to_ascii`): `x²` is `x2`, `｡` separates labels, a name
+/// UTS #46 refuses is refused. The hyphen and character rules are `valid_hostname`'s.
 fn to_ascii(name: &str) -> Option<String> {
+    use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
     if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }
-    let labels = name.split('.').map(|label| {
-        if label.is_ascii() {
-            Some(label.to_ascii_lowercase())
-        } else {
-            let lower: String = label.chars().flat_map(char::to_lowercase).collect();
-            idna::punycode::encode_str(&lower).map(|code| format!("xn--{code}"))
-        }
-    });
-    labels.collect::<Option<Vec<_>>>().map(|l| l.join("."))
+    Uts46::new()
+        .to_ascii(
+            name.as_bytes(),
+            AsciiDenyList::EMPTY,
+            Hyphens::Allow,
+            DnsLength::Ignore,
+        )
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 fn valid_hostname(name: &str, allow_wildcard: bool) -> bool {
@@ -787,6 +787,16 @@ mod tests {
             qualify_name("☃", "example.com").unwrap(),
             "xn--n3h.example.com"
         );
+        // UTS #46, as ddflare maps names.
+        for (raw, fqdn) in [
+            ("x²", "x2.example.com"),
+            ("ﬁle", "file.example.com"),
+            ("home｡example｡com", "home.example.com"),
+            ("हिन्दी", "xn--j2bd4cyah0f.example.com"),
+        ] {
+            assert_eq!(qualify_name(raw, "example.com").as_deref(), Some(fqdn));
+        }
+        assert!(qualify_name("xn--a", "example.com").is_none());
         assert!(qualify_name("", "example.com").is_none());
         assert!(qualify_name("a b", "example.com").is_none());
     }

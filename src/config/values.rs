@@ -177,38 +177,50 @@ pub fn server_addr(text: &str, default_port: u16) -> Result<SocketAddr, Problem>
     }
 }
 
-/// One label of a name, as DNS carries it: ASCII lowercased; an internationalized label
-/// lowercased, then punycode with the `xn--` prefix (RFC 3492, IDNA 2008). Letters and digits
-/// of any script are accepted, in the precomposed form keyboards produce. What UTS #46 would
-/// *map* rather than accept (fullwidth forms, decomposed accents, symbols) is refused with a
-/// pointer to the fix instead: ddflare leaves out the Unicode tables that mapping needs (about
-/// 120 KB of the router binary) and never guesses a name.
-fn label_to_ascii(label: &str) -> Result<String, String> {
-    if label.is_ascii() {
-        return Ok(label.to_ascii_lowercase());
+/// UTS #46 ToASCII, nontransitional (`ß` stays `ß`, as browsers, `idn2` and the registries
+/// have looked names up since Unicode 15.1 deprecated transitional processing): mapping
+/// (`x²` → `x2`, `Ｂ` → `b`, `｡` → `.`), NFC, the validity, bidi and joiner rules, then
+/// Punycode. The ASCII rules are ddflare's own, checked afterwards on the result (`_` and `*`
+/// are allowed, a label never starts or ends with `-`), so the flags here only ever refuse
+/// less: a name accepted maps exactly as UTS #46 maps it. With the third and fourth hyphens
+/// allowed (CheckHyphens off), UTS #46 refuses a label that decodes to `xn--…` (V4), which
+/// `idna` leaves out: checked here.
+pub fn uts46_to_ascii(name: &str) -> Result<String, idna::Errors> {
+    use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
+    let ascii = Uts46::new()
+        .to_ascii(
+            name.as_bytes(),
+            AsciiDenyList::EMPTY,
+            Hyphens::CheckFirstLast,
+            DnsLength::Ignore,
+        )?
+        .into_owned();
+    let decodes_to_xn = |label: &str| {
+        label
+            .strip_prefix("xn--")
+            .and_then(idna::punycode::decode_to_string)
+            .is_some_and(|u| u.starts_with("xn--"))
+    };
+    if ascii.split('.').any(decodes_to_xn) {
+        return Err(idna::Errors::default());
     }
-    let lower: String = label.chars().flat_map(char::to_lowercase).collect();
-    if let Some(c) = lower
-        .chars()
-        .find(|&c| !(c.is_alphanumeric() || c == '-') || ('\u{ff00}'..='\u{ffef}').contains(&c))
-    {
-        let what = if ('\u{ff00}'..='\u{ffef}').contains(&c) {
-            "a fullwidth or halfwidth form: write it with ordinary (ASCII) letters and digits"
-        } else if c.is_alphanumeric() || c.is_whitespace() || c.is_control() {
-            "not allowed in a host name"
-        } else {
-            "not a letter or digit (an accent must be part of its letter: type the name \
-             precomposed, NFC, as keyboards do)"
-        };
-        return Err(format!(
-            "whose label \"{label}\" contains `{}` (U+{:04X}), {what}",
-            c.escape_debug(),
-            u32::from(c)
-        ));
-    }
-    match idna::punycode::encode_str(&lower) {
-        Some(code) => Ok(format!("xn--{code}")),
-        None => Err(format!("whose label \"{label}\" is too long")),
+    Ok(ascii)
+}
+
+/// Why UTS #46 refused `name`: the first label it refuses on its own, when one does (the bidi
+/// rule spans labels, so none may).
+fn uts46_refusal(name: &str) -> String {
+    let separators = ['.', '\u{3002}', '\u{ff0e}', '\u{ff61}'];
+    let label = name
+        .split(separators)
+        .find(|l| !l.is_empty() && uts46_to_ascii(l).is_err());
+    let what = "is refused by UTS #46 (the IDNA rules browsers and resolvers use)";
+    match label {
+        Some(l) => format!("whose label \"{}\" {what}", l.escape_debug()),
+        None => format!(
+            "which {what}: its labels break the rule for mixing right-to-left and \
+             left-to-right text"
+        ),
     }
 }
 
@@ -231,11 +243,32 @@ pub fn dns_name(text: &str, wildcard: bool) -> Result<String, Problem> {
         return Err(Problem::new(format!("{expected}, {found}"))
             .hint("give the name only, without a scheme or a path"));
     }
-    let trimmed = text.strip_suffix('.').unwrap_or(text);
-    let (star, rest) = match trimmed.strip_prefix("*.") {
+    let (star, rest) = match text.strip_prefix("*.") {
         Some(rest) => (true, rest),
-        None => (false, trimmed),
+        None => (false, text),
     };
+    let has_xn = |t: &str| {
+        t.split('.')
+            .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
+    };
+    let mapped = if rest.is_ascii() && !has_xn(rest) {
+        rest.to_ascii_lowercase()
+    } else {
+        uts46_to_ascii(rest).map_err(|_| {
+            Problem::new(format!("{expected}, {found}, {}", uts46_refusal(rest))).hint(
+                "ddflare maps names as browsers do (UTS #46); `idn2 --uts46 NAME` (GNU libidn2) \
+                 says why it refuses one, and prints the xn-- form of one it accepts",
+            )
+        })?
+    };
+    let rest = mapped.strip_suffix('.').unwrap_or(&mapped);
+    // What the name became, when mapping changed more than case: shown with a refusal.
+    let became = if mapped.eq_ignore_ascii_case(text.strip_prefix("*.").unwrap_or(text)) {
+        String::new()
+    } else {
+        format!(" (\"{rest}\" after UTS #46 mapping)")
+    };
+    let found = format!("{found}{became}");
     if star && !wildcard {
         return Err(Problem::new(format!("expected a zone name, {found}"))
             .hint("a wildcard `*` is only allowed in record names"));
@@ -249,13 +282,11 @@ pub fn dns_name(text: &str, wildcard: bool) -> Result<String, Problem> {
         return Err(Problem::new(format!("{expected}, {found}, an IP address"))
             .hint("the name is the DNS record to update; its address is detected (see [detect])"));
     }
-    let ascii = rest
-        .split('.')
-        .map(label_to_ascii)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|problem| Problem::new(format!("{expected}, {found}, {problem}")))?
-        .join(".");
-    let ascii = if star { format!("*.{ascii}") } else { ascii };
+    let ascii = if star {
+        format!("*.{rest}")
+    } else {
+        rest.to_owned()
+    };
     let labels: Vec<&str> = ascii.split('.').collect();
     if labels.iter().any(|l| l.is_empty()) {
         return Err(Problem::new(format!(
@@ -613,15 +644,41 @@ mod tests {
             dns_name("straße.example", true).as_deref(),
             Ok("xn--strae-oqa.example")
         );
-        // What UTS #46 would map is refused with the fix, never guessed.
-        let decomposed = err(dns_name("bu\u{308}cher.example", true)).message;
-        assert!(
-            decomposed.contains("U+0308") && decomposed.contains("precomposed"),
-            "{decomposed}"
-        );
-        let fullwidth = err(dns_name("ｈｏｍｅ.example", true)).message;
-        assert!(fullwidth.contains("fullwidth"), "{fullwidth}");
-        assert!(err(dns_name("♥.example", true)).message.contains("U+2665"));
+        // UTS #46 mapping, as browsers look the names up.
+        for (given, ascii) in [
+            ("bu\u{308}cher.example", "xn--bcher-kva.example"),
+            ("ｈｏｍｅ.example", "home.example"),
+            ("x².example", "x2.example"),
+            ("ⅻ.example", "xii.example"),
+            ("ﬁle.example", "file.example"),
+            ("ⓐb.example", "ab.example"),
+            ("हिन्दी.example", "xn--j2bd4cyah0f.example"),
+            ("home｡example．com。", "home.example.com"),
+            ("*.bücher｡example", "*.xn--bcher-kva.example"),
+            ("XN--BCHER-KVA.example", "xn--bcher-kva.example"),
+            ("ab--cd.example", "ab--cd.example"),
+            ("♥.example", "xn--g6h.example"),
+            ("مثال.example", "xn--mgbh0fb.example"),
+        ] {
+            assert_eq!(dns_name(given, true).as_deref(), Ok(ascii), "{given}");
+        }
+        // What UTS #46 refuses is refused, with the way to check it.
+        for bad in [
+            "xn--a.example",
+            "a\u{200d}b.example",
+            "\u{308}a.example",
+            "xn--ß.example",
+            "a\u{fffd}.example",
+        ] {
+            let e = err(dns_name(bad, true));
+            assert!(e.message.contains("UTS #46"), "{bad}: {}", e.message);
+            assert!(e.hint.unwrap_or_default().contains("idn2 --uts46"), "{bad}");
+        }
+        let e = err(dns_name("0a.\u{5d0}.example", true)).message;
+        assert!(e.contains("right-to-left"), "{e}");
+        // Mapped to ASCII that is no host name: refused, showing what it became.
+        let e = err(dns_name("⑴.example", true)).message;
+        assert!(e.contains("\"(1).example\" after UTS #46 mapping"), "{e}");
         assert!(dns_name("a\u{a0}b.example", true).is_err());
         assert_eq!(
             dns_name("_dmarc.example.com", true).as_deref(),

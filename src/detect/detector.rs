@@ -292,9 +292,7 @@ impl Detector {
         found: Found,
     ) -> Result<Detection, DetectError> {
         let addr = ensure_family(family, provider.clone(), found.addr)?;
-        if !self.policy.allow_private
-            && let Some(bogon) = bogon::not_global(addr)
-        {
+        if let Some(bogon) = bogon::refused(addr, self.policy.allow_private) {
             return Err(DetectError::NotGlobal {
                 provider,
                 addr,

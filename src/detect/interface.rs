@@ -91,7 +91,7 @@ pub fn pick(addrs: &[IfAddr], family: Family) -> Result<IfAddr, String> {
         .filter(|a| unusable(a).is_none())
         .min_by_key(|a| {
             (
-                bogon::not_global(a.addr).is_some(),
+                bogon::not_global(a.addr).map(|b| b.kind),
                 a.flags.contains(AddrFlags::SECONDARY),
                 a.flags.contains(AddrFlags::OPTIMISTIC),
                 !a.flags.contains(AddrFlags::PERMANENT),

@@ -25,8 +25,8 @@ pub enum DetectError {
         addr: IpAddr,
         family: Family,
     },
-    /// A bogon: never published unless `detect.allow_private`.
-    #[error("{provider}: answered {addr}, {}", not_global_message(.bogon))]
+    /// Not global unicast: never published, or only with `detect.allow_private`.
+    #[error("{provider}: answered {addr}, {}", .bogon.explain())]
     NotGlobal {
         provider: String,
         addr: IpAddr,
@@ -49,23 +49,6 @@ pub enum DetectError {
         /// Each provider's answer or failure, in order.
         answers: Vec<String>,
     },
-}
-
-fn not_global_message(b: &bogon::Bogon) -> String {
-    if b.is_cgnat() {
-        format!(
-            "which is in {} ({}): this host is behind carrier-grade NAT, so its IPv4 address is \
-             shared with other customers of the ISP and cannot be reached from outside; ask the \
-             ISP for a public IPv4 address, or use IPv6 only (ipv4 = \"none\")",
-            b.range, b.what
-        )
-    } else {
-        format!(
-            "which is in {} ({}), not a public address: it is never published; set \
-             detect.allow_private = true to publish private addresses (DNS for a LAN)",
-            b.range, b.what
-        )
-    }
 }
 
 fn join(failures: &[DetectError]) -> String {

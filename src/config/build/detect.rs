@@ -12,7 +12,7 @@ use super::super::env::{self, EnvVar, Overrides};
 use super::super::error::ConfigError;
 use super::super::raw::{RawDetect, RawProviders, defaults};
 use super::super::values::{self, Problem};
-use crate::detect::{DetectConfig, ProviderSpec, Strategy};
+use crate::detect::{DetectConfig, ProviderSpec, Strategy, bogon};
 
 /// `[detect]`, with where its lists and timeout were set (`None`: the default), for the
 /// messages of later checks.
@@ -206,6 +206,7 @@ fn check_lists(
                 .hint("add a second provider, e.g. [\"cloudflare.trace\", \"cloudflare.dns\"], or remove strategy"),
             ));
         }
+        static_values(ctx, &src, list, family == "IPv4")?;
         let needs_server = list
             .value
             .iter()
@@ -219,6 +220,47 @@ fn check_lists(
                     "`{p}` needs an {family} address in detect.dns_servers, found none"
                 ))
                 .hint("add one to detect.dns_servers, or remove dns_servers to use Cloudflare's"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A `static:` value is known now: one of the other family, or one that can never be
+/// published, is a config error rather than a failure of every round.
+fn static_values(
+    ctx: &Ctx<'_>,
+    src: &Src,
+    list: &Val<Vec<ProviderSpec>>,
+    v4: bool,
+) -> Result<(), ConfigError> {
+    let (family, other, other_key) = if v4 {
+        ("IPv4", "IPv6", "detect.ipv6")
+    } else {
+        ("IPv6", "IPv4", "detect.ipv4")
+    };
+    for p in &list.value {
+        let ProviderSpec::Static(addr) = p else {
+            continue;
+        };
+        if addr.is_ipv4() != v4 {
+            return Err(ctx.err(
+                src,
+                Problem::new(format!(
+                    "expected {family} addresses only, found `{p}`, an {other} address"
+                ))
+                .hint(format!(
+                    "move it to {other_key}, or give this host's {family} address"
+                )),
+            ));
+        }
+        if let Some(bogon) = bogon::refused(*addr, true) {
+            return Err(ctx.err(
+                src,
+                Problem::new(format!(
+                    "expected a usable address, found `{p}`, {}",
+                    bogon.explain()
+                )),
             ));
         }
     }

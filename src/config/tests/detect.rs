@@ -2,15 +2,18 @@
 
 use super::*;
 
+/// A config of `[detect]` with `body`, a token and one record.
+fn detect_section(body: &str) -> Result<Loaded, ConfigError> {
+    parse(
+        &with_token(&format!("[detect]\n{body}\n{ONE_RECORD}")),
+        "ddflare.toml",
+        &no_env(),
+    )
+}
+
 #[test]
 fn provider_lists() {
-    let c = |body: &str| {
-        parse(
-            &with_token(&format!("[detect]\n{body}\n{ONE_RECORD}")),
-            "ddflare.toml",
-            &no_env(),
-        )
-    };
+    let c = detect_section;
     let l = c("ipv4 = \"none\"").unwrap();
     assert!(l.config.detect.ipv4.is_empty());
     assert!(
@@ -76,4 +79,40 @@ fn timeouts_longer_than_the_deadline_warn() {
         "{}",
         l.warnings[0]
     );
+}
+
+/// A `static:` value is checked when the config is read: the wrong family or an address that
+/// can never be published is an error naming the list (the file's key or the variable).
+#[test]
+fn static_values_of_the_wrong_family_or_unusable_are_refused() {
+    let c = detect_section;
+    let e = c("ipv4 = [\"static:2001:db8::1\"]").unwrap_err();
+    expect(&e, "detect.ipv4", Some(4));
+    expect(&e, "an IPv6 address", Some(4));
+    assert!(e.hint_text().unwrap_or_default().contains("detect.ipv6"));
+    let e = c("ipv6 = [\"cloudflare.trace\", \"static:203.0.113.7\"]").unwrap_err();
+    expect(&e, "detect.ipv6", Some(4));
+    expect(&e, "an IPv4 address", Some(4));
+    for (body, range) in [
+        (
+            "allow_private = true\nipv4 = [\"static:127.0.0.1\"]",
+            "127.0.0.0/8",
+        ),
+        ("ipv6 = [\"static:::ffff:8.8.8.8\"]", "::ffff:0:0/96"),
+        ("ipv6 = [\"static:2001::1\"]", "2001::/32"),
+    ] {
+        let e = c(body).unwrap_err();
+        expect(&e, &format!("which is in {range}"), None);
+        expect(&e, "not even with detect.allow_private", None);
+    }
+    // Private ones still pass the config check: allow_private decides at run time.
+    assert!(c("ipv4 = [\"static:10.0.0.1\"]").is_ok());
+    assert!(c("allow_private = true\nipv6 = [\"static:fd00::1\"]").is_ok());
+    let e = parse(
+        &with_token(ONE_RECORD),
+        "ddflare.toml",
+        &env(&[("DDFLARE_IPV4", "static:2001:db8::1")]),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("DDFLARE_IPV4"), "{e}");
 }

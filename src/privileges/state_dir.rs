@@ -1,159 +1,15 @@
-//! Dropping root. When ddflare starts as root (a container run without `--user`, a router), it
-//! becomes an unprivileged user before any network I/O: after the config and secret files are
-//! read (they may be root-only), before the state dir is written. Default 65534:65534
-//! (nobody/nogroup); `[process] user` (or `DDFLARE_USER`) names another, as `"uid:gid"` or a
-//! name from `/etc/passwd`; `drop_privileges = false` (or `--no-drop-privileges`,
-//! `DDFLARE_DROP_PRIVILEGES=false`) keeps root. Under systemd (`DynamicUser=`) or in the image
-//! (`USER 65532`) ddflare is not root and nothing happens.
-//!
-//! The decisions are PURE ([`parse_user`], [`lookup`], [`decide`], [`plan_state_dir`],
-//! [`blocked_ancestor`]); [`apply`] gathers the facts, applies the plan, then drops:
-//! supplementary groups, then the group, then the user, and checks that root cannot be
-//! regained. The only `unsafe` of ddflare is the few libc calls in `sys`.
+//! The state dir, made usable by the target before root is dropped: the facts gathered from
+//! the file system, the PURE plan ([`plan_state_dir`], [`blocked_ancestor`]) and carrying it
+//! out as root, also for the private subdirectory of a shared dir (`files::state_dir`).
 
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// nobody/nogroup on most systems: the default target.
-pub const NOBODY: u32 = 65534;
-
-/// Who to become.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunAs {
-    /// `"uid:gid"`: always works, also in a scratch image without `/etc/passwd`.
-    Ids { uid: u32, gid: u32 },
-    /// A user name, looked up in `/etc/passwd` (its primary group).
-    Name(String),
-}
-
-impl Default for RunAs {
-    fn default() -> Self {
-        RunAs::Ids {
-            uid: NOBODY,
-            gid: NOBODY,
-        }
-    }
-}
-
-impl fmt::Display for RunAs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunAs::Ids { uid, gid } => write!(f, "{uid}:{gid}"),
-            RunAs::Name(n) => f.write_str(n),
-        }
-    }
-}
-
-/// `[process]`, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcessConfig {
-    /// `user`: who to become when started as root. Default 65534:65534.
-    pub user: RunAs,
-    /// `drop_privileges`: false keeps root. Default true.
-    pub drop_privileges: bool,
-}
-
-impl Default for ProcessConfig {
-    fn default() -> Self {
-        ProcessConfig {
-            user: RunAs::default(),
-            drop_privileges: true,
-        }
-    }
-}
-
-/// PURE: `"65534:65534"` or `"ddflare"`. Root (uid 0, gid 0 or the name `root`) is refused:
-/// keeping root is `drop_privileges = false`.
-pub fn parse_user(given: &str) -> Result<RunAs, PrivilegeError> {
-    let s = given.trim();
-    let keep_root = "to keep root, set `drop_privileges = false` (or --no-drop-privileges)";
-    if s.is_empty() {
-        return Err(PrivilegeError::new(
-            "expected a user, found an empty value".into(),
-            "write \"uid:gid\", e.g. \"65534:65534\", or a user name".into(),
-        ));
-    }
-    if let Some((u, g)) = s.split_once(':') {
-        let (Ok(uid), Ok(gid)) = (u.trim().parse::<u32>(), g.trim().parse::<u32>()) else {
-            return Err(PrivilegeError::new(
-                format!(
-                    "expected \"uid:gid\" in numbers, found \"{}\"",
-                    s.escape_debug()
-                ),
-                "e.g. \"65534:65534\"".into(),
-            ));
-        };
-        if uid == 0 || gid == 0 {
-            return Err(PrivilegeError::new(
-                format!("expected an unprivileged user, found {uid}:{gid} (root)"),
-                keep_root.into(),
-            ));
-        }
-        return Ok(RunAs::Ids { uid, gid });
-    }
-    if s.chars().all(|c| c.is_ascii_digit()) {
-        return Err(PrivilegeError::new(
-            format!("expected \"uid:gid\" or a user name, found the lone number {s}"),
-            format!("write \"{s}:{s}\" (or the right group id after the colon)"),
-        ));
-    }
-    let name_ok = s.len() <= 32
-        && !s.starts_with('-')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !name_ok {
-        return Err(PrivilegeError::new(
-            format!(
-                "expected a user name or \"uid:gid\", found \"{}\"",
-                s.escape_debug()
-            ),
-            "e.g. \"nobody\" or \"65534:65534\"".into(),
-        ));
-    }
-    if s == "root" {
-        return Err(PrivilegeError::new(
-            "expected an unprivileged user, found root".into(),
-            keep_root.into(),
-        ));
-    }
-    Ok(RunAs::Name(s.to_owned()))
-}
-
-/// PURE: the uid and primary gid of `name` in the text of `/etc/passwd`.
-pub fn lookup(passwd: &str, name: &str) -> Option<(u32, u32)> {
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        (fields.next()? == name).then_some(())?;
-        let _password = fields.next()?;
-        let uid = fields.next()?.trim().parse().ok()?;
-        let gid = fields.next()?.trim().parse().ok()?;
-        Some((uid, gid))
-    })
-}
-
-/// What to do at start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// Not root: nothing to drop.
-    NotRoot,
-    /// Root, and told to stay root.
-    KeepRoot,
-    /// Root: become `uid`:`gid`.
-    Drop { uid: u32, gid: u32 },
-}
-
-/// PURE: from the effective uid, `drop_privileges` and the resolved target.
-pub fn decide(euid: u32, drop_privileges: bool, target: (u32, u32)) -> Decision {
-    match (euid, drop_privileges) {
-        (0, false) => Decision::KeepRoot,
-        (0, true) => Decision::Drop {
-            uid: target.0,
-            gid: target.1,
-        },
-        _ => Decision::NotRoot,
-    }
-}
+use super::error::PrivilegeError;
+#[cfg(unix)]
+use super::error::unmapped;
+#[cfg(unix)]
+use super::sys;
 
 /// The files ddflare writes in its state dir (and their temporary twins), the only ones it
 /// takes over.
@@ -174,7 +30,7 @@ pub struct Entry {
     pub owner: u32,
 }
 
-/// What the state dir looks like, gathered by [`apply`].
+/// What the state dir looks like, gathered by [`apply`](super::apply::apply).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DirFacts {
     Missing,
@@ -303,43 +159,6 @@ pub fn blocked_ancestor(
         .map(|(p, _, _, mode)| (p.as_path(), *mode))
 }
 
-/// What [`apply`] did, for the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    NotRoot,
-    KeptRoot,
-    Dropped { uid: u32, gid: u32 },
-}
-
-/// Reads `/etc/passwd` when the user is a name.
-fn resolve(user: &RunAs) -> Result<(u32, u32), PrivilegeError> {
-    match user {
-        RunAs::Ids { uid, gid } => Ok((*uid, *gid)),
-        RunAs::Name(name) => {
-            let hint = format!(
-                "write \"uid:gid\" instead (a scratch image has no /etc/passwd), e.g. \"{NOBODY}:{NOBODY}\""
-            );
-            let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| {
-                PrivilegeError::new(
-                    format!("cannot look up the user `{name}`: /etc/passwd: {e}"),
-                    hint.clone(),
-                )
-            })?;
-            match lookup(&passwd, name) {
-                Some((0, _)) => Err(PrivilegeError::new(
-                    format!("the user `{name}` is root (uid 0)"),
-                    "name an unprivileged user, or set `drop_privileges = false`".into(),
-                )),
-                Some(ids) => Ok(ids),
-                None => Err(PrivilegeError::new(
-                    format!("no user `{name}` in /etc/passwd"),
-                    hint,
-                )),
-            }
-        }
-    }
-}
-
 /// The facts of `dir`, never through a link (links are resolved before: what is checked is
 /// what is given away).
 #[cfg(unix)]
@@ -394,7 +213,7 @@ fn ancestors(dir: &Path) -> Vec<(PathBuf, u32, u32, u32)> {
 
 /// Makes `dir` usable by `uid`:`gid`, as root.
 #[cfg(unix)]
-fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), PrivilegeError> {
+pub(super) fn prepare_state_dir(dir: &Path, uid: u32, gid: u32) -> Result<(), PrivilegeError> {
     let io_err = |what: &str, e: io::Error| {
         if sys::is_invalid_id(&e) {
             return unmapped(uid, gid);
@@ -486,213 +305,9 @@ fn apply_plan(
     Ok(())
 }
 
-/// EINVAL from chown or setuid: the ids do not exist here (a user namespace that maps root
-/// alone, as `unshare -r` does).
-#[cfg(unix)]
-fn unmapped(uid: u32, gid: u32) -> PrivilegeError {
-    PrivilegeError::new(
-        format!("cannot become {uid}:{gid}: those ids do not exist here (a user namespace that maps only root?)"),
-        "set [process] user (DDFLARE_USER) to ids mapped in this namespace, or `drop_privileges = false`".to_owned(),
-    )
-}
-
-/// Why root could not be dropped, or why `[process] user` cannot be used, with the next step.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct PrivilegeError {
-    message: String,
-    hint: String,
-}
-
-impl PrivilegeError {
-    pub fn new(message: String, hint: String) -> PrivilegeError {
-        PrivilegeError { message, hint }
-    }
-
-    pub fn hint(&self) -> &str {
-        &self.hint
-    }
-}
-
-/// Drops root if ddflare runs as root and may drop it, first making `state_dir` (when given:
-/// the commands that write it) usable by the target. An error means ddflare must
-/// not go on.
-#[cfg(unix)]
-pub fn apply(cfg: &ProcessConfig, state_dir: Option<&Path>) -> Result<Outcome, PrivilegeError> {
-    let euid = sys::geteuid();
-    // The name is looked up only when it matters.
-    let target = if euid == 0 && cfg.drop_privileges {
-        resolve(&cfg.user)?
-    } else {
-        (NOBODY, NOBODY)
-    };
-    match decide(euid, cfg.drop_privileges, target) {
-        Decision::NotRoot => Ok(Outcome::NotRoot),
-        Decision::KeepRoot => Ok(Outcome::KeptRoot),
-        Decision::Drop { uid, gid } => {
-            if let Some(dir) = state_dir {
-                prepare_state_dir(dir, uid, gid)?;
-            }
-            sys::drop_to(uid, gid).map_err(|e| {
-                if sys::is_invalid_id(&e) {
-                    return unmapped(uid, gid);
-                }
-                PrivilegeError::new(
-                    format!("cannot drop root to {uid}:{gid}: {e}"),
-                    "the container or service may lack CAP_SETUID/CAP_SETGID: run ddflare as that user instead (docker run --user, systemd User=), or set `drop_privileges = false`".to_owned(),
-                )
-            })?;
-            Ok(Outcome::Dropped { uid, gid })
-        }
-    }
-}
-
-#[cfg(not(unix))]
-pub fn apply(_: &ProcessConfig, _: Option<&Path>) -> Result<Outcome, PrivilegeError> {
-    Ok(Outcome::NotRoot)
-}
-
-/// The libc calls, each checked. Nothing else in ddflare is `unsafe`.
-#[cfg(unix)]
-#[allow(unsafe_code)]
-mod sys {
-    use std::io;
-
-    /// The kernel's answer to ids it cannot map (chown, setgroups, setgid, setuid).
-    pub fn is_invalid_id(e: &io::Error) -> bool {
-        e.raw_os_error() == Some(libc::EINVAL)
-    }
-
-    pub fn geteuid() -> u32 {
-        // SAFETY: no arguments, cannot fail.
-        unsafe { libc::geteuid() }
-    }
-
-    fn check(rc: libc::c_int, what: &str) -> io::Result<()> {
-        if rc == 0 {
-            Ok(())
-        } else {
-            let e = io::Error::last_os_error();
-            if is_invalid_id(&e) {
-                return Err(e);
-            }
-            Err(io::Error::new(e.kind(), format!("{what}: {e}")))
-        }
-    }
-
-    /// Supplementary groups, then the group, then the user (all of real, effective and saved:
-    /// setgid/setuid as root set all three); then proves it: the ids are the target's, the
-    /// only group is `gid`, and neither root's uid nor its gid can be taken back.
-    pub fn drop_to(uid: u32, gid: u32) -> io::Result<()> {
-        let groups = [gid as libc::gid_t];
-        // SAFETY: a valid pointer to one gid_t, and its length.
-        check(unsafe { libc::setgroups(1, groups.as_ptr()) }, "setgroups")?;
-        // SAFETY: plain integer arguments.
-        check(unsafe { libc::setgid(gid) }, "setgid")?;
-        // SAFETY: plain integer arguments.
-        check(unsafe { libc::setuid(uid) }, "setuid")?;
-        // SAFETY: no arguments, cannot fail.
-        let ids = unsafe {
-            (
-                libc::getuid(),
-                libc::geteuid(),
-                libc::getgid(),
-                libc::getegid(),
-            )
-        };
-        if ids != (uid, uid, gid, gid) {
-            return Err(io::Error::other(format!(
-                "after the drop the ids are uid {}/{} gid {}/{}",
-                ids.0, ids.1, ids.2, ids.3
-            )));
-        }
-        let mut now = [0 as libc::gid_t; 8];
-        // SAFETY: a valid buffer and its length; the kernel writes at most that many.
-        let n = unsafe { libc::getgroups(now.len() as libc::c_int, now.as_mut_ptr()) };
-        let extra = usize::try_from(n)
-            .ok()
-            .and_then(|n| now.get(..n))
-            .is_none_or(|g| g.iter().any(|g| *g != gid));
-        if extra {
-            return Err(io::Error::other(
-                "supplementary groups remain after the drop",
-            ));
-        }
-        // SAFETY: plain integer arguments; success would be the failure.
-        let regained = unsafe { libc::setuid(0) == 0 || libc::setgid(0) == 0 };
-        if regained {
-            return Err(io::Error::other("root could be regained after the drop"));
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn users_are_parsed_and_root_refused() {
-        assert_eq!(parse_user("65534:65534"), Ok(RunAs::default()));
-        assert_eq!(
-            parse_user(" 1000 : 100 "),
-            Ok(RunAs::Ids {
-                uid: 1000,
-                gid: 100
-            })
-        );
-        assert_eq!(parse_user("ddflare"), Ok(RunAs::Name("ddflare".into())));
-        assert_eq!(
-            parse_user("_ddns.user-1"),
-            Ok(RunAs::Name("_ddns.user-1".into()))
-        );
-        let msg = |s: &str| {
-            parse_user(s)
-                .err()
-                .map(|e| (e.to_string(), e.hint().to_owned()))
-                .unwrap_or_default()
-        };
-        assert!(msg("0:0").0.contains("(root)"));
-        assert!(msg("1000:0").0.contains("(root)"));
-        assert!(msg("0:0").1.contains("drop_privileges = false"));
-        assert!(msg("root").0.contains("found root"));
-        assert!(msg("65534").1.contains("\"65534:65534\""));
-        assert!(msg("a:b").0.contains("in numbers"));
-        assert!(msg("-x").0.contains("user name"));
-        assert!(msg("bad name").0.contains("user name"));
-        assert!(msg("").0.contains("empty"));
-        assert!(msg("99999999999:1").0.contains("in numbers"));
-        assert_eq!(RunAs::default().to_string(), "65534:65534");
-    }
-
-    #[test]
-    fn passwd_lookup() {
-        let passwd = "root:x:0:0:root:/root:/bin/bash\n\
-                      # a comment\n\
-                      nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n\
-                      ddflare:x:998:997::/var/lib/ddflare:/usr/sbin/nologin\n\
-                      broken:x:abc:1::/:\n";
-        assert_eq!(lookup(passwd, "ddflare"), Some((998, 997)));
-        assert_eq!(lookup(passwd, "nobody"), Some((65534, 65534)));
-        assert_eq!(lookup(passwd, "root"), Some((0, 0)));
-        assert_eq!(lookup(passwd, "broken"), None);
-        assert_eq!(lookup(passwd, "ddflar"), None);
-        assert_eq!(lookup("", "nobody"), None);
-    }
-
-    #[test]
-    fn only_root_drops_unless_told_not_to() {
-        assert_eq!(
-            decide(0, true, (65534, 65534)),
-            Decision::Drop {
-                uid: 65534,
-                gid: 65534
-            }
-        );
-        assert_eq!(decide(0, false, (65534, 65534)), Decision::KeepRoot);
-        assert_eq!(decide(65532, true, (65534, 65534)), Decision::NotRoot);
-        assert_eq!(decide(1000, false, (65534, 65534)), Decision::NotRoot);
-    }
 
     fn dir(owner: u32, mode: u32, entries: &[(&str, u32)]) -> DirFacts {
         DirFacts::Dir {

@@ -19,6 +19,10 @@ use crate::cloudflare::Zone;
 use crate::files::{self, FileError, Kind};
 
 pub const FILE_NAME: &str = "state.json";
+/// How far ahead of the clock a `synced_at` may be and still count: clocks of successive runs
+/// (or a small NTP step) disagree by seconds, not by minutes. Further ahead (a clock that was
+/// ahead, a planted file), the entry is stale.
+pub const FUTURE_SLACK_SECS: u64 = 300;
 const VERSION: u32 = 1;
 
 /// `[state]`: where the cache lives and how long it is trusted.
@@ -40,6 +44,14 @@ pub struct Entry {
     pub settings: String,
     /// Unix seconds of the last time Cloudflare confirmed this record.
     pub synced_at: u64,
+}
+
+impl Entry {
+    /// Whether Cloudflare's confirmation lies further in the future than clocks disagree by
+    /// (`now` in Unix seconds): such an entry vouches for nothing.
+    pub fn from_the_future(&self, now: u64) -> bool {
+        self.synced_at > now.saturating_add(FUTURE_SLACK_SECS)
+    }
 }
 
 /// A record ddflare created (POST), by id in [`State::created`].

@@ -34,6 +34,7 @@ pub fn render(config: &Config, state: &State, now: SystemTime) -> (String, bool)
     let mut complete = true;
     let mut newest: Option<u64> = None;
     let mut oldest: Option<u64> = None;
+    let mut future = false;
     let width = config
         .records
         .iter()
@@ -64,6 +65,7 @@ pub fn render(config: &Config, state: &State, now: SystemTime) -> (String, bool)
                 .unwrap_or_else(|| "?".to_owned());
             match state.records.get(&state::key(&rec.name, rtype)) {
                 Some(e) => {
+                    future |= e.from_the_future(crate::clock::unix(now));
                     newest = Some(newest.map_or(e.synced_at, |n| n.max(e.synced_at)));
                     oldest = Some(oldest.map_or(e.synced_at, |o| o.min(e.synced_at)));
                     let _ = writeln!(
@@ -96,7 +98,12 @@ pub fn render(config: &Config, state: &State, now: SystemTime) -> (String, bool)
             );
         }
     }
-    if let Some(o) = oldest {
+    if future {
+        let _ = writeln!(
+            out,
+            "records re-read from Cloudflare: at the next round (a confirmation lies in the future: the clock was ahead, or the state file was edited)"
+        );
+    } else if let Some(o) = oldest {
         let _ = writeln!(
             out,
             "records re-read from Cloudflare: at the first round after {} (state.max_age {})",

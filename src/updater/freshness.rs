@@ -23,10 +23,6 @@ pub(super) fn settings_of(d: &Desired) -> String {
     s
 }
 
-/// How far ahead of the clock a `synced_at` may be and still count: clocks of successive runs
-/// (or a small NTP step) disagree by seconds, not by minutes.
-pub(super) const FUTURE_SLACK_SECS: u64 = 300;
-
 /// Whether the cache says `d` is on Cloudflare as wanted, recently enough to trust it.
 pub(super) fn is_fresh(state: &State, d: &Desired, now: u64, max_age: Duration) -> bool {
     state
@@ -35,7 +31,7 @@ pub(super) fn is_fresh(state: &State, d: &Desired, now: u64, max_age: Duration) 
         .is_some_and(|e| {
             e.content == d.content
                 && e.settings == settings_of(d)
-                && e.synced_at <= now.saturating_add(FUTURE_SLACK_SECS)
+                && !e.from_the_future(now)
                 && now.saturating_sub(e.synced_at) < max_age.as_secs()
         })
 }
@@ -75,6 +71,7 @@ mod tests {
         assert!(at(now));
         assert!(at(now - 86_399));
         assert!(!at(now - 86_400));
+        use crate::state::FUTURE_SLACK_SECS;
         assert!(at(now + FUTURE_SLACK_SECS), "a clock a little behind");
         assert!(!at(now + FUTURE_SLACK_SECS + 1));
         assert!(!at(u64::MAX));

@@ -816,6 +816,31 @@ fn a_future_synced_at_does_not_keep_the_cache_fresh_for_ever() {
     );
 }
 
+/// Issue 13, item 3, the same bug in `status`: a `synced_at` far in the future made `status`
+/// say the records would be re-read years from now, while `once` and `run` treat the entry as
+/// stale and re-read it at the next round.
+#[test]
+fn status_says_a_future_confirmation_is_re_read_at_the_next_round() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, HOME_V4);
+    assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    let file = h.state_dir().join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    state["records"]["home.example.com/A"]["synced_at"] = (now + 10 * 365 * 86_400).into();
+    std::fs::write(&file, serde_json::to_vec(&state).unwrap()).unwrap();
+    let out = h.ddflare(&["status"]).output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("records re-read from Cloudflare: at the next round"),
+        "{shown}"
+    );
+}
+
 /// A list answer of `result` records, one page, as Cloudflare shapes it.
 fn list_page(result: serde_json::Value) -> String {
     let count = result.as_array().map_or(0, Vec::len);

@@ -17,6 +17,9 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends musl-tools \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# The commit `ddflare --version` names (the build context has no .git):
+# --build-arg DDFLARE_COMMIT=$(git rev-parse --short=12 HEAD).
+ARG DDFLARE_COMMIT=unknown
 COPY . .
 RUN . scripts/lib/build.sh \
     && bin=$(static_build "$(uname -m)") \

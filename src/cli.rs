@@ -15,6 +15,16 @@ use crate::config::{self, Config, ProcessEnv, Source};
 use crate::logging;
 use crate::privileges;
 
+/// `ddflare --version`: the version, the commit and the target it was built for (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("DDFLARE_COMMIT"),
+    ", ",
+    env!("DDFLARE_TARGET"),
+    ")"
+);
+
 const DEFAULT_CONFIG: &str = "/etc/ddflare/ddflare.toml";
 /// How long the end of a command waits for blocking tasks still running (file reads), beyond
 /// which they are abandoned.
@@ -22,14 +32,14 @@ const LEFTOVERS: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Keeps Cloudflare DNS records pointing at this host's public IPv4/IPv6 address.
 #[derive(Debug, Parser)]
-#[command(name = "ddflare", version, about, max_term_width = 100)]
+#[command(name = "ddflare", version = VERSION, about, max_term_width = 100)]
 struct Cli {
     /// Config file [default: $DDFLARE_CONFIG, then /etc/ddflare/ddflare.toml]
     #[arg(long, short, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Log format
-    #[arg(long, global = true, value_enum, default_value = "text")]
-    log_format: logging::Format,
+    /// Log format [default: $DDFLARE_LOG_FORMAT, then text]
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<logging::Format>,
     /// Log level [default: $DDFLARE_LOG_LEVEL, then info]
     #[arg(long, global = true, value_enum)]
     log_level: Option<logging::Level>,
@@ -96,6 +106,15 @@ pub fn main() -> ExitCode {
         .get("DDFLARE_LOG_LEVEL")
         .and_then(|v| clap::ValueEnum::from_str(&v, true).ok());
     let level = cli.log_level.or(env_level).unwrap_or(logging::Level::Info);
+    let env_format = env
+        .get("DDFLARE_LOG_FORMAT")
+        .and_then(|v| clap::ValueEnum::from_str(&v, true).ok());
+    let format = cli
+        .log_format
+        .or(env_format)
+        .unwrap_or(logging::Format::Text);
+    // https://no-color.org: present and not empty turns colour off.
+    let color = env.get("NO_COLOR").is_none_or(|v| v.is_empty());
 
     let (path, explicit) = match (&cli.config, env.get("DDFLARE_CONFIG")) {
         (Some(p), _) => (p.clone(), true),
@@ -122,11 +141,23 @@ pub fn main() -> ExitCode {
     let quiet =
         cli.quiet || (loaded.config.log.quiet && cli.log_level.is_none() && env_level.is_none());
     logging::init(
-        cli.log_format,
+        format,
         level,
         logging::stderr_is_journal(env.get("JOURNAL_STREAM").as_deref()),
         quiet,
+        color,
     );
+    for (var, known) in [
+        ("DDFLARE_LOG_LEVEL", env_level.is_some()),
+        ("DDFLARE_LOG_FORMAT", env_format.is_some()),
+    ] {
+        if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty() && !known) {
+            warn!(
+                "{var}={} is not a value ddflare knows; using the default\nhint: see `ddflare --help` for the values of --log-level and --log-format",
+                crate::text::bounded(&v, 40)
+            );
+        }
+    }
     for w in &loaded.warnings {
         warn!("{w}");
     }

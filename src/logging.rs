@@ -68,7 +68,7 @@ pub const CHANGE_TARGET: &str = "ddflare::change";
 
 /// Installs the global subscriber. `under_journald` drops timestamps (journald adds its own).
 /// `quiet`: only changes, warnings and errors (for routers with tiny log buffers).
-pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool) {
+pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, color: bool) {
     let level = if quiet {
         LevelFilter::WARN
     } else {
@@ -80,7 +80,7 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool) {
     if quiet {
         filter = filter.with_target(CHANGE_TARGET, LevelFilter::INFO);
     }
-    let stderr_tty = std::io::stderr().is_terminal();
+    let stderr_tty = color && std::io::stderr().is_terminal();
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
         Format::Json if under_journald => registry

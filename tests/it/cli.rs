@@ -15,6 +15,52 @@ fn version_help_and_usage_errors() {
     assert_exit(&ddflare_cmd().output().unwrap(), 2);
 }
 
+/// `--version` names the commit and the target; `DDFLARE_LOG_FORMAT` picks the log format as
+/// `--log-format` does (the flag wins), and an unknown value is warned about.
+#[test]
+fn version_names_the_build_and_the_log_format_comes_from_the_environment() {
+    let out = assert_exit(&ddflare_cmd().arg("--version").output().unwrap(), 0);
+    let target = if cfg!(target_arch = "x86_64") {
+        "x86_64-"
+    } else {
+        "-linux-"
+    };
+    assert!(out.contains(" (") && out.contains(target), "{out}");
+
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\n",
+    );
+    let json = h
+        .ddflare(&["once"])
+        .env("DDFLARE_LOG_FORMAT", "json")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&json.stderr);
+    assert!(
+        log.lines().all(|l| l.starts_with('{')) && log.contains("\"round done\""),
+        "{log}"
+    );
+    let text = h
+        .ddflare(&["once", "--log-format", "text"])
+        .env("DDFLARE_LOG_FORMAT", "json")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&text.stderr).starts_with('{'));
+    let odd = h
+        .ddflare(&["once"])
+        .env("DDFLARE_LOG_FORMAT", "yaml")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&odd.stderr);
+    assert!(
+        log.contains("DDFLARE_LOG_FORMAT=yaml is not a value"),
+        "{log}"
+    );
+}
+
 #[test]
 fn a_missing_explicit_config_is_a_config_error() {
     let out = ddflare_cmd()

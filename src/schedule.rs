@@ -31,9 +31,13 @@ pub struct ScheduleConfig {
     pub update_on_start: bool,
 }
 
-/// Days searched for the next fire time: eight years and a day always contain a February
-/// 29th (2096 → 2104 is the longest gap), so an expression that fires at all fires in them.
-const HORIZON_DAYS: u64 = 8 * 366 + 1;
+/// Days searched for the next fire time. A starred field makes day-of-month and day-of-week
+/// both required (Vixie's rule), so an expression can ask for a date on a weekday: June 1st on
+/// a Monday recurs after 5, 6 or 11 years, February 29th on a Monday after up to 40 (2072 →
+/// 2112, 14,609 days: the longest gap of any month, day and weekday in the 400-year Gregorian
+/// cycle). Forty years of 366 days and one more cover it, so an expression that fires at all
+/// fires in them. (Eight years, the longest gap between two February 29ths, was too short.)
+const HORIZON_DAYS: u64 = 40 * 366 + 1;
 
 /// A parsed five-field cron expression.
 #[derive(Clone, PartialEq, Eq)]

@@ -1315,3 +1315,24 @@ fn internationalised_names_map_as_uts46() {
     want.sort();
     assert_eq!(h.records("example.com"), want, "{out}");
 }
+
+/// A cron expression that fires only rarely (`0 0 */31 6 1`: June 1st when it is a Monday,
+/// next in 2037) was searched only eight years ahead, found "never", and ddflare fell back to
+/// running every `schedule.interval` (5 minutes) instead. A proptest of `schedule` found it
+/// (`* * */7 6 3/5` from 2050-06-29).
+#[test]
+fn a_rare_cron_expression_is_not_taken_for_one_that_never_fires() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[schedule]\ncron = \"0 0 */31 6 1\"\n\n[[record]]\nname = \"home.example.com\"\n",
+    );
+    let out = h.ddflare(&["status"]).output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let next = shown
+        .lines()
+        .find(|l| l.starts_with("next round"))
+        .unwrap_or_default();
+    assert!(next.contains("-06-01T00:00:00Z"), "{shown}");
+}

@@ -133,19 +133,7 @@ const SNIPPET_CHARS: usize = 60;
 /// A server's answer fit for a log line: at most [`SNIPPET_CHARS`] characters (then `…`),
 /// control characters escaped so a body cannot forge log lines or move the terminal.
 pub(crate) fn snippet(text: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == SNIPPET_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::text::bounded(text, SNIPPET_CHARS)
 }
 
 #[cfg(test)]

@@ -8,21 +8,7 @@ use super::kind::Kind;
 /// A path as shown in a message: control characters escaped, at most 300 characters (a path
 /// comes from a config or the environment, and ends up in a log or on a terminal).
 pub fn shown(path: &Path) -> String {
-    const MAX: usize = 300;
-    let text = path.display().to_string();
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == MAX {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::text::bounded(&path.display().to_string(), 300)
 }
 
 /// "64 KiB", "16 MiB": caps are powers of two.

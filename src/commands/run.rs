@@ -118,6 +118,7 @@ pub async fn run(
         "ddflare started"
     );
     let mut first = true;
+    let mut stopped_at: Option<tokio::time::Instant> = None;
     let mut probe: Option<JoinHandle<()>> = None;
     let mut credentials_changed = false;
     // systemd: READY=1 after the first successful round, STATUS= after each, WATCHDOG=1 pings.
@@ -185,7 +186,9 @@ pub async fn run(
         let reloaded = match stopped {
             Some(Stop::Reload(reloaded)) => reloaded,
             Some(Stop::Exit { at }) => {
-                // A graceful stop: the in-flight round and this share the grace.
+                // A graceful stop: the in-flight round, this and the notifications' drain
+                // share the grace.
+                stopped_at = Some(at);
                 if !dry_run && config.records.iter().any(|r| r.delete_on_stop) {
                     let budget = config.schedule.shutdown_grace.saturating_sub(at.elapsed());
                     daemon::delete_on_stop(&mut updater, budget).await;
@@ -228,7 +231,15 @@ pub async fn run(
     }
     drop(notifier);
     if let Some(t) = notify_task {
-        notify::drain(t, config.schedule.shutdown_grace).await;
+        // What is left of the grace (half a second at least, still inside the last resort's
+        // grace + 1 s), so that a slow notification cannot turn a clean stop into a forced one.
+        let grace = config.schedule.shutdown_grace;
+        let left = stopped_at.map_or(grace, |at| {
+            grace
+                .saturating_sub(at.elapsed())
+                .max(Duration::from_millis(500))
+        });
+        notify::drain(t, left).await;
     }
     if let Some(s) = server {
         stop_metrics(s).await;

@@ -74,8 +74,8 @@ enum Woke<W> {
     Due,
     /// The wall clock jumped forward by this much more than the monotonic clock moved.
     Jumped(Duration),
-    /// A watched interface's address changed.
-    Wake,
+    /// Woken early, for this reason (a watched interface's address changed, SIGUSR1).
+    Wake(&'static str),
     /// The shutdown future completed, with this.
     Shutdown(W),
 }
@@ -89,7 +89,7 @@ async fn wait_until<C: Clock, W, S: Future<Output = W>>(
     wall: Option<SystemTime>,
     clock: &C,
     watch: bool,
-    wake: &mut Option<mpsc::Receiver<()>>,
+    wake: &mut Option<mpsc::Receiver<&'static str>>,
     shutdown: &mut std::pin::Pin<&mut S>,
 ) -> Woke<W> {
     loop {
@@ -102,7 +102,7 @@ async fn wait_until<C: Clock, W, S: Future<Output = W>>(
         let chunk = (mono - m0).min(to_wall).min(WAKE_CHECK);
         tokio::select! {
             () = sleep(chunk) => {}
-            () = woken(wake), if watch => return Woke::Wake,
+            why = woken(wake), if watch => return Woke::Wake(why),
             why = shutdown.as_mut() => return Woke::Shutdown(why),
         }
         let slept = m0.elapsed();
@@ -178,14 +178,15 @@ where
     run_woken(updater, detector, schedule, shutdown, None, on_round).await
 }
 
-/// [`run`], where a message on `wake` (an address of a watched interface changed) starts a
-/// round at once instead of at the next tick; never sooner than Cloudflare's `Retry-After`.
+/// [`run`], where a message on `wake` (why: an address of a watched interface changed,
+/// SIGUSR1) starts a round at once instead of at the next tick, also before the first
+/// scheduled round; never sooner than Cloudflare's `Retry-After`.
 pub async fn run_woken<A, D, S, W, F>(
     updater: &mut Updater<A>,
     detector: &D,
     schedule: &ScheduleConfig,
     shutdown: S,
-    wake: Option<mpsc::Receiver<()>>,
+    wake: Option<mpsc::Receiver<&'static str>>,
     on_round: F,
 ) -> Option<W>
 where
@@ -214,7 +215,7 @@ pub async fn run_clocked<A, D, S, W, C, F>(
     detector: &D,
     schedule: &ScheduleConfig,
     shutdown: S,
-    mut wake: Option<mpsc::Receiver<()>>,
+    mut wake: Option<mpsc::Receiver<&'static str>>,
     seams: Seams<'_, C>,
     mut on_round: F,
 ) -> Option<W>
@@ -240,7 +241,7 @@ where
             wall.checked_add(first),
             clock,
             true,
-            &mut None,
+            &mut wake,
             &mut shutdown,
         )
         .await;
@@ -250,7 +251,8 @@ where
                 return Some(why);
             }
             Woke::Jumped(by) => jumped(by),
-            Woke::Due | Woke::Wake => {}
+            Woke::Wake(why) => info!("{why}: reconciling now"),
+            Woke::Due => {}
         }
     }
     let stopped = loop {
@@ -310,7 +312,7 @@ where
             Woke::Shutdown(why) => {
                 break Some(why);
             }
-            Woke::Wake => info!("an address of a watched interface changed: reconciling now"),
+            Woke::Wake(why) => info!("{why}: reconciling now"),
             Woke::Jumped(by) => jumped(by),
         }
         // Early: never sooner than Cloudflare's Retry-After (by either clock).
@@ -341,15 +343,16 @@ fn jumped(by: Duration) {
     );
 }
 
-/// Completes on the next message of `wake`; never when there is no channel or it closed.
-async fn woken(wake: &mut Option<mpsc::Receiver<()>>) {
+/// Completes on the next message of `wake`, with it; never when there is no channel or it
+/// closed.
+async fn woken(wake: &mut Option<mpsc::Receiver<&'static str>>) -> &'static str {
     if let Some(rx) = wake.as_mut()
-        && rx.recv().await.is_some()
+        && let Some(why) = rx.recv().await
     {
-        return;
+        return why;
     }
     *wake = None;
-    std::future::pending::<()>().await;
+    std::future::pending().await
 }
 
 #[cfg(test)]
@@ -925,7 +928,7 @@ mod tests {
                 ends.push(t0.elapsed());
                 if ends.len() == 1 {
                     // As the netlink watcher would after `ip addr add`.
-                    let _ = wake_tx.try_send(());
+                    let _ = wake_tx.try_send("an address changed");
                 } else if let Some(tx) = stop_tx.take() {
                     let _ = tx.send(());
                 }
@@ -937,6 +940,43 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_wake_starts_the_first_round_before_its_scheduled_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut updater = setup(dir.path());
+        let script = Script {
+            addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
+            calls: AtomicUsize::new(0),
+        };
+        let (wake_tx, wake_rx) = mpsc::channel(1);
+        // As SIGUSR1 would, while ddflare waits for its first scheduled round.
+        wake_tx.try_send("SIGUSR1").unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut stop_tx = Some(stop_tx);
+        let t0 = Instant::now();
+        let mut ends = Vec::new();
+        let mut s = schedule();
+        s.update_on_start = false;
+        run_woken(
+            &mut updater,
+            &script,
+            &s,
+            async {
+                let _ = stop_rx.await;
+            },
+            Some(wake_rx),
+            |_| {
+                ends.push(t0.elapsed());
+                if let Some(tx) = stop_tx.take() {
+                    let _ = tx.send(());
+                }
+            },
+        )
+        .await;
+        assert_eq!(ends.len(), 1);
+        assert!(ends[0] < Duration::from_secs(1), "{ends:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_closed_wake_channel_falls_back_to_the_timer() {
         let dir = tempfile::tempdir().unwrap();
         let mut updater = setup(dir.path());
@@ -944,7 +984,7 @@ mod tests {
             addr: Mutex::new(Some("203.0.113.7".parse().unwrap())),
             calls: AtomicUsize::new(0),
         };
-        let (wake_tx, wake_rx) = mpsc::channel::<()>(1);
+        let (wake_tx, wake_rx) = mpsc::channel::<&'static str>(1);
         drop(wake_tx);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let mut stop_tx = Some(stop_tx);

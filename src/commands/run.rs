@@ -20,7 +20,7 @@ use super::edges::{self, Edges};
 use super::exit::{Fatal, Verdict};
 use super::observed::Observed;
 use super::once::summarize;
-use super::signals::{Origin, Signals, Stop, stop_or_reload};
+use super::signals::{Origin, Signals, Stop, round_now, stop_or_reload};
 use crate::cloudflare::Client;
 use crate::config::{self, Config};
 use crate::daemon;
@@ -154,8 +154,8 @@ pub async fn run(
             notifier: notifier.clone(),
             busy,
         };
-        // An `interface:` provider's address change starts a round at once (netlink).
-        let wake = crate::detect::watch::watch(detector.detector.interfaces());
+        // An `interface:` provider's address change (netlink) and SIGUSR1 start a round at once.
+        let wake = round_now(crate::detect::watch::watch(detector.detector.interfaces()));
         let stopped = daemon::run_woken(
             &mut updater,
             &detector,

@@ -1,4 +1,5 @@
-//! The signals of `run` and what they mean: SIGTERM and SIGINT stop, SIGHUP reloads. The
+//! The signals of `run` and what they mean: SIGTERM and SIGINT stop, SIGHUP reloads, SIGUSR1
+//! starts a round now (see [`round_now`]). The
 //! shutdown future ([`stop_or_reload`]) returns why it completed, so the loop's caller learns
 //! it from the loop's result, not from a side channel.
 //!
@@ -9,7 +10,7 @@
 use std::path::PathBuf;
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
@@ -22,6 +23,9 @@ pub struct Signals {
     term: Signal,
     int: Signal,
     hup: Signal,
+    /// Read by [`round_now`]; held here so that SIGUSR1 is handled (never the default action,
+    /// which ends the process) from the start, before the first round's listener exists.
+    _usr1: Signal,
 }
 
 impl Signals {
@@ -30,7 +34,61 @@ impl Signals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
             hup: signal(SignalKind::hangup())?,
+            _usr1: signal(SignalKind::user_defined1())?,
         })
+    }
+}
+
+/// Why SIGUSR1 wakes the loop (the loop logs it).
+const USR1: &str = "SIGUSR1 received";
+
+/// One channel for the reasons to start a round now: `netlink`'s (an address of a watched
+/// interface changed) and SIGUSR1 (a router's hotplug script, when the WAN comes up). The
+/// forwarding task ends when the returned receiver is dropped, as each loop of `run` (a
+/// reload) builds its own. A SIGUSR1 while a round is in flight starts one more round after
+/// it; several while one is pending start one.
+pub fn round_now(
+    netlink: Option<mpsc::Receiver<&'static str>>,
+) -> Option<mpsc::Receiver<&'static str>> {
+    let usr1 = match signal(SignalKind::user_defined1()) {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(error = %e, "cannot listen for SIGUSR1; it will not start a round");
+            return netlink;
+        }
+    };
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(forward(netlink, usr1, tx));
+    Some(rx)
+}
+
+async fn forward(
+    mut netlink: Option<mpsc::Receiver<&'static str>>,
+    mut usr1: Signal,
+    tx: mpsc::Sender<&'static str>,
+) {
+    loop {
+        let why = tokio::select! {
+            () = tx.closed() => return,
+            Some(()) = usr1.recv() => USR1,
+            why = async {
+                match netlink.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match why {
+                Some(why) => why,
+                // The watch stopped (logged there); SIGUSR1 still works.
+                None => {
+                    netlink = None;
+                    continue;
+                }
+            },
+        };
+        // Full: a round is already due, and one is enough.
+        if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(why) {
+            return;
+        }
     }
 }
 

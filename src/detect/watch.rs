@@ -20,10 +20,13 @@ pub const QUIET: Duration = Duration::from_millis(300);
 /// The longest wait after the first event of a burst.
 pub const MAX_WAIT: Duration = Duration::from_secs(2);
 
-/// Starts watching `interfaces` (names); each message on the returned channel means "an
-/// address of one of them changed". `None` when there is nothing to watch, or netlink is not
+/// Why the watch wakes the daemon (the daemon logs it).
+pub const CHANGED: &str = "an address of a watched interface changed";
+
+/// Starts watching `interfaces` (names); each message on the returned channel ([`CHANGED`])
+/// means "an address of one of them changed". `None` when there is nothing to watch, or netlink is not
 /// available (logged: the timer still works).
-pub fn watch(interfaces: Vec<String>) -> Option<mpsc::Receiver<()>> {
+pub fn watch(interfaces: Vec<String>) -> Option<mpsc::Receiver<&'static str>> {
     if interfaces.is_empty() {
         return None;
     }
@@ -67,7 +70,7 @@ impl Names {
     }
 }
 
-async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<()>) {
+async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<&'static str>) {
     let mut names = Names {
         watched,
         all: BTreeMap::new(),
@@ -102,8 +105,8 @@ async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<()>) {
             }
             () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                 burst = None;
-                debug!("an address of a watched interface changed");
-                if let Err(mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                debug!("{CHANGED}");
+                if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(CHANGED) {
                     return;
                 }
             }

@@ -209,6 +209,31 @@ fn without_update_on_start_the_first_round_waits() {
     assert!(!log.contains("round done"), "{log}");
 }
 
+/// SIGUSR1 starts a round now: before the first scheduled one, and again between ticks (as a
+/// router's hotplug script does when the WAN comes up), where an unchanged address costs no
+/// DNS request.
+#[test]
+fn sigusr1_starts_a_round_now() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    let d = Daemon::start(h.ddflare(&["run", "--update-on-start=false"]));
+    d.wait_for("waiting for the first scheduled round");
+    d.signal("USR1");
+    let log = d.wait_for("round done");
+    assert!(log.contains("SIGUSR1 received: reconciling now"), "{log}");
+    assert_eq!(
+        h.records("example.com"),
+        vec![("home.example.com".into(), "A".into(), "203.0.113.7".into())]
+    );
+    let before = h.dns_requests().len();
+    d.signal("USR1");
+    d.wait_for_n("round done", 2);
+    assert_eq!(h.dns_requests().len(), before, "{:?}", h.requests());
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(log.matches("SIGUSR1 received: reconciling now").count(), 2, "{log}");
+}
+
 #[test]
 fn run_dry_run_logs_the_plan_and_changes_nothing() {
     let h = Harness::new(&["example.com"]);

@@ -93,6 +93,20 @@ pub(crate) fn edit_content(
     id: &str,
     content: &str,
 ) -> Result<Mutation, String> {
+    let input = Input {
+        content: Some(content.to_owned()),
+        ..Input::default()
+    };
+    edit(st, zone, id, &input)
+}
+
+/// A dashboard edit of a record (its id kept), validated as the API validates a PATCH.
+pub(crate) fn edit(
+    st: &mut State,
+    zone: Option<&str>,
+    id: &str,
+    input: &Input,
+) -> Result<Mutation, String> {
     let (zi, ri) = st
         .zones
         .iter()
@@ -102,13 +116,9 @@ pub(crate) fn edit_content(
         .ok_or_else(|| format!("unknown record {id}"))?;
     let z = &st.zones[zi];
     let before = z.records[ri].clone();
-    let input = Input {
-        content: Some(content.to_owned()),
-        ..Input::default()
-    };
     let others: Vec<Record> = z.records.iter().filter(|r| r.id != id).cloned().collect();
     let after = finalize(
-        Draft::patched(&before, &input),
+        Draft::patched(&before, input),
         &target_for(z, &others, Some(&before)),
         id,
         &now_rfc3339(),
@@ -116,6 +126,19 @@ pub(crate) fn edit_content(
     .map_err(|e| first_message(&e))?;
     st.zones[zi].records[ri] = after.clone();
     Ok(Mutation::Updated { before, after })
+}
+
+/// A dashboard deletion of a record.
+pub(crate) fn delete(st: &mut State, zone: &str, id: &str) -> Result<Mutation, String> {
+    let zi = st
+        .zone_index(zone)
+        .ok_or_else(|| format!("unknown zone {zone}"))?;
+    let ri = st.zones[zi]
+        .records
+        .iter()
+        .position(|r| r.id == id)
+        .ok_or_else(|| format!("unknown record {id}"))?;
+    Ok(Mutation::Deleted(st.zones[zi].records.remove(ri)))
 }
 
 /// Records of a zone (name or id), or of every zone when `None`.

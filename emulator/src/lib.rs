@@ -337,6 +337,32 @@ impl Running {
         }
     }
 
+    /// Simulates a dashboard rename of a record (it keeps its id).
+    ///
+    /// # Panics
+    /// If the record does not exist in `zone` or the name is invalid there.
+    pub fn rename_record(&self, zone: &str, id: &str, name: &str) {
+        let input = crate::dns::Input {
+            name: Some(name.to_owned()),
+            ..crate::dns::Input::default()
+        };
+        match admin::edit(&mut self.shared.lock(), Some(zone), id, &input) {
+            Ok(m) => self.shared.notify(&[m]),
+            Err(e) => panic!("rename_record({zone}, {id}, {name}): {e}"),
+        }
+    }
+
+    /// Simulates a dashboard deletion of a record.
+    ///
+    /// # Panics
+    /// If the record does not exist in `zone`.
+    pub fn delete_record(&self, zone: &str, id: &str) {
+        match admin::delete(&mut self.shared.lock(), zone, id) {
+            Ok(m) => self.shared.notify(&[m]),
+            Err(e) => panic!("delete_record({zone}, {id}): {e}"),
+        }
+    }
+
     /// Stops accepting, closes open connections and waits for the server task.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {

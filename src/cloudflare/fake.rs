@@ -120,6 +120,13 @@ impl FakeApi {
         self.lock().records.retain(|(_, r)| r.id != id);
     }
 
+    /// A dashboard rename: the record keeps its id.
+    pub fn rename(&self, id: &str, name: &str) {
+        for (_, r) in self.lock().records.iter_mut().filter(|(_, r)| r.id == id) {
+            r.name = name.to_owned();
+        }
+    }
+
     pub fn records(&self) -> Vec<Record> {
         self.lock().records.iter().map(|(_, r)| r.clone()).collect()
     }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::plan::{Desired, Ownership};
-use crate::state::{self, State};
+use crate::state::{self, Entry, State};
 
 /// The settings of a desired record as the cache keeps them: a change of any of them makes
 /// the entry stale.
@@ -23,24 +23,39 @@ pub(super) fn settings_of(d: &Desired) -> String {
     s
 }
 
-/// Whether the cache says `d` is on Cloudflare as wanted, recently enough to trust it.
-pub(super) fn is_fresh(state: &State, d: &Desired, now: u64, max_age: Duration) -> bool {
+/// The cache entry that vouches for `d`'s record: same settings, confirmed less than `max_age`
+/// ago (and not in the future). Its address may differ from `d`'s.
+fn vouching<'a>(state: &'a State, d: &Desired, now: u64, max_age: Duration) -> Option<&'a Entry> {
     state
         .records
         .get(&state::key(&d.name, d.rtype))
-        .is_some_and(|e| {
-            e.content == d.content
-                && e.settings == settings_of(d)
+        .filter(|e| {
+            e.settings == settings_of(d)
                 && !e.from_the_future(now)
                 && now.saturating_sub(e.synced_at) < max_age.as_secs()
         })
+}
+
+/// Whether the cache says `d` is on Cloudflare as wanted, recently enough to trust it.
+pub(super) fn is_fresh(state: &State, d: &Desired, now: u64, max_age: Duration) -> bool {
+    vouching(state, d, now, max_age).is_some_and(|e| e.content == d.content)
+}
+
+/// The entry whose record `d` can be written to by id, without reading the zone first: the
+/// cache vouches for it and only the address changed (see [`super::by_id`]).
+pub(super) fn writable_by_id<'a>(
+    state: &'a State,
+    d: &Desired,
+    now: u64,
+    max_age: Duration,
+) -> Option<&'a Entry> {
+    vouching(state, d, now, max_age).filter(|e| e.content != d.content)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::Ownership;
-    use crate::state::Entry;
 
     #[test]
     fn a_synced_at_in_the_future_is_stale_beyond_the_slack() {

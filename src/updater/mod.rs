@@ -10,7 +10,9 @@
 //! those and nothing else.
 //!
 //! One module per job, data flowing one way: `reconcile` (the [`Updater`], the order of a
-//! round) calls `freshness` (what the cache can answer), `zones` (which zone holds a name),
+//! round) calls `freshness` (what the cache can answer), `by_id` (with a warm cache, a changed
+//! address written straight to the cached record id: one request per zone), `zones` (which
+//! zone holds a name),
 //! the pure [`crate::plan`], then `apply` (the one I/O edge that writes to Cloudflare: plan →
 //! calls and batches → results) or `dry_run` (the same changes as lines), and `bookkeeping`
 //! (results → cache entries, created ids, report lines). `ownership_report` says what comment
@@ -19,6 +21,7 @@
 
 mod apply;
 mod bookkeeping;
+mod by_id;
 mod cleanup;
 mod desired;
 mod dry_run;

@@ -8,24 +8,26 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use super::apply::apply;
 use super::bookkeeping::{self, record_results, remember, zone_failed};
+use super::by_id;
 use super::cleanup::{self, Cleanup};
 use super::desired::{asks_for, desired, wants};
 use super::dry_run;
-use super::freshness::is_fresh;
+use super::freshness::{is_fresh, writable_by_id};
 use super::lines::{find, line, note_rate_limit, push_failed};
 use super::ownership_report::Reported;
 use super::zones::{ZoneError, list_zones, warn_inactive, zone_of};
 use crate::clock::unix;
-use crate::cloudflare::{CNAME_HINT, DnsApi, Zone};
+use crate::cloudflare::{CNAME_HINT, DnsApi, Zone, shown_id};
 use crate::config::RecordConfig;
 use crate::detect::{Detected, Family};
 use crate::plan::{self, Desired};
 use crate::round::{Outcome, RoundReport};
-use crate::state::State;
+use crate::state::{self, State};
+use crate::text;
 
 /// Options of an [`Updater`].
 #[derive(Debug, Clone)]
@@ -167,8 +169,9 @@ impl<A: DnsApi> Updater<A> {
         report
     }
 
-    /// One zone: read its records, plan, report what the plan found, then apply the changes
-    /// (or, in a dry run, say what they would be).
+    /// One zone: write what the cache vouches for by id ([`super::by_id`]); for the rest, read
+    /// its records, plan, report what the plan found, then apply the changes (or, in a dry
+    /// run, say what they would be).
     async fn reconcile_zone(
         &mut self,
         zone: &Zone,
@@ -176,6 +179,16 @@ impl<A: DnsApi> Updater<A> {
         now: u64,
         report: &mut RoundReport,
     ) {
+        let cold;
+        let desired = if self.opts.dry_run {
+            desired
+        } else {
+            cold = self.write_by_id(zone, desired, now, report).await;
+            if cold.is_empty() {
+                return;
+            }
+            &cold
+        };
         let mut names: Vec<String> = desired.iter().map(|d| d.name.clone()).collect();
         names.dedup();
         report.api_calls += 1;
@@ -212,6 +225,54 @@ impl<A: DnsApi> Updater<A> {
         }
         let results = apply(&self.api, zone, p.changes, &mut report.api_calls).await;
         record_results(&mut self.state, zone, desired, results, now, report);
+    }
+
+    /// Writes the (name, type)s whose address alone changed since the cache last vouched for
+    /// them straight to their cached ids; returns those left to read and plan.
+    async fn write_by_id(
+        &mut self,
+        zone: &Zone,
+        desired: &[Desired],
+        now: u64,
+        report: &mut RoundReport,
+    ) -> Vec<Desired> {
+        let (warm, mut cold): (Vec<Desired>, Vec<Desired>) = desired
+            .iter()
+            .cloned()
+            .partition(|d| writable_by_id(&self.state, d, now, self.opts.max_age).is_some());
+        if warm.is_empty() {
+            return cold;
+        }
+        let changes = by_id::changes(&self.state, &warm);
+        let results = apply(&self.api, zone, changes, &mut report.api_calls).await;
+        let sorted = by_id::sort(results, &warm);
+        for (seen, back) in sorted.restore {
+            warn!(
+                record_id = %shown_id(&seen.id),
+                "the cached record of {} is now {} {} (renamed or retyped in the dashboard): its content is put back and the zone read again",
+                back.key().0.escape_debug(),
+                text::bounded(&seen.name, 253),
+                text::bounded(&seen.rtype, 16),
+            );
+            for (_, r) in apply(&self.api, zone, vec![back], &mut report.api_calls).await {
+                if let Err(e) = r {
+                    warn!(
+                        "could not put back the content of {}: {e}",
+                        text::bounded(&seen.name, 253)
+                    );
+                }
+            }
+        }
+        for d in &sorted.cold {
+            debug!(
+                "{} {}: the cached record is gone or changed; reading the zone",
+                d.name, d.rtype
+            );
+            self.state.records.remove(&state::key(&d.name, d.rtype));
+        }
+        cold.extend(sorted.cold);
+        record_results(&mut self.state, zone, &warm, sorted.done, now, report);
+        cold
     }
 
     /// `delete_on_stop`: deletes the records ddflare created for the names that ask for it,

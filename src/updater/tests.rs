@@ -263,7 +263,7 @@ async fn prefix_mode_joins_the_detected_prefix_and_the_host_part() {
 }
 
 #[tokio::test]
-async fn an_address_change_is_one_read_and_one_patch() {
+async fn an_address_change_with_a_warm_cache_is_one_patch() {
     let dir = tempfile::tempdir().unwrap();
     let api = FakeApi::with_zones(&["example.com"]);
     let id = api.add("example.com", "home.example.com", "A", "198.51.100.4");
@@ -284,13 +284,8 @@ async fn an_address_change_is_one_read_and_one_patch() {
         r.lines[0].to_string(),
         "home.example.com A 198.51.100.4 → 203.0.113.7 updated"
     );
-    assert_eq!(
-        u.api().calls(),
-        vec![
-            "GET records home.example.com".to_string(),
-            format!("PATCH {id}")
-        ]
-    );
+    // Issue 17: the cache vouches for the record's id, so no listing first.
+    assert_eq!(u.api().calls(), vec![format!("PATCH {id}")]);
     let txt = u
         .api()
         .records()
@@ -298,6 +293,107 @@ async fn an_address_change_is_one_read_and_one_patch() {
         .find(|r| r.rtype == "TXT")
         .unwrap();
     assert_eq!(txt.content, "keep me");
+}
+
+#[tokio::test]
+async fn several_changed_addresses_in_a_zone_are_one_batch_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = FakeApi::with_zones(&["example.com"]);
+    let mut u = updater(
+        api,
+        vec![rec("home.example.com"), rec("vpn.example.com")],
+        dir.path(),
+    );
+    let now = SystemTime::now();
+    u.reconcile(&addrs(Some("198.51.100.4"), Some("2001:db8::1")), now)
+        .await;
+    u.api().clear_calls();
+    let r = u
+        .reconcile(&addrs(Some("203.0.113.7"), Some("2001:db8::2")), now)
+        .await;
+    assert_eq!(u.api().calls(), vec!["POST batch 4"]);
+    assert_eq!(r.lines.len(), 4);
+    assert!(
+        r.lines
+            .iter()
+            .all(|l| matches!(l.outcome, Outcome::Updated { .. })),
+        "{:?}",
+        r.lines
+    );
+    let mut got: Vec<String> = u.api().records().into_iter().map(|r| r.content).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        ["2001:db8::2", "2001:db8::2", "203.0.113.7", "203.0.113.7"]
+    );
+}
+
+#[tokio::test]
+async fn a_cached_record_deleted_in_the_dashboard_is_created_again_in_the_same_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = FakeApi::with_zones(&["example.com"]);
+    let id = api.add("example.com", "home.example.com", "A", "198.51.100.4");
+    let mut u = updater(
+        api,
+        vec![RecordConfig {
+            ipv6: false,
+            ..rec("home.example.com")
+        }],
+        dir.path(),
+    );
+    let now = SystemTime::now();
+    u.reconcile(&addrs(Some("198.51.100.4"), None), now).await;
+    u.api().remove(&id);
+    u.api().clear_calls();
+    let r = u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+    assert_eq!(r.lines[0].outcome, Outcome::Created, "{:?}", r.lines);
+    let calls = u.api().calls();
+    assert_eq!(calls[0], format!("PATCH {id}"));
+    assert_eq!(calls[1], "GET records home.example.com");
+    assert!(calls[2].starts_with("POST A"), "{calls:?}");
+    assert_eq!(
+        u.api()
+            .records()
+            .iter()
+            .map(|r| r.content.as_str())
+            .collect::<Vec<_>>(),
+        ["203.0.113.7"]
+    );
+}
+
+#[tokio::test]
+async fn a_cached_record_renamed_in_the_dashboard_gets_its_content_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = FakeApi::with_zones(&["example.com"]);
+    let id = api.add("example.com", "home.example.com", "A", "198.51.100.4");
+    let mut u = updater(
+        api,
+        vec![RecordConfig {
+            ipv6: false,
+            ..rec("home.example.com")
+        }],
+        dir.path(),
+    );
+    let now = SystemTime::now();
+    u.reconcile(&addrs(Some("198.51.100.4"), None), now).await;
+    u.api().rename(&id, "other.example.com");
+    u.api().clear_calls();
+    let r = u.reconcile(&addrs(Some("203.0.113.7"), None), now).await;
+    assert_eq!(r.lines[0].outcome, Outcome::Created, "{:?}", r.lines);
+    let mut got: Vec<(String, String)> = u
+        .api()
+        .records()
+        .into_iter()
+        .map(|r| (r.name, r.content))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("home.example.com".into(), "203.0.113.7".into()),
+            ("other.example.com".into(), "198.51.100.4".into()),
+        ]
+    );
 }
 
 #[tokio::test]

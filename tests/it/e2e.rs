@@ -46,7 +46,8 @@ fn first_run_creates_second_run_makes_no_call_change_is_one_batch() {
     assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
     assert_eq!(h.requests(), Vec::<String>::new());
 
-    // Both addresses change: one read and one batch for the zone, records updated in place.
+    // Both addresses change: one batch for the zone, by the cached ids (issue 17: the warm
+    // cache vouches for them, so no listing first), records updated in place.
     let ids_before: Vec<String> = h
         .emu
         .records("example.com")
@@ -63,10 +64,7 @@ fn first_run_creates_second_run_makes_no_call_change_is_one_batch() {
     let zone_id = h.emu.records("example.com")[0].zone_id.clone();
     assert_eq!(
         h.requests(),
-        vec![
-            format!("GET /zones/{zone_id}/dns_records"),
-            format!("POST /zones/{zone_id}/dns_records/batch"),
-        ]
+        vec![format!("POST /zones/{zone_id}/dns_records/batch")]
     );
     let ids_after: Vec<String> = h
         .emu
@@ -89,6 +87,58 @@ fn first_run_creates_second_run_makes_no_call_change_is_one_batch() {
     assert_eq!(writes.len(), 1);
     assert_eq!(writes[0].method, "PATCH");
     assert_eq!(writes[0].body, r#"{"content":"198.51.100.5"}"#);
+    assert_eq!(h.requests().len(), 1, "{:?}", h.requests());
+}
+
+/// Issue 17: with a warm cache a changed address is written by the cached id. A record deleted
+/// or renamed in the dashboard since is found out by that write's answer, and the name is read
+/// and put right in the same run; a renamed record gets its content back.
+#[test]
+fn a_write_by_id_that_misses_falls_back_to_reading_the_zone() {
+    let h = Harness::new(&["example.com"]);
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    let first = h.emu.records("example.com")[0].clone();
+    let zone = first.zone_id.clone();
+
+    h.emu.delete_record("example.com", &first.id);
+    h.write_config(Some("198.51.100.4"), None, RECORD);
+    h.emu.clear_requests();
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(
+        out.contains("home.example.com A 198.51.100.4 created"),
+        "{out}"
+    );
+    assert_eq!(
+        h.requests(),
+        vec![
+            format!("PATCH /zones/{zone}/dns_records/{}", first.id),
+            format!("GET /zones/{zone}/dns_records"),
+            format!("POST /zones/{zone}/dns_records"),
+        ]
+    );
+
+    let second = h.emu.records("example.com")[0].clone();
+    h.emu
+        .rename_record("example.com", &second.id, "other.example.com");
+    h.write_config(Some("198.51.100.9"), None, RECORD);
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(out.contains("renamed or retyped in the dashboard"), "{out}");
+    assert!(
+        out.contains("home.example.com A 198.51.100.9 created"),
+        "{out}"
+    );
+    assert_eq!(
+        h.records("example.com"),
+        vec![
+            ("home.example.com".into(), "A".into(), "198.51.100.9".into()),
+            (
+                "other.example.com".into(),
+                "A".into(),
+                "198.51.100.4".into()
+            ),
+        ]
+    );
 }
 
 #[test]

@@ -129,6 +129,7 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
 fn cloudflare_changes(out: &mut Vec<String>, a: &CloudflareConfig, b: &CloudflareConfig) {
     let CloudflareConfig {
         credentials,
+        token_file,
         api_url,
         ca_file,
         request_timeout,
@@ -151,6 +152,16 @@ fn cloudflare_changes(out: &mut Vec<String>, a: &CloudflareConfig, b: &Cloudflar
             .to_owned(),
         );
     }
+    field(
+        out,
+        "cloudflare token file",
+        &a.token_file,
+        token_file,
+        |p| {
+            p.as_ref()
+                .map_or_else(|| "none".to_owned(), |p| p.display().to_string())
+        },
+    );
     field(out, "cloudflare.api_url", &a.api_url, api_url, Clone::clone);
     field(out, "cloudflare.ca_file", &a.ca_file, ca_file, |p| {
         p.as_ref()

@@ -337,6 +337,17 @@ impl Running {
         }
     }
 
+    /// Creates (or replaces) a token while running, as a rotation in the dashboard does.
+    pub fn add_token(&self, token: &str, scope: TokenScope) {
+        self.shared.lock().tokens.insert(token.to_owned(), scope);
+    }
+
+    /// Deletes a token while running: later requests with it get 401/1000, as Cloudflare
+    /// answers a deleted token.
+    pub fn revoke_token(&self, token: &str) {
+        self.shared.lock().tokens.remove(token);
+    }
+
     /// Simulates a dashboard rename of a record (it keeps its id).
     ///
     /// # Panics

@@ -8,13 +8,14 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::api::{DnsApi, RequestObserver};
+use super::auth::Auth;
 use super::budget::Budget;
 use super::deadline;
 use super::error::{ApiError, ErrorKind};
@@ -39,8 +40,8 @@ const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 pub struct Client {
     http: reqwest::Client,
     base: Url,
-    /// The authentication headers, marked sensitive (their `Debug` prints `Sensitive`).
-    auth: Vec<(HeaderName, HeaderValue)>,
+    /// The authentication headers, and the token file they are read again from.
+    auth: Arc<Auth>,
     /// A Global API Key: `/user/tokens/verify` does not apply.
     global_key: bool,
     max_retries: u32,
@@ -61,7 +62,7 @@ impl Client {
         Ok(Client {
             http: tls.client(None, cfg.request_timeout)?,
             base,
-            auth: auth_headers(&cfg.credentials)?,
+            auth: Arc::new(Auth::new(&cfg.credentials, cfg.token_file.as_deref())?),
             global_key: matches!(cfg.credentials, Credentials::GlobalKey { .. }),
             max_retries: cfg.max_retries,
             budget: Arc::new(Mutex::new(Budget::cloudflare())),
@@ -140,6 +141,7 @@ impl Client {
     ) -> Result<(T, Option<ResultInfo>), ApiError> {
         let idempotent = method != Method::POST;
         let mut attempt = 0u32;
+        let mut reread = false;
         loop {
             let now = tokio::time::Instant::now();
             if let Some(err) = deadline::blocked(now, action) {
@@ -171,6 +173,25 @@ impl Client {
             }
             if deadline::is_past(&err) {
                 return Err(err);
+            }
+            // Refused credentials: a token file rotated since the last request (on a mount
+            // whose stamps did not show it) holds the token to use. One more try, at once.
+            if !reread
+                && matches!(
+                    err.kind,
+                    ErrorKind::InvalidToken
+                        | ErrorKind::MalformedCredentials
+                        | ErrorKind::Forbidden
+                )
+            {
+                reread = true;
+                if self.auth.reload_after_refusal() {
+                    info!(
+                        action,
+                        "Cloudflare refused the API token; its file holds another: trying again with it"
+                    );
+                    continue;
+                }
             }
             let retry = attempt < self.max_retries
                 && match err.kind {
@@ -232,8 +253,8 @@ impl Client {
             tokio::time::sleep(wait).await;
         }
         let mut req = self.http.request(method.clone(), url.clone());
-        for (name, value) in &self.auth {
-            req = req.header(name.clone(), value.clone());
+        for (name, value) in self.auth.headers() {
+            req = req.header(name, value);
         }
         if let Some(body) = body {
             req = req
@@ -274,41 +295,6 @@ impl Client {
 }
 
 const CONNECT: &str = "connection failed";
-
-/// The headers that carry the credentials: `Authorization: Bearer`, or `X-Auth-Email` and
-/// `X-Auth-Key`. The configuration checked their characters; the error never shows the value.
-fn auth_headers(
-    credentials: &Credentials,
-) -> Result<Vec<(HeaderName, HeaderValue)>, HttpSetupError> {
-    let value = |v: String, what: &str| {
-        HeaderValue::try_from(v)
-            .map(|mut h| {
-                h.set_sensitive(true);
-                h
-            })
-            .map_err(|_| {
-                HttpSetupError::Client(format!(
-                    "the {what} holds characters an HTTP header cannot carry"
-                ))
-            })
-    };
-    Ok(match credentials {
-        Credentials::Token(t) => vec![(
-            reqwest::header::AUTHORIZATION,
-            value(format!("Bearer {}", t.expose()), "API token")?,
-        )],
-        Credentials::GlobalKey { email, key } => vec![
-            (
-                HeaderName::from_static("x-auth-email"),
-                value(email.clone(), "email")?,
-            ),
-            (
-                HeaderName::from_static("x-auth-key"),
-                value(key.expose().to_owned(), "Global API Key")?,
-            ),
-        ],
-    })
-}
 
 fn json<B: Serialize>(body: &B) -> Option<Vec<u8>> {
     // Serialising these plain structs cannot fail; an empty body would be refused loudly.
@@ -614,27 +600,6 @@ mod tests {
     const KEY: &str = "5e0c2f4f0e6a4b2f9d3c8a1b7e6d5c4b3a291";
 
     #[test]
-    fn a_global_key_is_sent_as_x_auth_headers_never_shown() {
-        let creds = Credentials::GlobalKey {
-            email: "me@example.com".into(),
-            key: Secret::new(KEY),
-        };
-        let headers = auth_headers(&creds).unwrap_or_default();
-        let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["x-auth-email", "x-auth-key"]);
-        assert!(headers.iter().all(|(_, v)| v.is_sensitive()));
-        assert_eq!(headers[1].1.to_str().ok(), Some(KEY));
-        assert!(!format!("{headers:?}").contains(&KEY[..12]));
-
-        let token = Credentials::Token(Secret::new("t0ken-0123456789-abcdefABCDEF_xyz"));
-        let headers = auth_headers(&token).unwrap_or_default();
-        assert_eq!(headers.len(), 1);
-        assert_eq!(headers[0].0, reqwest::header::AUTHORIZATION);
-        assert!(headers[0].1.is_sensitive());
-        assert!(!format!("{headers:?}").contains("t0ken"));
-    }
-
-    #[test]
     fn the_client_debug_shows_no_credential() {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let cfg = CloudflareConfig {
@@ -642,6 +607,7 @@ mod tests {
                 email: "me@example.com".into(),
                 key: Secret::new(KEY),
             },
+            token_file: None,
             api_url: "https://api.cloudflare.com/client/v4".into(),
             ca_file: None,
             request_timeout: Duration::from_secs(1),

@@ -5,6 +5,7 @@
 //! can stand in where no HTTP is wanted.
 
 pub mod api;
+mod auth;
 pub mod budget;
 pub mod client;
 pub mod deadline;

@@ -48,6 +48,8 @@ impl Credentials {
 pub struct CloudflareConfig {
     /// The API token or the Global API Key.
     pub credentials: Credentials,
+    /// The file the API token was read from, read again when it changes (a rotated secret).
+    pub token_file: Option<PathBuf>,
     /// `api_url`, without a trailing slash. https, or http only on a loopback address.
     pub api_url: String,
     /// `ca_file`: extra PEM roots trusted besides the compiled-in ones (tests, private CAs).

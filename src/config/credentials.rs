@@ -4,7 +4,7 @@
 //! value read joins the scrub list before it is checked.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
@@ -24,6 +24,9 @@ pub(crate) struct Resolved {
     /// The key and span of a secret written inline in the file (`api_token` or `api_key`),
     /// for the file-mode check that only `load` can make.
     pub inline: Option<(&'static str, Range<usize>)>,
+    /// The file the API token was read from (`api_token_file`, CLOUDFLARE_API_TOKEN_FILE, the
+    /// systemd credential): the client reads it again when it changes.
+    pub token_file: Option<PathBuf>,
 }
 
 /// One part of the credentials and where it is set.
@@ -40,6 +43,17 @@ impl Given<'_> {
             Given::Env(v) => Src::env(v.name),
             Given::Inline(key, s) => Src::file(*key, s.span()),
             Given::Path(key, s) => Src::file(*key, s.span()),
+        }
+    }
+
+    /// The file the value is read from, when it is a file.
+    fn file(&self) -> Option<PathBuf> {
+        match self {
+            Given::Env(v) if v.name == env::TOKEN_FILE || v.name == env::KEY_FILE => {
+                Some(PathBuf::from(v.value.trim()))
+            }
+            Given::Path(_, s) => Some(PathBuf::from(s.get_ref().trim())),
+            Given::Env(_) | Given::Inline(..) => None,
         }
     }
 }
@@ -171,22 +185,23 @@ pub(crate) fn resolve(
             })
         });
 
-    let credentials = combine(ctx, env, token, key, email)?;
+    let (credentials, token_file) = combine(ctx, env, token, key, email)?;
     Ok(Resolved {
         credentials,
         inline,
+        token_file,
     })
 }
 
-/// The credentials the parts make: a token alone, or a key with its email; any other mix is
-/// an error naming the parts.
+/// The credentials the parts make (and the file of a token read from one): a token alone, or
+/// a key with its email; any other mix is an error naming the parts.
 fn combine(
     ctx: &mut Ctx<'_>,
     env: &Overrides,
     token: Option<Given<'_>>,
     key: Option<Given<'_>>,
     email: Option<(Src, &str)>,
-) -> Result<Option<Credentials>, ConfigError> {
+) -> Result<(Option<Credentials>, Option<PathBuf>), ConfigError> {
     if let (Some(t), Some(k)) = (&token, &key) {
         let (t, k) = (t.src(), k.src());
         return Err(ctx.err(
@@ -203,7 +218,7 @@ fn combine(
         (Some(k), Some((email_src, email))) => {
             let email = token::check_email(email).map_err(|p| ctx.err(&email_src, p))?;
             let key = read(ctx, &k, Kind::Key)?;
-            Ok(Some(Credentials::GlobalKey { email, key }))
+            Ok((Some(Credentials::GlobalKey { email, key }), None))
         }
         (Some(k), None) => Err(ctx.err(
             &k.src(),
@@ -233,12 +248,13 @@ fn combine(
                 .hint(hint),
             ))
         }
-        (None, None) => {
-            Ok(match &token {
-                Some(t) => Some(Credentials::Token(read(ctx, t, Kind::Token)?)),
-                None => systemd_credential(ctx, env)?.map(Credentials::Token),
-            })
-        }
+        (None, None) => Ok(match &token {
+            Some(t) => (Some(Credentials::Token(read(ctx, t, Kind::Token)?)), t.file()),
+            None => match systemd_credential(ctx, env)? {
+                Some((secret, path)) => (Some(Credentials::Token(secret)), Some(path)),
+                None => (None, None),
+            },
+        }),
     }
 }
 
@@ -255,8 +271,12 @@ fn read(ctx: &mut Ctx<'_>, given: &Given<'_>, kind: Kind) -> Result<Secret, Conf
     }
 }
 
-/// `$CREDENTIALS_DIRECTORY/cloudflare_api_token`, when the directory is set and holds it.
-fn systemd_credential(ctx: &mut Ctx<'_>, env: &Overrides) -> Result<Option<Secret>, ConfigError> {
+/// `$CREDENTIALS_DIRECTORY/cloudflare_api_token` and its path, when the directory is set and
+/// holds it.
+fn systemd_credential(
+    ctx: &mut Ctx<'_>,
+    env: &Overrides,
+) -> Result<Option<(Secret, PathBuf)>, ConfigError> {
     let Some(dir) = &env.credentials_directory else {
         return Ok(None);
     };
@@ -266,7 +286,10 @@ fn systemd_credential(ctx: &mut Ctx<'_>, env: &Overrides) -> Result<Option<Secre
         detail: Some(format!("credential `{}`", path.display())),
     };
     match token::read_file(&path, true).map_err(|p| ctx.err(&src, p))? {
-        Some(content) => Ok(Some(checked(ctx, &src, &content, None, Kind::Token)?)),
+        Some(content) => Ok(Some((
+            checked(ctx, &src, &content, None, Kind::Token)?,
+            path,
+        ))),
         None => Ok(None),
     }
 }

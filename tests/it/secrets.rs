@@ -278,3 +278,68 @@ fn root_drops_to_an_unprivileged_user_before_any_network_io() {
         "{t}"
     );
 }
+
+/// Issue 14: a token file rotated the way the kubelet rotates a secret volume (a new
+/// timestamped directory, the `..data` link renamed over the old one) reaches a running
+/// `ddflare run` without a restart or a SIGHUP: the next request uses the new token, the log
+/// says so and never shows either token.
+#[test]
+fn a_token_secret_rotated_under_a_running_daemon_is_used_without_a_restart() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    const NEW: &str = "rotated-token-0123456789-abcdefABCDEF_x";
+    let h = Harness::new(&["example.com"]);
+    // max_age 1s: every round reads the records, so every round shows which token works.
+    h.write_config(Some("203.0.113.7"), None, RECORD);
+    let config = std::fs::read_to_string(h.config_path()).unwrap();
+    std::fs::write(
+        h.config_path(),
+        config.replacen("[state]\n", "[state]\nmax_age = \"1s\"\n", 1),
+    )
+    .unwrap();
+    let secret = h.config_path().parent().unwrap().join("secret");
+    std::fs::create_dir(&secret).unwrap();
+    let version = |n: u32, token: &str| {
+        let dir = secret.join(format!("..2026_12_04_{n}"));
+        std::fs::create_dir(&dir).unwrap();
+        let file = dir.join("token");
+        std::fs::write(&file, format!("{token}\n")).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        symlink(dir.file_name().unwrap(), secret.join("..data_tmp")).unwrap();
+        std::fs::rename(secret.join("..data_tmp"), secret.join("..data")).unwrap();
+    };
+    version(1, TOKEN);
+    symlink("..data/token", secret.join("token")).unwrap();
+    let mut cmd = h.ddflare(&["run"]);
+    cmd.env_remove("CLOUDFLARE_API_TOKEN")
+        .env("CLOUDFLARE_API_TOKEN_FILE", secret.join("token"));
+    let d = Daemon::start(cmd);
+    d.wait_for("round done");
+
+    // Rotated in the dashboard: the old token is deleted, the secret updated.
+    h.emu.add_token(NEW, TokenScope::edit_all());
+    h.emu.revoke_token(TOKEN);
+    version(2, NEW);
+    std::fs::remove_dir_all(secret.join("..2026_12_04_1")).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    d.signal("USR1");
+    let log = d.wait_for_n("round done", 2);
+    assert!(
+        log.contains("the API token file changed: the new token is used from now on"),
+        "{log}"
+    );
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+    let second = &log[log.find("the API token file changed").unwrap()..];
+    assert!(!second.contains("failed"), "{log}");
+    assert!(!second.contains("1000"), "{log}");
+    assert!(!log.contains(TOKEN) && !log.contains(NEW), "{log}");
+    assert!(
+        h.requests()
+            .iter()
+            .filter(|r| r.starts_with("GET /zones/"))
+            .count()
+            >= 2,
+        "{:?}",
+        h.requests()
+    );
+}

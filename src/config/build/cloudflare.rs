@@ -25,9 +25,10 @@ pub(super) struct Cloudflare {
 }
 
 impl Cloudflare {
-    pub fn with(self, credentials: Credentials) -> CloudflareConfig {
+    pub fn with(self, credentials: Credentials, token_file: Option<PathBuf>) -> CloudflareConfig {
         CloudflareConfig {
             credentials,
+            token_file,
             api_url: self.api_url,
             ca_file: self.ca_file,
             request_timeout: self.request_timeout.value,

@@ -90,7 +90,7 @@ pub(crate) fn build(
     let log = metrics_log::log(&raw.log, env, ctx)?;
     let process = process::build(&raw.process, env, ctx)?;
     let config = Config {
-        cloudflare: cloudflare.with(credentials),
+        cloudflare: cloudflare.with(credentials, resolved.token_file),
         detect: detect.config,
         schedule,
         state,

@@ -3,6 +3,7 @@
 //! that place, and the duration and boolean readers. Below `build`, `credentials` and
 //! `ownership`, which all use it.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::time::Duration;
 
@@ -10,8 +11,10 @@ use toml::Spanned;
 
 use super::env::{self, EnvVar};
 use super::error::{ConfigError, Location, line_col, render};
+use super::expand;
 use super::raw::RawDuration;
 use super::values::{self, Problem};
+use crate::environment::Source;
 
 /// Where a value came from, to name it in messages.
 #[derive(Debug, Clone)]
@@ -53,6 +56,8 @@ pub(crate) struct Ctx<'a> {
     pub warnings: Vec<String>,
     /// Token values read so far, scrubbed from any error as a last line of defence.
     pub secrets: Vec<String>,
+    /// The environment, for `${NAME}` in record names (`expand.rs`).
+    pub env: &'a dyn Source,
 }
 
 impl Ctx<'_> {
@@ -62,6 +67,11 @@ impl Ctx<'_> {
             line: Some(line_col(self.text, span.start).0),
             column: None,
         }
+    }
+
+    /// `text` with its `${NAME}`s expanded from the environment (`expand.rs`).
+    pub(crate) fn expand<'t>(&self, text: &'t str) -> Result<Cow<'t, str>, Problem> {
+        expand::expand(text, &|name| self.env.get(name))
     }
 
     pub(crate) fn line(&self, span: &Range<usize>) -> usize {

@@ -163,6 +163,7 @@ fn parse_inner(
         strict,
         warnings: Vec::new(),
         secrets,
+        env,
     };
     match build::build(raw, &overrides, &mut ctx) {
         Ok((config, extra)) => Ok((

@@ -8,7 +8,7 @@
 //! - `build/`: raw + env → [`Config`], one file per section; `credentials.rs` and
 //!   `ownership.rs`: the credentials and a record's ownership; `context.rs`: where a value
 //!   came from and the readers they all share; `values.rs` and `token.rs`: the validators of
-//!   single values and of the API token;
+//!   single values and of the API token; `expand.rs`: `${NAME}` in record names and zones;
 //! - `error.rs`: [`ConfigError`]. Every error names the key (`record[2].name`, 1-based) or the
 //!   variable, the file and line when it came from the file, what was expected and what was
 //!   found, and a `hint:` when there is a next step. No message, warning or `Debug` output ever
@@ -23,6 +23,7 @@ mod context;
 mod credentials;
 pub mod env;
 mod error;
+mod expand;
 mod load;
 mod model;
 mod ownership;

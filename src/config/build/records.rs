@@ -1,7 +1,8 @@
 //! `[defaults]` and the records: the names of `DDFLARE_RECORDS` (which replaces the file's
 //! tables) or the `[[record]]` tables, each with `[defaults]` merged in. `DDFLARE_TTL`,
 //! `DDFLARE_PROXIED` and `DDFLARE_COMMENT` apply to every record, over both. A name given
-//! twice is an error naming where it was first.
+//! twice is an error naming where it was first. Names and zones may hold `${NAME}`
+//! (`config/expand.rs`), expanded before they are checked.
 
 use std::collections::HashMap;
 
@@ -10,6 +11,7 @@ use toml::Spanned;
 use super::super::context::{Ctx, Src, env_bool};
 use super::super::env::{self, EnvVar, Overrides};
 use super::super::error::ConfigError;
+use super::super::expand;
 use super::super::model::{RecordConfig, Ttl};
 use super::super::ownership;
 use super::super::raw::{RawRecord, RawRecordSettings, RawTtl, defaults};
@@ -142,7 +144,7 @@ fn from_env(
             var: v.name,
             detail: Some(format!("entry {} (\"{}\")", i + 1, given.escape_debug())),
         };
-        let name = values::dns_name(given, true).map_err(|p| ctx.err(&src, p))?;
+        let name = expanded_name(ctx, &src, given, true)?;
         if let Some(first) = seen.get(&name) {
             return Err(ctx.err(
                 &src,
@@ -192,7 +194,7 @@ fn file_record(
         ));
     };
     let name_src = Src::file(format!("{k}.name"), name_s.span());
-    let name = values::dns_name(name_s.get_ref(), true).map_err(|p| ctx.err(&name_src, p))?;
+    let name = expanded_name(ctx, &name_src, name_s.get_ref(), true)?;
     if let Some(first) = seen.get(&name) {
         return Err(ctx.err(
             &name_src,
@@ -258,11 +260,26 @@ fn file_record(
     })
 }
 
+/// A record name (`wildcard`) or a zone, its `${NAME}`s expanded first; an error about the
+/// result says what it was expanded from.
+fn expanded_name(
+    ctx: &Ctx<'_>,
+    src: &Src,
+    raw: &str,
+    wildcard: bool,
+) -> Result<String, ConfigError> {
+    let text = ctx.expand(raw).map_err(|p| ctx.err(src, p))?;
+    values::dns_name(&text, wildcard).map_err(|mut p| {
+        p.message.push_str(&expand::origin_note(raw, &text));
+        ctx.err(src, p)
+    })
+}
+
 /// `zone`: must contain the record's `name`.
 fn zone(ctx: &Ctx<'_>, k: &str, name: &str, r: &RawRecord) -> Result<Option<String>, ConfigError> {
     let Some(z) = &r.zone else { return Ok(None) };
     let zsrc = Src::file(format!("{k}.zone"), z.span());
-    let zone = values::dns_name(z.get_ref(), false).map_err(|p| ctx.err(&zsrc, p))?;
+    let zone = expanded_name(ctx, &zsrc, z.get_ref(), false)?;
     let inside = name == zone || name.ends_with(&format!(".{zone}"));
     if !inside {
         return Err(ctx.err(

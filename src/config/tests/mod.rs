@@ -7,6 +7,7 @@ mod corpora;
 mod credentials;
 mod detect;
 mod environment;
+mod expansion;
 mod idna;
 mod keys;
 mod load;

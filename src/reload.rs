@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cloudflare::{CloudflareConfig, Credentials};
 use crate::config::{Config, RecordConfig};
-use crate::detect::{DetectConfig, Strategy};
+use crate::detect::{DetectConfig, Filters, Strategy};
 use crate::logging::LogConfig;
 use crate::metrics::MetricsConfig;
 use crate::notify::{Monitor, NotifyConfig, Target};
@@ -180,6 +180,7 @@ fn detect_changes(out: &mut Vec<String>, a: &DetectConfig, b: &DetectConfig) {
         strategy: strat,
         allow_private,
         ipv6_prefix_len,
+        filters,
         trace_urls,
         dns_servers,
         doh_url,
@@ -201,6 +202,20 @@ fn detect_changes(out: &mut Vec<String>, a: &DetectConfig, b: &DetectConfig) {
         ipv6_prefix_len,
         ToString::to_string,
     );
+    let Filters {
+        ipv4_accept,
+        ipv4_reject,
+        ipv6_accept,
+        ipv6_reject,
+    } = filters;
+    for (key, old, new) in [
+        ("detect.ipv4_accept", &a.filters.ipv4_accept, ipv4_accept),
+        ("detect.ipv4_reject", &a.filters.ipv4_reject, ipv4_reject),
+        ("detect.ipv6_accept", &a.filters.ipv6_accept, ipv6_accept),
+        ("detect.ipv6_reject", &a.filters.ipv6_reject, ipv6_reject),
+    ] {
+        field(out, key, old, new, |v| list(v));
+    }
     field(out, "detect.timeout", &a.timeout, timeout, dur);
     field(out, "detect.trace_url", &a.trace_urls, trace_urls, |v| {
         v.join(", ")
@@ -381,6 +396,22 @@ mod tests {
         );
         assert!(!d.join("\n").contains("zzTopicSecret"));
         assert!(diff(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn a_reload_names_the_detection_filters() {
+        let old =
+            config("[detect]\nipv6_reject = \"fd00::/8\"\n[[record]]\nname = \"a.example.com\"\n");
+        let new = config(
+            "[detect]\nipv6_accept = [\"2001:db8:1::/48\", \"2001:db8:2::/48\"]\n[[record]]\nname = \"a.example.com\"\n",
+        );
+        assert_eq!(
+            diff(&old, &new),
+            vec![
+                "detect.ipv6_accept: none → 2001:db8:1::/48, 2001:db8:2::/48",
+                "detect.ipv6_reject: fd00::/8 → none",
+            ]
+        );
     }
 
     #[test]

@@ -337,6 +337,10 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "trace_url",
             "dns_servers",
             "doh_url",
+            "ipv4_accept",
+            "ipv4_reject",
+            "ipv6_accept",
+            "ipv6_reject",
         ],
     ),
     (

@@ -147,6 +147,11 @@ pub struct RawDetect {
     pub trace_url: Option<Spanned<RawStrings>>,
     pub dns_servers: Option<Spanned<RawStrings>>,
     pub doh_url: Option<Spanned<String>>,
+    /// CIDR prefixes: one or a list.
+    pub ipv4_accept: Option<Spanned<RawStrings>>,
+    pub ipv4_reject: Option<Spanned<RawStrings>>,
+    pub ipv6_accept: Option<Spanned<RawStrings>>,
+    pub ipv6_reject: Option<Spanned<RawStrings>>,
 }
 
 #[derive(Debug, Default)]

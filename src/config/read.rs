@@ -114,6 +114,10 @@ table!(detect -> RawDetect {
     trace_url: string_or_list,
     dns_servers: string_or_list,
     doh_url: string,
+    ipv4_accept: string_or_list,
+    ipv4_reject: string_or_list,
+    ipv6_accept: string_or_list,
+    ipv6_reject: string_or_list,
 });
 
 table!(schedule -> RawSchedule {

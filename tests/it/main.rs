@@ -13,6 +13,7 @@ mod contract;
 mod detect;
 mod e2e;
 mod faults;
+mod filters;
 mod ops;
 mod ownership;
 mod recovery;

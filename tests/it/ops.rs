@@ -231,7 +231,11 @@ fn sigusr1_starts_a_round_now() {
     assert_eq!(h.dns_requests().len(), before, "{:?}", h.requests());
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
-    assert_eq!(log.matches("SIGUSR1 received: reconciling now").count(), 2, "{log}");
+    assert_eq!(
+        log.matches("SIGUSR1 received: reconciling now").count(),
+        2,
+        "{log}"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ use crate::logging::LogConfig;
 use crate::metrics::MetricsConfig;
 use crate::notify::{Monitor, NotifyConfig, Target};
 use crate::privileges::ProcessConfig;
+use crate::push::{PushClient, PushConfig};
 use crate::schedule::ScheduleConfig;
 use crate::state::StateConfig;
 
@@ -112,6 +113,7 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
         notify,
         log,
         process,
+        push,
     } = new;
     let mut out = Vec::new();
     cloudflare_changes(&mut out, &old.cloudflare, cloudflare);
@@ -123,7 +125,59 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
     notify_changes(&mut out, &old.notify, notify);
     log_changes(&mut out, &old.log, log);
     process_changes(&mut out, &old.process, process);
+    push_changes(&mut out, old.push.as_ref(), push.as_ref());
     out
+}
+
+/// `[push]`: the listener, the proxies, and each client by user (a password is named, never
+/// shown).
+fn push_changes(out: &mut Vec<String>, a: Option<&PushConfig>, b: Option<&PushConfig>) {
+    let (a, b) = match (a, b) {
+        (None, None) => return,
+        (None, Some(_)) => return out.push("push: added".to_owned()),
+        (Some(_), None) => return out.push("push: removed".to_owned()),
+        (Some(a), Some(b)) => (a, b),
+    };
+    let PushConfig {
+        listen,
+        trusted_proxies,
+        clients,
+    } = b;
+    field(out, "push.listen", &a.listen, listen, ToString::to_string);
+    field(
+        out,
+        "push.trusted_proxies",
+        &a.trusted_proxies,
+        trusted_proxies,
+        |v| list(v),
+    );
+    for c in clients {
+        let PushClient {
+            user,
+            password,
+            hostnames,
+        } = c;
+        match a.clients.iter().find(|o| o.user == *user) {
+            None => out.push(format!("push.client {user}: added")),
+            Some(o) => {
+                if o.password != *password {
+                    out.push(format!("push.client {user}: password changed"));
+                }
+                field(
+                    out,
+                    &format!("push.client {user}: hostnames"),
+                    &o.hostnames,
+                    hostnames,
+                    |v| v.join(", "),
+                );
+            }
+        }
+    }
+    for o in &a.clients {
+        if !clients.iter().any(|c| c.user == o.user) {
+            out.push(format!("push.client {}: removed", o.user));
+        }
+    }
 }
 
 fn cloudflare_changes(out: &mut Vec<String>, a: &CloudflareConfig, b: &CloudflareConfig) {

@@ -173,6 +173,32 @@ impl Policy {
     }
 }
 
+/// Whether `addr` may be published at all (bogons unless `allow_private`, then the
+/// accept/reject prefixes): the check every provider's answer passes, and so does an address
+/// pushed by a router. Gives `provider` back.
+pub fn admit(
+    provider: String,
+    addr: IpAddr,
+    allow_private: bool,
+    filters: &Filters,
+) -> Result<String, DetectError> {
+    if let Some(bogon) = bogon::refused(addr, allow_private) {
+        return Err(DetectError::NotGlobal {
+            provider,
+            addr,
+            bogon,
+        });
+    }
+    if let Err(why) = filters.check(addr) {
+        return Err(DetectError::Filtered {
+            provider,
+            addr,
+            why,
+        });
+    }
+    Ok(provider)
+}
+
 /// Finds the public address of each configured family from its providers.
 pub struct Detector {
     providers: BTreeMap<Family, Vec<Slot>>,
@@ -322,24 +348,9 @@ impl Detector {
         })
     }
 
-    /// Whether `addr` may be published at all (bogons, then the prefixes): the check every
-    /// answer passes, and so does an address pushed by a router. Gives `provider` back.
+    /// Whether `addr` may be published at all: see [`admit`].
     pub fn admit(&self, provider: String, addr: IpAddr) -> Result<String, DetectError> {
-        if let Some(bogon) = bogon::refused(addr, self.policy.allow_private) {
-            return Err(DetectError::NotGlobal {
-                provider,
-                addr,
-                bogon,
-            });
-        }
-        if let Err(why) = self.filters.check(addr) {
-            return Err(DetectError::Filtered {
-                provider,
-                addr,
-                why,
-            });
-        }
-        Ok(provider)
+        admit(provider, addr, self.policy.allow_private, &self.filters)
     }
 
     /// The address of `family` by the configured strategy.

@@ -37,7 +37,7 @@ pub mod trace;
 pub mod url;
 pub mod watch;
 
-pub use detector::{DetectReport, Detected, Detection, Detector, Policy};
+pub use detector::{DetectReport, Detected, Detection, Detector, Policy, admit};
 pub use dns::DnsProvider;
 pub use doh::DohProvider;
 pub use factory::{BuildContext, build};

@@ -29,10 +29,12 @@ pub(super) fn build(
     env: &Overrides,
     ctx: &Ctx<'_>,
     default_traces: &[String],
+    push: bool,
 ) -> Result<Detect, ConfigError> {
     let ipv4 = providers(ctx, env.ipv4.as_ref(), d.ipv4.as_ref(), "detect.ipv4")?;
     let ipv6 = providers(ctx, env.ipv6.as_ref(), d.ipv6.as_ref(), "detect.ipv6")?;
-    if ipv4.value.is_empty() && ipv6.value.is_empty() {
+    // With [push], a router's pushes may be the only source of addresses.
+    if ipv4.value.is_empty() && ipv6.value.is_empty() && !push {
         let src = ipv6
             .src
             .clone()
@@ -41,7 +43,7 @@ pub(super) fn build(
         return Err(ctx.err(
             &src,
             Problem::new("expected at least one address family, found both IPv4 and IPv6 set to \"none\": there is nothing to update")
-                .hint("give providers for one family, e.g. ipv4 = [\"cloudflare.trace\"]"),
+                .hint("give providers for one family, e.g. ipv4 = [\"cloudflare.trace\"], or let a router push its address ([push])"),
         ));
     }
     let detect_timeout = duration(

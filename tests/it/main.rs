@@ -16,6 +16,7 @@ mod faults;
 mod filters;
 mod ops;
 mod ownership;
+mod push;
 mod recovery;
 mod regression;
 mod secrets;

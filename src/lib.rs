@@ -50,6 +50,7 @@ pub mod metrics;
 pub mod notify;
 pub mod plan;
 pub mod privileges;
+pub mod push;
 pub mod reload;
 pub mod round;
 pub mod schedule;

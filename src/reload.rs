@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use crate::cloudflare::{CloudflareConfig, Credentials};
 use crate::config::{Config, RecordConfig};
-use crate::detect::{DetectConfig, Strategy};
+use crate::detect::{DetectConfig, Filters, Strategy};
 use crate::logging::LogConfig;
 use crate::metrics::MetricsConfig;
 use crate::notify::{Monitor, NotifyConfig, Target};
 use crate::privileges::ProcessConfig;
+use crate::push::{PushClient, PushConfig};
 use crate::schedule::ScheduleConfig;
 use crate::state::StateConfig;
 
@@ -112,6 +113,7 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
         notify,
         log,
         process,
+        push,
     } = new;
     let mut out = Vec::new();
     cloudflare_changes(&mut out, &old.cloudflare, cloudflare);
@@ -123,7 +125,59 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
     notify_changes(&mut out, &old.notify, notify);
     log_changes(&mut out, &old.log, log);
     process_changes(&mut out, &old.process, process);
+    push_changes(&mut out, old.push.as_ref(), push.as_ref());
     out
+}
+
+/// `[push]`: the listener, the proxies, and each client by user (a password is named, never
+/// shown).
+fn push_changes(out: &mut Vec<String>, a: Option<&PushConfig>, b: Option<&PushConfig>) {
+    let (a, b) = match (a, b) {
+        (None, None) => return,
+        (None, Some(_)) => return out.push("push: added".to_owned()),
+        (Some(_), None) => return out.push("push: removed".to_owned()),
+        (Some(a), Some(b)) => (a, b),
+    };
+    let PushConfig {
+        listen,
+        trusted_proxies,
+        clients,
+    } = b;
+    field(out, "push.listen", &a.listen, listen, ToString::to_string);
+    field(
+        out,
+        "push.trusted_proxies",
+        &a.trusted_proxies,
+        trusted_proxies,
+        |v| list(v),
+    );
+    for c in clients {
+        let PushClient {
+            user,
+            password,
+            hostnames,
+        } = c;
+        match a.clients.iter().find(|o| o.user == *user) {
+            None => out.push(format!("push.client {user}: added")),
+            Some(o) => {
+                if o.password != *password {
+                    out.push(format!("push.client {user}: password changed"));
+                }
+                field(
+                    out,
+                    &format!("push.client {user}: hostnames"),
+                    &o.hostnames,
+                    hostnames,
+                    |v| v.join(", "),
+                );
+            }
+        }
+    }
+    for o in &a.clients {
+        if !clients.iter().any(|c| c.user == o.user) {
+            out.push(format!("push.client {}: removed", o.user));
+        }
+    }
 }
 
 fn cloudflare_changes(out: &mut Vec<String>, a: &CloudflareConfig, b: &CloudflareConfig) {
@@ -191,6 +245,7 @@ fn detect_changes(out: &mut Vec<String>, a: &DetectConfig, b: &DetectConfig) {
         strategy: strat,
         allow_private,
         ipv6_prefix_len,
+        filters,
         trace_urls,
         dns_servers,
         doh_url,
@@ -212,6 +267,20 @@ fn detect_changes(out: &mut Vec<String>, a: &DetectConfig, b: &DetectConfig) {
         ipv6_prefix_len,
         ToString::to_string,
     );
+    let Filters {
+        ipv4_accept,
+        ipv4_reject,
+        ipv6_accept,
+        ipv6_reject,
+    } = filters;
+    for (key, old, new) in [
+        ("detect.ipv4_accept", &a.filters.ipv4_accept, ipv4_accept),
+        ("detect.ipv4_reject", &a.filters.ipv4_reject, ipv4_reject),
+        ("detect.ipv6_accept", &a.filters.ipv6_accept, ipv6_accept),
+        ("detect.ipv6_reject", &a.filters.ipv6_reject, ipv6_reject),
+    ] {
+        field(out, key, old, new, |v| list(v));
+    }
     field(out, "detect.timeout", &a.timeout, timeout, dur);
     field(out, "detect.trace_url", &a.trace_urls, trace_urls, |v| {
         v.join(", ")
@@ -392,6 +461,22 @@ mod tests {
         );
         assert!(!d.join("\n").contains("zzTopicSecret"));
         assert!(diff(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn a_reload_names_the_detection_filters() {
+        let old =
+            config("[detect]\nipv6_reject = \"fd00::/8\"\n[[record]]\nname = \"a.example.com\"\n");
+        let new = config(
+            "[detect]\nipv6_accept = [\"2001:db8:1::/48\", \"2001:db8:2::/48\"]\n[[record]]\nname = \"a.example.com\"\n",
+        );
+        assert_eq!(
+            diff(&old, &new),
+            vec![
+                "detect.ipv6_accept: none → 2001:db8:1::/48, 2001:db8:2::/48",
+                "detect.ipv6_reject: fd00::/8 → none",
+            ]
+        );
     }
 
     #[test]

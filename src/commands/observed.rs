@@ -26,6 +26,7 @@ fn failure_label(e: &DetectError) -> (Option<&str>, &'static str) {
         DetectError::WrongFamily { provider, .. } => (Some(provider), "wrong_family"),
         DetectError::Timeout { provider, .. } => (Some(provider), "timeout"),
         DetectError::NotGlobal { provider, .. } => (Some(provider), "not_global"),
+        DetectError::Filtered { provider, .. } => (Some(provider), "filtered"),
         DetectError::NoProvider(_)
         | DetectError::AllFailed { .. }
         | DetectError::NoAgreement { .. } => (None, "failed"),

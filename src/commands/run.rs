@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
@@ -51,6 +51,38 @@ async fn start_metrics(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<Metric
 async fn stop_metrics(server: MetricsServer) {
     let _ = server.stop.send(());
     let _ = server.task.await;
+}
+
+/// The push endpoint while it runs (one per config: a reload starts it again).
+struct PushServer {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+/// `[push]`: binds the listener; pushes come to the loop through the returned receiver.
+async fn start_push(
+    config: &Config,
+) -> Result<Option<(PushServer, mpsc::Receiver<crate::push::Pushed>)>, Fatal> {
+    let Some(push) = config.push.clone() else {
+        return Ok(None);
+    };
+    let addr = push.listen;
+    let listen = |error| Fatal::Listen { addr, error };
+    let listener = TcpListener::bind(addr).await.map_err(listen)?;
+    let bound = listener.local_addr().map_err(listen)?;
+    let (tx, rx) = mpsc::channel(16);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let gate = crate::push::Gate {
+        allow_private: config.detect.allow_private,
+        filters: config.detect.filters.clone(),
+    };
+    // A push may wait for the round in flight, then for its own.
+    let wait = config.schedule.cycle_deadline * 2;
+    let task = tokio::spawn(crate::push::serve(listener, push, gate, tx, wait, async {
+        let _ = stopped.await;
+    }));
+    info!("push: serving dyndns2 on http://{bound}/nic/update");
+    Ok(Some((PushServer { stop, task }, rx)))
 }
 
 /// Verifies the token when due and every day after (crate::expiry): the warning when it
@@ -140,6 +172,18 @@ pub async fn run(
             metrics.clone(),
         );
         let mut updater = edges::updater(&config, api, dry_run);
+        updater.set_push_owned(
+            config
+                .push
+                .iter()
+                .flat_map(|p| &p.clients)
+                .flat_map(|c| c.hostnames.iter().cloned())
+                .collect(),
+        );
+        let (push_server, push_rx) = match start_push(&config).await? {
+            Some((s, rx)) => (Some(s), Some(rx)),
+            None => (None, None),
+        };
         metrics.seed(updater.state());
         let mut schedule = config.schedule.clone();
         schedule.update_on_start = if first {
@@ -156,7 +200,7 @@ pub async fn run(
         };
         // An `interface:` provider's address change (netlink) and SIGUSR1 start a round at once.
         let wake = round_now(crate::detect::watch::watch(detector.detector.interfaces()));
-        let stopped = daemon::run_woken(
+        let stopped = daemon::run_pushed(
             &mut updater,
             &detector,
             &schedule,
@@ -168,7 +212,10 @@ pub async fn run(
                 }
                 stop
             },
-            wake,
+            daemon::Inbox {
+                wake,
+                push: push_rx,
+            },
             |end| {
                 summarize(end);
                 if let Some(h) = heartbeat.as_mut() {
@@ -183,6 +230,10 @@ pub async fn run(
             },
         )
         .await;
+        if let Some(p) = push_server {
+            let _ = p.stop.send(());
+            let _ = p.task.await;
+        }
         let reloaded = match stopped {
             Some(Stop::Reload(reloaded)) => reloaded,
             Some(Stop::Exit { at }) => {

@@ -31,6 +31,11 @@ pub const OWNERSHIP: &str = "DDFLARE_OWNERSHIP";
 pub const DELETE_ON_STOP: &str = "DDFLARE_DELETE_ON_STOP";
 /// `detect.allow_private`.
 pub const ALLOW_PRIVATE: &str = "DDFLARE_ALLOW_PRIVATE";
+/// `detect.ipv4_accept` … `ipv6_reject`: comma-separated prefixes.
+pub const IPV4_ACCEPT: &str = "DDFLARE_IPV4_ACCEPT";
+pub const IPV4_REJECT: &str = "DDFLARE_IPV4_REJECT";
+pub const IPV6_ACCEPT: &str = "DDFLARE_IPV6_ACCEPT";
+pub const IPV6_REJECT: &str = "DDFLARE_IPV6_REJECT";
 /// `metrics.listen`.
 pub const METRICS_LISTEN: &str = "DDFLARE_METRICS_LISTEN";
 /// Notification URLs, separated by spaces or newlines: they replace the file's `[[notify]]`.
@@ -86,6 +91,8 @@ pub struct Overrides {
     pub user: Option<EnvVar>,
     pub drop_privileges: Option<EnvVar>,
     pub allow_private: Option<EnvVar>,
+    /// `DDFLARE_IPV4_ACCEPT`, `_IPV4_REJECT`, `_IPV6_ACCEPT`, `_IPV6_REJECT`, in that order.
+    pub filters: [Option<EnvVar>; 4],
     pub metrics_listen: Option<EnvVar>,
     pub notify: Option<EnvVar>,
     pub monitor: Option<EnvVar>,
@@ -130,6 +137,7 @@ impl Overrides {
             user: non_empty(USER),
             drop_privileges: non_empty(DROP_PRIVILEGES),
             allow_private: non_empty(ALLOW_PRIVATE),
+            filters: [IPV4_ACCEPT, IPV4_REJECT, IPV6_ACCEPT, IPV6_REJECT].map(non_empty),
             metrics_listen: non_empty(METRICS_LISTEN),
             notify: non_empty(NOTIFY),
             monitor: non_empty(MONITOR),

@@ -309,6 +309,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "monitor",
             "log",
             "process",
+            "push",
         ],
     ),
     (
@@ -337,6 +338,10 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "trace_url",
             "dns_servers",
             "doh_url",
+            "ipv4_accept",
+            "ipv4_reject",
+            "ipv6_accept",
+            "ipv6_reject",
         ],
     ),
     (
@@ -393,6 +398,11 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("monitor", &["url", "kind"]),
     ("log", &["quiet"]),
     ("process", &["user", "drop_privileges"]),
+    ("push", &["listen", "trusted_proxies", "client"]),
+    (
+        "push.client",
+        &["user", "password_file", "password_hash", "hostnames"],
+    ),
 ];
 
 /// The tables written `[[name]]`, one per item.

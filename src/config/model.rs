@@ -9,6 +9,7 @@ use crate::metrics::MetricsConfig;
 use crate::notify::NotifyConfig;
 use crate::plan::Ownership;
 use crate::privileges::ProcessConfig;
+use crate::push::PushConfig;
 use crate::schedule::ScheduleConfig;
 use crate::state::StateConfig;
 
@@ -26,6 +27,8 @@ pub struct Config {
     pub log: LogConfig,
     /// `[process]`: who to become when started as root.
     pub process: ProcessConfig,
+    /// `[push]`: the dyndns2 endpoint, off when absent.
+    pub push: Option<PushConfig>,
 }
 
 /// One managed name, with `[defaults]` already merged in.

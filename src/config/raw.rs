@@ -79,6 +79,26 @@ pub struct RawConfig {
     pub monitor: Vec<Spanned<RawMonitor>>,
     pub log: RawLog,
     pub process: RawProcess,
+    /// `[push]`, when present.
+    pub push: Option<Spanned<RawPush>>,
+}
+
+/// `[push]`: the dyndns2 endpoint.
+#[derive(Debug, Default)]
+pub struct RawPush {
+    pub listen: Option<Spanned<String>>,
+    pub trusted_proxies: Option<Spanned<RawStrings>>,
+    /// `[[push.client]]` tables.
+    pub client: Vec<Spanned<RawPushClient>>,
+}
+
+/// One `[[push.client]]`.
+#[derive(Debug, Default)]
+pub struct RawPushClient {
+    pub user: Option<Spanned<String>>,
+    pub password_file: Option<Spanned<String>>,
+    pub password_hash: Option<Spanned<RawToken>>,
+    pub hostnames: Option<Spanned<Vec<String>>>,
 }
 
 /// `[process]`: who ddflare becomes when started as root.
@@ -147,6 +167,11 @@ pub struct RawDetect {
     pub trace_url: Option<Spanned<RawStrings>>,
     pub dns_servers: Option<Spanned<RawStrings>>,
     pub doh_url: Option<Spanned<String>>,
+    /// CIDR prefixes: one or a list.
+    pub ipv4_accept: Option<Spanned<RawStrings>>,
+    pub ipv4_reject: Option<Spanned<RawStrings>>,
+    pub ipv6_accept: Option<Spanned<RawStrings>>,
+    pub ipv6_reject: Option<Spanned<RawStrings>>,
 }
 
 #[derive(Debug, Default)]

@@ -68,6 +68,7 @@ pub fn read(text: &str) -> Result<RawConfig, ReadError> {
             "monitor" => c.monitor = at.tables(monitor)?,
             "log" => c.log = log(&at.table()?)?,
             "process" => c.process = process(&at.table()?)?,
+            "push" => c.push = Some(at.spanned(push(&at.table()?)?)),
             _ => return Err(at.unknown()),
         }
     }
@@ -114,6 +115,10 @@ table!(detect -> RawDetect {
     trace_url: string_or_list,
     dns_servers: string_or_list,
     doh_url: string,
+    ipv4_accept: string_or_list,
+    ipv4_reject: string_or_list,
+    ipv6_accept: string_or_list,
+    ipv6_reject: string_or_list,
 });
 
 table!(schedule -> RawSchedule {
@@ -167,6 +172,28 @@ table!(monitor -> RawMonitor { url: string, kind: string });
 table!(log -> RawLog { quiet: boolean });
 
 table!(process -> RawProcess { user: string, drop_privileges: boolean });
+
+table!(push_client -> RawPushClient {
+    user: string,
+    password_file: string,
+    password_hash: token,
+    hostnames: list,
+});
+
+/// `[push]`, with its `[[push.client]]` tables.
+fn push(t: &Table) -> Result<RawPush, ReadError> {
+    let mut out = RawPush::default();
+    for (key, v) in t.entries() {
+        let at = t.at(key, v);
+        match key.get_ref().as_ref() {
+            "listen" => out.listen = Some(at.string()?),
+            "trusted_proxies" => out.trusted_proxies = Some(at.string_or_list()?),
+            "client" => out.client = at.tables(push_client)?,
+            _ => return Err(at.unknown()),
+        }
+    }
+    Ok(out)
+}
 
 type Entry<'a, 'i> = (
     &'a Spanned<toml::de::DeString<'i>>,

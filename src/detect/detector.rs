@@ -1,6 +1,7 @@
 //! The strategy engine: the [`Detector`] holds each family's providers and turns them into
 //! one address, with a timeout per provider, the family check, the bogon filter (`bogon.rs`:
-//! only global unicast is ever published unless `allow_private`), the strategy across a list
+//! only global unicast is ever published unless `allow_private`), the accept/reject prefixes
+//! (`filter.rs`), the strategy across a list
 //! (the first valid answer, or agreement of two), and logging a failing provider once per
 //! failure streak.
 
@@ -14,6 +15,7 @@ use tracing::{debug, info, warn};
 
 use super::bogon;
 use super::factory::{BuildContext, build};
+use super::filter::Filters;
 use super::hedge;
 use super::provider::{BoxFuture, DetectError, Found, IpProvider, ensure_family};
 use super::settings::DetectConfig;
@@ -171,10 +173,37 @@ impl Policy {
     }
 }
 
+/// Whether `addr` may be published at all (bogons unless `allow_private`, then the
+/// accept/reject prefixes): the check every provider's answer passes, and so does an address
+/// pushed by a router. Gives `provider` back.
+pub fn admit(
+    provider: String,
+    addr: IpAddr,
+    allow_private: bool,
+    filters: &Filters,
+) -> Result<String, DetectError> {
+    if let Some(bogon) = bogon::refused(addr, allow_private) {
+        return Err(DetectError::NotGlobal {
+            provider,
+            addr,
+            bogon,
+        });
+    }
+    if let Err(why) = filters.check(addr) {
+        return Err(DetectError::Filtered {
+            provider,
+            addr,
+            why,
+        });
+    }
+    Ok(provider)
+}
+
 /// Finds the public address of each configured family from its providers.
 pub struct Detector {
     providers: BTreeMap<Family, Vec<Slot>>,
     policy: Policy,
+    filters: Filters,
 }
 
 impl fmt::Debug for Detector {
@@ -204,7 +233,7 @@ impl Detector {
                 .map(|spec| build(spec, family, &ctx))
                 .collect::<Result<Vec<_>, _>>()
         };
-        Ok(Self::with_providers(
+        let mut detector = Self::with_providers(
             Policy {
                 timeout: cfg.timeout,
                 strategy: cfg.strategy,
@@ -213,7 +242,15 @@ impl Detector {
             },
             list(Family::V4, &cfg.ipv4)?,
             list(Family::V6, &cfg.ipv6)?,
-        ))
+        );
+        detector.filters = cfg.filters.clone();
+        Ok(detector)
+    }
+
+    /// With these accept/reject prefixes.
+    pub fn with_filters(mut self, filters: Filters) -> Self {
+        self.filters = filters;
+        self
     }
 
     /// From providers built elsewhere.
@@ -234,7 +271,11 @@ impl Detector {
             .into_iter()
             .filter(|(_, list)| !list.is_empty())
             .collect();
-        Detector { providers, policy }
+        Detector {
+            providers,
+            policy,
+            filters: Filters::default(),
+        }
     }
 
     /// The families with at least one provider.
@@ -284,7 +325,9 @@ impl Detector {
         outcome
     }
 
-    /// The family check and the bogon filter, whatever the provider.
+    /// The family check, the bogon filter and the accept/reject prefixes, whatever the
+    /// provider. A refused answer is that provider's failure, so `fallback` moves on to the
+    /// next one.
     fn check(
         &self,
         family: Family,
@@ -292,13 +335,7 @@ impl Detector {
         found: Found,
     ) -> Result<Detection, DetectError> {
         let addr = ensure_family(family, provider.clone(), found.addr)?;
-        if let Some(bogon) = bogon::refused(addr, self.policy.allow_private) {
-            return Err(DetectError::NotGlobal {
-                provider,
-                addr,
-                bogon,
-            });
-        }
+        let provider = self.admit(provider, addr)?;
         let prefix_len = match family {
             Family::V4 => found.prefix_len.unwrap_or(32),
             Family::V6 => found.prefix_len.unwrap_or(self.policy.ipv6_prefix_len),
@@ -309,6 +346,11 @@ impl Detector {
             prefix_len,
             provider,
         })
+    }
+
+    /// Whether `addr` may be published at all: see [`admit`].
+    pub fn admit(&self, provider: String, addr: IpAddr) -> Result<String, DetectError> {
+        admit(provider, addr, self.policy.allow_private, &self.filters)
     }
 
     /// The address of `family` by the configured strategy.

@@ -5,7 +5,7 @@
 //! `provider.rs` (the provider contract: [`IpProvider`], [`Found`], [`DetectError`]),
 //! `factory.rs` (one provider instance per spec) and `detector.rs` (the strategy engine: a
 //! timeout per provider, the family check, the bogon filter of `bogon.rs`, the first valid
-//! answer or agreement of two, and logging a failing provider once per failure streak).
+//! answer or agreement of two, the accept/reject prefixes of `filter.rs`, and logging a failing provider once per failure streak).
 //!
 //! One file per provider, each with its parsing pure and its fetching thin: `static_ip.rs`,
 //! `url.rs`, `trace.rs` (hedged across hosts, `hedge.rs`), `dns.rs` (`cloudflare.dns` and the
@@ -21,6 +21,7 @@ pub mod doh;
 mod factory;
 mod fetch;
 pub mod file;
+pub mod filter;
 mod hedge;
 pub mod interface;
 pub mod local;
@@ -36,11 +37,12 @@ pub mod trace;
 pub mod url;
 pub mod watch;
 
-pub use detector::{DetectReport, Detected, Detection, Detector, Policy};
+pub use detector::{DetectReport, Detected, Detection, Detector, Policy, admit};
 pub use dns::DnsProvider;
 pub use doh::DohProvider;
 pub use factory::{BuildContext, build};
 pub use file::FileProvider;
+pub use filter::{Cidr, Filters, Refusal};
 pub use interface::InterfaceProvider;
 pub use local::LocalProvider;
 pub use prefix::Ipv6Host;

@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
-use super::bogon;
 use super::spec::Family;
+use super::{bogon, filter};
 
 /// A boxed future, so providers of different kinds can share one list.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -31,6 +31,13 @@ pub enum DetectError {
         provider: String,
         addr: IpAddr,
         bogon: bogon::Bogon,
+    },
+    /// Refused by `detect.ipv4_accept`/`_reject` or `ipv6_accept`/`_reject`.
+    #[error("{provider}: answered {addr}, {why}")]
+    Filtered {
+        provider: String,
+        addr: IpAddr,
+        why: filter::Refusal,
     },
     #[error("{provider}: no answer within {timeout:?}")]
     Timeout { provider: String, timeout: Duration },

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::filter::Filters;
 use super::spec::{ProviderSpec, Strategy};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +22,9 @@ pub struct DetectConfig {
     /// `ipv6_prefix_len`: the prefix length of prefix mode when the provider does not know
     /// it (an interface does). Default 64.
     pub ipv6_prefix_len: u8,
+    /// `ipv4_accept`, `ipv4_reject`, `ipv6_accept`, `ipv6_reject`: the prefixes an answer
+    /// must (not) be in. Empty by default.
+    pub filters: Filters,
     /// `trace_url` (one or a list): where `cloudflare.trace` asks, hedged in order. Default
     /// api.cloudflare.com, www.cloudflare.com and cloudflare.com, or the origin of
     /// `cloudflare.api_url` + `/cdn-cgi/trace` when that is overridden.

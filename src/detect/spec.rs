@@ -35,6 +35,15 @@ impl Family {
     }
 
     /// 32 or 128.
+    /// The family of an address.
+    pub fn of(addr: std::net::IpAddr) -> Family {
+        if addr.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        }
+    }
+
     pub fn bits(self) -> u8 {
         match self {
             Family::V4 => 32,

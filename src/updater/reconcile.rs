@@ -4,7 +4,7 @@
 //! results ([`super::bookkeeping`]) → save. The jobs themselves live in those modules; this
 //! one holds the state they share and calls them in turn.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -47,6 +47,11 @@ pub struct Updater<A> {
     /// Comment mode: what was last said about unmarked records, so the warning comes once per
     /// change, not every round.
     reported: Reported,
+    /// `[push]`: the names a router pushes, whose addresses come from pushes, never from
+    /// detection (two sources for one record would flap), and the last address pushed for
+    /// each, which scheduled rounds keep checking against the cache.
+    push_owned: BTreeSet<String>,
+    pushed: BTreeMap<String, BTreeMap<Family, Detected>>,
 }
 
 impl<A: DnsApi> Updater<A> {
@@ -64,6 +69,8 @@ impl<A: DnsApi> Updater<A> {
             opts,
             state,
             reported: Reported::default(),
+            push_owned: BTreeSet::new(),
+            pushed: BTreeMap::new(),
         }
     }
 
@@ -88,11 +95,57 @@ impl<A: DnsApi> Updater<A> {
             .collect()
     }
 
+    /// Names whose addresses come from a router's pushes (`[push]`), not from detection.
+    pub fn set_push_owned(&mut self, names: BTreeSet<String>) {
+        self.push_owned = names;
+    }
+
+    /// A push: remembers `addrs` for `names` and reconciles those names alone with them.
+    pub async fn reconcile_push(
+        &mut self,
+        names: &[String],
+        addrs: &BTreeMap<Family, Detected>,
+        now: SystemTime,
+    ) -> RoundReport {
+        for name in names {
+            let entry = self.pushed.entry(name.clone()).or_default();
+            entry.extend(addrs.iter().map(|(f, d)| (*f, *d)));
+        }
+        let pick = |rec: &RecordConfig, f: Family| {
+            names
+                .contains(&rec.name)
+                .then(|| addrs.get(&f).copied())
+                .flatten()
+        };
+        self.reconcile_by(&pick, now).await
+    }
+
     /// One reconciliation for the addresses detected this round (a family missing from
-    /// `addrs` is left alone).
+    /// `addrs` is left alone); a name fed by pushes gets its last pushed address instead.
     pub async fn reconcile(
         &mut self,
         addrs: &BTreeMap<Family, Detected>,
+        now: SystemTime,
+    ) -> RoundReport {
+        let (owned, pushed) = (self.push_owned.clone(), self.pushed.clone());
+        let pick = |rec: &RecordConfig, f: Family| {
+            if owned.contains(&rec.name) {
+                pushed.get(&rec.name).and_then(|p| p.get(&f)).copied()
+            } else {
+                addrs.get(&f).copied()
+            }
+        };
+        self.reconcile_by(&pick, now).await
+    }
+
+    /// Whether some name is fed by pushes.
+    pub fn has_push(&self) -> bool {
+        !self.push_owned.is_empty()
+    }
+
+    async fn reconcile_by(
+        &mut self,
+        pick: &dyn Fn(&RecordConfig, Family) -> Option<Detected>,
         now: SystemTime,
     ) -> RoundReport {
         let now = unix(now);
@@ -101,9 +154,10 @@ impl<A: DnsApi> Updater<A> {
         let mut dirty: BTreeMap<String, (RecordConfig, Vec<Desired>)> = BTreeMap::new();
         for rec in &self.records {
             for family in Family::ALL {
-                let Some(found) = addrs.get(&family).filter(|_| wants(rec, family)) else {
+                let Some(found) = pick(rec, family).filter(|_| wants(rec, family)) else {
                     continue;
                 };
+                let found = &found;
                 let d = desired(rec, family, found);
                 if is_fresh(&self.state, &d, now, self.opts.max_age) {
                     let line = line(&d, Outcome::Cached);

@@ -12,7 +12,7 @@ use super::super::env::{self, EnvVar, Overrides};
 use super::super::error::ConfigError;
 use super::super::raw::{RawDetect, RawProviders, defaults};
 use super::super::values::{self, Problem};
-use crate::detect::{DetectConfig, ProviderSpec, Strategy, bogon};
+use crate::detect::{Cidr, DetectConfig, Family, Filters, ProviderSpec, Strategy, bogon};
 
 /// `[detect]`, with where its lists and timeout were set (`None`: the default), for the
 /// messages of later checks.
@@ -29,10 +29,12 @@ pub(super) fn build(
     env: &Overrides,
     ctx: &Ctx<'_>,
     default_traces: &[String],
+    push: bool,
 ) -> Result<Detect, ConfigError> {
     let ipv4 = providers(ctx, env.ipv4.as_ref(), d.ipv4.as_ref(), "detect.ipv4")?;
     let ipv6 = providers(ctx, env.ipv6.as_ref(), d.ipv6.as_ref(), "detect.ipv6")?;
-    if ipv4.value.is_empty() && ipv6.value.is_empty() {
+    // With [push], a router's pushes may be the only source of addresses.
+    if ipv4.value.is_empty() && ipv6.value.is_empty() && !push {
         let src = ipv6
             .src
             .clone()
@@ -41,7 +43,7 @@ pub(super) fn build(
         return Err(ctx.err(
             &src,
             Problem::new("expected at least one address family, found both IPv4 and IPv6 set to \"none\": there is nothing to update")
-                .hint("give providers for one family, e.g. ipv4 = [\"cloudflare.trace\"]"),
+                .hint("give providers for one family, e.g. ipv4 = [\"cloudflare.trace\"], or let a router push its address ([push])"),
         ));
     }
     let detect_timeout = duration(
@@ -80,6 +82,7 @@ pub(super) fn build(
             strategy: extra.strategy,
             allow_private: extra.allow_private,
             ipv6_prefix_len: extra.ipv6_prefix_len,
+            filters: filters(ctx, env, d)?,
             trace_urls,
             dns_servers: extra.dns_servers,
             doh_url: extra.doh_url,
@@ -265,6 +268,62 @@ fn static_values(
         }
     }
     Ok(())
+}
+
+/// The four prefix lists, each from its variable or its key: every item a prefix of the
+/// key's family.
+fn filters(ctx: &Ctx<'_>, env: &Overrides, d: &RawDetect) -> Result<Filters, ConfigError> {
+    let raw = [
+        &d.ipv4_accept,
+        &d.ipv4_reject,
+        &d.ipv6_accept,
+        &d.ipv6_reject,
+    ];
+    let keys = [
+        "detect.ipv4_accept",
+        "detect.ipv4_reject",
+        "detect.ipv6_accept",
+        "detect.ipv6_reject",
+    ];
+    let mut lists: [Vec<Cidr>; 4] = Default::default();
+    for (i, list) in lists.iter_mut().enumerate() {
+        let (items, src) = match (&env.filters[i], raw[i]) {
+            (Some(v), _) => (env::split_list(&v.value), Src::env(v.name)),
+            (None, Some(s)) => (s.get_ref().0.clone(), Src::file(keys[i], s.span())),
+            (None, None) => continue,
+        };
+        let family = if i < 2 { Family::V4 } else { Family::V6 };
+        for item in &items {
+            let cidr = Cidr::parse(item.trim()).map_err(|why| {
+                ctx.err(
+                    &src,
+                    Problem::new(format!("{why}, found \"{}\"", item.escape_debug())),
+                )
+            })?;
+            if cidr.family() != family {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new(format!(
+                        "expected {family} prefixes only, found \"{cidr}\", an {} prefix",
+                        cidr.family()
+                    ))
+                    .hint(format!(
+                        "move it to detect.{}_{}",
+                        if i < 2 { "ipv6" } else { "ipv4" },
+                        if i % 2 == 0 { "accept" } else { "reject" }
+                    )),
+                ));
+            }
+            list.push(cidr);
+        }
+    }
+    let [ipv4_accept, ipv4_reject, ipv6_accept, ipv6_reject] = lists;
+    Ok(Filters {
+        ipv4_accept,
+        ipv4_reject,
+        ipv6_accept,
+        ipv6_reject,
+    })
 }
 
 fn providers(

@@ -2,6 +2,8 @@
 //! `[defaults]`) and what `[detect]` has providers for. A record left with none is an error
 //! saying why for each family; asking for a family that is off gets a warning.
 
+use std::collections::BTreeSet;
+
 use super::super::context::{Ctx, Src};
 use super::super::error::ConfigError;
 use super::super::raw::RawRecord;
@@ -14,6 +16,8 @@ pub(super) struct Families {
     v6: bool,
     v4_src: Option<Src>,
     v6_src: Option<Src>,
+    /// The names a `[[push.client]]` may update.
+    pushed: BTreeSet<String>,
 }
 
 /// A record's `ipv4 = true` / `ipv6 = true`, when written in the record itself.
@@ -41,12 +45,13 @@ impl Explicit {
 }
 
 impl Families {
-    pub fn of(detect: &Detect) -> Families {
+    pub fn of(detect: &Detect, pushed: BTreeSet<String>) -> Families {
         Families {
             v4: !detect.config.ipv4.is_empty(),
             v6: !detect.config.ipv6.is_empty(),
             v4_src: detect.ipv4_src.clone(),
             v6_src: detect.ipv6_src.clone(),
+            pushed,
         }
     }
 
@@ -55,12 +60,14 @@ impl Families {
         &self,
         ctx: &mut Ctx<'_>,
         src: &Src,
+        name: &str,
         want4: bool,
         want6: bool,
         explicit: Option<Explicit>,
     ) -> Result<(bool, bool), ConfigError> {
-        let v4 = want4 && self.v4;
-        let v6 = want6 && self.v6;
+        let pushed = self.pushed.contains(name);
+        let v4 = want4 && (self.v4 || pushed);
+        let v6 = want6 && (self.v6 || pushed);
         if let Some(ex) = explicit {
             for (asked, on, fam, detect_key) in [
                 (ex.v4, self.v4, "IPv4", "detect.ipv4"),
@@ -68,6 +75,7 @@ impl Families {
             ] {
                 if let Some(asked) = asked
                     && !on
+                    && !pushed
                 {
                     ctx.warn(
                         &asked,

@@ -13,6 +13,7 @@ mod families;
 mod metrics_log;
 mod notify;
 mod process;
+mod push;
 mod records;
 mod schedule;
 mod state;
@@ -41,7 +42,13 @@ pub(crate) fn build(
 ) -> Result<(Config, Extra), ConfigError> {
     let resolved = credentials::resolve(&raw.cloudflare, env, ctx)?;
     let cloudflare = cloudflare::build(&raw.cloudflare, env, ctx)?;
-    let detect = detect::build(&raw.detect, env, ctx, &cloudflare.default_traces)?;
+    let detect = detect::build(
+        &raw.detect,
+        env,
+        ctx,
+        &cloudflare.default_traces,
+        raw.push.is_some(),
+    )?;
     let schedule = schedule::build(
         &raw.schedule,
         env,
@@ -60,7 +67,8 @@ pub(crate) fn build(
         ],
     )?;
     let state = state::build(&raw.state, env, ctx)?;
-    let families = Families::of(&detect);
+    let pushed = push::names(raw.push.as_ref());
+    let families = Families::of(&detect, pushed);
     let records = records::build(&raw.defaults, &raw.record, env, ctx, &families)?;
 
     let Some(credentials) = resolved.credentials else {
@@ -89,6 +97,7 @@ pub(crate) fn build(
     let notify = notify::build(&raw, env, ctx)?;
     let log = metrics_log::log(&raw.log, env, ctx)?;
     let process = process::build(&raw.process, env, ctx)?;
+    let push = push::build(raw.push.as_ref(), ctx, &records)?;
     let config = Config {
         cloudflare: cloudflare.with(credentials, resolved.token_file),
         detect: detect.config,
@@ -99,6 +108,7 @@ pub(crate) fn build(
         notify,
         log,
         process,
+        push,
     };
     Ok((
         config,

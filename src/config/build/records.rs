@@ -154,7 +154,7 @@ fn from_env(
             ));
         }
         seen.insert(name.clone(), format!("entry {}", i + 1));
-        let (ipv4, ipv6) = families.check(ctx, &src, d.ipv4, d.ipv6, None)?;
+        let (ipv4, ipv6) = families.check(ctx, &src, &name, d.ipv4, d.ipv6, None)?;
         let owner = ownership::resolve(ctx, env, d.raw, None)?;
         records.push(RecordConfig {
             name,
@@ -235,7 +235,14 @@ fn file_record(
     let want4 = r.ipv4.as_ref().map_or(d.ipv4, |s| *s.get_ref());
     let want6 = r.ipv6.as_ref().map_or(d.ipv6, |s| *s.get_ref());
     let explicit = Explicit::of(r, k);
-    let (ipv4, ipv6) = families.check(ctx, &Src::file(k, header), want4, want6, Some(explicit))?;
+    let (ipv4, ipv6) = families.check(
+        ctx,
+        &Src::file(k, header),
+        &name,
+        want4,
+        want6,
+        Some(explicit),
+    )?;
     let ipv6_host = ipv6_host(ctx, k, r, ipv6)?;
     let owner = ownership::resolve(ctx, env, d.raw, Some((r, k)))?;
     Ok(RecordConfig {

@@ -116,3 +116,62 @@ fn static_values_of_the_wrong_family_or_unusable_are_refused() {
     .unwrap_err();
     assert!(e.to_string().contains("DDFLARE_IPV4"), "{e}");
 }
+
+#[test]
+fn filters_parse_per_family_and_name_their_key_and_line() {
+    let c = detect_section;
+    let l = c("ipv6_accept = [\"2001:db8:1::/48\"]\nipv4_reject = \"100.64.0.0/10\"").unwrap();
+    let f = &l.config.detect.filters;
+    assert_eq!(f.ipv6_accept[0].to_string(), "2001:db8:1::/48");
+    assert_eq!(f.ipv4_reject[0].to_string(), "100.64.0.0/10");
+    assert!(f.ipv4_accept.is_empty() && f.ipv6_reject.is_empty());
+    assert_eq!(
+        c("").unwrap().config.detect.filters,
+        crate::detect::Filters::default()
+    );
+    let e = c("ipv4_accept = [\"198.51.100.0/24\", \"2001:db8::/32\"]").unwrap_err();
+    expect(&e, "detect.ipv4_accept", Some(4));
+    expect(&e, "expected IPv4 prefixes only", None);
+    expect(&e, "move it to detect.ipv6_accept", None);
+    let e = c("ipv6_reject = [\"fd00::1/8\"]").unwrap_err();
+    expect(&e, "detect.ipv6_reject", Some(4));
+    expect(&e, "did you mean fd00::/8?", None);
+    expect(
+        &c("\nipv4_reject = \"10.0.0.0/40\"").unwrap_err(),
+        "from 0 to 32",
+        Some(5),
+    );
+    expect(
+        &c("ipv6_accept = \"home\"").unwrap_err(),
+        "found \"home\"",
+        Some(4),
+    );
+    expect(
+        &c("ipv6_accept = 3").unwrap_err(),
+        "detect.ipv6_accept",
+        Some(4),
+    );
+    let e = c("ipv6_acept = []").unwrap_err();
+    expect(&e, "ipv6_accept", None);
+}
+
+#[test]
+fn filters_from_the_environment_win_over_the_file() {
+    let text = with_token(&format!(
+        "[detect]\nipv6_accept = \"2001:db8::/32\"\n{ONE_RECORD}"
+    ));
+    let l = parse(
+        &text,
+        "ddflare.toml",
+        &env(&[("DDFLARE_IPV6_ACCEPT", "2001:db8:1::/48, 2001:db8:2::/48")]),
+    )
+    .unwrap();
+    assert_eq!(l.config.detect.filters.ipv6_accept.len(), 2);
+    let e = parse(
+        &text,
+        "ddflare.toml",
+        &env(&[("DDFLARE_IPV4_REJECT", "fd00::/8")]),
+    )
+    .unwrap_err();
+    expect(&e, "DDFLARE_IPV4_REJECT", None);
+}

@@ -23,6 +23,7 @@ fn config(ipv4: Vec<ProviderSpec>, ipv6: Vec<ProviderSpec>, timeout: Duration) -
         strategy: Strategy::Fallback,
         allow_private: true,
         ipv6_prefix_len: 64,
+        filters: crate::detect::Filters::default(),
         trace_urls: vec!["https://api.cloudflare.com/cdn-cgi/trace".to_owned()],
         dns_servers: vec!["127.0.0.1:53".parse().unwrap(), "[::1]:53".parse().unwrap()],
         doh_url: "https://cloudflare-dns.com/dns-query".to_owned(),
@@ -650,4 +651,55 @@ fn interfaces_are_listed_once() {
         ],
     );
     assert_eq!(d.interfaces(), ["br-lan", "eth0"]);
+}
+
+/// A filtered answer is that provider's failure: `fallback` moves on to the next provider,
+/// and the error says which list refused it.
+#[tokio::test]
+async fn a_filtered_answer_moves_the_fallback_on() {
+    use crate::detect::{Cidr, Filters};
+    let filters = Filters {
+        ipv6_reject: vec![Cidr::parse("fd00::/8").unwrap()],
+        ipv4_accept: vec![Cidr::parse("203.0.113.0/24").unwrap()],
+        ..Filters::default()
+    };
+    let d = Detector::with_providers(
+        Policy::with_timeout(Duration::from_secs(1)),
+        vec![
+            Box::new(StaticProvider::new(ip("198.51.100.9"), Family::V4)),
+            Box::new(StaticProvider::new(ip("203.0.113.7"), Family::V4)),
+        ],
+        vec![
+            Box::new(StaticProvider::new(ip("fd00::1"), Family::V6)),
+            Box::new(StaticProvider::new(ip("2001:db8::1"), Family::V6)),
+        ],
+    )
+    .with_filters(filters);
+    // Documentation addresses are bogons: allow them, so only the prefixes decide.
+    let d = Detector {
+        policy: lenient(Duration::from_secs(1)),
+        ..d
+    };
+    let v4 = d.detect(Family::V4).await.unwrap();
+    assert_eq!(v4.addr, ip("203.0.113.7"));
+    let v6 = d.detect(Family::V6).await.unwrap();
+    assert_eq!(v6.addr, ip("2001:db8::1"));
+    match d.attempt(Family::V6, &d.slots(Family::V6)[0]).await {
+        Err(e @ DetectError::Filtered { .. }) => assert_eq!(
+            e.to_string(),
+            "static:fd00::1: answered fd00::1, refused by detect.ipv6_reject (fd00::/8)"
+        ),
+        other => panic!("{other:?}"),
+    }
+    match d.attempt(Family::V4, &d.slots(Family::V4)[0]).await {
+        Err(e @ DetectError::Filtered { .. }) => assert!(
+            e.to_string()
+                .ends_with("198.51.100.9, outside every prefix of detect.ipv4_accept"),
+            "{e}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // A pushed address passes the same gate.
+    assert!(d.admit("push".into(), ip("fd00::2")).is_err());
+    assert!(d.admit("push".into(), ip("2001:db8::2")).is_ok());
 }

@@ -735,10 +735,7 @@ mod tests {
         assert_eq!(rounds, 10_100);
         // Enough failed rounds to show the faults bit (98 with this seed since a change is one
         // write by id instead of a listing and a write: fewer calls, fewer faults).
-        assert!(
-            failed > 50,
-            "faults were injected ({failed} failed rounds)"
-        );
+        assert!(failed > 50, "faults were injected ({failed} failed rounds)");
         let last = script.addr.lock().unwrap().unwrap();
         for name in ["home.example.com", "nas.example.com"] {
             let a: Vec<_> = updater

@@ -368,13 +368,14 @@ fn from_file(ctx: &mut Ctx<'_>, src: &Src, given: &str, kind: Kind) -> Result<Se
         Err(p) => return Err(ctx.err(src, p)),
     };
     let secret = checked(ctx, src, &content, Some(path), kind)?;
-    if let Some(mode) = token::mode_of(path) {
+    if let Some(access) = token::access_of(path) {
         let message = format!(
-            "`{}` can be read by group or others (mode {mode:03o})",
-            path.display()
+            "`{}` can be read by group or others (mode {:03o})",
+            path.display(),
+            access.mode
         );
         let hint = format!("run `chmod 600 {}`", path.display());
-        match token::exposure(mode, true, ctx.strict) {
+        match token::exposure(access, true, ctx.strict) {
             token::Exposure::Fine => {}
             token::Exposure::Warn => ctx.warn(src, &message, Some(&hint)),
             token::Exposure::Refuse => {

@@ -72,9 +72,10 @@ pub fn load(path: &Path, opts: LoadOptions, env: &dyn Source) -> Result<Loaded, 
             })?;
             let (mut loaded, extra) = parse_inner(&text, &origin, env, true, strict)?;
             if let Some((key, span)) = extra.inline_secret
-                && let Some(mode) = token::mode_of(path)
+                && let Some(access) = token::access_of(path)
             {
-                let exposure = token::exposure(mode, true, strict);
+                let mode = access.mode;
+                let exposure = token::exposure(access, true, strict);
                 let kind = if key.ends_with("api_key") {
                     token::Kind::Key
                 } else {

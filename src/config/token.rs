@@ -257,12 +257,39 @@ pub fn read_file(path: &Path, missing_ok: bool) -> Result<Option<String>, Proble
     }
 }
 
-/// The permission bits of a file (`0o640`), when it can be read (the edge of [`exposure`]).
-pub fn mode_of(path: &Path) -> Option<u32> {
+/// Who may read a file that may hold a secret: its permission bits (`0o640`) and whether its
+/// group is private to this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub mode: u32,
+    /// The file sits in a Kubernetes volume (its directory holds the `..data` link that the
+    /// kubelet swaps on every update) and its group is the one ddflare runs as. The kubelet
+    /// gives a Secret's files to root with the pod's `fsGroup` and adds group read (mode 0440
+    /// from `defaultMode: 0400`): the volume is mounted into this pod alone, so that group
+    /// reading it is this process reading it, not someone else.
+    pub group_private: bool,
+}
+
+/// The access of the file at `path` (through links), when it can be read (the edge of
+/// [`exposure`]).
+pub fn access_of(path: &Path) -> Option<Access> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        Some(std::fs::metadata(path).ok()?.permissions().mode() & 0o777)
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = std::fs::metadata(path).ok()?;
+        let mode = meta.permissions().mode() & 0o777;
+        // /proc/self belongs to the effective uid and gid of the process: no libc call needed.
+        let own_gid = std::fs::metadata("/proc/self").ok().map(|m| m.gid());
+        let in_kubernetes_volume = path
+            .parent()
+            .map(|dir| dir.join("..data"))
+            .and_then(|link| std::fs::symlink_metadata(link).ok())
+            .is_some_and(|m| m.file_type().is_symlink());
+        let group_private = in_kubernetes_volume && own_gid == Some(meta.gid());
+        Some(Access {
+            mode,
+            group_private,
+        })
     }
     #[cfg(not(unix))]
     {
@@ -282,10 +309,12 @@ pub enum Exposure {
     Refuse,
 }
 
-/// PURE: decides from a file's mode, whether it holds a secret (an inline `api_token` or
-/// `api_key` in the config, or a token or key file) and `--strict`.
-pub fn exposure(mode: u32, holds_secret: bool, strict: bool) -> Exposure {
-    if !holds_secret || mode & 0o044 == 0 {
+/// PURE: decides from a file's access, whether it holds a secret (an inline `api_token` or
+/// `api_key` in the config, or a token or key file) and `--strict`. Group read counts only when
+/// the group is not private to this process ([`Access::group_private`]).
+pub fn exposure(access: Access, holds_secret: bool, strict: bool) -> Exposure {
+    let readers = if access.group_private { 0o004 } else { 0o044 };
+    if !holds_secret || access.mode & readers == 0 {
         Exposure::Fine
     } else if strict {
         Exposure::Refuse
@@ -468,15 +497,63 @@ mod tests {
 
     #[test]
     fn exposure_depends_on_the_mode_the_secret_and_strict() {
+        let shared = |mode| Access {
+            mode,
+            group_private: false,
+        };
         for mode in [0o600, 0o400, 0o700, 0o611, 0o601] {
-            assert_eq!(exposure(mode, true, false), Exposure::Fine, "{mode:o}");
-            assert_eq!(exposure(mode, true, true), Exposure::Fine, "{mode:o}");
+            assert_eq!(
+                exposure(shared(mode), true, false),
+                Exposure::Fine,
+                "{mode:o}"
+            );
+            assert_eq!(
+                exposure(shared(mode), true, true),
+                Exposure::Fine,
+                "{mode:o}"
+            );
         }
         for mode in [0o640, 0o604, 0o644, 0o660, 0o666, 0o755] {
-            assert_eq!(exposure(mode, true, false), Exposure::Warn, "{mode:o}");
-            assert_eq!(exposure(mode, true, true), Exposure::Refuse, "{mode:o}");
+            assert_eq!(
+                exposure(shared(mode), true, false),
+                Exposure::Warn,
+                "{mode:o}"
+            );
+            assert_eq!(
+                exposure(shared(mode), true, true),
+                Exposure::Refuse,
+                "{mode:o}"
+            );
             // No secret in it: any mode is fine, strict or not.
-            assert_eq!(exposure(mode, false, true), Exposure::Fine, "{mode:o}");
+            assert_eq!(
+                exposure(shared(mode), false, true),
+                Exposure::Fine,
+                "{mode:o}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_kubernetes_secret_readable_by_the_pods_own_group_is_not_exposed() {
+        let private = |mode| Access {
+            mode,
+            group_private: true,
+        };
+        // The kubelet's 0440 (root, fsGroup) and 0640: only this pod's group reads them.
+        for mode in [0o440, 0o640, 0o460, 0o400] {
+            assert_eq!(
+                exposure(private(mode), true, true),
+                Exposure::Fine,
+                "{mode:o}"
+            );
+        }
+        // Others may still read: the pod's group changes nothing about that.
+        for mode in [0o444, 0o644, 0o404] {
+            assert_eq!(
+                exposure(private(mode), true, true),
+                Exposure::Refuse,
+                "{mode:o}"
+            );
         }
     }
 

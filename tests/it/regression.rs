@@ -1336,3 +1336,54 @@ fn a_rare_cron_expression_is_not_taken_for_one_that_never_fires() {
         .unwrap_or_default();
     assert!(next.contains("-06-01T00:00:00Z"), "{shown}");
 }
+
+/// A Kubernetes Secret mounted as the kubelet does it (root, the pod's `fsGroup`, mode 0440)
+/// was warned about as "can be read by group or others" and refused under `--strict`, though
+/// that group is the pod's own. Such a file in a Kubernetes volume (the `..data` link beside
+/// it) is now accepted; the same mode in a plain directory is still refused.
+#[test]
+fn kubernetes_secret_mode_0440_was_called_exposed() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+    let h = Harness::new(&["example.com"]);
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        "[[record]]\nname = \"home.example.com\"\n",
+    );
+    let base = h.config_path().parent().unwrap().to_path_buf();
+    let own_gid = std::fs::metadata("/proc/self").unwrap().gid();
+    let run = |token: &std::path::Path| {
+        let mut cmd = h.ddflare(&["once"]);
+        cmd.env_remove("CLOUDFLARE_API_TOKEN")
+            .env("CLOUDFLARE_API_TOKEN_FILE", token)
+            .env("DDFLARE_STRICT", "1");
+        cmd.output().unwrap()
+    };
+
+    let secret = base.join("secret");
+    let data = secret.join("..2026_12_05_07_00_00.1");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("token"), format!("{}\n", crate::support::TOKEN)).unwrap();
+    std::fs::set_permissions(data.join("token"), std::fs::Permissions::from_mode(0o440)).unwrap();
+    assert_eq!(
+        std::fs::metadata(data.join("token")).unwrap().gid(),
+        own_gid
+    );
+    symlink("..2026_12_05_07_00_00.1", secret.join("..data")).unwrap();
+    symlink("..data/token", secret.join("token")).unwrap();
+    let out = run(&secret.join("token"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("can be read by group"), "{err}");
+
+    let plain = base.join("plain-token");
+    std::fs::write(&plain, format!("{}\n", crate::support::TOKEN)).unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o440)).unwrap();
+    let out = run(&plain);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("refused (--strict)") && err.contains("mode 440"),
+        "{err}"
+    );
+}

@@ -52,8 +52,12 @@ impl Stamp {
 struct Watched {
     path: PathBuf,
     /// The stamp of the last read, or of the last failed attempt (not retried until it
-    /// changes). `None` until the first request: the config's read came just before.
+    /// changes). Taken when the client is built: the config's read came just before, maybe
+    /// as root before dropping privileges, after which the file may no longer be readable.
     seen: Option<Stamp>,
+    /// The last failure to use the file, with the stamp it was for: said once, not again
+    /// at every refusal while the file stays as it is.
+    failed: Option<(Option<Stamp>, String)>,
     /// Read here at least once: a change found later is news worth a log line.
     read: bool,
 }
@@ -77,7 +81,8 @@ impl Auth {
         let file = match credentials {
             Credentials::Token(_) => token_file.map(|p| Watched {
                 path: p.to_owned(),
-                seen: None,
+                seen: Stamp::of(p),
+                failed: None,
                 read: false,
             }),
             Credentials::GlobalKey { .. } => None,
@@ -126,12 +131,20 @@ impl Inner {
         file.seen = Some(stamp);
         let news = std::mem::replace(&mut file.read, true);
         let value = match read_token(&file.path) {
-            Ok(v) => v,
+            Ok(v) => {
+                file.failed = None;
+                v
+            }
             Err(why) => {
-                warn!(
-                    file = %files::shown(&file.path),
-                    "cannot use the API token file as it is now ({why}); keeping the token read before"
-                );
+                let failure = (Some(stamp), why);
+                if file.failed.as_ref() != Some(&failure) {
+                    warn!(
+                        file = %files::shown(&file.path),
+                        "cannot use the API token file as it is now ({}); keeping the token read before",
+                        failure.1
+                    );
+                    file.failed = Some(failure);
+                }
                 return false;
             }
         };

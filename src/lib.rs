@@ -44,6 +44,7 @@ pub mod environment;
 pub mod expiry;
 pub mod files;
 pub mod health;
+pub mod history;
 pub mod http;
 pub mod logging;
 pub mod metrics;

@@ -185,6 +185,9 @@ pub async fn run(
             None => (None, None),
         };
         metrics.seed(updater.state());
+        if first {
+            metrics.seed_history(crate::history::load(&config.state.dir).unwrap_or_default());
+        }
         let mut schedule = config.schedule.clone();
         schedule.update_on_start = if first {
             update_on_start.unwrap_or(schedule.update_on_start)
@@ -222,7 +225,16 @@ pub async fn run(
                     h.round(end);
                 }
                 sd_report.round(end);
-                metrics.round(end, SystemTime::now());
+                if !dry_run {
+                    super::once::keep_history(&config.state.dir, end);
+                }
+                let now = SystemTime::now();
+                metrics.round(end, now);
+                metrics.set_next_round(
+                    end.ok()
+                        .then(|| crate::schedule::next_fire(&schedule, now))
+                        .flatten(),
+                );
                 if let Some(n) = &detector.notifier {
                     n.round_ended(end);
                 }

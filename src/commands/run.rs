@@ -230,11 +230,10 @@ pub async fn run(
                 }
                 let now = SystemTime::now();
                 metrics.round(end, now);
-                metrics.set_next_round(
-                    end.ok()
-                        .then(|| crate::schedule::next_fire(&schedule, now))
-                        .flatten(),
-                );
+                // Exact with cron; about `interval` from now (jitter aside) without.
+                let next = crate::schedule::next_fire(&schedule, now)
+                    .or_else(|| now.checked_add(schedule.interval));
+                metrics.set_next_round(next.filter(|_| end.ok()));
                 if let Some(n) = &detector.notifier {
                     n.round_ended(end);
                 }

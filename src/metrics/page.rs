@@ -36,7 +36,9 @@ fn when(out: &mut String, t: SystemTime, now: SystemTime) {
         Ok(d) => (d.as_secs(), "ago"),
         Err(e) => (e.duration().as_secs(), "from now"),
     };
-    let d = humantime::format_duration(Duration::from_secs(secs));
+    // The two largest units are enough: "3years 20days", "4m 57s".
+    let d = humantime::format_duration(Duration::from_secs(secs)).to_string();
+    let d = d.split(' ').take(2).collect::<Vec<_>>().join(" ");
     let _ = write!(out, " <small>({d} {suffix})</small>");
 }
 
@@ -51,7 +53,7 @@ pub fn page(s: &Snapshot, now: SystemTime) -> String {
         if h.ok { "ok" } else { "bad" }
     );
     escape(&mut o, &h.reason);
-    o.push_str("</p><p id=\"next\">Next round: ");
+    o.push_str("</p><p id=\"next\">Next regular round: ");
     match s.next_round {
         Some(t) => when(&mut o, t, now),
         None if s.failed_in_a_row > 0 => o.push_str("soon (retrying after a failure)"),

@@ -284,7 +284,7 @@ fn the_status_page_renders_in_chromium_with_hostile_text_escaped() {
         );
     }
     assert!(dom.contains("id=\"health\" class=\"ok\""), "{dom}");
-    assert!(dom.contains("Next round: 20"), "{dom}");
+    assert!(dom.contains("Next regular round: 20"), "{dom}");
     // The hostile history is text: no element was injected, the title is the page's own.
     assert!(!dom.contains("<img") && !dom.contains("<script"), "{dom}");
     assert!(!dom.contains("id=\"injected\""), "{dom}");

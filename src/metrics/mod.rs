@@ -363,8 +363,28 @@ pub fn provider_label(name: &str) -> String {
         }
         _ => text::bounded(name, PROVIDER_LABEL_MAX),
     };
-    name.split(" + ").map(one).collect::<Vec<_>>().join(" + ")
+    // A piece that does not start a provider is the rest of the one before (a URL whose
+    // query held " + "): it is dropped with that URL's query, never shown.
+    let starts = |p: &str| PROVIDER_KINDS.iter().any(|k| p.starts_with(k));
+    let mut pieces: Vec<String> = Vec::new();
+    for piece in name.split(" + ") {
+        if pieces.is_empty() || starts(piece) {
+            pieces.push(one(piece));
+        }
+    }
+    pieces.join(" + ")
 }
+
+/// How each provider's name starts (crate::detect::spec).
+const PROVIDER_KINDS: [&str; 7] = [
+    "static:",
+    "url",
+    "cloudflare.",
+    "interface:",
+    "local",
+    "file:",
+    "none",
+];
 
 #[cfg(test)]
 mod tests {
@@ -523,6 +543,15 @@ mod tests {
             "url:a.example + cloudflare.dns"
         );
         assert_eq!(provider_label("file:/run/a\nb"), "file:/run/a\\nb");
+        // A " + " inside a URL's query is not the agreement's separator.
+        assert_eq!(
+            provider_label("url:https://h.example/ip?t=abc + SECRET + cloudflare.trace"),
+            "url:h.example + cloudflare.trace"
+        );
+        assert_eq!(
+            provider_label("url4:https://user:p%40ss@[2001:db8::1]:8443/x"),
+            "url4:[2001:db8::1]:8443"
+        );
         let m = Metrics::new(t(1000), Duration::from_secs(900));
         m.detection("IPv4", "url:https://u:PW@h.example/ip?t=x", "failed");
         let text = render::render(&m.snapshot(), t(1000), &process::Sample::default());

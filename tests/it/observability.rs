@@ -84,15 +84,44 @@ fn names_exported(scrape: &str) -> BTreeSet<String> {
     out
 }
 
+/// The dashboard's queries as recording rules (Grafana's variables given values), so that
+/// `promtool check rules` parses each one as PromQL.
+fn dashboard_as_rules(dashboard: &serde_json::Value) -> String {
+    let mut out = String::from("groups:\n  - name: dashboard\n    rules:\n");
+    for (i, panel) in dashboard["panels"].as_array().unwrap().iter().enumerate() {
+        for (j, target) in panel["targets"].as_array().unwrap().iter().enumerate() {
+            let expr = target["expr"]
+                .as_str()
+                .unwrap()
+                .replace("$__rate_interval", "5m")
+                .replace("$instance", ".*");
+            out.push_str(&format!(
+                "      - record: dashboard:panel{i}:{j}\n        expr: {}\n",
+                serde_json::Value::String(expr)
+            ));
+        }
+    }
+    out
+}
+
 #[test]
-fn promtool_checks_the_alert_rules_and_their_unit_tests() {
+fn promtool_checks_the_alert_rules_their_unit_tests_and_the_dashboard_queries() {
     let Some(promtool) = tool("promtool", "prometheus") else {
         return;
     };
     let dir = repo().join("deploy/prometheus");
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("deploy/grafana/ddflare.json")).unwrap(),
+    )
+    .unwrap();
+    let queries = tempfile::tempdir().unwrap();
+    let queries = queries.path().join("dashboard-queries.yml");
+    std::fs::write(&queries, dashboard_as_rules(&dashboard)).unwrap();
+    let queries = queries.display().to_string();
     for args in [
         ["check", "rules", "ddflare-rules.yml"],
         ["test", "rules", "ddflare-rules.test.yml"],
+        ["check", "rules", queries.as_str()],
     ] {
         let out = Command::new(&promtool)
             .args(args)

@@ -6,6 +6,7 @@
 //! again on the new config, with a round at once. Counters, the failure streak and the
 //! rate-limit windows carry over.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -185,6 +186,7 @@ pub async fn run(
             None => (None, None),
         };
         metrics.seed(updater.state());
+        metrics.set_records(records(&config));
         if first {
             metrics.seed_history(crate::history::load(&config.state.dir).unwrap_or_default());
         }
@@ -263,7 +265,7 @@ pub async fn run(
         first = false;
         credentials_changed = new.cloudflare.credentials != config.cloudflare.credentials;
         metrics.set_health_max_age(listener_max_age(&new.schedule));
-        metrics.retain_records(&keys(&new));
+
         if let Some(n) = &notifier {
             n.reconfigure(new.notify.clone());
         }
@@ -330,8 +332,8 @@ fn last_resort(grace: Duration) {
     }
 }
 
-/// The (name, type) of every configured record.
-fn keys(config: &Config) -> Vec<(String, String)> {
+/// The (name, type) of every configured record, with its `comment`.
+fn records(config: &Config) -> BTreeMap<(String, String), Option<String>> {
     config
         .records
         .iter()
@@ -342,7 +344,10 @@ fn keys(config: &Config) -> Vec<(String, String)> {
                     Family::V4 => r.ipv4,
                     Family::V6 => r.ipv6,
                 })
-                .map(|f| (r.name.clone(), f.record_type().to_owned()))
+                .map(|f| {
+                    let key = (r.name.clone(), f.record_type().to_owned());
+                    (key, r.comment.clone())
+                })
         })
         .collect()
 }

@@ -63,6 +63,8 @@ pub struct Snapshot {
     pub recent: Vec<Change>,
     /// When the next regular round is due; `None` when unknown or retrying after a failure.
     pub next_round: Option<SystemTime>,
+    /// The configured records, (name, type) → their `comment` (the status page).
+    pub records: BTreeMap<(String, String), Option<String>>,
 }
 
 /// How many recent changes the tally keeps for the status page.
@@ -132,6 +134,7 @@ impl Metrics {
                 confirmed: BTreeMap::new(),
                 recent: Vec::new(),
                 next_round: None,
+                records: BTreeMap::new(),
             }),
         }
     }
@@ -168,6 +171,14 @@ impl Metrics {
             s.published.retain(|k, _| keep.contains(k));
             s.confirmed.retain(|k, _| keep.contains(k));
         });
+    }
+
+    /// The configured records ((name, type) → comment): the status page lists each, and
+    /// the addresses of others are forgotten.
+    pub fn set_records(&self, records: BTreeMap<(String, String), Option<String>>) {
+        let keep: Vec<(String, String)> = records.keys().cloned().collect();
+        self.retain_records(&keep);
+        self.with(|s| s.records = records);
     }
 
     /// The changes the history file holds, at start.

@@ -59,23 +59,33 @@ pub fn page(s: &Snapshot, now: SystemTime) -> String {
         None if s.failed_in_a_row > 0 => o.push_str("soon (retrying after a failure)"),
         None => o.push_str("<span class=\"dim\">not known yet</span>"),
     }
-    o.push_str("</p><h2>Records</h2><table id=\"records\"><tr><th>Name</th><th>Type</th><th>Address</th><th>Last confirmed by Cloudflare</th></tr>");
-    for ((name, rtype), addr) in &s.published {
+    o.push_str("</p><h2>Records</h2><table id=\"records\"><tr><th>Name</th><th>Type</th><th>Address</th><th>Last confirmed by Cloudflare</th><th>Comment</th></tr>");
+    let mut keys: Vec<&(String, String)> = s.records.keys().collect();
+    keys.extend(s.published.keys().filter(|k| !s.records.contains_key(*k)));
+    keys.sort();
+    for key in &keys {
         o.push_str("<tr><td>");
-        escape(&mut o, name);
+        escape(&mut o, &key.0);
         o.push_str("</td><td>");
-        escape(&mut o, rtype);
+        escape(&mut o, &key.1);
         o.push_str("</td><td>");
-        escape(&mut o, &addr.to_string());
+        match s.published.get(*key) {
+            Some(addr) => escape(&mut o, &addr.to_string()),
+            None => o.push_str("<span class=\"dim\">not known yet</span>"),
+        }
         o.push_str("</td><td>");
-        match s.confirmed.get(&(name.clone(), rtype.clone())) {
+        match s.confirmed.get(*key) {
             Some(t) => when(&mut o, *t, now),
             None => o.push_str("<span class=\"dim\">not yet</span>"),
         }
+        o.push_str("</td><td>");
+        if let Some(Some(c)) = s.records.get(*key) {
+            escape(&mut o, c);
+        }
         o.push_str("</td></tr>");
     }
-    if s.published.is_empty() {
-        o.push_str("<tr><td colspan=\"4\" class=\"dim\">none known yet</td></tr>");
+    if keys.is_empty() {
+        o.push_str("<tr><td colspan=\"5\" class=\"dim\">none known yet</td></tr>");
     }
     o.push_str("</table><h2>Recent changes</h2><table id=\"changes\"><tr><th>When</th><th>Name</th><th>Type</th><th>From</th><th>To</th></tr>");
     for c in s.recent.iter().rev() {
@@ -157,7 +167,17 @@ mod tests {
             from: Some("<b>old</b>".into()),
             to: "203.0.113.7".into(),
         }]);
+        let mut records = std::collections::BTreeMap::new();
+        records.insert(("a.example.com".into(), "AAAA".into()), Some(evil.into()));
+        m.set_records(records);
         let html = page(&m.snapshot(), UNIX_EPOCH + Duration::from_secs(70));
+        assert!(
+            html.contains(
+                "<td>a.example.com</td><td>AAAA</td><td><span class=\"dim\">not known yet</span>"
+            ),
+            "{html}"
+        );
+        assert_eq!(html.matches("onerror=alert(1)&gt;").count(), 2, "{html}");
         assert!(
             html.contains("&lt;img src=x onerror=alert(1)&gt;&amp;&quot;&#39;\\u{1b}[31m"),
             "{html}"

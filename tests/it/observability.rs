@@ -140,11 +140,11 @@ fn promtool_checks_the_alert_rules_their_unit_tests_and_the_dashboard_queries() 
 const RECORDS: &str =
     "[[record]]\nname = \"home.example.com\"\n\n[[record]]\nname = \"vpn.example.com\"\n";
 
-fn start(h: &Harness, v4: &str) -> (Daemon, String) {
+fn start(h: &Harness, v4: &str, records: &str) -> (Daemon, String) {
     h.write_config(
         Some(v4),
         None,
-        &format!("[metrics]\nlisten = \"127.0.0.1:0\"\n\n{RECORDS}"),
+        &format!("[metrics]\nlisten = \"127.0.0.1:0\"\n\n{records}"),
     );
     let d = Daemon::start(h.ddflare(&["run"]));
     d.wait_for("round done");
@@ -155,7 +155,7 @@ fn start(h: &Harness, v4: &str) -> (Daemon, String) {
 #[test]
 fn the_dashboard_and_the_rules_use_only_metrics_a_running_daemon_exports() {
     let h = Harness::new(&["example.com"]);
-    let (d, addr) = start(&h, "203.0.113.7");
+    let (d, addr) = start(&h, "203.0.113.7", RECORDS);
     let (_, body) = get(&addr, "/metrics");
     let exported = names_exported(&body);
     d.stop();
@@ -258,7 +258,10 @@ fn history_records_each_change_and_prints_it_escaped() {
 fn the_status_page_renders_in_chromium_with_hostile_text_escaped() {
     let h = Harness::new(&["example.com"]);
     plant_hostile_history(&h.state_dir());
-    let (d, addr) = start(&h, "203.0.113.7");
+    // A hostile comment (on the last record).
+    let records =
+        format!("{RECORDS}comment = \"<img src=y onerror=alert(2)><i id=injected2>x</i>\"\n");
+    let (d, addr) = start(&h, "203.0.113.7", &records);
     let (head, html) = get(&addr, "/");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(
@@ -312,6 +315,13 @@ fn the_status_page_renders_in_chromium_with_hostile_text_escaped() {
             "{name} not in\n{dom}"
         );
     }
+    assert!(
+        dom.contains(
+            "<td>&lt;img src=y onerror=alert(2)&gt;&lt;i id=injected2&gt;x&lt;/i&gt;</td>"
+        ),
+        "{dom}"
+    );
+    assert!(!dom.contains("id=\"injected2\""), "{dom}");
     assert!(dom.contains("id=\"health\" class=\"ok\""), "{dom}");
     assert!(dom.contains("Next regular round: 20"), "{dom}");
     // The hostile history is text: no element was injected, the title is the page's own.

@@ -10,7 +10,7 @@ use tracing::{info, warn};
 
 use crate::commands::exit::{self, EX_OK, EX_USAGE, Fatal, Verdict};
 use crate::commands::signals::Origin;
-use crate::commands::{check, detect, edges, health, once, run, status};
+use crate::commands::{check, detect, edges, health, history, once, run, status};
 use crate::config::{self, Config, ProcessEnv, Source};
 use crate::logging;
 use crate::privileges;
@@ -81,6 +81,15 @@ enum Command {
     /// Show what the cache says: each record's address, when Cloudflare last confirmed it,
     /// and when the next round is due (no network)
     Status,
+    /// Print the address changes ddflare made, oldest first (kept in the state dir; no network)
+    History {
+        /// Only the last N changes
+        #[arg(long, value_name = "N")]
+        last: Option<usize>,
+        /// Print JSON (an array of {at, name, type, from, to})
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the public address each configured provider sees
     Detect,
     /// Exit 0 if the daemon's last successful round is recent, else 1 (for HEALTHCHECK)
@@ -162,7 +171,7 @@ pub fn main() -> ExitCode {
         warn!("{w}");
     }
     // Root is dropped before any network I/O: after the config and secrets are read, before
-    // the state dir is written. `status` and `health` only read the state dir.
+    // the state dir is written. `status`, `health` and `history` only read the state dir.
     let dropped_root = match drop_root(&cli.command, &loaded.config) {
         Ok(dropped) => dropped,
         Err(e) => return ExitCode::from(exit::code(Err(e))),
@@ -190,7 +199,7 @@ pub fn main() -> ExitCode {
 /// dir for those that write it. `Ok(true)` when root was dropped.
 fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
     let state_dir = match command {
-        Command::Status | Command::Health { .. } => return Ok(false),
+        Command::Status | Command::Health { .. } | Command::History { .. } => return Ok(false),
         Command::Once { dry_run } | Command::Run { dry_run, .. } => {
             (!dry_run).then_some(config.state.dir.as_path())
         }
@@ -214,6 +223,7 @@ fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
 async fn dispatch(command: Command, config: Config, origin: Origin) -> Result<Verdict, Fatal> {
     match command {
         Command::Status => Ok(status::status(&config)),
+        Command::History { last, json } => Ok(history::history(&config, last, json)),
         Command::Health { max_age } => {
             let max_age =
                 max_age.unwrap_or_else(|| crate::health::default_max_age(&config.schedule));

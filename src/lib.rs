@@ -18,7 +18,9 @@
 //!   shutdown.
 //! - [`schedule`]: PURE: cron expressions, jitter, the wait until the next regular round.
 //! - [`metrics`]: the tally of rounds, detections, API calls and updates; PURE Prometheus
-//!   rendering and `/healthz` decision; a minimal HTTP listener (`[metrics] listen`).
+//!   rendering, `/healthz` decision and status page; the `process_*` metrics; a minimal HTTP
+//!   listener (`[metrics] listen`).
+//! - [`history`]: the bounded history of address changes (`history.json`, `ddflare history`).
 //! - [`notify`]: notifications (webhook, ntfy, Gotify, Discord, Slack, Telegram) and monitor
 //!   pings (Healthchecks, Uptime Kuma); PURE URL parsing, alert policy and message text.
 //! - [`reload`]: PURE: the differences between two configs, logged on SIGHUP.
@@ -44,6 +46,7 @@ pub mod environment;
 pub mod expiry;
 pub mod files;
 pub mod health;
+pub mod history;
 pub mod http;
 pub mod logging;
 pub mod metrics;

@@ -58,8 +58,6 @@ struct Watched {
     /// The last failure to use the file, with the stamp it was for: said once, not again
     /// at every refusal while the file stays as it is.
     failed: Option<(Option<Stamp>, String)>,
-    /// Read here at least once: a change found later is news worth a log line.
-    read: bool,
 }
 
 #[derive(Debug)]
@@ -83,7 +81,6 @@ impl Auth {
                 path: p.to_owned(),
                 seen: Stamp::of(p),
                 failed: None,
-                read: false,
             }),
             Credentials::GlobalKey { .. } => None,
         };
@@ -129,7 +126,6 @@ impl Inner {
             return false;
         };
         file.seen = Some(stamp);
-        let news = std::mem::replace(&mut file.read, true);
         let value = match read_token(&file.path) {
             Ok(v) => {
                 file.failed = None;
@@ -152,12 +148,10 @@ impl Inner {
             return false;
         }
         self.headers = vec![(AUTHORIZATION, value)];
-        if news {
-            info!(
-                file = %files::shown(&file.path),
-                "the API token file changed: the new token is used from now on"
-            );
-        }
+        info!(
+            file = %files::shown(&file.path),
+            "the API token file changed: the new token is used from now on"
+        );
         true
     }
 }

@@ -1,4 +1,4 @@
-//! The commands (`check`, `once`, `run`, `detect`, `status`, `health`), each over the same
+//! The commands (`check`, `once`, `run`, `detect`, `status`, `health`, `history`), each over the same
 //! [`edges`] (TLS, the Cloudflare client, the detector, the notifier, the updater) and the one
 //! place that maps how a command ended to an exit code ([`exit`]). `cli.rs` parses the command
 //! line and calls into here; nothing here imports `cli`.
@@ -8,6 +8,7 @@ pub mod detect;
 pub mod edges;
 pub mod exit;
 pub mod health;
+pub mod history;
 pub mod observed;
 pub mod once;
 pub mod out;

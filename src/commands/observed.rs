@@ -36,6 +36,7 @@ fn failure_label(e: &DetectError) -> (Option<&str>, &'static str) {
 impl Detect for Observed {
     async fn detect(&self, families: &[Family]) -> BTreeMap<Family, Detected> {
         self.busy.send_replace(true);
+        self.metrics.round_started();
         if let Some(n) = &self.notifier {
             n.round_started();
         }

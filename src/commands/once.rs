@@ -92,6 +92,9 @@ pub async fn round<A: DnsApi>(
             RoundEnd::DeadlineExceeded
         }
     };
+    if !dry_run {
+        keep_history(&config.state.dir, &end);
+    }
     if let Some((n, t)) = task {
         n.round_ended(&end);
         drop(n);
@@ -106,6 +109,15 @@ pub async fn round<A: DnsApi>(
         .await;
     }
     end
+}
+
+/// Appends what the round changed to the history of address changes (crate::history); a
+/// failure to write it is a warning, never a failed round.
+pub fn keep_history(dir: &std::path::Path, end: &RoundEnd) {
+    let new = crate::history::changes(end, SystemTime::now());
+    if let Err(e) = crate::history::record(dir, &new) {
+        warn!("the history of address changes was not saved: {e}");
+    }
 }
 
 /// The round's one summary line.

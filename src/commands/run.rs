@@ -6,6 +6,7 @@
 //! again on the new config, with a round at once. Counters, the failure streak and the
 //! rate-limit windows carry over.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -185,6 +186,10 @@ pub async fn run(
             None => (None, None),
         };
         metrics.seed(updater.state());
+        metrics.set_records(records(&config));
+        if first {
+            metrics.seed_history(crate::history::load(&config.state.dir).unwrap_or_default());
+        }
         let mut schedule = config.schedule.clone();
         schedule.update_on_start = if first {
             update_on_start.unwrap_or(schedule.update_on_start)
@@ -222,7 +227,15 @@ pub async fn run(
                     h.round(end);
                 }
                 sd_report.round(end);
-                metrics.round(end, SystemTime::now());
+                if !dry_run {
+                    super::once::keep_history(&config.state.dir, end);
+                }
+                let now = SystemTime::now();
+                metrics.round(end, now);
+                // Exact with cron; about `interval` from now (jitter aside) without.
+                let next = crate::schedule::next_fire(&schedule, now)
+                    .or_else(|| now.checked_add(schedule.interval));
+                metrics.set_next_round(next.filter(|_| end.ok()));
                 if let Some(n) = &detector.notifier {
                     n.round_ended(end);
                 }
@@ -252,7 +265,7 @@ pub async fn run(
         first = false;
         credentials_changed = new.cloudflare.credentials != config.cloudflare.credentials;
         metrics.set_health_max_age(listener_max_age(&new.schedule));
-        metrics.retain_records(&keys(&new));
+
         if let Some(n) = &notifier {
             n.reconfigure(new.notify.clone());
         }
@@ -319,8 +332,8 @@ fn last_resort(grace: Duration) {
     }
 }
 
-/// The (name, type) of every configured record.
-fn keys(config: &Config) -> Vec<(String, String)> {
+/// The (name, type) of every configured record, with its `comment`.
+fn records(config: &Config) -> BTreeMap<(String, String), Option<String>> {
     config
         .records
         .iter()
@@ -331,7 +344,10 @@ fn keys(config: &Config) -> Vec<(String, String)> {
                     Family::V4 => r.ipv4,
                     Family::V6 => r.ipv6,
                 })
-                .map(|f| (r.name.clone(), f.record_type().to_owned()))
+                .map(|f| {
+                    let key = (r.name.clone(), f.record_type().to_owned());
+                    (key, r.comment.clone())
+                })
         })
         .collect()
 }

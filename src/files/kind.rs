@@ -16,6 +16,8 @@ pub enum Kind {
     Heartbeat,
     /// `token-check.json`.
     TokenCheck,
+    /// `history.json`: the last address changes.
+    History,
     /// A `file:` provider's address file.
     AddressFile,
 }
@@ -37,6 +39,8 @@ impl Kind {
             Kind::State => 16 << 20,
             // Both are one small JSON object (~100 bytes).
             Kind::Heartbeat | Kind::TokenCheck => 4 << 10,
+            // ddflare writes at most 64 KiB of it (crate::history::MAX_BYTES).
+            Kind::History => 64 << 10,
             // An address file is a few lines (a PPP hook's output, a status export).
             Kind::AddressFile => 64 << 10,
         }
@@ -51,6 +55,7 @@ impl Kind {
             Kind::State => "the state file",
             Kind::Heartbeat => "the heartbeat",
             Kind::TokenCheck => "the token check cache",
+            Kind::History => "the history file",
             Kind::AddressFile => "the address file",
         }
     }
@@ -63,14 +68,19 @@ impl Kind {
                 "api_token_file / api_key_file (or CLOUDFLARE_API_TOKEN_FILE / CLOUDFLARE_API_KEY_FILE)"
             }
             Kind::CaBundle => "cloudflare.ca_file",
-            Kind::State | Kind::Heartbeat | Kind::TokenCheck => "state.dir (or DDFLARE_STATE_DIR)",
+            Kind::State | Kind::Heartbeat | Kind::TokenCheck | Kind::History => {
+                "state.dir (or DDFLARE_STATE_DIR)"
+            }
             Kind::AddressFile => "the path of the `file:` provider",
         }
     }
 
     /// ddflare's own files, in the state dir: never through a link.
     pub fn in_state_dir(self) -> bool {
-        matches!(self, Kind::State | Kind::Heartbeat | Kind::TokenCheck)
+        matches!(
+            self,
+            Kind::State | Kind::Heartbeat | Kind::TokenCheck | Kind::History
+        )
     }
 
     pub(super) fn too_large_hint(self) -> &'static str {
@@ -82,7 +92,7 @@ impl Kind {
             Kind::CaBundle => {
                 "put only the private or test CA in ca_file: the public roots are built in"
             }
-            Kind::State | Kind::Heartbeat | Kind::TokenCheck => {
+            Kind::State | Kind::Heartbeat | Kind::TokenCheck | Kind::History => {
                 "ddflare did not write this: remove it, and ddflare writes it again (the records are read from Cloudflare once)"
             }
             Kind::AddressFile => "point the `file:` provider at a file that holds the address",

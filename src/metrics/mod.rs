@@ -2,19 +2,23 @@
 //!
 //! [`Metrics`] is the shared, locked tally the edges feed (rounds from the loop, detections
 //! from the detector wrapper, API requests from the Cloudflare client, notifications from the
-//! notifier). Everything else is PURE and tested without a socket: [`render`] turns a
+//! notifier). Everything else is PURE and tested without a socket: `render.rs` turns a
 //! [`Snapshot`] into the exposition text, [`health`] decides `/healthz`, [`endpoint_class`]
-//! names an API call. `server.rs` is the small HTTP listener (`[metrics] listen`).
+//! names an API call. `process.rs` reads the `process_*` metrics from `/proc/self`;
+//! `page.rs` is the status page (HTML, PURE); `server.rs` is the small HTTP listener
+//! (`[metrics] listen`).
 
+pub mod page;
+pub mod process;
+pub mod render;
 pub mod server;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::clock::unix;
+use crate::history::{self, Change};
 use crate::round::Outcome;
 use crate::round::RoundEnd;
 use crate::state::State;
@@ -35,7 +39,7 @@ pub struct Snapshot {
     pub rounds: BTreeMap<&'static str, u64>,
     /// (family, provider, outcome) → count.
     pub detections: BTreeMap<(String, String, &'static str), u64>,
-    /// (endpoint class, HTTP status or `error`) → count.
+    /// (endpoint class, HTTP status code or `error`) → count.
     pub api_requests: BTreeMap<(&'static str, String), u64>,
     /// (record type, outcome) → count, for records that changed or failed.
     pub record_updates: BTreeMap<(&'static str, &'static str), u64>,
@@ -49,7 +53,49 @@ pub struct Snapshot {
     pub notifications: BTreeMap<(String, &'static str), u64>,
     /// `/healthz` fails when the last success is older than this.
     pub health_max_age: Duration,
+    /// How long rounds took (`ddflare_round_duration_seconds`).
+    pub round_seconds: Histogram,
+    /// When the round in flight started (its detection), for its duration.
+    pub round_started: Option<tokio::time::Instant>,
+    /// (name, type) → when Cloudflare last confirmed the address (or ddflare set it).
+    pub confirmed: BTreeMap<(String, String), SystemTime>,
+    /// The last [`RECENT`] address changes, oldest first (the status page).
+    pub recent: Vec<Change>,
+    /// When the next regular round is due; `None` when unknown or retrying after a failure.
+    pub next_round: Option<SystemTime>,
+    /// The configured records, (name, type) → their `comment` (the status page).
+    pub records: BTreeMap<(String, String), Option<String>>,
 }
+
+/// How many recent changes the tally keeps for the status page.
+pub const RECENT: usize = 10;
+
+/// The upper bounds of `ddflare_round_duration_seconds`'s buckets, in seconds: a cached round
+/// takes milliseconds, one that updates a record about a second, a slow provider its timeout.
+pub const ROUND_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// A histogram's observations: per bucket of [`ROUND_BUCKETS`] (not cumulative), the sum and
+/// the count (which also holds those above the last bound).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Histogram {
+    pub counts: [u64; ROUND_BUCKETS.len()],
+    pub sum: f64,
+    pub count: u64,
+}
+
+impl Histogram {
+    pub fn observe(&mut self, d: Duration) {
+        let secs = d.as_secs_f64();
+        if let Some(i) = ROUND_BUCKETS.iter().position(|le| secs <= *le) {
+            self.counts[i] += 1;
+        }
+        self.sum += secs;
+        self.count += 1;
+    }
+}
+
+/// The outcomes of `ddflare_record_updates_total`, each exported at zero from the start.
+const UPDATE_OUTCOMES: [&str; 4] = ["created", "updated", "duplicates_deleted", "failed"];
 
 /// The shared tally.
 #[derive(Debug)]
@@ -63,13 +109,19 @@ impl Metrics {
         for r in ROUND_RESULTS {
             rounds.insert(r, 0);
         }
+        let mut record_updates = BTreeMap::new();
+        for t in ["A", "AAAA"] {
+            for o in UPDATE_OUTCOMES {
+                record_updates.insert((t, o), 0);
+            }
+        }
         Metrics {
             inner: Mutex::new(Snapshot {
                 started,
                 rounds,
                 detections: BTreeMap::new(),
                 api_requests: BTreeMap::new(),
-                record_updates: BTreeMap::new(),
+                record_updates,
                 published: BTreeMap::new(),
                 last_round: None,
                 last_success: None,
@@ -77,6 +129,12 @@ impl Metrics {
                 token_expiry: None,
                 notifications: BTreeMap::new(),
                 health_max_age,
+                round_seconds: Histogram::default(),
+                round_started: None,
+                confirmed: BTreeMap::new(),
+                recent: Vec::new(),
+                next_round: None,
+                records: BTreeMap::new(),
             }),
         }
     }
@@ -98,8 +156,10 @@ impl Metrics {
         self.with(|s| {
             for (key, entry) in &state.records {
                 if let Some((name, rtype)) = key.rsplit_once('/') {
-                    s.published
-                        .insert((name.to_owned(), rtype.to_owned()), entry.content);
+                    let key = (name.to_owned(), rtype.to_owned());
+                    let synced = UNIX_EPOCH + Duration::from_secs(entry.synced_at);
+                    s.confirmed.insert(key.clone(), synced);
+                    s.published.insert(key, entry.content);
                 }
             }
         });
@@ -107,7 +167,32 @@ impl Metrics {
 
     /// Forgets published addresses of records no longer configured (after a reload).
     pub fn retain_records(&self, keep: &[(String, String)]) {
-        self.with(|s| s.published.retain(|k, _| keep.contains(k)));
+        self.with(|s| {
+            s.published.retain(|k, _| keep.contains(k));
+            s.confirmed.retain(|k, _| keep.contains(k));
+        });
+    }
+
+    /// The configured records ((name, type) → comment): the status page lists each, and
+    /// the addresses of others are forgotten.
+    pub fn set_records(&self, records: BTreeMap<(String, String), Option<String>>) {
+        let keep: Vec<(String, String)> = records.keys().cloned().collect();
+        self.retain_records(&keep);
+        self.with(|s| s.records = records);
+    }
+
+    /// The changes the history file holds, at start.
+    pub fn seed_history(&self, changes: Vec<Change>) {
+        self.with(|s| s.recent = history::append(Vec::new(), &changes, RECENT));
+    }
+
+    pub fn set_next_round(&self, next: Option<SystemTime>) {
+        self.with(|s| s.next_round = next);
+    }
+
+    /// A round starts (its detection): its duration is counted from here.
+    pub fn round_started(&self) {
+        self.with(|s| s.round_started = Some(tokio::time::Instant::now()));
     }
 
     pub fn round(&self, end: &RoundEnd, now: SystemTime) {
@@ -127,8 +212,8 @@ impl Metrics {
     /// One HTTP request to the Cloudflare API; `status` is `None` when no answer came.
     pub fn api_request(&self, method: &str, path: &str, status: Option<u16>) {
         let class = endpoint_class(method, path);
-        let status = status.map_or_else(|| "error".to_owned(), |s| s.to_string());
-        self.with(|s| *s.api_requests.entry((class, status)).or_default() += 1);
+        let code = status.map_or_else(|| "error".to_owned(), |s| s.to_string());
+        self.with(|s| *s.api_requests.entry((class, code)).or_default() += 1);
     }
 
     pub fn set_token_expiry(&self, expiry: Option<SystemTime>) {
@@ -161,6 +246,9 @@ fn record_round(s: &mut Snapshot, end: &RoundEnd, now: SystemTime) {
         RoundEnd::DeadlineExceeded => "deadline_exceeded",
     };
     *s.rounds.entry(result).or_default() += 1;
+    if let Some(started) = s.round_started.take() {
+        s.round_seconds.observe(started.elapsed());
+    }
     s.last_round = Some(now);
     if end.ok() {
         s.last_success = Some(now);
@@ -187,11 +275,16 @@ fn record_round(s: &mut Snapshot, end: &RoundEnd, now: SystemTime) {
                 line.outcome,
                 Outcome::Cached | Outcome::Unchanged | Outcome::Created | Outcome::Updated { .. }
             ) {
-                s.published
-                    .insert((line.name.clone(), line.rtype.to_owned()), line.content);
+                let key = (line.name.clone(), line.rtype.to_owned());
+                if !matches!(line.outcome, Outcome::Cached) {
+                    s.confirmed.insert(key.clone(), now);
+                }
+                s.published.insert(key, line.content);
             }
         }
     }
+    let new = history::changes(end, now);
+    s.recent = history::append(std::mem::take(&mut s.recent), &new, RECENT);
 }
 
 /// The class of a Cloudflare API call, from its method and URL path: a small, fixed label set
@@ -267,7 +360,6 @@ pub fn health(s: &Snapshot, now: SystemTime) -> Health {
     }
 }
 
-/// A label value with `\`, `"` and newlines escaped.
 /// The longest `provider` label, in characters.
 const PROVIDER_LABEL_MAX: usize = 100;
 
@@ -282,198 +374,33 @@ pub fn provider_label(name: &str) -> String {
         }
         _ => text::bounded(name, PROVIDER_LABEL_MAX),
     };
-    name.split(" + ").map(one).collect::<Vec<_>>().join(" + ")
-}
-
-fn escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
+    // A piece that does not start a provider is the rest of the one before (a URL whose
+    // query held " + "): it is dropped with that URL's query, never shown.
+    let starts = |p: &str| PROVIDER_KINDS.iter().any(|k| p.starts_with(k));
+    let mut pieces: Vec<String> = Vec::new();
+    for piece in name.split(" + ") {
+        if pieces.is_empty() || starts(piece) {
+            pieces.push(one(piece));
         }
     }
-    out
+    pieces.join(" + ")
 }
 
-/// One metric family: HELP, TYPE, then its samples (label pairs, value). Families without
-/// samples are left out.
-fn family(
-    out: &mut String,
-    name: &str,
-    kind: &str,
-    help: &str,
-    samples: &[(Vec<(&str, &str)>, u64)],
-) {
-    if samples.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-    for (labels, value) in samples {
-        if labels.is_empty() {
-            let _ = writeln!(out, "{name} {value}");
-        } else {
-            let l = labels
-                .iter()
-                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-                .collect::<Vec<_>>()
-                .join(",");
-            let _ = writeln!(out, "{name}{{{l}}} {value}");
-        }
-    }
-}
-
-/// The Prometheus text exposition of a snapshot.
-pub fn render(s: &Snapshot) -> String {
-    let mut out = String::new();
-    family(
-        &mut out,
-        "ddflare_build_info",
-        "gauge",
-        "The running version.",
-        &[(vec![("version", env!("CARGO_PKG_VERSION"))], 1)],
-    );
-    family(
-        &mut out,
-        "ddflare_start_time_seconds",
-        "gauge",
-        "When the daemon started, in Unix seconds.",
-        &[(vec![], unix(s.started))],
-    );
-    let rounds: Vec<_> = s
-        .rounds
-        .iter()
-        .map(|(r, n)| (vec![("result", *r)], *n))
-        .collect();
-    family(
-        &mut out,
-        "ddflare_rounds_total",
-        "counter",
-        "Rounds (detect, compare, update) by result.",
-        &rounds,
-    );
-    let detections: Vec<_> = s
-        .detections
-        .iter()
-        .map(|((f, p, o), n)| {
-            (
-                vec![
-                    ("family", f.as_str()),
-                    ("provider", p.as_str()),
-                    ("outcome", *o),
-                ],
-                *n,
-            )
-        })
-        .collect();
-    family(
-        &mut out,
-        "ddflare_detections_total",
-        "counter",
-        "Address detection attempts by family, provider and outcome.",
-        &detections,
-    );
-    let api: Vec<_> = s
-        .api_requests
-        .iter()
-        .map(|((e, st), n)| (vec![("endpoint", *e), ("status", st.as_str())], *n))
-        .collect();
-    family(
-        &mut out,
-        "ddflare_api_requests_total",
-        "counter",
-        "HTTP requests to the Cloudflare API by endpoint class and status (`error`: no answer).",
-        &api,
-    );
-    let updates: Vec<_> = s
-        .record_updates
-        .iter()
-        .map(|((t, o), n)| (vec![("type", *t), ("outcome", *o)], *n))
-        .collect();
-    family(
-        &mut out,
-        "ddflare_record_updates_total",
-        "counter",
-        "Record changes made on Cloudflare (or failed) by record type and outcome.",
-        &updates,
-    );
-    let addrs: Vec<(String, String, String)> = s
-        .published
-        .iter()
-        .map(|((n, t), a)| (n.clone(), t.clone(), a.to_string()))
-        .collect();
-    let published: Vec<_> = addrs
-        .iter()
-        .map(|(n, t, a)| {
-            (
-                vec![
-                    ("name", n.as_str()),
-                    ("type", t.as_str()),
-                    ("address", a.as_str()),
-                ],
-                1,
-            )
-        })
-        .collect();
-    family(
-        &mut out,
-        "ddflare_published_address_info",
-        "gauge",
-        "The address each managed record points at, as far as ddflare knows.",
-        &published,
-    );
-    let single = |t: Option<SystemTime>| t.map(|t| vec![(vec![], unix(t))]).unwrap_or_default();
-    family(
-        &mut out,
-        "ddflare_last_round_timestamp_seconds",
-        "gauge",
-        "When the last round ended, in Unix seconds.",
-        &single(s.last_round),
-    );
-    family(
-        &mut out,
-        "ddflare_last_success_timestamp_seconds",
-        "gauge",
-        "When the last successful round ended, in Unix seconds.",
-        &single(s.last_success),
-    );
-    family(
-        &mut out,
-        "ddflare_failed_rounds_in_a_row",
-        "gauge",
-        "Rounds that failed since the last successful one.",
-        &[(vec![], s.failed_in_a_row)],
-    );
-    family(
-        &mut out,
-        "ddflare_token_expiry_timestamp_seconds",
-        "gauge",
-        "When the API token expires, in Unix seconds (absent when it does not or is unknown).",
-        &single(s.token_expiry),
-    );
-    let notes: Vec<_> = s
-        .notifications
-        .iter()
-        .map(|((k, r), n)| (vec![("kind", k.as_str()), ("result", *r)], *n))
-        .collect();
-    family(
-        &mut out,
-        "ddflare_notifications_total",
-        "counter",
-        "Notifications and monitor pings by kind and result.",
-        &notes,
-    );
-    out
-}
+/// How each provider's name starts (crate::detect::spec).
+const PROVIDER_KINDS: [&str; 7] = [
+    "static:",
+    "url",
+    "cloudflare.",
+    "interface:",
+    "local",
+    "file:",
+    "none",
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::round::{Line, RoundReport};
-    use std::time::UNIX_EPOCH;
 
     fn t(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
@@ -566,6 +493,25 @@ mod tests {
     }
 
     #[test]
+    fn round_durations_fill_the_histogram() {
+        let m = Metrics::new(t(1000), Duration::from_secs(900));
+        m.round(&RoundEnd::NothingDetected, t(1001));
+        assert_eq!(m.snapshot().round_seconds.count, 0, "no start, no duration");
+        m.round_started();
+        m.round(&RoundEnd::Done(RoundReport::default()), t(1002));
+        let h = m.snapshot().round_seconds;
+        assert_eq!((h.count, h.counts[0]), (1, 1), "{h:?}");
+        let mut h = Histogram::default();
+        h.observe(Duration::from_millis(700));
+        h.observe(Duration::from_secs(600));
+        assert_eq!(
+            (h.counts[4], h.counts.iter().sum::<u64>(), h.count),
+            (1, 1, 2)
+        );
+        assert!((h.sum - 600.7).abs() < 1e-9);
+    }
+
+    #[test]
     fn health_follows_the_last_success() {
         let m = Metrics::new(t(1000), Duration::from_secs(900));
         let h = health(&m.snapshot(), t(1500));
@@ -589,24 +535,6 @@ mod tests {
     }
 
     #[test]
-    fn rendering_escapes_labels_and_skips_empty_families() {
-        let m = Metrics::new(t(1000), Duration::from_secs(900));
-        m.detection("IPv4", "file:/run/\"q\"\\", "ok");
-        let text = render(&m.snapshot());
-        assert!(text.contains(r#"provider="file:/run/\"q\"\\""#), "{text}");
-        assert!(
-            text.contains("ddflare_rounds_total{result=\"ok\"} 0"),
-            "{text}"
-        );
-        assert!(
-            !text.contains("ddflare_last_success_timestamp_seconds"),
-            "{text}"
-        );
-        assert!(!text.contains("ddflare_api_requests_total"), "{text}");
-        assert!(text.ends_with('\n'));
-    }
-
-    #[test]
     fn provider_labels_are_kind_and_host() {
         assert_eq!(
             provider_label("url:http://[redacted]@192.0.2.1:8080/ip?sid=[redacted]"),
@@ -626,9 +554,18 @@ mod tests {
             "url:a.example + cloudflare.dns"
         );
         assert_eq!(provider_label("file:/run/a\nb"), "file:/run/a\\nb");
+        // A " + " inside a URL's query is not the agreement's separator.
+        assert_eq!(
+            provider_label("url:https://h.example/ip?t=abc + SECRET + cloudflare.trace"),
+            "url:h.example + cloudflare.trace"
+        );
+        assert_eq!(
+            provider_label("url4:https://user:p%40ss@[2001:db8::1]:8443/x"),
+            "url4:[2001:db8::1]:8443"
+        );
         let m = Metrics::new(t(1000), Duration::from_secs(900));
         m.detection("IPv4", "url:https://u:PW@h.example/ip?t=x", "failed");
-        let text = render(&m.snapshot());
+        let text = render::render(&m.snapshot(), t(1000), &process::Sample::default());
         assert!(text.contains(r#"provider="url:h.example""#), "{text}");
         assert!(!text.contains("PW"), "{text}");
     }

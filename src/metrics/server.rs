@@ -1,4 +1,5 @@
-//! The `[metrics] listen` HTTP/1.1 server: `GET /metrics` and `GET /healthz`, one request per
+//! The `[metrics] listen` HTTP/1.1 server: `GET /metrics`, `GET /healthz` and the status page
+//! at `GET /` (page.rs), one request per
 //! connection (`Connection: close`). Hand-rolled rather than hyper's server: two read-only
 //! paths need a request line and nothing else, and the release binary stays small.
 //!
@@ -20,7 +21,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::debug;
 
-use super::{Metrics, Snapshot, health, render};
+use super::render::render;
+use super::{Metrics, Snapshot, health, page};
 
 /// The most a request head may hold.
 const MAX_HEAD: usize = 8 * 1024;
@@ -95,6 +97,8 @@ pub struct Response {
     pub body: String,
     /// For 405.
     pub allow: bool,
+    /// The status page's Content-Security-Policy ([`page::CSP`]).
+    pub csp: bool,
 }
 
 fn plain(status: u16, body: impl Into<String>) -> Response {
@@ -103,6 +107,7 @@ fn plain(status: u16, body: impl Into<String>) -> Response {
         content_type: "text/plain; charset=utf-8",
         body: body.into(),
         allow: false,
+        csp: false,
     }
 }
 
@@ -131,7 +136,7 @@ pub fn parse_head(head: &[u8]) -> Result<(String, String), u16> {
 
 /// The answer to `method path` given the current tally.
 pub fn answer(method: &str, path: &str, snapshot: &Snapshot, now: SystemTime) -> Response {
-    let known = matches!(path, "/metrics" | "/healthz");
+    let known = matches!(path, "/" | "/metrics" | "/healthz");
     if known && method != "GET" && method != "HEAD" {
         return Response {
             allow: true,
@@ -142,14 +147,21 @@ pub fn answer(method: &str, path: &str, snapshot: &Snapshot, now: SystemTime) ->
         "/metrics" => Response {
             status: 200,
             content_type: "text/plain; version=0.0.4; charset=utf-8",
-            body: render(snapshot),
+            body: render(snapshot, now, &super::process::Sample::read()),
             allow: false,
+            csp: false,
         },
         "/healthz" => {
             let h = health(snapshot, now);
             plain(if h.ok { 200 } else { 503 }, format!("{}\n", h.reason))
         }
-        "/" => plain(200, "ddflare: see /metrics and /healthz\n"),
+        "/" => Response {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: page::page(snapshot, now),
+            allow: false,
+            csp: true,
+        },
         _ => plain(404, "not found: see /metrics and /healthz\n"),
     }
 }
@@ -179,6 +191,11 @@ pub fn encode(r: &Response, head_only: bool) -> Vec<u8> {
     );
     if r.allow {
         out.push_str("Allow: GET, HEAD\r\n");
+    }
+    if r.csp {
+        out.push_str("Content-Security-Policy: ");
+        out.push_str(page::CSP);
+        out.push_str("\r\nX-Content-Type-Options: nosniff\r\n");
     }
     out.push_str("\r\n");
     let mut bytes = out.into_bytes();
@@ -331,11 +348,22 @@ mod tests {
         assert!(wire.contains("Allow: GET, HEAD\r\n"), "{wire}");
         let later = now + Duration::from_secs(120);
         assert_eq!(answer("GET", "/healthz", &s, later).status, 503);
-        let head = String::from_utf8(encode(&answer("GET", "/", &s, now), true)).unwrap();
+        let page = answer("GET", "/", &s, now);
+        let head = String::from_utf8(encode(&page, true)).unwrap();
+        let length = format!("Content-Length: {}\r\n", page.body.len());
         assert!(
-            head.ends_with("\r\n\r\n") && head.contains("Content-Length: 35"),
+            head.ends_with("\r\n\r\n") && head.contains(&length),
             "{head}"
         );
+        assert!(
+            head.contains("Content-Type: text/html; charset=utf-8\r\n"),
+            "{head}"
+        );
+        assert!(
+            head.contains("Content-Security-Policy: default-src 'none'; style-src 'sha256-"),
+            "{head}"
+        );
+        assert_eq!(answer("POST", "/", &s, now).status, 405);
     }
 
     async fn get(addr: std::net::SocketAddr, request: &str) -> String {
@@ -426,14 +454,14 @@ mod tests {
         assert_eq!(
             value(
                 "ddflare_api_requests_total",
-                &[("endpoint", "dns_records_batch"), ("status", "error")]
+                &[("endpoint", "dns_records_batch"), ("code", "error")]
             ),
             1.0
         );
         assert_eq!(
             value(
                 "ddflare_api_requests_total",
-                &[("endpoint", "zones_list"), ("status", "200")]
+                &[("endpoint", "zones_list"), ("code", "200")]
             ),
             1.0
         );
@@ -461,6 +489,13 @@ mod tests {
             value("ddflare_notifications_total", &[("kind", "ntfy")]),
             1.0
         );
+        assert_eq!(value("ddflare_healthy", &[]), 1.0);
+        assert_eq!(find("ddflare_round_duration_seconds").kind, Type::Histogram);
+        assert!(value("process_resident_memory_bytes", &[]) > 0.0);
+        assert!(value("process_open_fds", &[]) >= 3.0);
+        assert!(value("process_max_fds", &[]) >= value("process_open_fds", &[]));
+        assert_eq!(find("process_cpu_seconds_total").kind, Type::Counter);
+        assert_eq!(value("process_start_time_seconds", &[]), 1_700_000_000.0);
 
         let health = get(addr, "GET /healthz HTTP/1.1\r\n\r\n").await;
         assert!(health.starts_with("HTTP/1.1 200 OK"), "{health}");

@@ -14,10 +14,11 @@ use super::sys;
 /// The files ddflare writes in its state dir (and their temporary twins), the only ones it
 /// takes over.
 pub fn is_own_file(name: &str) -> bool {
-    const OWN: [&str; 3] = [
+    const OWN: [&str; 4] = [
         crate::state::FILE_NAME,
         crate::health::FILE_NAME,
         crate::expiry::FILE_NAME,
+        crate::history::FILE_NAME,
     ];
     OWN.iter()
         .any(|f| name == *f || crate::files::is_temp_of(name, f))
@@ -454,6 +455,7 @@ mod tests {
             ".heartbeat.tmp",
             "token-check.json",
             ".token-check.json.tmp",
+            "history.json",
             ".state.json.0123456789abcdef.tmp",
         ] {
             assert!(is_own_file(f), "{f}");

@@ -88,7 +88,7 @@ fn metrics_notifications_pings_and_a_sighup_reload_through_the_binary() {
         sample(
             &scrape,
             "ddflare_api_requests_total",
-            &[("endpoint", "dns_records_create"), ("status", "200")]
+            &[("endpoint", "dns_records_create"), ("code", "200")]
         ),
         Some(1.0),
         "{body}"

@@ -1443,3 +1443,44 @@ fn token_file_unreadable_after_dropping_root_warned_at_every_request() {
         "{err}"
     );
 }
+
+/// Bug: the `provider` label split a provider's name on " + " (an agreement's separator) and
+/// showed every piece, so a URL whose path held " + " (`url:http://h/down + PATHWORD/x`, which
+/// the URL parser accepts) put the rest of its path on the unauthenticated `/metrics`. A piece
+/// that does not start a provider is now dropped with its URL's path.
+#[test]
+fn a_plus_inside_a_provider_url_never_reaches_the_provider_label() {
+    let h = Harness::new(&["example.com"]);
+    std::fs::write(
+        h.config_path(),
+        format!(
+            "[cloudflare]\napi_url = \"{}\"\nrequest_timeout = \"2s\"\n\n[detect]\n\
+             allow_private = true\nipv4 = [\"url:http://127.0.0.1:9/down + PATHWORD/x\", \
+             \"static:203.0.113.7\"]\nipv6 = [\"none\"]\n\n[state]\ndir = \"{}\"\n\n\
+             [metrics]\nlisten = \"127.0.0.1:0\"\n\n[[record]]\nname = \"home.example.com\"\n",
+            h.emu.base_url(),
+            h.state_dir().display()
+        ),
+    )
+    .unwrap();
+    let d = Daemon::start(h.ddflare(&["run"]));
+    let log = d.wait_for("round done");
+    let start = log.find("serving http://").unwrap() + "serving http://".len();
+    let addr = &log[start..start + log[start..].find("/metrics").unwrap()];
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(
+        &mut s,
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut body = String::new();
+    std::io::Read::read_to_string(&mut s, &mut body).unwrap();
+    d.stop();
+    assert!(!body.contains("PATHWORD"), "{body}");
+    assert!(
+        body.contains(
+            "ddflare_detections_total{family=\"IPv4\",provider=\"url:127.0.0.1:9\",outcome=\"failed\"} 1"
+        ),
+        "{body}"
+    );
+}

@@ -80,9 +80,17 @@ enum Command {
     },
     /// Show what the cache says: each record's address, when Cloudflare last confirmed it,
     /// and when the next round is due (no network)
-    Status,
+    Status {
+        /// Print JSON for scripts (fields in docs/operations.md)
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the public address each configured provider sees
-    Detect,
+    Detect {
+        /// Print JSON for scripts (fields in docs/operations.md)
+        #[arg(long)]
+        json: bool,
+    },
     /// Exit 0 if the daemon's last successful round is recent, else 1 (for HEALTHCHECK)
     Health {
         /// How old the last success may be [default: 2 × (interval + jitter) + cycle_deadline]
@@ -190,11 +198,11 @@ pub fn main() -> ExitCode {
 /// dir for those that write it. `Ok(true)` when root was dropped.
 fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
     let state_dir = match command {
-        Command::Status | Command::Health { .. } => return Ok(false),
+        Command::Status { .. } | Command::Health { .. } => return Ok(false),
         Command::Once { dry_run } | Command::Run { dry_run, .. } => {
             (!dry_run).then_some(config.state.dir.as_path())
         }
-        Command::Check | Command::Detect => None,
+        Command::Check | Command::Detect { .. } => None,
     };
     match privileges::apply(&config.process, state_dir)? {
         privileges::Outcome::NotRoot => Ok(false),
@@ -213,7 +221,7 @@ fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
 
 async fn dispatch(command: Command, config: Config, origin: Origin) -> Result<Verdict, Fatal> {
     match command {
-        Command::Status => Ok(status::status(&config)),
+        Command::Status { json } => Ok(status::status(&config, json)),
         Command::Health { max_age } => {
             let max_age =
                 max_age.unwrap_or_else(|| crate::health::default_max_age(&config.schedule));
@@ -223,9 +231,9 @@ async fn dispatch(command: Command, config: Config, origin: Origin) -> Result<Ve
             let edges = networked(&config, true)?;
             Ok(check::check(&config, &edges.api).await)
         }
-        Command::Detect => {
+        Command::Detect { json } => {
             let edges = networked(&config, false)?;
-            Ok(detect::detect(&edges.detector).await)
+            Ok(detect::detect(&edges.detector, json).await)
         }
         Command::Once { dry_run } => {
             let edges = networked(&config, true)?;

@@ -1,9 +1,7 @@
 //! Dry-run rendering: the changes a plan would make, as `Planned` report lines (and change
 //! log lines), instead of calls. Nothing here touches Cloudflare or the cache.
 
-use tracing::info;
-
-use super::lines::{find, line};
+use super::lines::{decision, find, line};
 use crate::plan::{Change, Desired};
 use crate::round::{Outcome, RoundReport};
 
@@ -13,7 +11,7 @@ pub(super) fn render(changes: &[Change], desired: &[Desired], report: &mut Round
         let (name, rtype) = change.key();
         if let Some(d) = find(desired, name, rtype) {
             let l = line(d, Outcome::Planned(planned(change)));
-            info!(target: "ddflare::change", "{l}");
+            decision!(change info, &l, None, None);
             report.lines.push(l);
         }
     }

@@ -15,6 +15,7 @@ mod e2e;
 mod faults;
 mod filters;
 mod fleet;
+mod machine;
 mod ops;
 mod ownership;
 mod push;

@@ -72,7 +72,7 @@ impl<'a> Fields<'a> {
 /// the message and `zone` only (logging.rs hides the rest, which the message already says).
 macro_rules! decision {
     (change $level:ident, $line:expr, $zone:expr, $ray:expr) => {
-        $crate::updater::lines::decision!(@ $level, (target: $crate::logging::CHANGE_TARGET,), $line, $zone, $ray)
+        $crate::updater::lines::decision!(@ $level, (target: "ddflare::change",), $line, $zone, $ray)
     };
     ($level:ident, $line:expr, $zone:expr, $ray:expr) => {
         $crate::updater::lines::decision!(@ $level, (), $line, $zone, $ray)

@@ -99,6 +99,12 @@ enum Command {
     },
 }
 
+/// The command line's definition, for the man pages and shell completions that
+/// examples/gen-docs generates at package build time (the binary never calls it).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

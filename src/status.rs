@@ -103,7 +103,7 @@ pub fn json(config: &Config, state: &State, now: SystemTime) -> (serde_json::Val
         "next_round": {
             "at": next.map(|t| humantime::format_rfc3339_seconds(t).to_string()),
             "cron": config.schedule.cron.as_ref().map(ToString::to_string),
-            "interval_seconds": next.is_none().then(|| config.schedule.interval.as_secs()),
+            "interval_seconds": next.is_none().then_some(config.schedule.interval.as_secs()),
             "jitter_seconds": config.schedule.jitter.as_secs(),
         },
     });

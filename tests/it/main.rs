@@ -11,6 +11,7 @@
 mod cli;
 mod contract;
 mod detect;
+mod docs;
 mod e2e;
 mod faults;
 mod filters;

@@ -298,4 +298,48 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn json_has_the_same_facts_with_nulls_for_the_unknown() {
+        let c = config(
+            "[schedule]\ncron = \"*/5 * * * *\"\n[[record]]\nname = \"home.example.com\"\nzone = \"example.com\"\n",
+        );
+        let t0 = 1_780_000_000;
+        let mut st = State::default();
+        st.records.insert(
+            state::key("home.example.com", "A"),
+            Entry {
+                id: "r1".into(),
+                content: "203.0.113.7".parse().unwrap(),
+                settings: String::new(),
+                synced_at: t0,
+            },
+        );
+        let (v, complete) = json(&c, &st, at(t0 + 90));
+        assert!(!complete);
+        assert_eq!(v["complete"], false);
+        let records = v["records"].as_array().unwrap();
+        assert_eq!(records.len(), 2, "{v}");
+        assert_eq!(records[0]["type"], "A");
+        assert_eq!(records[0]["zone"], "example.com");
+        assert_eq!(records[0]["address"], "203.0.113.7");
+        assert_eq!(records[0]["confirmed_at"], "2026-05-28T20:26:40Z");
+        assert_eq!(records[0]["confirmed_unix"], t0);
+        assert_eq!(records[1]["type"], "AAAA");
+        assert!(records[1]["address"].is_null() && records[1]["confirmed_at"].is_null());
+        assert_eq!(v["last_confirmed_at"], "2026-05-28T20:26:40Z");
+        assert_eq!(v["reread_after"], "2026-05-29T02:26:40Z");
+        assert_eq!(v["next_round"]["at"], "2026-05-28T20:30:00Z");
+        assert_eq!(v["next_round"]["cron"], "*/5 * * * *");
+        assert!(v["next_round"]["interval_seconds"].is_null());
+
+        // An empty cache and an interval: nothing confirmed, the next round after the last.
+        let c = config("[[record]]\nname = \"a.example.com\"\nipv6 = false\n");
+        let (v, complete) = json(&c, &State::default(), at(t0));
+        assert!(!complete);
+        assert!(v["last_confirmed_at"].is_null() && v["reread_after"].is_null());
+        assert!(v["records"][0]["zone"].is_null(), "{v}");
+        assert!(v["next_round"]["at"].is_null());
+        assert_eq!(v["next_round"]["interval_seconds"], 300);
+    }
 }

@@ -292,7 +292,7 @@ impl<A: DnsApi> Updater<A> {
             return;
         }
         if self.opts.dry_run {
-            dry_run::render(&p.changes, desired, report);
+            dry_run::render(&p.changes, &zone.name, desired, report);
             return;
         }
         let results = apply(&self.api, zone, p.changes, &mut report.api_calls).await;

@@ -80,7 +80,11 @@ enum Command {
     },
     /// Show what the cache says: each record's address, when Cloudflare last confirmed it,
     /// and when the next round is due (no network)
-    Status,
+    Status {
+        /// Print JSON for scripts (fields in docs/operations.md)
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the address changes ddflare made, oldest first (kept in the state dir; no network)
     History {
         /// Only the last N changes
@@ -91,13 +95,23 @@ enum Command {
         json: bool,
     },
     /// Print the public address each configured provider sees
-    Detect,
+    Detect {
+        /// Print JSON for scripts (fields in docs/operations.md)
+        #[arg(long)]
+        json: bool,
+    },
     /// Exit 0 if the daemon's last successful round is recent, else 1 (for HEALTHCHECK)
     Health {
         /// How old the last success may be [default: 2 × (interval + jitter) + cycle_deadline]
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         max_age: Option<std::time::Duration>,
     },
+}
+
+/// The command line's definition, for the man pages and shell completions that
+/// examples/gen-docs generates at package build time (the binary never calls it).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// Entry point of the binary.
@@ -199,11 +213,13 @@ pub fn main() -> ExitCode {
 /// dir for those that write it. `Ok(true)` when root was dropped.
 fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
     let state_dir = match command {
-        Command::Status | Command::Health { .. } | Command::History { .. } => return Ok(false),
+        Command::Status { .. } | Command::Health { .. } | Command::History { .. } => {
+            return Ok(false);
+        }
         Command::Once { dry_run } | Command::Run { dry_run, .. } => {
             (!dry_run).then_some(config.state.dir.as_path())
         }
-        Command::Check | Command::Detect => None,
+        Command::Check | Command::Detect { .. } => None,
     };
     match privileges::apply(&config.process, state_dir)? {
         privileges::Outcome::NotRoot => Ok(false),
@@ -222,7 +238,7 @@ fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
 
 async fn dispatch(command: Command, config: Config, origin: Origin) -> Result<Verdict, Fatal> {
     match command {
-        Command::Status => Ok(status::status(&config)),
+        Command::Status { json } => Ok(status::status(&config, json)),
         Command::History { last, json } => Ok(history::history(&config, last, json)),
         Command::Health { max_age } => {
             let max_age =
@@ -233,9 +249,9 @@ async fn dispatch(command: Command, config: Config, origin: Origin) -> Result<Ve
             let edges = networked(&config, true)?;
             Ok(check::check(&config, &edges.api).await)
         }
-        Command::Detect => {
+        Command::Detect { json } => {
             let edges = networked(&config, false)?;
-            Ok(detect::detect(&edges.detector).await)
+            Ok(detect::detect(&edges.detector, json).await)
         }
         Command::Once { dry_run } => {
             let edges = networked(&config, true)?;

@@ -54,20 +54,12 @@ fn regular_wait(schedule: &ScheduleConfig) -> Duration {
     crate::schedule::longest_gap(schedule) + schedule.jitter
 }
 
-/// The default `--max-age` of `ddflare health`: two regular waits and the longest a round may
-/// take, so one late or failed round is not yet unhealthy, two in a row are. A HEALTHCHECK
-/// only acts after several failed probes in a row (Docker's `--retries`, 3 by default), which
-/// adds its own slack.
+/// The one health rule, of `ddflare health` (its default `--max-age`) and `/healthz` alike:
+/// the last success may be two regular waits and the longest a round may take old, so one
+/// late or failed round is not yet unhealthy, two in a row are. What acts on a probe adds its
+/// own slack (Docker's `--retries`, Kubernetes' `failureThreshold` × `periodSeconds`).
 pub fn default_max_age(schedule: &ScheduleConfig) -> Duration {
     regular_wait(schedule) * 2 + schedule.cycle_deadline
-}
-
-/// How long `/healthz` stays healthy without a successful round: one regular wait more than
-/// [`default_max_age`]. `/healthz` is what a Kubernetes liveness probe or a load balancer
-/// asks, and its failure restarts the pod at once (`failureThreshold` counts probes seconds
-/// apart, not rounds), so it tolerates two failed rounds where `ddflare health` tolerates one.
-pub fn listener_max_age(schedule: &ScheduleConfig) -> Duration {
-    regular_wait(schedule) * 3 + schedule.cycle_deadline
 }
 
 /// Why the daemon is not healthy.

@@ -11,7 +11,7 @@
 //! but indented so no line of an event can pass for an event of its own). The JSON format is
 //! escaped by serde.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::io::IsTerminal;
 
 use tracing::field::{Field, Visit};
@@ -146,27 +146,45 @@ impl<'w> FormatFields<'w> for TextFields {
     fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
         let mut visitor = TextVisitor::default();
         fields.record(&mut visitor);
-        writer.write_str(&visitor.out)
+        let decision = visitor.parts.iter().any(|(n, _)| *n == "outcome");
+        let mut out = String::new();
+        for (name, part) in &visitor.parts {
+            if decision && DECISION_SAID.contains(name) {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(part);
+        }
+        writer.write_str(&out)
     }
 }
 
+/// The fields of a decision line (one with an `outcome`) that its message already says: the
+/// text format leaves them to the JSON one, so the line stays readable (`zone` is shown).
+const DECISION_SAID: &[&str] = &[
+    "name", "type", "from", "to", "outcome", "cached", "error", "hint", "cf_ray",
+];
+
 #[derive(Default)]
 struct TextVisitor {
-    out: String,
+    /// (field name, its rendered part), in order.
+    parts: Vec<(&'static str, String)>,
 }
 
 impl TextVisitor {
     fn push(&mut self, field: &Field, value: &str) {
-        if !self.out.is_empty() {
-            self.out.push(' ');
-        }
-        if field.name() == "message" {
+        let part = if field.name() == "message" {
             let safe = text::bounded_lines(value, FIELD_MAX);
-            self.out.push_str(&safe.replace('\n', CONTINUATION));
+            safe.replace('\n', CONTINUATION)
         } else {
             let name = field.name().strip_prefix("r#").unwrap_or(field.name());
-            let _ = write!(self.out, "{name}={}", text::bounded(value, FIELD_MAX));
-        }
+            format!("{name}={}", text::bounded(value, FIELD_MAX))
+        };
+        let name = field.name();
+        self.parts
+            .push((name.strip_prefix("r#").unwrap_or(name), part));
     }
 }
 
@@ -364,5 +382,43 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(out.trim_end()).unwrap();
         assert_eq!(v["error"], FORGED);
         assert_eq!(v["message"], FORGED);
+    }
+
+    #[test]
+    fn a_decision_line_reads_as_text_and_carries_fields_as_json() {
+        let emit = || {
+            tracing::warn!(
+                name = "home.example.com",
+                "type" = "A",
+                to = "203.0.113.7",
+                zone = "example.com",
+                outcome = "failed",
+                error = "refused",
+                hint = "edit the token",
+                cf_ray = "8f1c2d3e4a5b6c7d-AMS",
+                "home.example.com A 203.0.113.7 failed: refused"
+            );
+        };
+        let text = capture(false, emit);
+        assert_eq!(
+            text,
+            " WARN home.example.com A 203.0.113.7 failed: refused zone=\"example.com\"\n"
+        );
+        let json = capture(true, emit);
+        let v: serde_json::Value = serde_json::from_str(json.trim_end()).unwrap();
+        for (k, want) in [
+            ("name", "home.example.com"),
+            ("type", "A"),
+            ("to", "203.0.113.7"),
+            ("zone", "example.com"),
+            ("outcome", "failed"),
+            ("hint", "edit the token"),
+            ("cf_ray", "8f1c2d3e4a5b6c7d-AMS"),
+        ] {
+            assert_eq!(v[k], want, "{k} in {json}");
+        }
+        // Another event's `name` field is shown.
+        let other = capture(false, || tracing::info!(name = "x", "other"));
+        assert_eq!(other, " INFO other name=\"x\"\n");
     }
 }

@@ -28,6 +28,88 @@ fn when(t: SystemTime, now: SystemTime) -> String {
     }
 }
 
+/// The zone a record is in: as the cache found it (its id when the name is unknown), else as
+/// configured.
+fn zone_of(state: &State, rec: &crate::config::RecordConfig) -> Option<String> {
+    state
+        .zones
+        .get(&rec.name)
+        .map(|z| {
+            if z.name.is_empty() {
+                z.id.clone()
+            } else {
+                z.name.clone()
+            }
+        })
+        .or_else(|| rec.zone.clone())
+}
+
+fn rfc3339(unix: u64) -> String {
+    humantime::format_rfc3339_seconds(at(unix)).to_string()
+}
+
+/// `status --json`: the same facts as [`render`] for scripts, with stable field names
+/// (docs/operations.md), and whether every configured (name, type) is in the cache. Times are
+/// RFC 3339 in UTC; what is unknown is `null`.
+pub fn json(config: &Config, state: &State, now: SystemTime) -> (serde_json::Value, bool) {
+    use serde_json::json;
+    let now_unix = crate::clock::unix(now);
+    let mut complete = true;
+    let mut future = false;
+    let mut records = Vec::new();
+    let mut synced = Vec::new();
+    for rec in &config.records {
+        for family in Family::ALL {
+            let wanted = match family {
+                Family::V4 => rec.ipv4,
+                Family::V6 => rec.ipv6,
+            };
+            if !wanted {
+                continue;
+            }
+            let rtype = family.record_type();
+            let entry = state.records.get(&state::key(&rec.name, rtype));
+            complete &= entry.is_some();
+            if let Some(e) = entry {
+                future |= e.from_the_future(now_unix);
+                synced.push(e.synced_at);
+            }
+            records.push(json!({
+                "name": rec.name,
+                "type": rtype,
+                "zone": zone_of(state, rec),
+                "address": entry.map(|e| e.content.to_string()),
+                "confirmed_at": entry.map(|e| rfc3339(e.synced_at)),
+                "confirmed_unix": entry.map(|e| e.synced_at),
+            }));
+        }
+    }
+    let newest = synced.iter().max().copied();
+    let oldest = synced.iter().min().copied();
+    // A confirmation from the future (a clock ahead, an edited file): due now.
+    let reread = if future {
+        Some(rfc3339(now_unix))
+    } else {
+        oldest.map(|o| rfc3339(o.saturating_add(config.state.max_age.as_secs())))
+    };
+    let next = crate::schedule::next_fire(&config.schedule, now);
+    let value = json!({
+        "state_file": crate::state::path(&config.state.dir).display().to_string(),
+        "complete": complete,
+        "records": records,
+        "last_confirmed_at": newest.map(rfc3339),
+        "reread_after": reread,
+        "max_age_seconds": config.state.max_age.as_secs(),
+        "next_round": {
+            "at": next.map(|t| humantime::format_rfc3339_seconds(t).to_string()),
+            "cron": config.schedule.cron.as_ref().map(ToString::to_string),
+            "interval_seconds": next.is_none().then_some(config.schedule.interval.as_secs()),
+            "jitter_seconds": config.schedule.jitter.as_secs(),
+        },
+    });
+    (value, complete)
+}
+
 /// The report, and whether every configured (name, type) is in the cache.
 pub fn render(config: &Config, state: &State, now: SystemTime) -> (String, bool) {
     let mut out = String::new();
@@ -51,18 +133,7 @@ pub fn render(config: &Config, state: &State, now: SystemTime) -> (String, bool)
                 continue;
             }
             let rtype = family.record_type();
-            let zone = state
-                .zones
-                .get(&rec.name)
-                .map(|z| {
-                    if z.name.is_empty() {
-                        z.id.clone()
-                    } else {
-                        z.name.clone()
-                    }
-                })
-                .or_else(|| rec.zone.clone())
-                .unwrap_or_else(|| "?".to_owned());
+            let zone = zone_of(state, rec).unwrap_or_else(|| "?".to_owned());
             match state.records.get(&state::key(&rec.name, rtype)) {
                 Some(e) => {
                     future |= e.from_the_future(crate::clock::unix(now));
@@ -226,5 +297,49 @@ mod tests {
             text.contains("next round: 5m after the daemon's last one"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn json_has_the_same_facts_with_nulls_for_the_unknown() {
+        let c = config(
+            "[schedule]\ncron = \"*/5 * * * *\"\n[[record]]\nname = \"home.example.com\"\nzone = \"example.com\"\n",
+        );
+        let t0 = 1_780_000_000;
+        let mut st = State::default();
+        st.records.insert(
+            state::key("home.example.com", "A"),
+            Entry {
+                id: "r1".into(),
+                content: "203.0.113.7".parse().unwrap(),
+                settings: String::new(),
+                synced_at: t0,
+            },
+        );
+        let (v, complete) = json(&c, &st, at(t0 + 90));
+        assert!(!complete);
+        assert_eq!(v["complete"], false);
+        let records = v["records"].as_array().unwrap();
+        assert_eq!(records.len(), 2, "{v}");
+        assert_eq!(records[0]["type"], "A");
+        assert_eq!(records[0]["zone"], "example.com");
+        assert_eq!(records[0]["address"], "203.0.113.7");
+        assert_eq!(records[0]["confirmed_at"], "2026-05-28T20:26:40Z");
+        assert_eq!(records[0]["confirmed_unix"], t0);
+        assert_eq!(records[1]["type"], "AAAA");
+        assert!(records[1]["address"].is_null() && records[1]["confirmed_at"].is_null());
+        assert_eq!(v["last_confirmed_at"], "2026-05-28T20:26:40Z");
+        assert_eq!(v["reread_after"], "2026-05-29T02:26:40Z");
+        assert_eq!(v["next_round"]["at"], "2026-05-28T20:30:00Z");
+        assert_eq!(v["next_round"]["cron"], "*/5 * * * *");
+        assert!(v["next_round"]["interval_seconds"].is_null());
+
+        // An empty cache and an interval: nothing confirmed, the next round after the last.
+        let c = config("[[record]]\nname = \"a.example.com\"\nipv6 = false\n");
+        let (v, complete) = json(&c, &State::default(), at(t0));
+        assert!(!complete);
+        assert!(v["last_confirmed_at"].is_null() && v["reread_after"].is_null());
+        assert!(v["records"][0]["zone"].is_null(), "{v}");
+        assert!(v["next_round"]["at"].is_null());
+        assert_eq!(v["next_round"]["interval_seconds"], 300);
     }
 }

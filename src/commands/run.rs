@@ -26,7 +26,7 @@ use crate::cloudflare::Client;
 use crate::config::{self, Config};
 use crate::daemon;
 use crate::detect::Family;
-use crate::health::listener_max_age;
+use crate::health::default_max_age;
 use crate::metrics::{self, Metrics};
 use crate::notify;
 
@@ -123,7 +123,7 @@ pub async fn run(
     let mut signals = Signals::install().map_err(Fatal::Signals)?;
     let metrics = Arc::new(Metrics::new(
         SystemTime::now(),
-        listener_max_age(&config.schedule),
+        default_max_age(&config.schedule),
     ));
     let mut server = match config.metrics.listen {
         Some(addr) => Some(start_metrics(addr, metrics.clone()).await?),
@@ -264,7 +264,7 @@ pub async fn run(
         let (new, new_edges) = *reloaded;
         first = false;
         credentials_changed = new.cloudflare.credentials != config.cloudflare.credentials;
-        metrics.set_health_max_age(listener_max_age(&new.schedule));
+        metrics.set_health_max_age(default_max_age(&new.schedule));
 
         if let Some(n) = &notifier {
             n.reconfigure(new.notify.clone());

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
 
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::apply::Applied;
 use super::freshness::settings_of;
-use super::lines::{find, line, note_rate_limit, push_failed};
+use super::lines::{decision, find, line, note_rate_limit, push_failed, ray};
 use crate::cloudflare::{ApiError, ErrorKind, Record, Zone, is_id, shown_id};
 use crate::plan::{Change, Desired};
 use crate::round::{Outcome, RoundReport};
@@ -115,6 +115,7 @@ pub(super) fn prune_created(
 /// or is unknown is looked up again next round.
 pub(super) fn zone_failed(
     state: &mut State,
+    zone: &Zone,
     desired: &[Desired],
     e: &ApiError,
     report: &mut RoundReport,
@@ -128,8 +129,16 @@ pub(super) fn zone_failed(
         }
     }
     note_rate_limit(report, e);
+    let ray = ray(e);
     for d in desired {
-        push_failed(report, d, e.to_string(), e.hint());
+        push_failed(
+            report,
+            d,
+            e.to_string(),
+            e.hint(),
+            Some(&zone.name),
+            ray.as_deref(),
+        );
     }
 }
 
@@ -155,7 +164,14 @@ pub(super) fn record_results(
                     state.zones.remove(&d.name);
                 }
                 note_rate_limit(report, &e);
-                push_failed(report, d, e.to_string(), e.hint());
+                push_failed(
+                    report,
+                    d,
+                    e.to_string(),
+                    e.hint(),
+                    Some(&zone.name),
+                    ray(&e).as_deref(),
+                );
                 state.records.remove(&state::key(&d.name, d.rtype));
             }
             (Ok(rec), Change::Create(_)) => {
@@ -171,7 +187,7 @@ pub(super) fn record_results(
                     remember(state, d, rec.id, now);
                 }
                 let l = line(d, Outcome::Created);
-                info!(target: "ddflare::change", zone = %zone.name, "{l}");
+                decision!(change info, &l, Some(&zone.name), None);
                 report.lines.push(l);
             }
             (Ok(_), Change::Update { id, from, .. }) => {
@@ -184,7 +200,7 @@ pub(super) fn record_results(
                     Outcome::Updated { from: from.clone() }
                 };
                 let l = line(d, outcome);
-                info!(target: "ddflare::change", zone = %zone.name, "{l}");
+                decision!(change info, &l, Some(&zone.name), None);
                 report.lines.push(l);
             }
             (Ok(_), Change::Delete { id, .. }) => {
@@ -198,7 +214,7 @@ pub(super) fn record_results(
     for ((name, rtype), count) in deleted {
         if let Some(d) = find(desired, &name, &rtype) {
             let l = line(d, Outcome::DuplicatesDeleted(count));
-            info!(target: "ddflare::change", zone = %zone.name, "{l}");
+            decision!(change info, &l, Some(&zone.name), None);
             report.lines.push(l);
         }
     }

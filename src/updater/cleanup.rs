@@ -12,6 +12,7 @@ use tracing::{debug, info, warn};
 use super::apply;
 use super::bookkeeping::{forget_created, save};
 use super::desired::asks_for;
+use super::lines::ray;
 use crate::cloudflare::{DnsApi, ErrorKind, Zone};
 use crate::config::RecordConfig;
 use crate::plan::{MARKER, Ownership};
@@ -61,8 +62,13 @@ pub(super) async fn delete_created<A: DnsApi>(
         for (_, list) in by_zone.values() {
             for (id, c, _) in list {
                 info!(
+                    name = c.name.as_str(),
+                    "type" = c.rtype.as_str(),
+                    zone = c.zone.name.as_str(),
+                    outcome = "planned",
                     "{} {} ({id}) would be deleted on stop (dry run)",
-                    c.name, c.rtype
+                    c.name,
+                    c.rtype
                 );
             }
         }
@@ -100,15 +106,36 @@ pub(super) async fn delete_created<A: DnsApi>(
             }
             match apply::delete(api, &zone, &id).await {
                 Ok(()) => {
-                    info!(target: "ddflare::change", zone = %zone.name, "{} {} {} deleted (delete_on_stop)", c.name, c.rtype, r.content);
+                    info!(
+                        target: "ddflare::change",
+                        name = c.name.as_str(),
+                        "type" = c.rtype.as_str(),
+                        from = r.content.as_str(),
+                        zone = zone.name.as_str(),
+                        outcome = "deleted",
+                        "{} {} {} deleted (delete_on_stop)",
+                        c.name,
+                        c.rtype,
+                        r.content
+                    );
                     forget_created(state, &id, &c);
                     out.deleted += 1;
                 }
                 Err(e) if e.kind == ErrorKind::NotFound => forget_created(state, &id, &c),
                 Err(e) => {
                     warn!(
+                        name = c.name.as_str(),
+                        "type" = c.rtype.as_str(),
+                        from = r.content.as_str(),
+                        zone = zone.name.as_str(),
+                        outcome = "failed",
+                        error = %e,
+                        hint = e.hint().as_deref(),
+                        cf_ray = ray(&e).as_deref(),
                         "delete_on_stop: {} {} {} was not deleted: {e}",
-                        c.name, c.rtype, r.content
+                        c.name,
+                        c.rtype,
+                        r.content
                     );
                     out.failed += 1;
                 }

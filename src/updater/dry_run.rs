@@ -1,19 +1,22 @@
 //! Dry-run rendering: the changes a plan would make, as `Planned` report lines (and change
 //! log lines), instead of calls. Nothing here touches Cloudflare or the cache.
 
-use tracing::info;
-
-use super::lines::{find, line};
+use super::lines::{decision, find, line};
 use crate::plan::{Change, Desired};
 use crate::round::{Outcome, RoundReport};
 
-/// One `Planned` line per change whose (name, type) is among `desired`.
-pub(super) fn render(changes: &[Change], desired: &[Desired], report: &mut RoundReport) {
+/// One `Planned` line per change whose (name, type) is among `desired`, in zone `zone`.
+pub(super) fn render(
+    changes: &[Change],
+    zone: &str,
+    desired: &[Desired],
+    report: &mut RoundReport,
+) {
     for change in changes {
         let (name, rtype) = change.key();
         if let Some(d) = find(desired, name, rtype) {
             let l = line(d, Outcome::Planned(planned(change)));
-            info!(target: "ddflare::change", "{l}");
+            decision!(change info, &l, Some(zone), None);
             report.lines.push(l);
         }
     }

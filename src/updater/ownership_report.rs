@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use tracing::{debug, warn};
 
-use super::lines::line;
+use super::lines::{decision, line};
+use crate::cloudflare::Zone;
 use crate::plan::{self, Desired, MARKER, Plan, Unowned};
 use crate::round::{Outcome, RoundReport};
 use crate::state::{self, State};
@@ -22,6 +23,7 @@ impl Reported {
     pub(super) fn report(
         &mut self,
         p: &Plan,
+        zone: &Zone,
         desired: &[Desired],
         state: &mut State,
         report: &mut RoundReport,
@@ -52,7 +54,7 @@ impl Reported {
                 state.records.remove(&key);
                 let l = line(d, skipped(d, n, &list));
                 if new {
-                    warn!("{l}");
+                    decision!(warn, &l, Some(&zone.name), None);
                     if let Outcome::Skipped {
                         hint: Some(hint), ..
                     } = &l.outcome
@@ -60,7 +62,7 @@ impl Reported {
                         warn!("hint: {hint}");
                     }
                 } else {
-                    debug!("{l}");
+                    decision!(debug, &l, Some(&zone.name), None);
                 }
                 report.lines.push(l);
             } else if new {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::apply::apply;
 use super::bookkeeping::{self, record_results, remember, zone_failed};
@@ -17,7 +17,7 @@ use super::cleanup::{self, Cleanup};
 use super::desired::{asks_for, desired, wants};
 use super::dry_run;
 use super::freshness::{is_fresh, writable_by_id};
-use super::lines::{find, line, note_rate_limit, push_failed};
+use super::lines::{decision, find, line, note_rate_limit, push_failed, ray};
 use super::ownership_report::Reported;
 use super::zones::{ZoneError, list_zones, warn_inactive, zone_of};
 use crate::clock::unix;
@@ -161,7 +161,8 @@ impl<A: DnsApi> Updater<A> {
                 let d = desired(rec, family, found);
                 if is_fresh(&self.state, &d, now, self.opts.max_age) {
                     let line = line(&d, Outcome::Cached);
-                    debug!("{line}");
+                    let zone = self.state.zones.get(&rec.name).map(|z| z.name.as_str());
+                    decision!(debug, &line, zone, None);
                     report.lines.push(line);
                 } else {
                     dirty
@@ -206,11 +207,20 @@ impl<A: DnsApi> Updater<A> {
                     .extend(desired),
                 Err(e) => {
                     let (error, hint) = (e.to_string(), e.hint());
+                    let mut cf_ray = None;
                     if let ZoneError::Api(api) = &e {
                         note_rate_limit(&mut report, api);
+                        cf_ray = ray(api);
                     }
                     for d in desired {
-                        push_failed(&mut report, &d, error.clone(), hint.clone());
+                        push_failed(
+                            &mut report,
+                            &d,
+                            error.clone(),
+                            hint.clone(),
+                            rec.zone.as_deref(),
+                            cf_ray.as_deref(),
+                        );
                     }
                 }
             }
@@ -249,24 +259,32 @@ impl<A: DnsApi> Updater<A> {
         let existing = match self.api.list_records(zone, &names).await {
             Ok(records) => records,
             Err(e) => {
-                zone_failed(&mut self.state, desired, &e, report);
+                zone_failed(&mut self.state, zone, desired, &e, report);
                 return;
             }
         };
         let p = plan::plan(desired, &existing);
         bookkeeping::prune_created(&mut self.state, zone, desired, &existing);
-        self.reported.report(&p, desired, &mut self.state, report);
+        self.reported
+            .report(&p, zone, desired, &mut self.state, report);
         for conflict in &p.conflicts {
             let plan::Conflict::Cname { name, rtype } = conflict;
             if let Some(d) = find(desired, name, rtype) {
-                push_failed(report, d, conflict.to_string(), Some(CNAME_HINT.into()));
+                push_failed(
+                    report,
+                    d,
+                    conflict.to_string(),
+                    Some(CNAME_HINT.into()),
+                    Some(&zone.name),
+                    None,
+                );
             }
         }
         for (name, rtype, id) in &p.unchanged {
             if let Some(d) = find(desired, name, rtype) {
                 remember(&mut self.state, d, id.clone(), now);
                 let l = line(d, Outcome::Unchanged);
-                info!("{l}");
+                decision!(info, &l, Some(&zone.name), None);
                 report.lines.push(l);
             }
         }
@@ -274,7 +292,7 @@ impl<A: DnsApi> Updater<A> {
             return;
         }
         if self.opts.dry_run {
-            dry_run::render(&p.changes, desired, report);
+            dry_run::render(&p.changes, &zone.name, desired, report);
             return;
         }
         let results = apply(&self.api, zone, p.changes, &mut report.api_calls).await;

@@ -11,10 +11,12 @@
 mod cli;
 mod contract;
 mod detect;
+mod docs;
 mod e2e;
 mod faults;
 mod filters;
 mod fleet;
+mod machine;
 mod observability;
 mod ops;
 mod ownership;

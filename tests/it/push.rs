@@ -144,20 +144,22 @@ fn pushes_are_answered_per_host_and_reach_cloudflare() {
     assert!(!log.contains(PASSWORD), "{log}");
 }
 
-fn have(tool: &str) -> bool {
+/// Whether `tool` (also the name of its Debian package) is installed; `test` is skipped,
+/// loudly, when not.
+fn have(test: &str, tool: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        eprintln!("SKIPPED: {tool} is not installed (apt-get install -y {tool})");
+        crate::support::skip(test, &format!("`{tool}` is not installed"), &[tool]);
     }
     found
 }
 
 #[test]
 fn ddclient_pushes_through_dyndns2() {
-    if !have("ddclient") {
+    if !have("push::ddclient_pushes_through_dyndns2", "ddclient") {
         return;
     }
     let (h, port, d) = setup("");
@@ -195,7 +197,7 @@ fn ddclient_pushes_through_dyndns2() {
 
 #[test]
 fn inadyn_pushes_as_a_custom_dyndns2_provider() {
-    if !have("inadyn") {
+    if !have("push::inadyn_pushes_as_a_custom_dyndns2_provider", "inadyn") {
         return;
     }
     let (h, port, d) = setup("");

@@ -140,8 +140,10 @@ fn owner(path: &std::path::Path) -> (u32, u32) {
 fn root_drops_to_an_unprivileged_user_before_any_network_io() {
     use std::os::unix::fs::PermissionsExt;
     if euid() != Some(0) {
-        eprintln!(
-            "\n*** skipped: needs root: secrets::root_drops_to_an_unprivileged_user_before_any_network_io (CI runs it as root) ***\n"
+        crate::support::skip(
+            "secrets::root_drops_to_an_unprivileged_user_before_any_network_io",
+            "needs root (CI runs it as root)",
+            &[],
         );
         return;
     }

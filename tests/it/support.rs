@@ -444,3 +444,34 @@ pub fn snapshot(emu: &ddflare_emulator::Running, ids: &[String]) -> Vec<String> 
         })
         .collect()
 }
+
+/// Says loudly that `test` is skipped because `why` (a tool is missing, the tests do not run
+/// as root): on stderr, in the test's captured output, and as a line of the file named by
+/// `$DDFLARE_SKIP_LOG` when set (`test<TAB>why<TAB>packages`), which `scripts/test` sums up at
+/// the end of the run with the one `apt-get install` that brings the tests back. `apt`: the
+/// Debian packages that provide what is missing (none when a package cannot help).
+pub fn skip(test: &str, why: &str, apt: &[&str]) {
+    let install = if apt.is_empty() {
+        String::new()
+    } else {
+        format!(" (apt-get install {})", apt.join(" "))
+    };
+    eprintln!("\n*** SKIPPED {test}: {why}{install} ***\n");
+    if let Some(path) = std::env::var_os("DDFLARE_SKIP_LOG") {
+        use std::io::Write;
+        let line = format!("{test}\t{why}\t{}\n", apt.join(" "));
+        // One write of a short line to a file opened for appending: whole lines, even from
+        // tests running in parallel.
+        let written = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!(
+                "cannot note the skip in {}: {e}",
+                Path::new(&path).display()
+            );
+        }
+    }
+}

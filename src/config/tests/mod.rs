@@ -11,6 +11,7 @@ mod expansion;
 mod idna;
 mod keys;
 mod load;
+mod manpage;
 mod operations;
 mod properties;
 mod records;

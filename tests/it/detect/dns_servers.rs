@@ -137,8 +137,10 @@ fn config(h: &Harness, detect: &str, extra: &str) {
 #[test]
 fn cloudflare_dns_asks_bind9_in_class_ch() {
     let Some(named) = tool("named") else {
-        eprintln!(
-            "\n*** SKIPPED cloudflare_dns_asks_bind9_in_class_ch: `named` is not installed (apt-get install bind9) ***\n"
+        crate::support::skip(
+            "detect::dns_servers::cloudflare_dns_asks_bind9_in_class_ch",
+            "`named` is not installed",
+            &["bind9"],
         );
         return;
     };
@@ -176,8 +178,10 @@ fn cloudflare_dns_asks_bind9_in_class_ch() {
 #[test]
 fn cloudflare_doh_asks_dnsdist_over_real_tls() {
     let (Some(named), Some(dnsdist)) = (tool("named"), tool("dnsdist")) else {
-        eprintln!(
-            "\n*** SKIPPED cloudflare_doh_asks_dnsdist_over_real_tls: `named` or `dnsdist` is not installed (apt-get install bind9 dnsdist) ***\n"
+        crate::support::skip(
+            "detect::dns_servers::cloudflare_doh_asks_dnsdist_over_real_tls",
+            "`named` or `dnsdist` is not installed",
+            &["bind9", "dnsdist"],
         );
         return;
     };

@@ -50,8 +50,10 @@ pub(crate) fn enter(test: &str, tools: &[&str]) -> bool {
     }
     for tool in ["unshare", "ip"].iter().chain(tools) {
         if !have(tool) {
-            eprintln!(
-                "\n*** SKIPPED {test}: `{tool}` is not installed (apt-get install util-linux iproute2 nftables) ***\n"
+            crate::support::skip(
+                test,
+                &format!("`{tool}` is not installed"),
+                &["util-linux", "iproute2", "nftables"],
             );
             return false;
         }

@@ -35,7 +35,7 @@ fn describe(e: reqwest::Error) -> String {
 impl Sender {
     pub fn new(tls: &Tls) -> Result<Sender, HttpSetupError> {
         Ok(Sender {
-            client: tls.client(None, TIMEOUT)?,
+            client: tls.proxied_client(TIMEOUT)?,
         })
     }
 

@@ -17,6 +17,7 @@ mod filters;
 mod fleet;
 mod ops;
 mod ownership;
+mod proxy;
 mod push;
 mod recovery;
 mod regression;

@@ -45,6 +45,7 @@ pub mod expiry;
 pub mod files;
 pub mod health;
 pub mod http;
+pub mod import;
 pub mod logging;
 pub mod metrics;
 pub mod notify;

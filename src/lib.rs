@@ -57,6 +57,7 @@ pub mod round;
 pub mod schedule;
 pub mod secret;
 pub mod text;
+pub mod tz;
 
 pub mod state;
 pub mod status;

@@ -98,6 +98,8 @@ pub struct Overrides {
     pub monitor: Option<EnvVar>,
     pub quiet: Option<EnvVar>,
     pub cron: Option<EnvVar>,
+    /// `TZDIR`: where `schedule.timezone` is looked up (not a ddflare setting).
+    pub tzdir: Option<EnvVar>,
 }
 
 impl Overrides {
@@ -143,6 +145,7 @@ impl Overrides {
             monitor: non_empty(MONITOR),
             quiet: non_empty(QUIET),
             cron: non_empty(CRON),
+            tzdir: non_empty("TZDIR"),
         }
     }
 

@@ -18,6 +18,8 @@ pub enum Kind {
     TokenCheck,
     /// A `file:` provider's address file.
     AddressFile,
+    /// A TZif file of the system's zoneinfo (`schedule.timezone`).
+    Zoneinfo,
 }
 
 impl Kind {
@@ -39,6 +41,8 @@ impl Kind {
             Kind::Heartbeat | Kind::TokenCheck => 4 << 10,
             // An address file is a few lines (a PPP hook's output, a status export).
             Kind::AddressFile => 64 << 10,
+            // The largest zone in tzdata is under 4 KiB ("fat": under 8).
+            Kind::Zoneinfo => 256 << 10,
         }
     }
 
@@ -52,6 +56,7 @@ impl Kind {
             Kind::Heartbeat => "the heartbeat",
             Kind::TokenCheck => "the token check cache",
             Kind::AddressFile => "the address file",
+            Kind::Zoneinfo => "the zoneinfo file",
         }
     }
 
@@ -65,6 +70,7 @@ impl Kind {
             Kind::CaBundle => "cloudflare.ca_file",
             Kind::State | Kind::Heartbeat | Kind::TokenCheck => "state.dir (or DDFLARE_STATE_DIR)",
             Kind::AddressFile => "the path of the `file:` provider",
+            Kind::Zoneinfo => "schedule.timezone (or TZDIR)",
         }
     }
 
@@ -86,6 +92,7 @@ impl Kind {
                 "ddflare did not write this: remove it, and ddflare writes it again (the records are read from Cloudflare once)"
             }
             Kind::AddressFile => "point the `file:` provider at a file that holds the address",
+            Kind::Zoneinfo => "point TZDIR at a zoneinfo directory (e.g. /usr/share/zoneinfo)",
         }
     }
 }

@@ -189,16 +189,22 @@ pub fn convert(tool: From, pairs: &[(String, String)], report_unknown: bool, inl
     }
 
     // Schedule.
+    let mut cron = false;
     if let Some(v) = get("UPDATE_CRON") {
         match schedule(v) {
-            Ok(line) => t.put("[schedule]", line),
+            Ok(line) => {
+                cron = line.starts_with("cron");
+                t.put("[schedule]", line);
+            }
             Err(why) => t.skip(format!("UPDATE_CRON={} ({why})", shown(v))),
         }
-        if get("TZ").is_some() {
-            t.skip("TZ (ddflare's cron runs in UTC: write the hours in UTC)");
+    }
+    match get("TZ").map(str::trim) {
+        Some(tz) if cron && !tz.eq_ignore_ascii_case("utc") => {
+            t.put("[schedule]", format!("timezone = {}", q(tz)));
         }
-    } else if get("TZ").is_some() {
-        t.skip("TZ (only the log's times used it; ddflare logs in UTC)");
+        Some(_) if !cron => t.skip("TZ (only the log's times used it; ddflare logs in UTC)"),
+        _ => {}
     }
     if let Some(v) = get("UPDATE_ON_START") {
         match go_bool(v) {

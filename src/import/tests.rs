@@ -243,6 +243,28 @@ fn logical_lines_for_test(s: &str) -> Vec<String> {
 }
 
 #[test]
+fn tz_becomes_the_cron_time_zone() {
+    let pairs = |cron: &str| {
+        vec![
+            ("DOMAINS".to_owned(), "a.example.org".to_owned()),
+            ("UPDATE_CRON".to_owned(), cron.to_owned()),
+            ("TZ".to_owned(), "Europe/Berlin".to_owned()),
+        ]
+    };
+    let out = env::convert(From::Favonia, &pairs("0 4 * * *"), true, false).render();
+    assert!(
+        out.contains("cron = \"0 4 * * *\"\ntimezone = \"Europe/Berlin\""),
+        "{out}"
+    );
+    if Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        let c = loads(&out);
+        assert!(c.schedule.timezone.is_some());
+    }
+    let out = env::convert(From::Favonia, &pairs("@every 5m"), true, false).render();
+    assert!(out.contains("not carried over: TZ"), "{out}");
+}
+
+#[test]
 fn toml_strings_are_escaped() {
     assert_eq!(q("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
     assert_eq!(From::parse("Favonia"), Some(From::Favonia));

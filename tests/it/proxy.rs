@@ -227,3 +227,22 @@ fn an_unusable_proxy_is_a_config_error_without_its_secret() {
     assert!(!out.contains("s0cks-s3cret"), "{out}");
     assert!(s.h.records("example.com").is_empty());
 }
+
+#[test]
+fn an_unreachable_proxy_fails_the_round_without_showing_its_password() {
+    let s = setup();
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out =
+        s.h.ddflare(&["once"])
+            .env("HTTPS_PROXY", format!("http://u:pr0xy-s3cret@{closed}"))
+            .output()
+            .unwrap();
+    let text = crate::support::text(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("pr0xy-s3cret"), "{text}");
+    assert!(s.h.records("example.com").is_empty());
+}

@@ -74,17 +74,22 @@ pub(super) fn build(
     })
 }
 
-/// `schedule.timezone`: an IANA name, read from `$TZDIR` or /usr/share/zoneinfo. No key: UTC.
+/// `schedule.timezone` (or `DDFLARE_TIMEZONE`, which wins): an IANA name, read from `$TZDIR`
+/// or /usr/share/zoneinfo. No key: UTC.
 fn timezone(
     ctx: &mut Ctx<'_>,
     env: &Overrides,
     s: &RawSchedule,
 ) -> Result<Option<Zone>, ConfigError> {
-    let Some(tz) = &s.timezone else {
-        return Ok(None);
+    let (name, src) = match (&env.timezone, &s.timezone) {
+        (Some(v), _) => (v.value.trim().to_owned(), Src::env(v.name)),
+        (None, Some(tz)) => (
+            tz.get_ref().trim().to_owned(),
+            Src::file("schedule.timezone", tz.span()),
+        ),
+        (None, None) => return Ok(None),
     };
-    let src = Src::file("schedule.timezone", tz.span());
-    let name = tz.get_ref().trim();
+    let name = name.as_str();
     if name.eq_ignore_ascii_case("utc") || name == "Etc/UTC" {
         return Ok(None);
     }

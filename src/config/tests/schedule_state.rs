@@ -138,6 +138,15 @@ fn timezone_from_zoneinfo_or_a_config_error_saying_how_to_provide_it() {
     // TZDIR is where zones are read from: a file there that is not TZif is refused.
     std::fs::write(empty.path().join("Bad"), b"not a zone").unwrap();
     expect(&err_env(&body("Bad"), &tzdir), "not a TZif file", Some(5));
+    // DDFLARE_TIMEZONE wins over the file, and is named in its errors.
+    let e = err_env(
+        &body("UTC"),
+        &env(&[
+            ("DDFLARE_TIMEZONE", "Mars/Olympus"),
+            ("TZDIR", empty.path().to_str().unwrap()),
+        ]),
+    );
+    expect(&e, "DDFLARE_TIMEZONE", None);
     // Names that are not zone names never reach the file system.
     for bad in [
         "../../etc/passwd",

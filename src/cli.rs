@@ -106,6 +106,47 @@ enum Command {
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         max_age: Option<std::time::Duration>,
     },
+    /// Print a ddflare.toml equivalent to another updater's settings (no config needed)
+    Import {
+        /// The tool: favonia, timothymiller (their environment variables) or ddclient
+        #[arg(long, value_name = "TOOL", value_parser = ["favonia", "timothymiller", "ddclient"])]
+        from: String,
+        /// An env file (KEY=value lines) or a ddclient.conf [default for favonia and
+        /// timothymiller: this process's environment]
+        file: Option<PathBuf>,
+        /// Write the token and secret URLs into the output instead of naming where they come
+        /// from
+        #[arg(long)]
+        inline_secrets: bool,
+    },
+}
+
+/// `ddflare import`: before any config is read.
+fn import(from: &str, file: Option<&std::path::Path>, inline: bool) -> ExitCode {
+    let Some(tool) = crate::import::From::parse(from) else {
+        eprintln!("error: --from: expected favonia, timothymiller or ddclient");
+        return ExitCode::from(EX_USAGE);
+    };
+    let input = match file {
+        Some(path) => match crate::import::read_source(path) {
+            Ok(text) => crate::import::Input::Text(text),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit::EX_FAILURE);
+            }
+        },
+        None => crate::import::Input::Env(&ProcessEnv),
+    };
+    match crate::import::convert(tool, &input, inline) {
+        Ok(toml) => {
+            print!("{toml}");
+            ExitCode::from(EX_OK)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::EX_FAILURE)
+        }
+    }
 }
 
 /// The command line's definition, for the man pages and shell completions that
@@ -124,6 +165,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Command::Import {
+        from,
+        file,
+        inline_secrets,
+    } = &cli.command
+    {
+        return import(from, file.as_deref(), *inline_secrets);
+    }
     let env = ProcessEnv;
     let env_level = env
         .get("DDFLARE_LOG_LEVEL")
@@ -219,7 +268,7 @@ fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
         Command::Once { dry_run } | Command::Run { dry_run, .. } => {
             (!dry_run).then_some(config.state.dir.as_path())
         }
-        Command::Check | Command::Detect { .. } => None,
+        Command::Check | Command::Detect { .. } | Command::Import { .. } => None,
     };
     match privileges::apply(&config.process, state_dir)? {
         privileges::Outcome::NotRoot => Ok(false),
@@ -238,6 +287,8 @@ fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
 
 async fn dispatch(command: Command, config: Config, origin: Origin) -> Result<Verdict, Fatal> {
     match command {
+        // Handled in `main` before any config is read.
+        Command::Import { .. } => Ok(Verdict::Ok),
         Command::Status { json } => Ok(status::status(&config, json)),
         Command::History { last, json } => Ok(history::history(&config, last, json)),
         Command::Health { max_age } => {

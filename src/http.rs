@@ -32,6 +32,8 @@ pub enum HttpSetupError {
     Tls(String),
     #[error("HTTP client setup failed: {0}")]
     Client(String),
+    #[error("`{name}`: {message}")]
+    Proxy { name: String, message: String },
 }
 
 /// ring with only what a TLS client of HTTPS APIs needs. AES-GCM is mandatory for TLS 1.3
@@ -133,10 +135,123 @@ impl rustls::crypto::KeyProvider for RingClient {
     }
 }
 
-/// The TLS settings shared by every client of one process.
+/// The proxies of the environment, for the Cloudflare API and notifications only: address
+/// detection always connects directly (an echo service behind a proxy would see the proxy's
+/// address). Read once at start: `HTTPS_PROXY` (https URLs), `HTTP_PROXY` (http URLs),
+/// `ALL_PROXY` (both, when the specific one is unset) and `NO_PROXY` (hosts, domains, CIDR
+/// blocks or `*` that connect directly), each in upper case first, then lower case; an empty
+/// value is unset. As curl does, `HTTP_PROXY` is ignored under CGI (`REQUEST_METHOD` set), where a
+/// request header could have set it ("httpoxy").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Proxies {
+    https: Option<String>,
+    http: Option<String>,
+    all: Option<String>,
+    no: Option<String>,
+}
+
+impl Proxies {
+    /// The proxies `env` names.
+    pub fn from_env(env: &dyn crate::environment::Source) -> Proxies {
+        let first = |names: [&str; 2]| {
+            names
+                .iter()
+                .filter_map(|n| env.get(n))
+                .map(|v| v.trim().to_owned())
+                .find(|v| !v.is_empty())
+        };
+        let cgi = env.get("REQUEST_METHOD").is_some();
+        Proxies {
+            https: first(["HTTPS_PROXY", "https_proxy"]),
+            http: if cgi {
+                None
+            } else {
+                first(["HTTP_PROXY", "http_proxy"])
+            },
+            all: first(["ALL_PROXY", "all_proxy"]),
+            no: first(["NO_PROXY", "no_proxy"]),
+        }
+    }
+
+    /// The proxies in use, secrets redacted (`HTTPS_PROXY=http://[redacted]@proxy:3128`), for the log;
+    /// empty when there is none.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for (name, v) in [
+            ("HTTPS_PROXY", &self.https),
+            ("HTTP_PROXY", &self.http),
+            ("ALL_PROXY", &self.all),
+        ] {
+            if let Some(v) = v {
+                parts.push(format!("{name}={}", crate::text::url(v)));
+            }
+        }
+        if !parts.is_empty()
+            && let Some(no) = &self.no
+        {
+            parts.push(format!("NO_PROXY={}", crate::text::bounded(no, 200)));
+        }
+        parts.join(" ")
+    }
+
+    /// A proxy URL as reqwest takes it: `HOST:PORT` means `http://HOST:PORT`; only `http://`
+    /// and `https://` proxies are supported (no SOCKS in this build).
+    fn parse(name: &str, value: &str) -> Result<reqwest::Url, HttpSetupError> {
+        let full = if value.contains("://") {
+            value.to_owned()
+        } else {
+            format!("http://{value}")
+        };
+        let bad = |why: &str| HttpSetupError::Proxy {
+            name: name.to_owned(),
+            message: format!("{} {why}", crate::text::url(value)),
+        };
+        let url = reqwest::Url::parse(&full).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad(&format!(
+                "uses `{}://`; ddflare supports http:// and https:// proxies",
+                crate::text::bounded(url.scheme(), 20)
+            )));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("names no host"));
+        }
+        Ok(url)
+    }
+
+    /// Checks every proxy URL (at start, so a typo is a config error, not a failed round).
+    pub fn validate(&self) -> Result<(), HttpSetupError> {
+        self.reqwest().map(|_| ())
+    }
+
+    fn reqwest(&self) -> Result<Vec<reqwest::Proxy>, HttpSetupError> {
+        let no = || self.no.as_deref().and_then(reqwest::NoProxy::from_string);
+        let client = |e: reqwest::Error| HttpSetupError::Client(e.to_string());
+        let mut out = Vec::new();
+        // reqwest asks each proxy in order; the first that intercepts a URL wins, so the
+        // scheme-specific ones come before ALL_PROXY.
+        if let Some(v) = &self.https {
+            let url = Self::parse("HTTPS_PROXY", v)?;
+            out.push(reqwest::Proxy::https(url).map_err(client)?.no_proxy(no()));
+        }
+        if let Some(v) = &self.http {
+            let url = Self::parse("HTTP_PROXY", v)?;
+            out.push(reqwest::Proxy::http(url).map_err(client)?.no_proxy(no()));
+        }
+        if let Some(v) = &self.all {
+            let url = Self::parse("ALL_PROXY", v)?;
+            out.push(reqwest::Proxy::all(url).map_err(client)?.no_proxy(no()));
+        }
+        Ok(out)
+    }
+}
+
+/// The TLS settings shared by every client of one process, and the proxies of the clients
+/// that may use one.
 #[derive(Clone, Debug)]
 pub struct Tls {
     config: Arc<rustls::ClientConfig>,
+    proxies: Proxies,
 }
 
 impl Tls {
@@ -176,25 +291,130 @@ impl Tls {
             .with_no_client_auth();
         Ok(Tls {
             config: Arc::new(config),
+            proxies: Proxies::default(),
         })
     }
 
-    /// A client with this TLS setup. `local` binds outgoing connections to an address (e.g.
-    /// `0.0.0.0` or `::` to force the address family); `timeout` bounds a whole request.
-    pub fn client(
-        &self,
-        local: Option<IpAddr>,
-        timeout: Duration,
-    ) -> Result<reqwest::Client, HttpSetupError> {
+    /// The same setup, with `proxies` for [`Tls::proxied_client`].
+    pub fn with_proxies(mut self, proxies: Proxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    fn builder(&self, timeout: Duration) -> reqwest::ClientBuilder {
         reqwest::Client::builder()
             .tls_backend_preconfigured((*self.config).clone())
             .user_agent(USER_AGENT)
             .timeout(timeout)
             .connect_timeout(timeout)
-            .local_address(local)
             .redirect(reqwest::redirect::Policy::none())
+            // reqwest reads the proxy variables itself unless told not to; ddflare decides
+            // per client (see `proxied_client`).
             .no_proxy()
+    }
+
+    /// A client that always connects directly, whatever the proxy variables say: for address
+    /// detection. `local` binds outgoing connections to an address (e.g. `0.0.0.0` or `::` to
+    /// force the address family); `timeout` bounds a whole request.
+    pub fn client(
+        &self,
+        local: Option<IpAddr>,
+        timeout: Duration,
+    ) -> Result<reqwest::Client, HttpSetupError> {
+        self.builder(timeout)
+            .local_address(local)
             .build()
             .map_err(|e| HttpSetupError::Client(e.to_string()))
+    }
+
+    /// A client through the proxies of [`Tls::with_proxies`] (direct when there are none): for
+    /// the Cloudflare API and notifications.
+    pub fn proxied_client(&self, timeout: Duration) -> Result<reqwest::Client, HttpSetupError> {
+        let mut builder = self.builder(timeout);
+        for proxy in self.proxies.reqwest()? {
+            builder = builder.proxy(proxy);
+        }
+        builder
+            .build()
+            .map_err(|e| HttpSetupError::Client(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn proxies_upper_case_first_then_lower_and_empty_is_unset() {
+        let p = Proxies::from_env(&env(&[
+            ("HTTPS_PROXY", "http://upper:3128"),
+            ("https_proxy", "http://lower:3128"),
+            ("http_proxy", "lower-http:8080"),
+            ("ALL_PROXY", ""),
+            ("all_proxy", "http://all:1"),
+            ("no_proxy", "localhost,10.0.0.0/8"),
+        ]));
+        assert_eq!(p.https.as_deref(), Some("http://upper:3128"));
+        assert_eq!(p.http.as_deref(), Some("lower-http:8080"));
+        assert_eq!(p.all.as_deref(), Some("http://all:1"));
+        assert_eq!(p.no.as_deref(), Some("localhost,10.0.0.0/8"));
+        assert!(p.validate().is_ok());
+        assert_eq!(Proxies::from_env(&env(&[])), Proxies::default());
+        assert_eq!(Proxies::default().describe(), "");
+    }
+
+    #[test]
+    fn http_proxy_is_ignored_under_cgi() {
+        let p = Proxies::from_env(&env(&[
+            ("HTTP_PROXY", "http://evil:1"),
+            ("REQUEST_METHOD", "GET"),
+        ]));
+        assert_eq!(p.http, None);
+    }
+
+    #[test]
+    fn proxy_credentials_never_shown() {
+        let p = Proxies::from_env(&env(&[
+            ("HTTPS_PROXY", "http://user:s3cret-pass@proxy.lan:3128"),
+            ("NO_PROXY", "127.0.0.1"),
+        ]));
+        let d = p.describe();
+        assert!(!d.contains("s3cret"), "{d}");
+        assert!(!d.contains("user"), "{d}");
+        assert!(d.contains("HTTPS_PROXY=http://"), "{d}");
+        assert!(d.contains("proxy.lan:3128"), "{d}");
+        assert!(d.contains("NO_PROXY=127.0.0.1"), "{d}");
+
+        let bad = Proxies::from_env(&env(&[(
+            "ALL_PROXY",
+            "socks5://user:s3cret@proxy.lan:1080",
+        )]));
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("`ALL_PROXY`") && e.contains("socks5"), "{e}");
+        assert!(!e.contains("s3cret"), "{e}");
+        let bad = Proxies::from_env(&env(&[("HTTPS_PROXY", "http://s3cret@:99999")]));
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("`HTTPS_PROXY`") && !e.contains("s3cret"), "{e}");
+    }
+
+    #[test]
+    fn clients_build_with_and_without_proxies() {
+        let tls = Tls::new(None)
+            .unwrap()
+            .with_proxies(Proxies::from_env(&env(&[(
+                "HTTPS_PROXY",
+                "proxy.lan:3128",
+            )])));
+        assert!(tls.proxied_client(Duration::from_secs(1)).is_ok());
+        assert!(tls.client(None, Duration::from_secs(1)).is_ok());
     }
 }

@@ -48,6 +48,7 @@ pub mod files;
 pub mod health;
 pub mod history;
 pub mod http;
+pub mod import;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
@@ -59,6 +60,7 @@ pub mod round;
 pub mod schedule;
 pub mod secret;
 pub mod text;
+pub mod tz;
 
 pub mod state;
 pub mod status;

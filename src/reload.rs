@@ -303,8 +303,18 @@ fn schedule_changes(out: &mut Vec<String>, a: &ScheduleConfig, b: &ScheduleConfi
         cron,
         jitter,
         update_on_start,
+        timezone,
     } = b;
     field(out, "schedule.interval", &a.interval, interval, dur);
+    if a.timezone != *timezone {
+        let name =
+            |z: &Option<crate::tz::Zone>| z.as_ref().map_or("UTC".to_owned(), |z| z.name.clone());
+        out.push(format!(
+            "schedule.timezone: {} → {}",
+            name(&a.timezone),
+            name(timezone)
+        ));
+    }
     field(out, "schedule.cron", &a.cron, cron, opt);
     field(out, "schedule.jitter", &a.jitter, jitter, dur);
     field(

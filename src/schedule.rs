@@ -8,11 +8,21 @@
 //! month and day names (`jan`, `mon`), `0` or `7` for Sunday, and the macros `@hourly`,
 //! `@daily` (`@midnight`), `@weekly`, `@monthly`, `@yearly` (`@annually`). When both
 //! day-of-month and day-of-week are restricted, a day matching either fires (the classic
-//! rule); a field starting with `*` is unrestricted. Times are UTC: ddflare carries no time
-//! zone database.
+//! rule); a field starting with `*` is unrestricted. Times are UTC, or the local time of
+//! `schedule.timezone` (read from the system's zoneinfo, see [`crate::tz`]).
+//!
+//! Daylight saving time, as Vixie cron does it: a job at a fixed time (neither the minute nor
+//! the hour field starts with `*`) whose time a spring-forward skips runs at the change (a
+//! 02:30 job in Berlin on the last Sunday of March runs at 03:00 CEST); one whose time a
+//! fall-back repeats runs once, at the first occurrence (a 01:30 job in New York on the first
+//! Sunday of November runs at 01:30 EDT, not again at 01:30 EST). Jobs with `*` in the minute
+//! or hour field follow the wall clock: they skip the skipped hour and run again in the
+//! repeated one.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::tz::Zone;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleConfig {
@@ -29,6 +39,8 @@ pub struct ScheduleConfig {
     /// `update_on_start`: run a round at once on start (else wait for the first tick).
     /// Default true; `ddflare run --update-on-start=false` overrides it.
     pub update_on_start: bool,
+    /// `timezone`: the zone whose local time `cron` is written in; `None`: UTC.
+    pub timezone: Option<Zone>,
 }
 
 /// Days searched for the next fire time. A starred field makes day-of-month and day-of-week
@@ -53,6 +65,9 @@ pub struct Cron {
     weekdays: u8,
     days_star: bool,
     weekdays_star: bool,
+    /// Neither the minute nor the hour field starts with `*`: a job at a fixed time, which
+    /// DST changes neither skip nor repeat (Vixie cron's rule).
+    fixed: bool,
 }
 
 impl fmt::Debug for Cron {
@@ -234,6 +249,7 @@ impl Cron {
             weekdays: u8::try_from(weekdays).unwrap_or(0),
             days_star: fields[2].starts_with('*'),
             weekdays_star: fields[4].starts_with('*'),
+            fixed: !fields[0].starts_with('*') && !fields[1].starts_with('*'),
         };
         if cron.next_after(0).is_none() {
             return Err(format!(
@@ -286,6 +302,52 @@ impl Cron {
                 }
             }
             from = 0;
+        }
+        None
+    }
+
+    /// [`Cron::next_after`] with the fields read as local time in `zone` (UTC when `None`),
+    /// with Vixie cron's handling of skipped and repeated times (see the module's doc).
+    pub fn next_after_in(&self, unix: u64, zone: Option<&Zone>) -> Option<u64> {
+        let Some(z) = zone else {
+            return self.next_after(unix);
+        };
+        let now = i64::try_from(unix).ok()?;
+        let first = self.next_local(now, now, z)?;
+        // A fall-back before that restarts the wall clock: wildcard jobs run again in the
+        // repeated hour, so search from just before it too.
+        match z.next_fall_back(now) {
+            Some(back) if back <= first => {
+                let wall = back + i64::from(z.offset_at(back)) - 1;
+                let again = self.next_local_from_wall(wall, now, z);
+                Some(again.map_or(first, |a| a.min(first)))
+            }
+            _ => Some(first),
+        }
+        .and_then(|t| u64::try_from(t).ok())
+    }
+
+    fn next_local(&self, from: i64, now: i64, z: &Zone) -> Option<i64> {
+        self.next_local_from_wall(from + i64::from(z.offset_at(from)), now, z)
+    }
+
+    /// The first fire after `now` among the wall-clock matches after `wall`.
+    fn next_local_from_wall(&self, mut wall: i64, now: i64, z: &Zone) -> Option<i64> {
+        // Each pass moves to the next wall-clock match; skipped or already-past ones are
+        // rare (two a year), so few passes are needed; the bound only guards the loop.
+        for _ in 0..64 {
+            let w = i64::try_from(self.next_after(u64::try_from(wall).ok()?)?).ok()?;
+            let at = z.from_local(w);
+            let pick = match at.as_slice() {
+                [] if self.fixed => Some(z.gap_end(w)),
+                [] => None,
+                [one, ..] if self.fixed => Some(*one),
+                all => all.iter().copied().find(|t| *t > now),
+            };
+            if let Some(t) = pick.filter(|t| *t > now) {
+                return Some(t);
+            }
+            wall = w;
         }
         None
     }
@@ -357,7 +419,7 @@ pub fn regular_delay(schedule: &ScheduleConfig, wall: SystemTime, r: f64) -> Dur
         None => schedule.interval,
         Some(cron) => {
             let now = unix(wall);
-            cron.next_after(now.as_secs())
+            cron.next_after_in(now.as_secs(), schedule.timezone.as_ref())
                 .map_or(schedule.interval, |next| {
                     Duration::from_secs(next).saturating_sub(now)
                 })
@@ -379,7 +441,7 @@ pub fn longest_gap(schedule: &ScheduleConfig) -> Duration {
 /// The wall-clock time of the next regular round after `wall`, without jitter: for `status`.
 pub fn next_fire(schedule: &ScheduleConfig, wall: SystemTime) -> Option<SystemTime> {
     let cron = schedule.cron.as_ref()?;
-    let next = cron.next_after(unix(wall).as_secs())?;
+    let next = cron.next_after_in(unix(wall).as_secs(), schedule.timezone.as_ref())?;
     Some(UNIX_EPOCH + Duration::from_secs(next))
 }
 
@@ -396,6 +458,106 @@ mod tests {
         match Cron::parse(s) {
             Ok(c) => c,
             Err(e) => panic!("{s}: {e}"),
+        }
+    }
+
+    fn zone(name: &str) -> Option<Zone> {
+        let path = std::path::Path::new("/usr/share/zoneinfo").join(name);
+        match std::fs::read(&path) {
+            Ok(b) => Some(Zone::parse(name, &b).unwrap()),
+            Err(_) => {
+                eprintln!(
+                    "SKIPPED: {} missing (Debian package tzdata)",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// Fires of `expr` in `zone` after `from` (UTC), as UTC times.
+    fn fires(expr: &str, z: &Zone, from: u64, n: usize) -> Vec<u64> {
+        let c = cron(expr);
+        let mut out = Vec::new();
+        let mut t = from;
+        for _ in 0..n {
+            t = c.next_after_in(t, Some(z)).unwrap();
+            out.push(t);
+        }
+        out
+    }
+
+    /// Vixie cron's DST rules with real zones: a fixed-time job in the skipped hour runs at the
+    /// change, one in the repeated hour runs once; wildcard jobs follow the wall clock.
+    #[test]
+    fn dst_skipped_and_repeated_times_as_vixie_cron() {
+        let (Some(be), Some(ny)) = (zone("Europe/Berlin"), zone("America/New_York")) else {
+            return;
+        };
+        // Berlin, 2026-03-29: 02:00 CET → 03:00 CEST at 01:00 UTC. A 02:30 job runs at the
+        // change (03:00 CEST), then at 02:30 CEST (00:30 UTC) the next day.
+        assert_eq!(
+            fires("30 2 * * *", &be, at(2026, 3, 28, 12, 0), 3),
+            [
+                at(2026, 3, 29, 1, 0),
+                at(2026, 3, 30, 0, 30),
+                at(2026, 3, 31, 0, 30)
+            ]
+        );
+        // The day before: 02:30 CET = 01:30 UTC.
+        assert_eq!(
+            fires("30 2 * * *", &be, at(2026, 3, 27, 12, 0), 1),
+            [at(2026, 3, 28, 1, 30)]
+        );
+        // A wildcard-hour job skips the hour that does not exist.
+        assert_eq!(
+            fires("30 * * * *", &be, at(2026, 3, 29, 0, 0), 2),
+            [at(2026, 3, 29, 0, 30), at(2026, 3, 29, 1, 30)]
+        );
+        // New York, 2026-11-01: 02:00 EDT → 01:00 EST at 06:00 UTC. A 01:30 job runs once, at
+        // 01:30 EDT (05:30 UTC); the next is 01:30 EST the day after (06:30 UTC).
+        assert_eq!(
+            fires("30 1 * * *", &ny, at(2026, 10, 31, 12, 0), 2),
+            [at(2026, 11, 1, 5, 30), at(2026, 11, 2, 6, 30)]
+        );
+        // Started inside the repeated hour, after the first 01:30: not again that day.
+        assert_eq!(
+            fires("30 1 * * *", &ny, at(2026, 11, 1, 6, 10), 1),
+            [at(2026, 11, 2, 6, 30)]
+        );
+        // A wildcard-minute job runs through the repeated hour twice.
+        let every30 = fires("*/30 * * * *", &ny, at(2026, 11, 1, 5, 0), 5);
+        assert_eq!(
+            every30,
+            [
+                at(2026, 11, 1, 5, 30),
+                at(2026, 11, 1, 6, 0),
+                at(2026, 11, 1, 6, 30),
+                at(2026, 11, 1, 7, 0),
+                at(2026, 11, 1, 7, 30)
+            ]
+        );
+        // New York spring forward, 2026-03-08 02:00 EST → 03:00 EDT (07:00 UTC).
+        assert_eq!(
+            fires("30 2 * * *", &ny, at(2026, 3, 7, 12, 0), 2),
+            [at(2026, 3, 8, 7, 0), at(2026, 3, 9, 6, 30)]
+        );
+        // An ordinary day: local time.
+        assert_eq!(
+            fires("0 9 * * *", &be, at(2026, 6, 1, 0, 0), 1),
+            [at(2026, 6, 1, 7, 0)]
+        );
+    }
+
+    proptest! {
+        /// In a zone, fires are strictly increasing and each is at a whole minute.
+        #[test]
+        fn zone_fires_increase(expr in expression(), t in 0u64..4_000_000_000) {
+            if let (Some(z), Ok(c)) = (zone("America/New_York"), Cron::parse(&expr)) {
+                let a = c.next_after_in(t, Some(&z)).unwrap();
+                let b = c.next_after_in(a, Some(&z)).unwrap();
+                prop_assert!(a > t && b > a && a.is_multiple_of(60) && b.is_multiple_of(60));
+            }
         }
     }
 

@@ -37,6 +37,7 @@ pub fn schedule() -> ScheduleConfig {
         cron: None,
         jitter: Duration::ZERO,
         update_on_start: true,
+        timezone: None,
     }
 }
 

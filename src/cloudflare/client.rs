@@ -60,7 +60,7 @@ impl Client {
         let base = Url::parse(&cfg.api_url)
             .map_err(|e| HttpSetupError::Client(format!("`cloudflare.api_url`: {e}")))?;
         Ok(Client {
-            http: tls.client(None, cfg.request_timeout)?,
+            http: tls.proxied_client(cfg.request_timeout)?,
             base,
             auth: Arc::new(Auth::new(&cfg.credentials, cfg.token_file.as_deref())?),
             global_key: matches!(cfg.credentials, Credentials::GlobalKey { .. }),

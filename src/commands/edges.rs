@@ -6,13 +6,14 @@
 use std::sync::Arc;
 
 use tokio::task::JoinHandle;
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::exit::Fatal;
 use crate::cloudflare::Client;
 use crate::config::Config;
 use crate::detect::Detector;
-use crate::http::Tls;
+use crate::environment::ProcessEnv;
+use crate::http::{Proxies, Tls};
 use crate::metrics::Metrics;
 use crate::notify::{self, Notifier};
 use crate::state::State;
@@ -24,13 +25,25 @@ pub struct Edges {
     pub detector: Detector,
 }
 
+/// The TLS setup, with the proxies of the process environment (for the API and
+/// notifications; detection never uses them).
 fn tls(config: &Config) -> Result<Tls, Fatal> {
-    Tls::new(config.cloudflare.ca_file.as_deref()).map_err(Fatal::CaFile)
+    let proxies = Proxies::from_env(&ProcessEnv);
+    proxies.validate().map_err(Fatal::Proxy)?;
+    Ok(Tls::new(config.cloudflare.ca_file.as_deref())
+        .map_err(Fatal::CaFile)?
+        .with_proxies(proxies))
 }
 
 /// The client and the detector of `config`.
 pub fn edges(config: &Config) -> Result<Edges, Fatal> {
     let tls = tls(config)?;
+    let proxies = Proxies::from_env(&ProcessEnv).describe();
+    if !proxies.is_empty() {
+        info!(
+            "the Cloudflare API and notifications go through {proxies}; address detection connects directly"
+        );
+    }
     let api = Client::new(&config.cloudflare, &tls).map_err(Fatal::Setup)?;
     let detector = Detector::new(&config.detect, &tls).map_err(Fatal::Setup)?;
     Ok(Edges { api, detector })

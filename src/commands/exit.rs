@@ -38,6 +38,8 @@ pub enum Fatal {
     #[error("{0}")]
     Setup(HttpSetupError),
     #[error("{0}")]
+    Proxy(HttpSetupError),
+    #[error("{0}")]
     Privileges(#[from] PrivilegeError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
@@ -55,6 +57,9 @@ impl Fatal {
     pub fn hint(&self) -> Option<&str> {
         match self {
             Fatal::Privileges(e) => Some(e.hint()),
+            Fatal::Proxy(_) => Some(
+                "set the variable to http://[USER:PASSWORD@]HOST:PORT (or https://), or unset it to connect directly",
+            ),
             _ => None,
         }
     }
@@ -62,7 +67,9 @@ impl Fatal {
     /// The exit code: the configuration's fault (78) or a failure (1).
     pub fn code(&self) -> u8 {
         match self {
-            Fatal::Config(_) | Fatal::CaFile(_) | Fatal::Privileges(_) => EX_CONFIG,
+            Fatal::Config(_) | Fatal::CaFile(_) | Fatal::Proxy(_) | Fatal::Privileges(_) => {
+                EX_CONFIG
+            }
             Fatal::Setup(_) | Fatal::Runtime(_) | Fatal::Signals(_) | Fatal::Listen { .. } => {
                 EX_FAILURE
             }

@@ -44,6 +44,7 @@ pub const NOTIFY: &str = "DDFLARE_NOTIFY";
 pub const MONITOR: &str = "DDFLARE_MONITOR";
 /// `schedule.cron`: rounds at the minutes it names (UTC), instead of every interval.
 pub const CRON: &str = "DDFLARE_CRON";
+pub const TIMEZONE: &str = "DDFLARE_TIMEZONE";
 /// `log.quiet`, like `--quiet`.
 pub const QUIET: &str = "DDFLARE_QUIET";
 /// Set by systemd's `StateDirectory=`; may hold several colon-separated paths.
@@ -98,6 +99,9 @@ pub struct Overrides {
     pub monitor: Option<EnvVar>,
     pub quiet: Option<EnvVar>,
     pub cron: Option<EnvVar>,
+    pub timezone: Option<EnvVar>,
+    /// `TZDIR`: where `schedule.timezone` is looked up (not a ddflare setting).
+    pub tzdir: Option<EnvVar>,
 }
 
 impl Overrides {
@@ -143,6 +147,8 @@ impl Overrides {
             monitor: non_empty(MONITOR),
             quiet: non_empty(QUIET),
             cron: non_empty(CRON),
+            timezone: non_empty(TIMEZONE),
+            tzdir: non_empty("TZDIR"),
         }
     }
 

@@ -353,6 +353,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "cron",
             "jitter",
             "update_on_start",
+            "timezone",
         ],
     ),
     ("state", &["dir", "max_age"]),

@@ -182,6 +182,7 @@ pub struct RawSchedule {
     pub cron: Option<Spanned<String>>,
     pub jitter: Option<Spanned<RawDuration>>,
     pub update_on_start: Option<Spanned<bool>>,
+    pub timezone: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default)]

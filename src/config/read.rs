@@ -128,6 +128,7 @@ table!(schedule -> RawSchedule {
     cron: string,
     jitter: duration,
     update_on_start: boolean,
+    timezone: string,
 });
 
 table!(state -> RawState { dir: string, max_age: duration });

@@ -20,6 +20,8 @@ pub enum Kind {
     History,
     /// A `file:` provider's address file.
     AddressFile,
+    /// A TZif file of the system's zoneinfo (`schedule.timezone`).
+    Zoneinfo,
 }
 
 impl Kind {
@@ -43,6 +45,8 @@ impl Kind {
             Kind::History => 64 << 10,
             // An address file is a few lines (a PPP hook's output, a status export).
             Kind::AddressFile => 64 << 10,
+            // The largest zone in tzdata is under 4 KiB ("fat": under 8).
+            Kind::Zoneinfo => 256 << 10,
         }
     }
 
@@ -57,6 +61,7 @@ impl Kind {
             Kind::TokenCheck => "the token check cache",
             Kind::History => "the history file",
             Kind::AddressFile => "the address file",
+            Kind::Zoneinfo => "the zoneinfo file",
         }
     }
 
@@ -72,6 +77,7 @@ impl Kind {
                 "state.dir (or DDFLARE_STATE_DIR)"
             }
             Kind::AddressFile => "the path of the `file:` provider",
+            Kind::Zoneinfo => "schedule.timezone (or TZDIR)",
         }
     }
 
@@ -96,6 +102,7 @@ impl Kind {
                 "ddflare did not write this: remove it, and ddflare writes it again (the records are read from Cloudflare once)"
             }
             Kind::AddressFile => "point the `file:` provider at a file that holds the address",
+            Kind::Zoneinfo => "point TZDIR at a zoneinfo directory (e.g. /usr/share/zoneinfo)",
         }
     }
 }

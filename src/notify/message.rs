@@ -24,6 +24,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
+use super::encoding::{base64, form, pct_encode};
 use super::policy::{Change, Event, Failure, Summary};
 use super::target::{Kind, Monitor, MonitorKind, Target};
 
@@ -35,7 +36,7 @@ const MAX_FAILURES: usize = 10;
 pub struct Request {
     pub method: &'static str,
     pub url: String,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -176,9 +177,9 @@ pub fn webhook_json(event: &Event, now: SystemTime, suppressed: u32) -> Value {
     v
 }
 
-fn json_post(url: String, body: &Value, headers: Vec<(&'static str, String)>) -> Request {
+fn json_post(url: String, body: &Value, headers: Vec<(String, String)>) -> Request {
     let mut headers = headers;
-    headers.push(("content-type", "application/json".to_owned()));
+    headers.push(("content-type".to_owned(), "application/json".to_owned()));
     Request {
         method: "POST",
         url,
@@ -197,7 +198,18 @@ fn cap(s: &str, max: usize) -> String {
     out
 }
 
-/// The requests that tell `target` about `event` (Telegram: one per chat).
+/// `authorization`: basic when the target has `USER:PASSWORD`, else bearer when it has a
+/// token; none without either.
+fn auth(target: &Target) -> Vec<(String, String)> {
+    let value = match (&target.basic, &target.token) {
+        (Some(b), _) => format!("Basic {}", base64(b.expose().as_bytes())),
+        (None, Some(t)) => format!("Bearer {}", t.expose()),
+        (None, None) => return Vec::new(),
+    };
+    vec![("authorization".to_owned(), value)]
+}
+
+/// The requests that tell `target` about `event` (Telegram and Matrix: one per chat or room).
 pub fn requests(target: &Target, event: &Event, now: SystemTime, suppressed: u32) -> Vec<Request> {
     let (title, body) = text(event, now);
     let body = format!("{body}{}", suppressed_note(suppressed));
@@ -214,15 +226,10 @@ pub fn requests(target: &Target, event: &Event, now: SystemTime, suppressed: u32
                 Event::Failing { .. } => (4, ["warning"]),
                 Event::Recovered { .. } => (3, ["white_check_mark"]),
             };
-            let headers = target
-                .token
-                .as_ref()
-                .map(|t| vec![("authorization", format!("Bearer {}", t.expose()))])
-                .unwrap_or_default();
             vec![json_post(
                 endpoint,
                 &json!({"topic": topic.expose(), "title": title, "message": body, "priority": priority, "tags": tags}),
-                headers,
+                auth(target),
             )]
         }
         Kind::Gotify => {
@@ -234,7 +241,7 @@ pub fn requests(target: &Target, event: &Event, now: SystemTime, suppressed: u32
             let headers = target
                 .token
                 .as_ref()
-                .map(|t| vec![("x-gotify-key", t.expose().to_owned())])
+                .map(|t| vec![("x-gotify-key".to_owned(), t.expose().to_owned())])
                 .unwrap_or_default();
             vec![json_post(
                 endpoint,
@@ -262,6 +269,111 @@ pub fn requests(target: &Target, event: &Event, now: SystemTime, suppressed: u32
                 )
             })
             .collect(),
+        Kind::SlackBot { channel } => vec![json_post(
+            endpoint,
+            &json!({"channel": channel, "text": format!("*{title}*\n{body}")}),
+            auth(target),
+        )],
+        Kind::Pushover {
+            user,
+            devices,
+            priority,
+        } => {
+            let mut v = json!({
+                "token": target.token.as_ref().map(|t| t.expose()).unwrap_or_default(),
+                "user": user.expose(),
+                "title": cap(&title, 250),
+                "message": cap(&body, 1024),
+            });
+            if let Some(d) = devices {
+                v["device"] = json!(d);
+            }
+            if let Some(p) = priority {
+                v["priority"] = json!(p);
+            }
+            vec![json_post(endpoint, &v, Vec::new())]
+        }
+        Kind::Zulip { stream, topic } => {
+            let mut headers = auth(target);
+            headers.push((
+                "content-type".to_owned(),
+                "application/x-www-form-urlencoded".to_owned(),
+            ));
+            let content = cap(&format!("**{title}**\n{body}"), 10_000);
+            vec![Request {
+                method: "POST",
+                url: endpoint,
+                headers,
+                body: form(&[
+                    ("type", "stream"),
+                    ("to", stream),
+                    ("topic", topic),
+                    ("content", &content),
+                ])
+                .into_bytes(),
+            }]
+        }
+        Kind::Matrix { rooms } => {
+            // A transaction id unique per message and room (Matrix drops a repeated one).
+            let stamp = now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos();
+            rooms
+                .iter()
+                .enumerate()
+                .map(|(i, room)| {
+                    let mut r = json_post(
+                        format!(
+                            "{endpoint}/_matrix/client/v3/rooms/{}/send/m.room.message/ddflare-{stamp}-{i}",
+                            pct_encode(room)
+                        ),
+                        &json!({"msgtype": "m.text", "body": format!("{title}\n{body}")}),
+                        auth(target),
+                    );
+                    r.method = "PUT";
+                    r
+                })
+                .collect()
+        }
+        Kind::Generic(g) => {
+            let mut headers: Vec<(String, String)> = g
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+                .collect();
+            let (body, default_type) = if g.json {
+                let mut v = webhook_json(event, now, suppressed);
+                if let Some(map) = v.as_object_mut() {
+                    for (key, wanted) in [("title", &g.title_key), ("message", &g.message_key)] {
+                        if key != wanted.as_str()
+                            && let Some(x) = map.remove(key)
+                        {
+                            map.insert(wanted.clone(), x);
+                        }
+                    }
+                    for (k, x) in &g.fields {
+                        map.insert(k.clone(), json!(x));
+                    }
+                }
+                (serde_json::to_vec(&v).unwrap_or_default(), "application/json")
+            } else {
+                (
+                    format!("{title}\n{body}").into_bytes(),
+                    "text/plain; charset=utf-8",
+                )
+            };
+            headers.push((
+                "content-type".to_owned(),
+                g.content_type.clone().unwrap_or_else(|| default_type.to_owned()),
+            ));
+            vec![Request {
+                method: g.method,
+                url: endpoint,
+                headers,
+                body,
+            }]
+        }
     }
 }
 
@@ -304,7 +416,10 @@ pub fn ping(monitor: &Monitor, ping: &Ping) -> Option<Request> {
             } else {
                 format!("{base}/fail")
             },
-            headers: vec![("content-type", "text/plain; charset=utf-8".to_owned())],
+            headers: vec![(
+                "content-type".to_owned(),
+                "text/plain; charset=utf-8".to_owned(),
+            )],
             body: ping_text(s).into_bytes(),
         }),
         (MonitorKind::UptimeKuma, Ping::Start) => None,
@@ -409,7 +524,10 @@ mod tests {
 
         let r = &requests(&target("ntfy://tok@ntfy.example/topic"), &ev, t(0), 1)[0];
         assert_eq!(r.url, "https://ntfy.example");
-        assert!(r.headers.contains(&("authorization", "Bearer tok".into())));
+        assert!(
+            r.headers
+                .contains(&("authorization".into(), "Bearer tok".into()))
+        );
         assert_eq!(body(r)["topic"], "topic");
         assert!(
             body(r)["message"]
@@ -420,7 +538,10 @@ mod tests {
 
         let r = &requests(&target("gotify://g.example/AppTok"), &failing(), t(0), 0)[0];
         assert_eq!(r.url, "https://g.example/message");
-        assert!(r.headers.contains(&("x-gotify-key", "AppTok".into())));
+        assert!(
+            r.headers
+                .contains(&("x-gotify-key".into(), "AppTok".into()))
+        );
         assert_eq!(body(r)["priority"], 8);
 
         let r = &requests(&target("discord://1/x"), &ev, t(0), 0)[0];

@@ -11,6 +11,7 @@
 //! start and end of every round and sends the events the policy finds to each target that
 //! wants them.
 
+mod encoding;
 pub mod message;
 pub mod policy;
 pub mod send;
@@ -266,6 +267,192 @@ mod tests {
 
     fn all() -> Events {
         Events::default()
+    }
+
+    /// Each shoutrrr form, sent to a local server: the exact method, path and query, auth and
+    /// content type, and body.
+    #[tokio::test]
+    async fn shoutrrr_forms_send_the_exact_request() {
+        use crate::notify::message::requests;
+        use crate::notify::policy::{Change, Event};
+
+        let rec = Recorder::start().await.unwrap();
+        let server = rec.url("");
+        let a = rec.addr();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_780_000_000);
+        let event = Event::Changed(vec![Change {
+            name: "home.example.com".into(),
+            rtype: "A",
+            from: Some("198.51.100.4".into()),
+            to: "203.0.113.7".parse().unwrap(),
+        }]);
+        let title = "ddflare: home.example.com A → 203.0.113.7";
+        let text = "home.example.com A 198.51.100.4 → 203.0.113.7";
+        let json = "application/json";
+        // (url, server, method, path, authorization, content type, body)
+        type Case<'a> = (
+            String,
+            bool,
+            &'a str,
+            String,
+            Option<&'a str>,
+            &'a str,
+            String,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "discord://dtok@42?splitlines=no".into(),
+                true,
+                "POST",
+                "/api/webhooks/42/dtok".into(),
+                None,
+                json,
+                format!(r#"{{"content":"**{title}**\n{text}","username":"ddflare"}}"#),
+            ),
+            (
+                "slack://hook:T1-B2-S3@webhook?color=good&botname=x".into(),
+                true,
+                "POST",
+                "/services/T1/B2/S3".into(),
+                None,
+                json,
+                format!(r#"{{"text":"*{title}*\n{text}"}}"#),
+            ),
+            (
+                "slack://xoxb:123-456-abc@C001CH4NN3L?title=x".into(),
+                true,
+                "POST",
+                "/api/chat.postMessage".into(),
+                Some("Bearer xoxb-123-456-abc"),
+                json,
+                format!(r#"{{"channel":"C001CH4NN3L","text":"*{title}*\n{text}"}}"#),
+            ),
+            (
+                "telegram://7:bot-tok@telegram?chats=99&preview=no".into(),
+                true,
+                "POST",
+                "/bot7:bot-tok/sendMessage".into(),
+                None,
+                json,
+                format!(
+                    r#"{{"chat_id":"99","disable_web_page_preview":true,"text":"{title}\n\n{text}"}}"#
+                ),
+            ),
+            (
+                format!("gotify://{a}/AppTok?priority=1&disabletls=yes"),
+                false,
+                "POST",
+                "/message".into(),
+                None,
+                json,
+                format!(r#"{{"message":"{text}","priority":5,"title":"{title}"}}"#),
+            ),
+            (
+                format!("ntfy://alice:s3cret@{a}/ddns?scheme=http"),
+                false,
+                "POST",
+                "/".into(),
+                Some("Basic YWxpY2U6czNjcmV0"),
+                json,
+                format!(
+                    r#"{{"message":"{text}","priority":3,"tags":["globe_with_meridians"],"title":"{title}","topic":"ddns"}}"#
+                ),
+            ),
+            (
+                format!("ntfy://:tk_abc@{a}/ddns?scheme=http"),
+                false,
+                "POST",
+                "/".into(),
+                Some("Bearer tk_abc"),
+                json,
+                format!(
+                    r#"{{"message":"{text}","priority":3,"tags":["globe_with_meridians"],"title":"{title}","topic":"ddns"}}"#
+                ),
+            ),
+            (
+                "pushover://shoutrrr:apptok@UserKey1/?devices=d1,d2&priority=1&title=x".into(),
+                true,
+                "POST",
+                "/1/messages.json".into(),
+                None,
+                json,
+                format!(
+                    r#"{{"device":"d1,d2","message":"{text}","priority":1,"title":"{title}","token":"apptok","user":"UserKey1"}}"#
+                ),
+            ),
+            (
+                format!("zulip+http://bot%40z.example:k3y@{a}/?stream=ops&topic=dns"),
+                false,
+                "POST",
+                "/api/v1/messages".into(),
+                Some("Basic Ym90QHouZXhhbXBsZTprM3k="),
+                "application/x-www-form-urlencoded",
+                "type=stream&to=ops&topic=dns&content=%2A%2Addflare%3A%20home.example.com%20A%20%E2%86%92%20203.0.113.7%2A%2A%0Ahome.example.com%20A%20198.51.100.4%20%E2%86%92%20203.0.113.7".into(),
+            ),
+            (
+                format!("matrix://:syt_tok@{a}/?rooms=!r1:example.org&disableTLS=yes"),
+                false,
+                "PUT",
+                "/_matrix/client/v3/rooms/%21r1%3Aexample.org/send/m.room.message/ddflare-1780000000000000000-0".into(),
+                Some("Bearer syt_tok"),
+                json,
+                format!(r#"{{"body":"{title}\n{text}","msgtype":"m.text"}}"#),
+            ),
+            (
+                format!("generic://{a}/hook?disabletls=yes&_contenttype=kept&@X-Api-Key=k1"),
+                false,
+                "POST",
+                "/hook?contenttype=kept".into(),
+                None,
+                "text/plain; charset=utf-8",
+                format!("{title}\n{text}"),
+            ),
+            (
+                format!("generic+http://{a}/ha?template=json&messagekey=content&$source=ddflare&method=PUT"),
+                false,
+                "PUT",
+                "/ha".into(),
+                None,
+                json,
+                String::new(),
+            ),
+        ];
+        let sender = Sender::new(&Tls::new(None).unwrap()).unwrap();
+        for (url, with_server, method, path, authorization, content_type, body) in cases {
+            rec.clear();
+            let server = with_server.then_some(server.as_str());
+            let t = Target::parse(&url, server, all()).unwrap_or_else(|e| panic!("{url}: {e}"));
+            for r in requests(&t, &event, now, 0) {
+                sender
+                    .send(&r)
+                    .await
+                    .unwrap_or_else(|e| panic!("{url}: {e}"));
+            }
+            let got = rec.requests();
+            assert_eq!(got.len(), 1, "{url}");
+            let g = &got[0];
+            assert_eq!(g.method, method, "{url}");
+            assert_eq!(g.path, path, "{url}");
+            assert_eq!(g.header("authorization"), authorization, "{url}");
+            assert_eq!(g.header("content-type"), Some(content_type), "{url}");
+            if url.contains("template=json") {
+                let v: serde_json::Value = serde_json::from_str(&g.body).unwrap();
+                assert_eq!(v["content"], text, "{url}");
+                assert_eq!(v["title"], title, "{url}");
+                assert_eq!(v["source"], "ddflare", "{url}");
+                assert_eq!(v["event"], "change", "{url}");
+                assert!(v.get("message").is_none(), "{url}");
+            } else if content_type == json {
+                let want: serde_json::Value = serde_json::from_str(&body).unwrap();
+                let v: serde_json::Value = serde_json::from_str(&g.body).unwrap();
+                assert_eq!(v, want, "{url}");
+            } else {
+                assert_eq!(g.body, body, "{url}");
+            }
+            if url.contains("X-Api-Key") {
+                assert_eq!(g.header("x-api-key"), Some("k1"));
+            }
+        }
     }
 
     /// Every kind of target and both monitors against local servers that record what they

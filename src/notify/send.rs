@@ -35,7 +35,7 @@ fn describe(e: reqwest::Error) -> String {
 impl Sender {
     pub fn new(tls: &Tls) -> Result<Sender, HttpSetupError> {
         Ok(Sender {
-            client: tls.client(None, TIMEOUT)?,
+            client: tls.proxied_client(TIMEOUT)?,
         })
     }
 
@@ -46,7 +46,7 @@ impl Sender {
         let url = reqwest::Url::parse(&r.url).map_err(|_| "the URL does not parse".to_owned())?;
         let mut builder = self.client.request(method, url);
         for (k, v) in &r.headers {
-            builder = builder.header(*k, v);
+            builder = builder.header(k.as_str(), v.as_str());
         }
         if r.method != "GET" {
             builder = builder.body(r.body.clone());

@@ -173,3 +173,54 @@ fn a_readable_config_with_an_inline_token_warns_and_strict_refuses_it() {
     let t = assert_exit(&run(true, None), 0);
     assert!(!t.contains("holds the API token inline"), "{t}");
 }
+
+/// `ddflare import` through the binary: needs no config, reads the file given or the
+/// environment, and its output is a config the same binary loads.
+#[test]
+fn import_prints_a_config_the_binary_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/import");
+    // The documented example, with a token of real length in place of its placeholder.
+    let conf = std::fs::read_to_string(fixtures.join("ddclient-token.conf"))
+        .unwrap()
+        .replace("my-api-token", TOKEN);
+    let conf_path = dir.path().join("ddclient.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let out = ddflare_cmd()
+        .args(["import", "--from", "ddclient", "--inline-secrets"])
+        .arg(&conf_path)
+        .output()
+        .unwrap();
+    let toml = assert_exit(&out, 0);
+    assert!(toml.contains("name = \"my.domain.tld\""), "{toml}");
+    let config = dir.path().join("ddflare.toml");
+    std::fs::write(&config, String::from_utf8(out.stdout).unwrap()).unwrap();
+    let status = ddflare_cmd()
+        .env("DDFLARE_STATE_DIR", dir.path().join("state"))
+        .arg("--config")
+        .arg(&config)
+        .arg("status")
+        .output()
+        .unwrap();
+    // Loaded: status lists the records (exit 1: nothing published yet).
+    let shown = assert_exit(&status, 1);
+    assert!(shown.contains("my.domain.tld A"), "{shown}");
+
+    // favonia from the environment: only its variables are read; the token stays out.
+    let out = ddflare_cmd()
+        .args(["import", "--from", "favonia"])
+        .env("CLOUDFLARE_API_TOKEN", TOKEN)
+        .env("DOMAINS", "home.example.org")
+        .env("IP6_PROVIDER", "none")
+        .output()
+        .unwrap();
+    let toml = assert_exit(&out, 0);
+    assert!(!toml.contains(TOKEN), "{toml}");
+    assert!(toml.contains("ipv6 = [\"none\"]"), "{toml}");
+
+    let out = ddflare_cmd()
+        .args(["import", "--from", "ddclient"])
+        .output()
+        .unwrap();
+    assert!(assert_exit(&out, 1).contains("needs the ddclient.conf"));
+}

@@ -20,6 +20,7 @@ mod machine;
 mod observability;
 mod ops;
 mod ownership;
+mod proxy;
 mod push;
 mod recovery;
 mod regression;

@@ -165,6 +165,10 @@ pub fn ddflare_cmd() -> Command {
             || k == "STATE_DIRECTORY"
             || k == "CREDENTIALS_DIRECTORY"
             || k == "JOURNAL_STREAM"
+            || k.eq_ignore_ascii_case("HTTPS_PROXY")
+            || k.eq_ignore_ascii_case("HTTP_PROXY")
+            || k.eq_ignore_ascii_case("ALL_PROXY")
+            || k.eq_ignore_ascii_case("NO_PROXY")
         {
             cmd.env_remove(k);
         }

@@ -10,6 +10,7 @@ use super::super::error::ConfigError;
 use super::super::raw::{RawSchedule, defaults};
 use super::super::values::{self, Problem};
 use crate::schedule::{Cron, ScheduleConfig};
+use crate::tz::Zone;
 
 /// A timeout that runs inside a round: its key, value, and where it was set (`None`: the
 /// default).
@@ -61,6 +62,7 @@ pub(super) fn build(
     )?;
     let (cron, jitter, update_on_start) = extras(ctx, env, s, &interval)?;
     warn_long_timeouts(ctx, &cycle_deadline, timeouts);
+    let timezone = timezone(ctx, env, s)?;
     Ok(ScheduleConfig {
         interval: interval.value,
         cycle_deadline: cycle_deadline.value,
@@ -68,6 +70,68 @@ pub(super) fn build(
         cron,
         jitter,
         update_on_start,
+        timezone,
+    })
+}
+
+/// `schedule.timezone` (or `DDFLARE_TIMEZONE`, which wins): an IANA name, read from `$TZDIR`
+/// or /usr/share/zoneinfo. No key: UTC.
+fn timezone(
+    ctx: &mut Ctx<'_>,
+    env: &Overrides,
+    s: &RawSchedule,
+) -> Result<Option<Zone>, ConfigError> {
+    let (name, src) = match (&env.timezone, &s.timezone) {
+        (Some(v), _) => (v.value.trim().to_owned(), Src::env(v.name)),
+        (None, Some(tz)) => (
+            tz.get_ref().trim().to_owned(),
+            Src::file("schedule.timezone", tz.span()),
+        ),
+        (None, None) => return Ok(None),
+    };
+    let name = name.as_str();
+    if name.eq_ignore_ascii_case("utc") || name == "Etc/UTC" {
+        return Ok(None);
+    }
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.split('/').all(|part| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        });
+    if !valid {
+        return Err(ctx.err(
+            &src,
+            Problem::new(format!(
+                "expected an IANA time zone name such as \"Europe/Berlin\", found {:?}",
+                crate::text::bounded(name, 64)
+            ))
+            .hint("the names are those under /usr/share/zoneinfo (`timedatectl list-timezones`)"),
+        ));
+    }
+    let dir = env
+        .tzdir
+        .as_ref()
+        .map_or_else(|| "/usr/share/zoneinfo".to_owned(), |v| v.value.clone());
+    let path = std::path::Path::new(&dir).join(name);
+    let bytes = crate::files::read(&path, crate::files::Kind::Zoneinfo).map_err(|e| {
+        ctx.err(
+            &src,
+            Problem::new(format!("cannot read the zone {name}: {e}")).hint(
+                "install the zone data (Debian: `apt install tzdata`); in a container, mount the host's with `-v /usr/share/zoneinfo:/usr/share/zoneinfo:ro`, or point TZDIR at a directory holding it",
+            ),
+        )
+    })?;
+    Zone::parse(name, &bytes).map(Some).map_err(|m| {
+        ctx.err(
+            &src,
+            Problem::new(m)
+                .hint("reinstall the zone data (Debian: `apt install --reinstall tzdata`)"),
+        )
     })
 }
 
@@ -104,8 +168,7 @@ fn extras(
     s: &RawSchedule,
     interval: &Val<Duration>,
 ) -> Result<(Option<Cron>, Duration, bool), ConfigError> {
-    const CRON_HINT: &str =
-        "five fields, minute hour day-of-month month day-of-week, in UTC: e.g. \"*/5 * * * *\"";
+    const CRON_HINT: &str = "five fields, minute hour day-of-month month day-of-week, in UTC (or schedule.timezone): e.g. \"*/5 * * * *\"";
     let cron = match (&env.cron, &s.cron) {
         (Some(v), _) => {
             let src = Src::env(v.name);

@@ -106,3 +106,55 @@ fn state_dir_precedence() {
         Some(4),
     );
 }
+
+#[test]
+fn timezone_from_zoneinfo_or_a_config_error_saying_how_to_provide_it() {
+    let body = |tz: &str| {
+        with_token(&format!(
+            "[schedule]\ncron = \"30 2 * * *\"\ntimezone = \"{tz}\"\n{ONE_RECORD}"
+        ))
+    };
+    // No key, or UTC: no zone.
+    assert_eq!(ok(&with_token(ONE_RECORD)).config.schedule.timezone, None);
+    assert_eq!(ok(&body("UTC")).config.schedule.timezone, None);
+    if std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        let z = ok(&body("Europe/Berlin")).config.schedule.timezone.unwrap();
+        assert_eq!(z.name, "Europe/Berlin");
+    } else {
+        eprintln!("SKIPPED: /usr/share/zoneinfo/Europe/Berlin missing (Debian package tzdata)");
+    }
+    // A zone the system lacks (a scratch image): what to mount or install, exit 78.
+    let empty = tempfile::tempdir().unwrap();
+    let tzdir = env(&[("TZDIR", empty.path().to_str().unwrap())]);
+    let e = err_env(&body("Europe/Berlin"), &tzdir);
+    expect(&e, "schedule.timezone", Some(5));
+    expect(&e, "cannot read the zone Europe/Berlin", None);
+    let hint = e.hint_text().unwrap_or_default();
+    assert!(
+        hint.contains("/usr/share/zoneinfo:/usr/share/zoneinfo:ro"),
+        "{hint}"
+    );
+    assert!(hint.contains("TZDIR"), "{hint}");
+    // TZDIR is where zones are read from: a file there that is not TZif is refused.
+    std::fs::write(empty.path().join("Bad"), b"not a zone").unwrap();
+    expect(&err_env(&body("Bad"), &tzdir), "not a TZif file", Some(5));
+    // DDFLARE_TIMEZONE wins over the file, and is named in its errors.
+    let e = err_env(
+        &body("UTC"),
+        &env(&[
+            ("DDFLARE_TIMEZONE", "Mars/Olympus"),
+            ("TZDIR", empty.path().to_str().unwrap()),
+        ]),
+    );
+    expect(&e, "DDFLARE_TIMEZONE", None);
+    // Names that are not zone names never reach the file system.
+    for bad in [
+        "../../etc/passwd",
+        "/etc/localtime",
+        "Europe//Berlin",
+        "Eur ope",
+        "",
+    ] {
+        expect(&err(&body(bad)), "expected an IANA time zone name", Some(5));
+    }
+}

@@ -566,8 +566,11 @@ pub(crate) mod tests {
         assert_eq!(whoami_query(0xbeef).unwrap(), msg.to_vec().unwrap());
     }
 
+    /// What is read of a message: id, QR, TC, RCODE, the whoami TXT strings.
+    type Read = (u16, bool, bool, u16, Vec<Vec<u8>>);
+
     /// What hickory-proto read of a message, in the terms of [`Answer`].
-    fn hickory_reads(wire: &[u8]) -> Option<(u16, bool, bool, u16, Vec<Vec<u8>>)> {
+    fn hickory_reads(wire: &[u8]) -> Option<Read> {
         let msg = Message::from_vec(wire).ok()?;
         let whoami = Name::from_ascii(WHOAMI).unwrap();
         let mut strings = Vec::new();
@@ -588,7 +591,7 @@ pub(crate) mod tests {
         ))
     }
 
-    fn ours(wire: &[u8]) -> Option<(u16, bool, bool, u16, Vec<Vec<u8>>)> {
+    fn ours(wire: &[u8]) -> Option<Read> {
         let a = Answer::read(wire).ok()?;
         let strings = a.strings.iter().map(|s| s.to_vec()).collect();
         Some((a.id, a.response, a.truncated, a.rcode, strings))

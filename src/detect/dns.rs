@@ -6,10 +6,11 @@
 //! The wire format ([`whoami_query`], [`parse_whoami`]) is pure and shared with `doh.rs`; no
 //! resolver API is used because none asks class CH. The codec is ddflare's own (RFC 1035 §4):
 //! hickory-proto, which did it before, cost ~110 KB of binary for one question and one TXT
-//! answer (docs/shipping.md). It reads an answer as strictly as hickory-proto did: every
-//! record of every section, names (compression pointers only backwards), the lengths of A,
-//! AAAA, TXT and OPT data, empty records, OPT only once and in the additional section, the
-//! extended RCODE; the tests check it against hickory-proto, kept as a dev-dependency.
+//! answer (docs/shipping.md). It reads an answer as hickory-proto did: every record of every
+//! section, names (compression pointers only backwards), the data of A, AAAA, TXT, OPT, NS,
+//! CNAME and PTR records, empty records, OPT only once and in the additional section, the
+//! extended RCODE; the data of rarer types (SVCB, CAA…), which hickory-proto parsed too, is
+//! skipped by its length. The tests check it against hickory-proto, kept as a dev-dependency.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -149,6 +150,7 @@ impl<'a> Answer<'a> {
                 let _class = r.u16()?;
                 let ttl = r.u32()?;
                 let len = usize::from(r.u16()?);
+                let data_at = r.at;
                 let data = r.take(len)?;
                 if len > 0 && matches!(rtype, 251 | 252 | 255) {
                     return Err(format!("record type {rtype} in a message"));
@@ -168,6 +170,15 @@ impl<'a> Answer<'a> {
                         }
                     }
                     TYPE_OPT if len > 0 => options(data)?,
+                    // ZERO has no data; NS, CNAME and PTR hold exactly one name.
+                    0 if len > 0 => return Err("a record of type 0 with data".to_owned()),
+                    2 | 5 | 12 if len > 0 => {
+                        let mut inner = Reader { wire, at: data_at };
+                        inner.name()?;
+                        if inner.at != data_at + len {
+                            return Err(format!("a type {rtype} record that is not one name"));
+                        }
+                    }
                     _ => {}
                 }
                 // SIG, TSIG and OPT belong to the additional section alone.

@@ -130,8 +130,7 @@ impl Client {
         url
     }
 
-    /// One API call with retries. POSTs are retried only when the server surely did not act
-    /// on them (429, or no connection at all), so a create is never sent twice.
+    /// One API call with retries, its `result` read as a `T`.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -139,6 +138,23 @@ impl Client {
         body: Option<Vec<u8>>,
         action: &str,
     ) -> Result<(T, Option<ResultInfo>), ApiError> {
+        // The request, the retries and the envelope are not generic: one copy of their (large)
+        // async state machines serves every result type, where one per type cost ~25 KB of
+        // binary (docs/shipping.md). A result of the wrong shape is a `Decode` error, which
+        // was never retried, so reading it after the loop changes nothing.
+        let answer = self.call_untyped(method, url, body, action).await?;
+        typed(action, answer)
+    }
+
+    /// One API call with retries. POSTs are retried only when the server surely did not act
+    /// on them (429, or no connection at all), so a create is never sent twice.
+    async fn call_untyped(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        action: &str,
+    ) -> Result<Answer, ApiError> {
         let idempotent = method != Method::POST;
         let mut attempt = 0u32;
         let mut reread = false;
@@ -230,13 +246,13 @@ impl Client {
         }
     }
 
-    async fn send_once<T: DeserializeOwned>(
+    async fn send_once(
         &self,
         method: &Method,
         url: &Url,
         body: Option<&[u8]>,
         action: &str,
-    ) -> Result<(T, Option<ResultInfo>), ApiError> {
+    ) -> Result<Answer, ApiError> {
         let wait = self
             .budget
             .lock()
@@ -277,7 +293,7 @@ impl Client {
         let bytes = read_capped(resp, MAX_BODY)
             .await
             .map_err(|e| with_ray(e.into_api(action, status), ray.clone()))?;
-        decode(action, status, &headers, ray, &bytes)
+        decode_envelope(action, status, &headers, ray, &bytes)
     }
 
     pub(super) async fn zone_call<T: DeserializeOwned>(
@@ -288,9 +304,12 @@ impl Client {
         body: Option<Vec<u8>>,
         action: &str,
     ) -> Result<(T, Option<ResultInfo>), ApiError> {
-        self.call(method, url, body, action)
+        // Untyped first (see `call`): the zone is added to the error in one copy.
+        let answer = self
+            .call_untyped(method, url, body, action)
             .await
-            .map_err(|e| e.with_zone(zone.label()))
+            .map_err(|e| e.with_zone(zone.label()))?;
+        typed(action, answer).map_err(|e| e.with_zone(zone.label()))
     }
 }
 
@@ -411,6 +430,25 @@ pub fn decode<T: DeserializeOwned>(
     ray: Option<String>,
     body: &[u8],
 ) -> Result<(T, Option<ResultInfo>), ApiError> {
+    typed(action, decode_envelope(action, status, headers, ray, body)?)
+}
+
+/// A successful envelope: its `result` not yet read as the call's type, its `result_info`, and
+/// the `cf-ray` id for an error in reading the result.
+struct Answer {
+    result: serde_json::Value,
+    info: Option<ResultInfo>,
+    ray: Option<String>,
+}
+
+/// The envelope of a response: an error for a failed call, else the untyped [`Answer`].
+fn decode_envelope(
+    action: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    ray: Option<String>,
+    body: &[u8],
+) -> Result<Answer, ApiError> {
     let envelope: Result<Envelope<serde_json::Value>, _> = serde_json::from_slice(body);
     let envelope = match envelope {
         Ok(env) => env,
@@ -451,14 +489,26 @@ pub fn decode<T: DeserializeOwned>(
             ray,
         ));
     };
-    let value = serde_json::from_value(result).map_err(|e| {
+    Ok(Answer {
+        result,
+        info: envelope.result_info,
+        ray,
+    })
+}
+
+/// The answer's `result` read as a `T`; the only part of a call that is generic.
+fn typed<T: DeserializeOwned>(
+    action: &str,
+    answer: Answer,
+) -> Result<(T, Option<ResultInfo>), ApiError> {
+    let value = serde_json::from_value(answer.result).map_err(|e| {
         with_ray(
             ApiError::new(ErrorKind::Decode, action)
                 .with_detail(format!("unexpected result shape: {e}")),
-            ray.clone(),
+            answer.ray,
         )
     })?;
-    Ok((value, envelope.result_info))
+    Ok((value, answer.info))
 }
 
 fn snippet(body: &[u8]) -> String {

@@ -60,7 +60,7 @@ pub fn natpmp_answer(b: &[u8]) -> Result<Ipv4Addr, Refused> {
             5 => "unsupported opcode",
             _ => "unknown result code",
         };
-        return Err(format!("answered result {result} ({why})"));
+        return Err(format!("answered result {result}: {why}"));
     }
     if b.len() != 12 {
         return Err(format!(
@@ -144,7 +144,11 @@ impl PcpMap {
                       one, says so when its WAN address is private or carrier-grade NAT: the \
                       router is behind another NAT)"
                 }
-                8 => "no resources",
+                8 => {
+                    "no resources: the router could not make the mapping (miniupnpd, for one, \
+                      says so when its WAN address is private or carrier-grade NAT: the router \
+                      is behind another NAT)"
+                }
                 9 => "unsupported protocol",
                 10 => "user exceeded quota",
                 11 => "cannot provide external",
@@ -152,7 +156,7 @@ impl PcpMap {
                 13 => "excessive remote peers",
                 _ => "unknown result code",
             };
-            return Err(format!("answered result {result} ({why})"));
+            return Err(format!("answered result {result}: {why}"));
         }
         if b.len() < 60 {
             return Err(format!(
@@ -503,9 +507,9 @@ mod tests {
             (&[1, 128, 0, 0][..], "version 1"),
             (&[0, 129, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4][..], "opcode 129"),
             (&[0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4][..], "opcode 0"),
-            (&[0, 128, 0, 3, 0, 0, 0, 0][..], "result 3 (network failure"),
+            (&[0, 128, 0, 3, 0, 0, 0, 0][..], "result 3: network failure"),
             (&[0, 128, 0, 2, 0, 0, 0, 0][..], "turned off"),
-            (&[0, 128, 1, 0, 0, 0, 0, 0][..], "result 256 (unknown"),
+            (&[0, 128, 1, 0, 0, 0, 0, 0][..], "result 256: unknown"),
             (&[0, 128, 0, 0, 0, 0, 0, 0, 1, 2, 3][..], "11 bytes"),
             (&[0, 128, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 0][..], "13 bytes"),
         ] {
@@ -568,9 +572,9 @@ mod tests {
             (bad(&|b| b.truncate(22)), "22 bytes"),
             (bad(&|b| b.push(0)), "61 bytes"),
             (bad(&|b| b.resize(1104, 0)), "1104 bytes"),
-            (bad(&|b| b[3] = 7), "result 7 (network failure"),
+            (bad(&|b| b[3] = 7), "result 7: network failure"),
             (bad(&|b| b[3] = 12), "a NAT lies between"),
-            (bad(&|b| b[3] = 200), "result 200 (unknown"),
+            (bad(&|b| b[3] = 200), "result 200: unknown"),
             (bad(&|b| b.truncate(56)), "56 bytes, too short"),
             (bad(&|b| b[30] ^= 1), "did not ask for"),
             (bad(&|b| b[36] = 6), "did not ask for"),

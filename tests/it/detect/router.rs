@@ -59,7 +59,7 @@ fn igd(wan: &str) -> Child {
         add chain inet filter postrouting_miniupnpd ; add rule inet filter postrouting jump postrouting_miniupnpd'");
     std::fs::write("/run/miniupnpd.conf", CONFIG).unwrap();
     let child = Command::new("ip")
-        .args(["netns", "exec", "router", "miniupnpd", "-d"])
+        .args(["netns", "exec", "router", miniupnpd(), "-d"])
         .args(["-f", "/run/miniupnpd.conf", "-P", "/run/miniupnpd.pid"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -85,6 +85,15 @@ fn igd(wan: &str) -> Child {
     child
 }
 
+/// The daemon, also where root's PATH does not reach /usr/sbin.
+fn miniupnpd() -> &'static str {
+    if have("miniupnpd") {
+        "miniupnpd"
+    } else {
+        "/usr/sbin/miniupnpd"
+    }
+}
+
 /// The WAN address of the router becomes `addr`.
 fn wan_address(addr: &str) {
     sh(&format!(
@@ -107,7 +116,7 @@ fn detect(h: &Harness, ipv4: &str, extra: &str) -> String {
 
 #[test]
 fn the_router_tells_its_wan_address() {
-    if !have("miniupnpd") {
+    if !have(miniupnpd()) {
         eprintln!(
             "\n*** SKIPPED detect::router: `miniupnpd` is not installed (apt-get install miniupnpd-nftables) ***\n"
         );

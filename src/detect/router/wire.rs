@@ -124,7 +124,7 @@ impl PcpMap {
                 0x80 | MAP
             ));
         }
-        if b.len() < 24 || b.len() > PCP_MAX || b.len() % 4 != 0 {
+        if b.len() < 24 || b.len() > PCP_MAX || !b.len().is_multiple_of(4) {
             return Err(format!(
                 "answered {} bytes, not a PCP message (24 to 1100, a multiple of 4)",
                 b.len()

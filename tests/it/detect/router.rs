@@ -5,7 +5,8 @@
 //! miniupnpd withholds a reserved WAN address (private, CGNAT, documentation ranges), so the
 //! public case uses 198.51.101.2, which is not reserved; the namespaces reach nothing
 //! outside them. miniupnpd reads its WAN interface's address at every request, so one router
-//! serves the public, CGNAT and private cases in turn. Needs `miniupnpd`
+//! serves the public, CGNAT and private cases in turn; a small NAT-PMP responder on the WAN
+//! side stands for a router that does tell such an address. Needs `miniupnpd`
 //! (miniupnpd-nftables) and `nft`.
 
 use std::process::{Child, Command, Stdio};
@@ -99,6 +100,23 @@ fn wan_address(addr: &str) {
     sh(&format!(
         "ip -n router addr flush dev r-wan && ip -n router addr add {addr}/24 dev r-wan"
     ));
+}
+
+/// A NAT-PMP server on the WAN side that tells `wan` as its external address.
+async fn natpmp_telling(wan: [u8; 4]) -> std::net::SocketAddr {
+    let socket = tokio::net::UdpSocket::bind("198.51.101.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 64];
+        while let Ok((n, peer)) = socket.recv_from(&mut buf).await {
+            if buf[..n] == [0, 0] {
+                let mut answer = vec![0, 128, 0, 0, 0, 0, 0, 1];
+                answer.extend_from_slice(&wan);
+                let _ = socket.send_to(&answer, peer).await;
+            }
+        }
+    });
+    addr
 }
 
 /// `ddflare detect` in the LAN with these IPv4 providers; its output.
@@ -201,6 +219,35 @@ fn the_router_tells_its_wan_address() {
         );
         assert!(
             out.contains("IPv4: 198.51.101.77 (from static:198.51.101.77)"),
+            "{out}"
+        );
+    }
+
+    // A router that does tell a CGNAT or private WAN address (miniupnpd never does): a
+    // NAT-PMP responder on the WAN side, reached through the router. ddflare refuses the
+    // address with the reason, whatever allow_private says.
+    sh("ip netns exec router sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'");
+    sh("ip route add 192.168.77.0/24 via 198.51.101.2");
+    wan_address("198.51.101.2");
+    for (told, needle) in [
+        (
+            [100, 64, 5, 6],
+            "answered 100.64.5.6, which is in 100.64.0.0/10 (carrier-grade NAT (RFC 6598)): this host is behind carrier-grade NAT",
+        ),
+        (
+            [10, 1, 2, 3],
+            "answered 10.1.2.3, which is in 10.0.0.0/8 (private (RFC 1918)): the router's own WAN address is not public",
+        ),
+    ] {
+        let at = h.spawn(natpmp_telling(told));
+        let out = detect(
+            &h,
+            &format!("[\"router.natpmp:{at}\", \"router.natpmp\"]"),
+            "allow_private = true",
+        );
+        assert!(out.contains(needle), "{out}");
+        assert!(
+            out.contains("IPv4: 198.51.101.2 (from router.natpmp)"),
             "{out}"
         );
     }

@@ -100,16 +100,17 @@ impl RouterProvider {
     async fn natpmp(&self, gw: SocketAddrV4) -> Result<Ipv4Addr, String> {
         let socket = udp_to(gw).await?;
         let budget = self.budget();
-        exchange(
+        let (answer, _) = exchange(
             &socket,
             gw.into(),
             &wire::NATPMP_REQUEST,
             budget,
-            |b, from| (from == gw.into()).then(|| wire::natpmp_answer(b)),
+            &mut |_, from| from == gw.into(),
         )
         .await
         .map_err(|e| format!("{e} (asked {gw})"))?
-        .ok_or_else(|| silent("NAT-PMP", gw, budget))
+        .ok_or_else(|| silent("NAT-PMP", gw, budget))?;
+        wire::natpmp_answer(&answer).map_err(|e| format!("{e} (asked {gw})"))
     }
 
     async fn pcp(&self, gw: SocketAddrV4) -> Result<Ipv4Addr, String> {
@@ -128,12 +129,15 @@ impl RouterProvider {
         };
         let budget = self.budget();
         let request = map.request();
-        let external = exchange(&socket, gw.into(), &request, budget, |b, from| {
-            (from == gw.into()).then(|| map.answer(b))
+        let (answer, _) = exchange(&socket, gw.into(), &request, budget, &mut |_, from| {
+            from == gw.into()
         })
         .await
         .map_err(|e| format!("{e} (asked {gw})"))?
         .ok_or_else(|| silent("PCP", gw, budget))?;
+        let external = map
+            .answer(&answer)
+            .map_err(|e| format!("{e} (asked {gw})"))?;
         // Delete the mapping at once; its answer has lifetime 0 (or is an error).
         map.lifetime = 0;
         let deleted = exchange(
@@ -141,13 +145,13 @@ impl RouterProvider {
             gw.into(),
             &map.request(),
             FIRST_RETRY * 4,
-            |b, from| {
+            &mut |b, from| {
                 let done = b.get(3).is_some_and(|r| *r != 0) || b.get(4..8) == Some(&[0; 4][..]);
-                (from == gw.into() && done).then_some(Ok(()))
+                from == gw.into() && done
             },
         )
         .await;
-        if !matches!(deleted, Ok(Some(()))) {
+        if !matches!(deleted, Ok(Some(_))) {
             tracing::debug!(gateway = %gw, "the router did not confirm the deletion of the PCP mapping; it expires by itself");
         }
         Ok(external)
@@ -231,30 +235,15 @@ impl RouterProvider {
         let group = SocketAddr::from(([239, 255, 255, 250], 1900));
         let wait = SSDP_WAIT.min(self.budget() / 2);
         let mut refused = None;
-        let found = exchange(&socket, group, wire::SSDP_SEARCH, wait, |b, from| {
-            let located = wire::ssdp_location(b).and_then(|loc| {
-                Url::parse(loc)
-                    .ok()
-                    .filter(|u| u.host_str() == Some(&from.ip().to_string()))
-                    .ok_or_else(|| {
-                        format!(
-                            "answered SSDP with the location `{}`, which is not on the answering address {}",
-                            snippet(loc),
-                            from.ip()
-                        )
-                    })
-            });
-            match located {
-                Ok(url) => Some(Ok(url)),
-                // Other devices may answer too: keep listening.
-                Err(e) => {
-                    refused = Some(format!("{}: {e}", from.ip()));
-                    None
-                }
-            }
+        let found = exchange(&socket, group, wire::SSDP_SEARCH, wait, &mut |b, from| {
+            // Other devices may answer too: keep listening.
+            located(b, from)
+                .map_err(|e| refused = Some(format!("{}: {e}", from.ip())))
+                .is_ok()
         })
         .await
         .map_err(|e| format!("cannot search by SSDP: {e}"))?;
+        let found = found.map(|(b, from)| located(&b, from)).transpose()?;
         found.ok_or_else(|| match refused {
             Some(e) => format!("found no internet gateway by SSDP: {e}"),
             None => format!(
@@ -351,16 +340,31 @@ fn silent(protocol: &str, gw: SocketAddrV4, budget: Duration) -> String {
     )
 }
 
+/// The description URL in an SSDP answer from `from`: its `LOCATION`, on that address.
+fn located(b: &[u8], from: SocketAddr) -> Result<Url, String> {
+    let loc = wire::ssdp_location(b)?;
+    Url::parse(loc)
+        .ok()
+        .filter(|u| u.host_str() == Some(&from.ip().to_string()))
+        .ok_or_else(|| {
+            format!(
+                "answered SSDP with the location `{}`, which is not on the answering address {}",
+                snippet(loc),
+                from.ip()
+            )
+        })
+}
+
 /// Sends `request` to `to` by RFC 6886's schedule (again after 250 ms, then twice as long
-/// each time) until `accept` takes an answer (`Some`) or `budget` is spent (`Ok(None)`).
-/// `accept` returns `None` for a datagram to ignore.
-async fn exchange<T>(
+/// each time) until `accept` takes a datagram (`Some`: it and its sender) or `budget` is
+/// spent (`Ok(None)`). One function for the four exchanges, not one copy each.
+async fn exchange(
     socket: &UdpSocket,
     to: SocketAddr,
     request: &[u8],
     budget: Duration,
-    mut accept: impl FnMut(&[u8], SocketAddr) -> Option<Result<T, String>>,
-) -> Result<Option<T>, String> {
+    accept: &mut (dyn FnMut(&[u8], SocketAddr) -> bool + Send),
+) -> Result<Option<(Vec<u8>, SocketAddr)>, String> {
     let end = Instant::now() + budget;
     let mut wait = FIRST_RETRY;
     let mut buf = [0u8; wire::SSDP_MAX + 1];
@@ -369,8 +373,9 @@ async fn exchange<T>(
         let next = (Instant::now() + wait).min(end);
         while let Ok(received) = timeout_at(next, socket.recv_from(&mut buf)).await {
             let (len, from) = received.map_err(refusal)?;
-            if let Some(answer) = accept(buf.get(..len).unwrap_or_default(), from) {
-                return answer.map(Some);
+            let datagram = buf.get(..len).unwrap_or_default();
+            if accept(datagram, from) {
+                return Ok(Some((datagram.to_vec(), from)));
             }
         }
         wait = wait.saturating_mul(2);

@@ -90,11 +90,18 @@ impl RouterProvider {
     }
 
     async fn ask(&self) -> Result<Ipv4Addr, String> {
-        match &self.router {
-            Router::NatPmp(at) => self.natpmp(gateway(*at).await?).await,
-            Router::Pcp(at) => self.pcp(gateway(*at).await?).await,
-            Router::Upnp(_) => self.upnp().await,
-        }
+        let (at, pcp) = match &self.router {
+            Router::NatPmp(at) => (*at, false),
+            Router::Pcp(at) => (*at, true),
+            Router::Upnp(_) => return self.upnp().await,
+        };
+        let gw = gateway(at).await?;
+        let asked = if pcp {
+            self.pcp(gw).await
+        } else {
+            self.natpmp(gw).await
+        };
+        asked.map_err(|e| format!("{e} (asked {gw})"))
     }
 
     async fn natpmp(&self, gw: SocketAddrV4) -> Result<Ipv4Addr, String> {
@@ -107,10 +114,9 @@ impl RouterProvider {
             budget,
             &mut |_, from| from == gw.into(),
         )
-        .await
-        .map_err(|e| format!("{e} (asked {gw})"))?
-        .ok_or_else(|| silent("NAT-PMP", gw, budget))?;
-        wire::natpmp_answer(&answer).map_err(|e| format!("{e} (asked {gw})"))
+        .await?
+        .ok_or_else(|| silent("NAT-PMP", budget))?;
+        wire::natpmp_answer(&answer)
     }
 
     async fn pcp(&self, gw: SocketAddrV4) -> Result<Ipv4Addr, String> {
@@ -132,15 +138,13 @@ impl RouterProvider {
         let (answer, _) = exchange(&socket, gw.into(), &request, budget, &mut |_, from| {
             from == gw.into()
         })
-        .await
-        .map_err(|e| format!("{e} (asked {gw})"))?
-        .ok_or_else(|| silent("PCP", gw, budget))?;
-        let external = map
-            .answer(&answer)
-            .map_err(|e| format!("{e} (asked {gw})"))?;
+        .await?
+        .ok_or_else(|| silent("PCP", budget))?;
+        let external = map.answer(&answer)?;
         // Delete the mapping at once; its answer has lifetime 0 (or is an error).
         map.lifetime = 0;
-        let deleted = exchange(
+        // Unconfirmed, it expires by itself.
+        let _ = exchange(
             &socket,
             gw.into(),
             &map.request(),
@@ -151,9 +155,6 @@ impl RouterProvider {
             },
         )
         .await;
-        if !matches!(deleted, Ok(Some(_))) {
-            tracing::debug!(gateway = %gw, "the router did not confirm the deletion of the PCP mapping; it expires by itself");
-        }
         Ok(external)
     }
 
@@ -333,10 +334,10 @@ async fn udp_to(gw: SocketAddrV4) -> Result<UdpSocket, String> {
     Ok(socket)
 }
 
-fn silent(protocol: &str, gw: SocketAddrV4, budget: Duration) -> String {
+fn silent(protocol: &str, budget: Duration) -> String {
     format!(
-        "no {protocol} answer from {gw} within {budget:?}: the router does not speak \
-         {protocol} or has it turned off"
+        "no {protocol} answer within {budget:?}: the router does not speak {protocol} or has \
+         it turned off"
     )
 }
 
@@ -473,7 +474,8 @@ mod tests {
             .await
             .unwrap_err()
             .to_string();
-        assert!(err.contains("no NAT-PMP answer from 127.0.0.1:"), "{err}");
+        assert!(err.contains("no NAT-PMP answer within 810ms"), "{err}");
+        assert!(err.contains("(asked 127.0.0.1:"), "{err}");
         assert!(started.elapsed() < Duration::from_millis(900), "{err}");
         // Nothing listens: ICMP port unreachable ends the wait at once.
         let closed = {

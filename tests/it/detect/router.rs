@@ -193,7 +193,7 @@ fn the_router_tells_its_wan_address() {
         "{out}"
     );
     assert!(
-        out.contains("no NAT-PMP answer from 192.168.77.99:5351 within 1.8s"),
+        out.contains("no NAT-PMP answer within 1.8s: the router does not speak NAT-PMP or has it turned off (asked 192.168.77.99:5351)"),
         "{out}"
     );
     assert!(out.contains("the router refused"), "{out}");

@@ -12,6 +12,18 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::detect::provider::snippet;
 
+/// What a refusal may mean: NAT-PMP's 3, PCP's 7 and 8 are what miniupnpd answers when its
+/// WAN address is not public (the other codes differ between the two protocols).
+fn behind(result: impl Into<u16>) -> &'static str {
+    match result.into() {
+        3 | 7 | 8 => {
+            " (miniupnpd, for one, says so when its WAN address is private or carrier-grade \
+             NAT: the router is behind another NAT)"
+        }
+        _ => "",
+    }
+}
+
 /// NAT-PMP's external address request: version 0, opcode 0.
 pub const NATPMP_REQUEST: [u8; 2] = [0, 0];
 
@@ -51,16 +63,12 @@ pub fn natpmp_answer(b: &[u8]) -> Result<Ipv4Addr, Refused> {
         let why = match result {
             1 => "unsupported version",
             2 => "not authorized: NAT-PMP is turned off on the router",
-            3 => {
-                "network failure: the router has no usable WAN address (miniupnpd, for one, \
-                  says so when its WAN address is private or carrier-grade NAT: the router is \
-                  behind another NAT)"
-            }
+            3 => "network failure: the router has no usable WAN address",
             4 => "out of resources",
             5 => "unsupported opcode",
             _ => "unknown result code",
         };
-        return Err(format!("answered result {result}: {why}"));
+        return Err(format!("answered result {result}: {why}{}", behind(result)));
     }
     if b.len() != 12 {
         return Err(format!(
@@ -139,16 +147,8 @@ impl PcpMap {
                 4 => "unsupported opcode",
                 5 => "unsupported option",
                 6 => "malformed option",
-                7 => {
-                    "network failure: the router has no usable WAN address (miniupnpd, for \
-                      one, says so when its WAN address is private or carrier-grade NAT: the \
-                      router is behind another NAT)"
-                }
-                8 => {
-                    "no resources: the router could not make the mapping (miniupnpd, for one, \
-                      says so when its WAN address is private or carrier-grade NAT: the router \
-                      is behind another NAT)"
-                }
+                7 => "network failure: the router has no usable WAN address",
+                8 => "no resources: the router could not make the mapping",
                 9 => "unsupported protocol",
                 10 => "user exceeded quota",
                 11 => "cannot provide external",
@@ -156,7 +156,7 @@ impl PcpMap {
                 13 => "excessive remote peers",
                 _ => "unknown result code",
             };
-            return Err(format!("answered result {result}: {why}"));
+            return Err(format!("answered result {result}: {why}{}", behind(result)));
         }
         if b.len() < 60 {
             return Err(format!(

@@ -10,6 +10,7 @@ use super::file::FileProvider;
 use super::interface::InterfaceProvider;
 use super::local::LocalProvider;
 use super::provider::IpProvider;
+use super::router::RouterProvider;
 use super::spec::{Family, ProviderSpec};
 use super::static_ip::StaticProvider;
 use super::trace::TraceProvider;
@@ -72,5 +73,8 @@ pub fn build(
         ProviderSpec::Interface(name) => Box::new(InterfaceProvider::new(name, family)),
         ProviderSpec::Local => Box::new(LocalProvider::new(servers().first().copied(), family)),
         ProviderSpec::File(path) => Box::new(FileProvider::new(path.clone(), family)),
+        ProviderSpec::Router(router) => {
+            Box::new(RouterProvider::new(router, family, ctx.tls, ctx.timeout)?)
+        }
     })
 }

@@ -102,14 +102,35 @@ impl Fetcher {
         self.send(request, url, cap).await
     }
 
-    async fn send(
+    /// POSTs a SOAP action (UPnP): `Content-Type: text/xml` and `SOAPAction`; returns the
+    /// answer's body, at most `cap` bytes, whatever its status (a SOAP fault comes as a 500
+    /// whose body says why).
+    pub(crate) async fn soap(
+        &self,
+        url: &Url,
+        action: String,
+        body: String,
+        cap: usize,
+    ) -> Result<(u16, Vec<u8>), FetchError> {
+        let request = self
+            .client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=\"utf-8\"")
+            .header("SOAPAction", action)
+            .body(body);
+        let mut resp = self.response(request, url).await?;
+        let body = read_capped(&mut resp, cap, self.family).await?;
+        Ok((resp.status().as_u16(), body))
+    }
+
+    /// Sends `request`; any status but a redirect.
+    async fn response(
         &self,
         request: reqwest::RequestBuilder,
         url: &Url,
-        cap: usize,
-    ) -> Result<Vec<u8>, FetchError> {
+    ) -> Result<reqwest::Response, FetchError> {
         let family = self.family;
-        let mut resp = request
+        let resp = request
             .send()
             .await
             .map_err(|e| from_reqwest(e, family, Some(url)))?;
@@ -137,6 +158,18 @@ impl Fetcher {
                 snippet(&target)
             )));
         }
+        Ok(resp)
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+        cap: usize,
+    ) -> Result<Vec<u8>, FetchError> {
+        let family = self.family;
+        let mut resp = self.response(request, url).await?;
+        let status = resp.status();
         if !status.is_success() {
             // A short look at the body often says why (rate limit, maintenance page).
             let hint = match read_capped(&mut resp, cap, family).await {

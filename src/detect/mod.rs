@@ -9,7 +9,8 @@
 //!
 //! One file per provider, each with its parsing pure and its fetching thin: `static_ip.rs`,
 //! `url.rs`, `trace.rs` (hedged across hosts, `hedge.rs`), `dns.rs` (`cloudflare.dns` and the
-//! wire format shared with `doh.rs`), `interface.rs` (over `netlink.rs`), `local.rs`, `file.rs`.
+//! wire format shared with `doh.rs`), `interface.rs` (over `netlink.rs`), `local.rs`, `file.rs`,
+//! `router.rs` (`router.natpmp`, `router.pcp`, `router.upnp`; their bytes in `router/wire.rs`).
 //! `fetch.rs` is the one family-bound HTTP client. `watch.rs` wakes the daemon when an
 //! `interface:` provider's interface changes; `prefix.rs` is the arithmetic of IPv6 prefix
 //! mode; `settings.rs` holds the `[detect]` settings.
@@ -28,6 +29,7 @@ pub mod local;
 pub mod netlink;
 pub mod prefix;
 mod provider;
+pub mod router;
 pub mod settings;
 mod spec;
 pub mod static_ip;
@@ -47,8 +49,9 @@ pub use interface::InterfaceProvider;
 pub use local::LocalProvider;
 pub use prefix::Ipv6Host;
 pub use provider::{BoxFuture, DetectError, Found, IpProvider};
+pub use router::RouterProvider;
 pub use settings::DetectConfig;
-pub use spec::{Family, ProviderSpec, Strategy};
+pub use spec::{Family, ProviderSpec, Router, Strategy};
 pub use static_ip::StaticProvider;
 pub use trace::{TraceProvider, parse_trace};
 pub use url::{UrlProvider, parse_ip_body};

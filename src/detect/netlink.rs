@@ -1,6 +1,8 @@
 //! Linux rtnetlink, the little ddflare needs of it: the interfaces by index and name, the
 //! addresses on an interface with their flags and lifetimes (a dump, like `ip addr show`),
-//! and a socket subscribed to address events (like `ip monitor address`).
+//! the IPv4 default route's gateway (for `router.natpmp` and `router.pcp`, like
+//! `ip -4 route show default`), and a socket subscribed to address events (like
+//! `ip monitor address`).
 //!
 //! The socket comes from `netlink-sys`; the few message layouts (`nlmsghdr`, `ifinfomsg`,
 //! `ifaddrmsg`, `rtattr`, from `linux/netlink.h`, `rtnetlink.h`, `if_addr.h`) are read and
@@ -21,6 +23,8 @@ const RTM_GETLINK: u16 = 18;
 const RTM_NEWADDR: u16 = 20;
 const RTM_DELADDR: u16 = 21;
 const RTM_GETADDR: u16 = 22;
+const RTM_NEWROUTE: u16 = 24;
+const RTM_GETROUTE: u16 = 26;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_DUMP: u16 = 0x300;
 const IFLA_IFNAME: u16 = 3;
@@ -28,6 +32,11 @@ const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const IFA_CACHEINFO: u16 = 6;
 const IFA_FLAGS: u16 = 8;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_TABLE: u16 = 15;
+const RT_TABLE_MAIN: u32 = 254;
+const RTN_UNICAST: u8 = 1;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 /// Multicast groups of address events (`RTMGRP_IPV4_IFADDR`, `RTMGRP_IPV6_IFADDR`).
@@ -36,6 +45,7 @@ const GROUPS_IFADDR: u32 = 0x10 | 0x100;
 const NLMSG_HDRLEN: usize = 16;
 const IFINFOMSG_LEN: usize = 16;
 const IFADDRMSG_LEN: usize = 8;
+const RTMSG_LEN: usize = 12;
 
 /// `IFA_F_*` address flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -262,6 +272,39 @@ pub fn addresses(index: u32) -> io::Result<Vec<IfAddr>> {
         .collect())
 }
 
+/// The gateway and metric of an IPv4 default route of the main table in a `RTM_NEWROUTE`
+/// payload (`rtmsg`: family, dst_len, src_len, tos, table, protocol, scope, type, flags).
+fn default_route(payload: &[u8]) -> Option<(Ipv4Addr, u32)> {
+    let (family, dst_len, table, kind) = (
+        *payload.first()?,
+        *payload.get(1)?,
+        *payload.get(4)?,
+        *payload.get(7)?,
+    );
+    if family != AF_INET || dst_len != 0 || kind != RTN_UNICAST {
+        return None;
+    }
+    let (mut table, mut gateway, mut metric) = (u32::from(table), None, 0);
+    for (t, v) in attributes(payload.get(RTMSG_LEN..)?) {
+        match t {
+            RTA_GATEWAY => gateway = Some(Ipv4Addr::from(<[u8; 4]>::try_from(v).ok()?)),
+            RTA_PRIORITY => metric = u32_at(v, 0)?,
+            RTA_TABLE => table = u32_at(v, 0)?,
+            _ => {}
+        }
+    }
+    (table == RT_TABLE_MAIN).then_some((gateway?, metric))
+}
+
+/// The gateway of the IPv4 default route with the lowest metric, if there is one.
+pub fn default_gateway_v4() -> io::Result<Option<Ipv4Addr>> {
+    Ok(dump(RTM_GETROUTE, RTMSG_LEN, RTM_NEWROUTE)?
+        .iter()
+        .filter_map(|p| default_route(p))
+        .min_by_key(|(_, metric)| *metric)
+        .map(|(gateway, _)| gateway))
+}
+
 /// A socket subscribed to address events of both families, read with
 /// `AsyncSocketExt::recv_from_full`. Needs a tokio runtime.
 pub fn subscribe() -> io::Result<TokioSocket> {
@@ -283,6 +326,9 @@ pub fn parse_any(datagram: &[u8]) -> Parsed {
     for (_, payload) in messages(datagram) {
         parsed.links.extend(link(payload));
         parsed.addresses.extend(if_addr(payload));
+        parsed
+            .gateways
+            .extend(default_route(payload).map(|(g, _)| g));
     }
     parsed
 }
@@ -294,6 +340,7 @@ pub struct Parsed {
     pub links: Vec<(u32, String)>,
     pub addresses: Vec<(u32, IfAddr)>,
     pub events: Vec<AddrEvent>,
+    pub gateways: Vec<Ipv4Addr>,
 }
 
 /// The address events in one datagram read from a [`subscribe`]d socket.
@@ -383,6 +430,43 @@ mod tests {
         assert!(index_of("no-such-interface-x").unwrap().is_none());
     }
 
+    /// A `RTM_NEWROUTE` payload: an IPv4 route to `dst_len` with a gateway, in `table`.
+    fn newroute(dst_len: u8, table: u8, kind: u8, gateway: [u8; 4], metric: u32) -> Vec<u8> {
+        let mut p = vec![AF_INET, dst_len, 0, 0, table, 3, 0, kind, 0, 0, 0, 0];
+        for (t, v) in [
+            (RTA_GATEWAY, &gateway[..]),
+            (RTA_PRIORITY, &metric.to_ne_bytes()),
+        ] {
+            p.extend_from_slice(&u16::try_from(4 + v.len()).unwrap().to_ne_bytes());
+            p.extend_from_slice(&t.to_ne_bytes());
+            p.extend_from_slice(v);
+        }
+        p
+    }
+
+    #[test]
+    fn reads_the_default_route() {
+        let main = u8::try_from(RT_TABLE_MAIN).unwrap();
+        assert_eq!(
+            default_route(&newroute(0, main, RTN_UNICAST, [192, 168, 1, 1], 100)),
+            Some((Ipv4Addr::new(192, 168, 1, 1), 100))
+        );
+        // Not a default route, another table, not unicast, or cut short: none.
+        assert_eq!(
+            default_route(&newroute(24, main, 1, [10, 0, 0, 1], 0)),
+            None
+        );
+        assert_eq!(default_route(&newroute(0, 100, 1, [10, 0, 0, 1], 0)), None);
+        assert_eq!(default_route(&newroute(0, main, 2, [10, 0, 0, 1], 0)), None);
+        assert_eq!(
+            default_route(&newroute(0, main, 1, [10, 0, 0, 1], 0)[..14]),
+            None
+        );
+        assert_eq!(default_route(&[AF_INET, 0]), None);
+        // The routing table is readable here, whatever it holds.
+        default_gateway_v4().unwrap();
+    }
+
     #[test]
     fn garbage_is_no_event() {
         assert!(events(&[]).is_empty());
@@ -400,6 +484,7 @@ mod tests {
                 let _ = if_addr(p);
                 let _ = link(p);
                 let _ = attributes(p);
+                let _ = default_route(p);
             }
             let _ = events(&bytes);
         }

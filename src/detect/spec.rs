@@ -3,7 +3,7 @@
 //! parsing: every other detection file speaks these words.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -79,11 +79,44 @@ pub enum ProviderSpec {
     Interface(String),
     Local,
     File(PathBuf),
+    /// `router.natpmp[:GATEWAY[:PORT]]`, `router.pcp[:…]` and `router.upnp[:URL]`: ask the
+    /// router (IPv4 only).
+    Router(Router),
+}
+
+/// How a `router.` provider reaches the router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Router {
+    /// NAT-PMP at this gateway, else the default route's.
+    NatPmp(Option<SocketAddrV4>),
+    /// PCP at this gateway, else the default route's.
+    Pcp(Option<SocketAddrV4>),
+    /// UPnP IGD with this description URL, else found by SSDP.
+    Upnp(Option<String>),
+}
+
+/// NAT-PMP's and PCP's server port (RFC 6886, RFC 6887).
+pub const NATPMP_PORT: u16 = 5351;
+
+/// `ADDR` or `ADDR:PORT`, an IPv4 gateway.
+fn gateway(prefix: &str, at: &str) -> Result<SocketAddrV4, String> {
+    at.parse::<SocketAddrV4>()
+        .or_else(|_| {
+            at.parse::<Ipv4Addr>()
+                .map(|a| SocketAddrV4::new(a, NATPMP_PORT))
+        })
+        .map_err(|_| {
+            format!(
+                "`{prefix}` followed by the router's IPv4 address (optionally `:PORT`), not `{}`",
+                text::bounded(at, 60)
+            )
+        })
 }
 
 /// Every spelling, for the "expected" part of a message.
 const PROVIDERS: &str = "a provider: `cloudflare.trace`, `cloudflare.dns`, `cloudflare.doh`, \
-`interface:NAME`, `local`, `url:URL` (or `url4:`/`url6:`), `static:ADDR`, `file:PATH` or `none`";
+`interface:NAME`, `local`, `url:URL` (or `url4:`/`url6:`), `static:ADDR`, `file:PATH`, \
+`router.natpmp`, `router.pcp`, `router.upnp` or `none`";
 
 impl FromStr for ProviderSpec {
     type Err = String;
@@ -96,7 +129,29 @@ impl FromStr for ProviderSpec {
             "cloudflare.dns" => return Ok(ProviderSpec::CloudflareDns),
             "cloudflare.doh" => return Ok(ProviderSpec::CloudflareDoh),
             "local" => return Ok(ProviderSpec::Local),
+            "router.natpmp" => return Ok(ProviderSpec::Router(Router::NatPmp(None))),
+            "router.pcp" => return Ok(ProviderSpec::Router(Router::Pcp(None))),
+            "router.upnp" => return Ok(ProviderSpec::Router(Router::Upnp(None))),
             _ => {}
+        }
+        if let Some(at) = s.strip_prefix("router.natpmp:") {
+            return gateway("router.natpmp:", at.trim())
+                .map(|g| ProviderSpec::Router(Router::NatPmp(Some(g))));
+        }
+        if let Some(at) = s.strip_prefix("router.pcp:") {
+            return gateway("router.pcp:", at.trim())
+                .map(|g| ProviderSpec::Router(Router::Pcp(Some(g))));
+        }
+        if let Some(url) = s.strip_prefix("router.upnp:") {
+            let url = url.trim();
+            return if url.starts_with("http://") {
+                Ok(ProviderSpec::Router(Router::Upnp(Some(url.to_owned()))))
+            } else {
+                Err(format!(
+                    "`router.upnp:` followed by the router's description URL (http://…), not `{}`",
+                    text::url(url)
+                ))
+            };
         }
         if let Some(addr) = s.strip_prefix("static:") {
             return addr
@@ -179,6 +234,22 @@ impl fmt::Display for ProviderSpec {
             ProviderSpec::Interface(name) => write!(f, "interface:{name}"),
             ProviderSpec::Local => f.write_str("local"),
             ProviderSpec::File(p) => write!(f, "file:{}", p.display()),
+            ProviderSpec::Router(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+/// As written in the config, the URL redacted as [`ProviderSpec`]'s.
+impl fmt::Display for Router {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, at) = match self {
+            Router::NatPmp(g) => ("natpmp", g.map(|g| g.to_string())),
+            Router::Pcp(g) => ("pcp", g.map(|g| g.to_string())),
+            Router::Upnp(url) => ("upnp", url.as_deref().map(text::url)),
+        };
+        match at {
+            Some(at) => write!(f, "router.{name}:{at}"),
+            None => write!(f, "router.{name}"),
         }
     }
 }
@@ -227,6 +298,12 @@ mod tests {
             "static:203.0.113.7",
             "static:2001:db8::1",
             "file:/run/wan-ip",
+            "router.natpmp",
+            "router.pcp",
+            "router.upnp",
+            "router.natpmp:192.168.1.1:5351",
+            "router.pcp:10.0.0.1:15351",
+            "router.upnp:http://192.168.1.1:5000/rootDesc.xml",
         ] {
             let spec: ProviderSpec = s.parse().unwrap();
             assert_eq!(spec.to_string(), s);
@@ -239,6 +316,10 @@ mod tests {
             ("url4:ftp://x", "`url4:` followed by an http(s) URL"),
             ("ipify", "`cloudflare.dns`"),
             ("cloudflare", "not `cloudflare`"),
+            ("router.natpmp:fe80::1", "the router's IPv4 address"),
+            ("router.pcp:router.lan", "not `router.lan`"),
+            ("router.upnp:https://r/", "description URL (http://…)"),
+            ("router.igd", "`router.upnp`"),
         ] {
             let err = s.parse::<ProviderSpec>().unwrap_err();
             assert!(err.contains(needle), "{s}: {err}");
@@ -265,6 +346,13 @@ mod tests {
         assert_eq!(
             spec.to_string(),
             "url4:http://[redacted]@192.0.2.1/ip?sid=[redacted]"
+        );
+        assert_eq!(
+            "router.natpmp:192.168.1.1"
+                .parse::<ProviderSpec>()
+                .unwrap()
+                .to_string(),
+            "router.natpmp:192.168.1.1:5351"
         );
         let err = "url:ftp://admin:PW@x/".parse::<ProviderSpec>().unwrap_err();
         assert!(!err.contains("PW"), "{err}");

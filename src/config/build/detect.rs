@@ -210,6 +210,20 @@ fn check_lists(
             ));
         }
         static_values(ctx, &src, list, family == "IPv4")?;
+        if family == "IPv6"
+            && let Some(p) = list
+                .value
+                .iter()
+                .find(|p| matches!(p, ProviderSpec::Router(_)))
+        {
+            return Err(ctx.err(
+                &src,
+                Problem::new(format!(
+                    "`{p}` tells only the router's IPv4 address, found it in detect.ipv6"
+                ))
+                .hint("move it to detect.ipv4; for IPv6, use interface:NAME or cloudflare.trace"),
+            ));
+        }
         let needs_server = list
             .value
             .iter()

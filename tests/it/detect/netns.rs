@@ -33,7 +33,7 @@ use crate::support::{Harness, TOKEN, assert_exit, text};
 const INSIDE: &str = "DDFLARE_TEST_IN_NETNS";
 
 /// Whether a program is on the PATH (or at an absolute path).
-pub(super) fn have(tool: &str) -> bool {
+pub(crate) fn have(tool: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .stdout(Stdio::null())
@@ -375,7 +375,7 @@ fn nat() {
 
 /// `ddflare ARGS` in the LAN namespace, with the test token and nothing else from the
 /// environment that would change its behaviour.
-fn in_lan(h: &Harness, args: &[&str]) -> std::process::Output {
+pub(crate) fn in_lan(h: &Harness, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new("ip");
     cmd.args(["netns", "exec", "lan", env!("CARGO_BIN_EXE_ddflare")])
         .env("CLOUDFLARE_API_TOKEN", TOKEN)

@@ -8,6 +8,7 @@ mod credentials;
 mod detect;
 mod environment;
 mod expansion;
+#[cfg(feature = "idn")]
 mod idna;
 mod keys;
 mod load;

@@ -54,12 +54,22 @@ async fn stop_metrics(server: MetricsServer) {
 }
 
 /// The push endpoint while it runs (one per config: a reload starts it again).
+#[cfg_attr(not(feature = "push"), allow(dead_code))]
 struct PushServer {
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
 
+/// Without the `push` feature there is no endpoint (a config with `[push]` is refused).
+#[cfg(not(feature = "push"))]
+async fn start_push(
+    _config: &Config,
+) -> Result<Option<(PushServer, mpsc::Receiver<crate::push::Pushed>)>, Fatal> {
+    Ok(None)
+}
+
 /// `[push]`: binds the listener; pushes come to the loop through the returned receiver.
+#[cfg(feature = "push")]
 async fn start_push(
     config: &Config,
 ) -> Result<Option<(PushServer, mpsc::Receiver<crate::push::Pushed>)>, Fatal> {

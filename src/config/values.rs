@@ -209,14 +209,19 @@ pub fn uts46_to_ascii(name: &str) -> Result<String, idna::Errors> {
 }
 
 /// Without the `idn` feature (the router builds): ASCII names only. An `xn--` label must
-/// decode as Punycode (to something that is not itself `xn--…`); the Unicode rules it would be
-/// checked against need the tables left out, so the `idn` build is the stricter one.
+/// decode as Punycode to non-ASCII text without control characters or spaces (and not to
+/// `xn--…` again); UTS #46's other rules need the tables left out, so the `idn` build is the
+/// stricter one.
 #[cfg(not(feature = "idn"))]
 pub fn uts46_to_ascii(name: &str) -> Result<String, idna::Errors> {
     let lower = name.to_ascii_lowercase();
     let bad_xn = |label: &str| {
         label.strip_prefix("xn--").is_some_and(|p| {
-            idna::punycode::decode_to_string(p).is_none_or(|u| u.is_ascii() || u.starts_with("xn--"))
+            idna::punycode::decode_to_string(p).is_none_or(|u| {
+                u.is_ascii()
+                    || u.starts_with("xn--")
+                    || u.chars().any(|c| c.is_control() || c.is_whitespace())
+            })
         })
     };
     if !name.is_ascii() || lower.split('.').any(bad_xn) {
@@ -633,6 +638,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "idn")]
     fn names() {
         assert_eq!(
             dns_name("home.example.com", true).as_deref(),

@@ -12,6 +12,8 @@ mod expansion;
 mod idna;
 mod keys;
 mod load;
+#[cfg(not(feature = "idn"))]
+mod no_idn;
 mod operations;
 mod properties;
 mod records;

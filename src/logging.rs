@@ -80,9 +80,14 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, col
     if quiet {
         filter = filter.with_target(CHANGE_TARGET, LevelFilter::INFO);
     }
+    // Without the `json-log` feature (the router builds), JSON falls back to text, with a
+    // warning once logging is up.
+    #[cfg(not(feature = "json-log"))]
+    let (format, json_refused) = (Format::Text, format == Format::Json);
     let stderr_tty = color && std::io::stderr().is_terminal();
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
+        #[cfg(feature = "json-log")]
         Format::Json if under_journald => registry
             .with(
                 tracing_subscriber::fmt::layer()
@@ -93,6 +98,7 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, col
                     .with_writer(std::io::stderr),
             )
             .try_init(),
+        #[cfg(feature = "json-log")]
         Format::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
@@ -115,7 +121,7 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, col
                     .with_writer(std::io::stderr),
             )
             .try_init(),
-        Format::Text => registry
+        _ => registry
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(stderr_tty)
@@ -127,6 +133,14 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, col
     };
     // Only fails when a subscriber is already set (tests): keep that one.
     let _ = result;
+    #[cfg(not(feature = "json-log"))]
+    if json_refused {
+        tracing::warn!(
+            "--log-format json: this build of ddflare has no JSON log format (built without the \
+             `json-log` feature, as the router builds are); logging text\nhint: drop \
+             --log-format json (or DDFLARE_LOG_FORMAT=json), or run a build with every feature"
+        );
+    }
 }
 
 /// The longest message or field value in a text line, in characters: far above what ddflare

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
@@ -26,22 +25,33 @@ use crate::config::{self, Config};
 use crate::daemon;
 use crate::detect::Family;
 use crate::health::listener_max_age;
-use crate::metrics::{self, Metrics};
+use crate::metrics::Metrics;
 use crate::notify;
 
 /// The metrics listener while it runs.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 struct MetricsServer {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
 
+/// Without the `metrics` feature the config refuses `metrics.listen`, so this is never called.
+#[cfg(not(feature = "metrics"))]
+async fn start_metrics(addr: SocketAddr, _metrics: Arc<Metrics>) -> Result<MetricsServer, Fatal> {
+    Err(Fatal::Listen {
+        addr,
+        error: std::io::Error::other("this build has no metrics listener (feature `metrics`)"),
+    })
+}
+
+#[cfg(feature = "metrics")]
 async fn start_metrics(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<MetricsServer, Fatal> {
     let listen = |error| Fatal::Listen { addr, error };
-    let listener = TcpListener::bind(addr).await.map_err(listen)?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
     let bound = listener.local_addr().map_err(listen)?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(metrics::server::serve(listener, metrics, async {
+    let task = tokio::spawn(crate::metrics::server::serve(listener, metrics, async {
         let _ = stopped.await;
     }));
     info!("metrics: serving http://{bound}/metrics and /healthz");
@@ -78,7 +88,7 @@ async fn start_push(
     };
     let addr = push.listen;
     let listen = |error| Fatal::Listen { addr, error };
-    let listener = TcpListener::bind(addr).await.map_err(listen)?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
     let bound = listener.local_addr().map_err(listen)?;
     let (tx, rx) = mpsc::channel(16);
     let (stop, stopped) = oneshot::channel::<()>();

@@ -322,8 +322,13 @@ mod tests {
             .with_target(false)
             .with_writer(move || out.clone());
         if json {
-            let subscriber = tracing_subscriber::registry().with(layer.json().flatten_event(true));
-            tracing::subscriber::with_default(subscriber, emit);
+            #[cfg(feature = "json-log")]
+            tracing::subscriber::with_default(
+                tracing_subscriber::registry().with(layer.json().flatten_event(true)),
+                emit,
+            );
+            #[cfg(not(feature = "json-log"))]
+            unreachable!("JSON tests need the json-log feature");
         } else {
             let subscriber = tracing_subscriber::registry().with(layer.fmt_fields(TextFields));
             tracing::subscriber::with_default(subscriber, emit);
@@ -371,6 +376,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "json-log")]
     fn json_is_escaped_by_serde() {
         let err = FORGED.to_owned();
         let out = capture(true, || tracing::warn!(error = %err, "{FORGED}"));

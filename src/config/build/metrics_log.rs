@@ -21,21 +21,22 @@ pub(super) fn metrics(
         (Some(v), _) => Some((v.value.trim(), Src::env(v.name))),
         (None, Some(s)) => Some((s.get_ref().trim(), Src::file("metrics.listen", s.span()))),
     };
-    if let Some((_, src)) = &listen
-        && cfg!(not(feature = "metrics"))
-    {
-        return Err(ctx.err(
-            src,
-            Problem::new(
-                "this build of ddflare has no metrics listener (built without the `metrics` \
-                 feature, as the router builds are)",
-            )
-            .hint("remove it; `ddflare health` and `ddflare status` read the same state without a listener"),
-        ));
-    }
     let listen = match listen {
         None => None,
         Some((text, src)) => match text.parse::<SocketAddr>() {
+            Ok(_) if cfg!(not(feature = "metrics")) => {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new(
+                        "this build of ddflare has no metrics listener (built without the \
+                         `metrics` feature, as the router builds are)",
+                    )
+                    .hint(
+                        "remove it; `ddflare health` and `ddflare status` read the same state \
+                         without a listener",
+                    ),
+                ));
+            }
             Ok(a) => Some(a),
             Err(_) => {
                 let p = Problem::new(format!(

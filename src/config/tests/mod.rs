@@ -12,13 +12,12 @@ mod expansion;
 mod idna;
 mod keys;
 mod load;
-#[cfg(not(feature = "idn"))]
-mod no_idn;
 mod operations;
 mod properties;
 mod records;
 mod schedule_state;
 mod syntax;
+mod without_features;
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -220,6 +220,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "dns-detect")]
     fn provider_specs_round_trip() {
         for s in [
             "cloudflare.trace",

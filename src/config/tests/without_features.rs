@@ -1,7 +1,8 @@
 //! Builds without the optional features (the router builds leave them out; each test runs
 //! when its feature is off). Without `idn`, an ASCII name maps as before, an `xn--` name is
 //! accepted when its label is Punycode, and a non-ASCII name is a config error that asks for
-//! the `xn--` form. Without `metrics` or `push`, their keys are config errors that say so.
+//! the `xn--` form. Without `metrics`, `push` or `dns-detect`, their keys and providers are
+//! config errors that say so.
 
 #[cfg(not(feature = "idn"))]
 use super::super::values::dns_name;
@@ -79,4 +80,20 @@ fn push_without_the_push_feature_is_refused() {
         super::ONE_RECORD
     )));
     super::expect(&e, "push: this build of ddflare has no push endpoint", None);
+}
+
+#[cfg(not(feature = "dns-detect"))]
+#[test]
+fn dns_providers_without_the_dns_detect_feature_are_refused() {
+    for p in ["cloudflare.dns", "cloudflare.doh"] {
+        let e = super::err(&super::with_token(&format!(
+            "[detect]\nipv4 = [\"{p}\"]\n{}",
+            super::ONE_RECORD
+        )));
+        super::expect(
+            &e,
+            "this build of ddflare has no DNS-based detection",
+            Some(4),
+        );
+    }
 }

@@ -17,7 +17,9 @@ use std::io::IsTerminal;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::field::RecordFields;
-use tracing_subscriber::fmt::format::{Full, Json, JsonFields, Writer};
+use tracing_subscriber::fmt::format::{Full, Writer};
+#[cfg(feature = "json-log")]
+use tracing_subscriber::fmt::format::{Json, JsonFields};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -80,17 +82,24 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, col
     if quiet {
         filter = filter.with_target(CHANGE_TARGET, LevelFilter::INFO);
     }
+    // Without the `json-log` feature (the router builds), JSON falls back to text, with a
+    // warning once logging is up.
+    #[cfg(not(feature = "json-log"))]
+    let (format, json_refused) = (Format::Text, format == Format::Json);
     let stderr_tty = color && std::io::stderr().is_terminal();
     // One layer type whatever the format (the format is picked inside it, at run time): one
     // copy of tracing-subscriber's layer and subscriber machinery instead of four, ~12 KB of
     // binary (docs/shipping.md). Each variant formats exactly as its own layer did.
+    #[cfg(feature = "json-log")]
     let json = || tracing_subscriber::fmt::format().json().flatten_event(true);
     let (fields, events, ansi) = match format {
+        #[cfg(feature = "json-log")]
         Format::Json if under_journald => (
             Fields::Json(JsonFields::new()),
             Events::JsonJournal(SyslogPrefix(json())),
             false,
         ),
+        #[cfg(feature = "json-log")]
         Format::Json => (Fields::Json(JsonFields::new()), Events::Json(json()), false),
         Format::Text if under_journald => (
             Fields::Text(TextFields),
@@ -102,7 +111,8 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, col
             )),
             false,
         ),
-        Format::Text => (
+        // Text (and JSON in a build without `json-log`, `format` is Text then).
+        _ => (
             Fields::Text(TextFields),
             Events::Text(tracing_subscriber::fmt::format().with_target(false)),
             stderr_tty,
@@ -120,6 +130,14 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, col
         .try_init();
     // Only fails when a subscriber is already set (tests): keep that one.
     let _ = result;
+    #[cfg(not(feature = "json-log"))]
+    if json_refused {
+        tracing::warn!(
+            "--log-format json: this build of ddflare has no JSON log format (built without the \
+             `json-log` feature, as the router builds are); logging text\nhint: drop \
+             --log-format json (or DDFLARE_LOG_FORMAT=json), or run a build with every feature"
+        );
+    }
 }
 
 /// The longest message or field value in a text line, in characters: far above what ddflare
@@ -231,7 +249,9 @@ pub fn syslog_priority(level: &tracing::Level) -> u8 {
 
 /// The event format of each log format (see [`init`]).
 enum Events {
+    #[cfg(feature = "json-log")]
     Json(tracing_subscriber::fmt::format::Format<Json>),
+    #[cfg(feature = "json-log")]
     JsonJournal(SyslogPrefix<tracing_subscriber::fmt::format::Format<Json>>),
     Text(tracing_subscriber::fmt::format::Format),
     TextJournal(SyslogPrefix<tracing_subscriber::fmt::format::Format<Full, ()>>),
@@ -249,7 +269,9 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         match self {
+            #[cfg(feature = "json-log")]
             Events::Json(f) => f.format_event(ctx, writer, event),
+            #[cfg(feature = "json-log")]
             Events::JsonJournal(f) => f.format_event(ctx, writer, event),
             Events::Text(f) => f.format_event(ctx, writer, event),
             Events::TextJournal(f) => f.format_event(ctx, writer, event),
@@ -259,6 +281,7 @@ where
 
 /// The field format of each log format: JSON's, or [`TextFields`].
 enum Fields {
+    #[cfg(feature = "json-log")]
     Json(JsonFields),
     Text(TextFields),
 }
@@ -266,6 +289,7 @@ enum Fields {
 impl<'w> FormatFields<'w> for Fields {
     fn format_fields<R: RecordFields>(&self, writer: Writer<'w>, fields: R) -> fmt::Result {
         match self {
+            #[cfg(feature = "json-log")]
             Fields::Json(f) => f.format_fields(writer, fields),
             Fields::Text(f) => f.format_fields(writer, fields),
         }
@@ -362,8 +386,13 @@ mod tests {
             .with_target(false)
             .with_writer(move || out.clone());
         if json {
-            let subscriber = tracing_subscriber::registry().with(layer.json().flatten_event(true));
-            tracing::subscriber::with_default(subscriber, emit);
+            #[cfg(feature = "json-log")]
+            tracing::subscriber::with_default(
+                tracing_subscriber::registry().with(layer.json().flatten_event(true)),
+                emit,
+            );
+            #[cfg(not(feature = "json-log"))]
+            unreachable!("JSON tests need the json-log feature");
         } else {
             let subscriber = tracing_subscriber::registry().with(layer.fmt_fields(TextFields));
             tracing::subscriber::with_default(subscriber, emit);
@@ -411,6 +440,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "json-log")]
     fn json_is_escaped_by_serde() {
         let err = FORGED.to_owned();
         let out = capture(true, || tracing::warn!(error = %err, "{FORGED}"));
@@ -420,6 +450,7 @@ mod tests {
         assert_eq!(v["message"], FORGED);
     }
 
+    #[cfg(feature = "json-log")]
     #[test]
     fn a_decision_line_reads_as_text_and_carries_fields_as_json() {
         let emit = || {

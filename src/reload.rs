@@ -450,6 +450,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "metrics")]
     fn a_reload_names_what_changed() {
         let old = config(
             "[schedule]\ninterval = \"5m\"\n[[record]]\nname = \"a.example.com\"\n[[record]]\nname = \"b.example.com\"\n",

@@ -35,7 +35,7 @@ release_build() {
 runner_for() {
   if [ "$1" != "$(uname -m)" ]; then
     case $1 in
-      armv7) echo qemu-arm-static ;;
+      armv7 | armv6) echo qemu-arm-static ;;
       *) echo "qemu-$1-static" ;;
     esac
   fi

@@ -12,7 +12,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
@@ -27,22 +26,33 @@ use crate::config::{self, Config};
 use crate::daemon;
 use crate::detect::Family;
 use crate::health::default_max_age;
-use crate::metrics::{self, Metrics};
+use crate::metrics::Metrics;
 use crate::notify;
 
 /// The metrics listener while it runs.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 struct MetricsServer {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
 
+/// Without the `metrics` feature the config refuses `metrics.listen`, so this is never called.
+#[cfg(not(feature = "metrics"))]
+async fn start_metrics(addr: SocketAddr, _metrics: Arc<Metrics>) -> Result<MetricsServer, Fatal> {
+    Err(Fatal::Listen {
+        addr,
+        error: std::io::Error::other("this build has no metrics listener (feature `metrics`)"),
+    })
+}
+
+#[cfg(feature = "metrics")]
 async fn start_metrics(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<MetricsServer, Fatal> {
     let listen = |error| Fatal::Listen { addr, error };
-    let listener = TcpListener::bind(addr).await.map_err(listen)?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
     let bound = listener.local_addr().map_err(listen)?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(metrics::server::serve(listener, metrics, async {
+    let task = tokio::spawn(crate::metrics::server::serve(listener, metrics, async {
         let _ = stopped.await;
     }));
     info!("metrics: serving http://{bound}/metrics and /healthz");
@@ -55,12 +65,22 @@ async fn stop_metrics(server: MetricsServer) {
 }
 
 /// The push endpoint while it runs (one per config: a reload starts it again).
+#[cfg_attr(not(feature = "push"), allow(dead_code))]
 struct PushServer {
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
 
+/// Without the `push` feature there is no endpoint (a config with `[push]` is refused).
+#[cfg(not(feature = "push"))]
+async fn start_push(
+    _config: &Config,
+) -> Result<Option<(PushServer, mpsc::Receiver<crate::push::Pushed>)>, Fatal> {
+    Ok(None)
+}
+
 /// `[push]`: binds the listener; pushes come to the loop through the returned receiver.
+#[cfg(feature = "push")]
 async fn start_push(
     config: &Config,
 ) -> Result<Option<(PushServer, mpsc::Receiver<crate::push::Pushed>)>, Fatal> {
@@ -69,7 +89,7 @@ async fn start_push(
     };
     let addr = push.listen;
     let listen = |error| Fatal::Listen { addr, error };
-    let listener = TcpListener::bind(addr).await.map_err(listen)?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
     let bound = listener.local_addr().map_err(listen)?;
     let (tx, rx) = mpsc::channel(16);
     let (stop, stopped) = oneshot::channel::<()>();

@@ -185,6 +185,7 @@ pub fn server_addr(text: &str, default_port: u16) -> Result<SocketAddr, Problem>
 /// less: a name accepted maps exactly as UTS #46 maps it. With the third and fourth hyphens
 /// allowed (CheckHyphens off), UTS #46 refuses a label that decodes to `xn--…` (V4), which
 /// `idna` leaves out: checked here.
+#[cfg(feature = "idn")]
 pub fn uts46_to_ascii(name: &str) -> Result<String, idna::Errors> {
     use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
     let ascii = Uts46::new()
@@ -207,9 +208,36 @@ pub fn uts46_to_ascii(name: &str) -> Result<String, idna::Errors> {
     Ok(ascii)
 }
 
+/// Without the `idn` feature (the router builds): ASCII names only. An `xn--` label must
+/// decode as Punycode to non-ASCII text without control characters or spaces (and not to
+/// `xn--…` again); UTS #46's other rules need the tables left out, so the `idn` build is the
+/// stricter one.
+#[cfg(not(feature = "idn"))]
+pub fn uts46_to_ascii(name: &str) -> Result<String, idna::Errors> {
+    let lower = name.to_ascii_lowercase();
+    let bad_xn = |label: &str| {
+        label.strip_prefix("xn--").is_some_and(|p| {
+            idna::punycode::decode_to_string(p).is_none_or(|u| {
+                u.is_ascii()
+                    || u.starts_with("xn--")
+                    || u.chars().any(|c| c.is_control() || c.is_whitespace())
+            })
+        })
+    };
+    if !name.is_ascii() || lower.split('.').any(bad_xn) {
+        return Err(idna::Errors::default());
+    }
+    Ok(lower)
+}
+
 /// Why UTS #46 refused `name`: the first label it refuses on its own, when one does (the bidi
 /// rule spans labels, so none may).
 fn uts46_refusal(name: &str) -> String {
+    if cfg!(not(feature = "idn")) && !name.is_ascii() {
+        return "which is not ASCII: this build of ddflare has no IDN support (built without \
+                the `idn` feature, as the router builds are)"
+            .to_owned();
+    }
     let separators = ['.', '\u{3002}', '\u{ff0e}', '\u{ff61}'];
     let label = name
         .split(separators)
@@ -255,10 +283,14 @@ pub fn dns_name(text: &str, wildcard: bool) -> Result<String, Problem> {
         rest.to_ascii_lowercase()
     } else {
         uts46_to_ascii(rest).map_err(|_| {
-            Problem::new(format!("{expected}, {found}, {}", uts46_refusal(rest))).hint(
+            let hint = if cfg!(feature = "idn") || rest.is_ascii() {
                 "ddflare maps names as browsers do (UTS #46); `idn2 --uts46 NAME` (GNU libidn2) \
-                 says why it refuses one, and prints the xn-- form of one it accepts",
-            )
+                 says why it refuses one, and prints the xn-- form of one it accepts"
+            } else {
+                "write the name in its ASCII `xn--` form, which `idn2 --uts46 NAME` (GNU \
+                 libidn2) prints, e.g. \"xn--bcher-kva.example\" for \"bücher.example\""
+            };
+            Problem::new(format!("{expected}, {found}, {}", uts46_refusal(rest))).hint(hint)
         })?
     };
     let rest = mapped.strip_suffix('.').unwrap_or(&mapped);
@@ -606,6 +638,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "idn")]
     fn names() {
         assert_eq!(
             dns_name("home.example.com", true).as_deref(),

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+#[cfg(feature = "dns-detect")]
 use super::dns::DnsProvider;
+#[cfg(feature = "dns-detect")]
 use super::doh::DohProvider;
 use super::file::FileProvider;
 use super::interface::InterfaceProvider;
@@ -66,9 +68,16 @@ pub fn build(
             ctx.tls,
             ctx.timeout,
         )?),
+        #[cfg(feature = "dns-detect")]
         ProviderSpec::CloudflareDns => Box::new(DnsProvider::new(servers(), family)),
+        #[cfg(feature = "dns-detect")]
         ProviderSpec::CloudflareDoh => {
             Box::new(DohProvider::new(ctx.doh_url, family, ctx.tls, ctx.timeout)?)
+        }
+        // Never parsed without the feature (ProviderSpec's FromStr refuses both).
+        #[cfg(not(feature = "dns-detect"))]
+        ProviderSpec::CloudflareDns | ProviderSpec::CloudflareDoh => {
+            unreachable!("cloudflare.dns and cloudflare.doh are refused without dns-detect")
         }
         ProviderSpec::Interface(name) => Box::new(InterfaceProvider::new(name, family)),
         ProviderSpec::Local => Box::new(LocalProvider::new(servers().first().copied(), family)),

@@ -86,6 +86,7 @@ impl Fetcher {
 
     /// POSTs `body` with `Content-Type` and `Accept` set to `media_type` (DNS over HTTPS);
     /// returns the answer's body, at most `cap` bytes.
+    #[cfg(feature = "dns-detect")]
     pub(crate) async fn post(
         &self,
         url: &Url,

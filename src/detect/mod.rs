@@ -17,7 +17,9 @@
 
 pub mod bogon;
 mod detector;
+#[cfg(feature = "dns-detect")]
 pub mod dns;
+#[cfg(feature = "dns-detect")]
 pub mod doh;
 mod factory;
 mod fetch;
@@ -40,7 +42,9 @@ pub mod url;
 pub mod watch;
 
 pub use detector::{DetectReport, Detected, Detection, Detector, Policy, admit};
+#[cfg(feature = "dns-detect")]
 pub use dns::DnsProvider;
+#[cfg(feature = "dns-detect")]
 pub use doh::DohProvider;
 pub use factory::{BuildContext, build};
 pub use file::FileProvider;

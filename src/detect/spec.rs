@@ -125,6 +125,13 @@ impl FromStr for ProviderSpec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         match s {
+            "cloudflare.dns" | "cloudflare.doh" if cfg!(not(feature = "dns-detect")) => {
+                return Err(format!(
+                    "a provider this build has, found `{s}`: this build of ddflare has no \
+                     DNS-based detection (built without the `dns-detect` feature, as the router \
+                     builds are); use `cloudflare.trace`"
+                ));
+            }
             "cloudflare.trace" => return Ok(ProviderSpec::CloudflareTrace),
             "cloudflare.dns" => return Ok(ProviderSpec::CloudflareDns),
             "cloudflare.doh" => return Ok(ProviderSpec::CloudflareDoh),
@@ -284,6 +291,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "dns-detect")]
     fn provider_specs_round_trip() {
         for s in [
             "cloudflare.trace",

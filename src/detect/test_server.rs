@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 /// What the server saw of one request.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "dns-detect"), allow(dead_code))]
 pub(crate) struct Request {
     /// The client's address as this server's socket sees it.
     pub peer: SocketAddr,
@@ -59,6 +60,7 @@ impl Reply {
         }
     }
 
+    #[cfg_attr(not(feature = "dns-detect"), allow(dead_code))]
     pub(crate) fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
         Reply {
             status,

@@ -24,6 +24,19 @@ pub(super) fn metrics(
     let listen = match listen {
         None => None,
         Some((text, src)) => match text.parse::<SocketAddr>() {
+            Ok(_) if cfg!(not(feature = "metrics")) => {
+                return Err(ctx.err(
+                    &src,
+                    Problem::new(
+                        "this build of ddflare has no metrics listener (built without the \
+                         `metrics` feature, as the router builds are)",
+                    )
+                    .hint(
+                        "remove it; `ddflare health` and `ddflare status` read the same state \
+                         without a listener",
+                    ),
+                ));
+            }
             Ok(a) => Some(a),
             Err(_) => {
                 let p = Problem::new(format!(

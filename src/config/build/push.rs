@@ -39,6 +39,16 @@ pub(super) fn build(
     let Some(raw) = raw else {
         return Ok(None);
     };
+    if cfg!(not(feature = "push")) {
+        return Err(ctx.err(
+            &Src::file("push", raw.span()),
+            Problem::new(
+                "this build of ddflare has no push endpoint (built without the `push` feature, \
+                 as the router builds are)",
+            )
+            .hint("remove [push], or run a build with every feature (x86_64, aarch64, the .deb, the image)"),
+        ));
+    }
     let p = raw.get_ref();
     let Some(listen) = &p.listen else {
         return Err(ctx.err(

@@ -22,6 +22,12 @@ fn bad_config_corpus() {
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // Without `dns-detect`, naming its providers is the error (without_features.rs).
+        if cfg!(not(feature = "dns-detect"))
+            && (text.contains("cloudflare.dns") || text.contains("cloudflare.doh"))
+        {
+            continue;
+        }
         let header = |key: &str| {
             text.lines()
                 .take_while(|l| l.starts_with('#'))

@@ -4,6 +4,7 @@
 use super::*;
 
 #[test]
+#[cfg(feature = "idn")]
 fn env_overrides_win_over_the_file() {
     let text = with_token(
         r#"api_url = "https://file.example/client/v4"

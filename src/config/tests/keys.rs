@@ -68,6 +68,7 @@ fn minimal_file_gets_every_default() {
 }
 
 #[test]
+#[cfg(feature = "dns-detect")]
 fn detection_keys_are_read_and_checked() {
     let text = with_token(
         r#"

@@ -8,6 +8,7 @@ mod credentials;
 mod detect;
 mod environment;
 mod expansion;
+#[cfg(feature = "idn")]
 mod idna;
 mod keys;
 mod load;
@@ -17,6 +18,7 @@ mod properties;
 mod records;
 mod schedule_state;
 mod syntax;
+mod without_features;
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -16,6 +16,7 @@ fn operations_are_off_by_default() {
 }
 
 #[test]
+#[cfg(feature = "metrics")]
 fn operation_keys_are_read() {
     let text = with_token(&format!(
         "[schedule]\ncron = \"*/10 * * * *\"\njitter = \"20s\"\nupdate_on_start = false\n\
@@ -175,6 +176,7 @@ fn notification_urls_never_show_in_errors() {
 }
 
 #[test]
+#[cfg(feature = "metrics")]
 fn containers_configure_operations_by_environment() {
     let e = env(&[
         ("CLOUDFLARE_API_TOKEN", TOKEN),
@@ -202,6 +204,7 @@ fn containers_configure_operations_by_environment() {
 }
 
 #[test]
+#[cfg(feature = "metrics")]
 fn environment_replaces_the_files_operations() {
     let text = with_token(&format!(
         "[detect]\nallow_private = true\n[[notify]]\nurl = \"ntfy://ntfy.sh/a\"\n[[notify]]\nurl = \"ntfy://ntfy.sh/b\"\n[[monitor]]\nurl = \"https://hc-ping.com/u\"\n[metrics]\nlisten = \"127.0.0.1:1\"\n[log]\nquiet = true\n{ONE_RECORD}"

@@ -93,6 +93,7 @@ fn proxied_must_be_a_boolean() {
 }
 
 #[test]
+#[cfg(feature = "idn")]
 fn names_are_normalized() {
     let text = with_token(
         "[[record]]\nname = \"bücher.example\"\n[[record]]\nname = \"Home.Example.COM.\"\n[[record]]\nname = \"*.example.com\"\nzone = \"Example.com.\"\n",

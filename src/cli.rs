@@ -107,6 +107,7 @@ enum Command {
         max_age: Option<std::time::Duration>,
     },
     /// Print a ddflare.toml equivalent to another updater's settings (no config needed)
+    #[cfg(feature = "import")]
     Import {
         /// The tool: favonia, timothymiller (their environment variables) or ddclient
         #[arg(long, value_name = "TOOL", value_parser = ["favonia", "timothymiller", "ddclient"])]
@@ -122,6 +123,7 @@ enum Command {
 }
 
 /// `ddflare import`: before any config is read.
+#[cfg(feature = "import")]
 fn import(from: &str, file: Option<&std::path::Path>, inline: bool) -> ExitCode {
     let Some(tool) = crate::import::From::parse(from) else {
         eprintln!("error: --from: expected favonia, timothymiller or ddclient");
@@ -165,6 +167,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    #[cfg(feature = "import")]
     if let Command::Import {
         from,
         file,
@@ -268,7 +271,9 @@ fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
         Command::Once { dry_run } | Command::Run { dry_run, .. } => {
             (!dry_run).then_some(config.state.dir.as_path())
         }
-        Command::Check | Command::Detect { .. } | Command::Import { .. } => None,
+        Command::Check | Command::Detect { .. } => None,
+        #[cfg(feature = "import")]
+        Command::Import { .. } => None,
     };
     match privileges::apply(&config.process, state_dir)? {
         privileges::Outcome::NotRoot => Ok(false),
@@ -288,6 +293,7 @@ fn drop_root(command: &Command, config: &Config) -> Result<bool, Fatal> {
 async fn dispatch(command: Command, config: Config, origin: Origin) -> Result<Verdict, Fatal> {
     match command {
         // Handled in `main` before any config is read.
+        #[cfg(feature = "import")]
         Command::Import { .. } => Ok(Verdict::Ok),
         Command::Status { json } => Ok(status::status(&config, json)),
         Command::History { last, json } => Ok(history::history(&config, last, json)),

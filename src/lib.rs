@@ -48,6 +48,7 @@ pub mod files;
 pub mod health;
 pub mod history;
 pub mod http;
+#[cfg(feature = "import")]
 pub mod import;
 pub mod logging;
 pub mod metrics;

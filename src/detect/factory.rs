@@ -12,6 +12,7 @@ use super::file::FileProvider;
 use super::interface::InterfaceProvider;
 use super::local::LocalProvider;
 use super::provider::IpProvider;
+#[cfg(feature = "router-query")]
 use super::router::RouterProvider;
 use super::spec::{Family, ProviderSpec};
 use super::static_ip::StaticProvider;
@@ -82,8 +83,14 @@ pub fn build(
         ProviderSpec::Interface(name) => Box::new(InterfaceProvider::new(name, family)),
         ProviderSpec::Local => Box::new(LocalProvider::new(servers().first().copied(), family)),
         ProviderSpec::File(path) => Box::new(FileProvider::new(path.clone(), family)),
+        #[cfg(feature = "router-query")]
         ProviderSpec::Router(router) => {
             Box::new(RouterProvider::new(router, family, ctx.tls, ctx.timeout)?)
+        }
+        // Never parsed without the feature (ProviderSpec's FromStr refuses `router.*`).
+        #[cfg(not(feature = "router-query"))]
+        ProviderSpec::Router(_) => {
+            unreachable!("router.* providers are refused without router-query")
         }
     })
 }

@@ -106,6 +106,7 @@ impl Fetcher {
     /// POSTs a SOAP action (UPnP): `Content-Type: text/xml` and `SOAPAction`; returns the
     /// answer's body, at most `cap` bytes, whatever its status (a SOAP fault comes as a 500
     /// whose body says why).
+    #[cfg(feature = "router-query")]
     pub(crate) async fn soap(
         &self,
         url: &Url,

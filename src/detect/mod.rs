@@ -31,6 +31,7 @@ pub mod local;
 pub mod netlink;
 pub mod prefix;
 mod provider;
+#[cfg(feature = "router-query")]
 pub mod router;
 pub mod settings;
 mod spec;
@@ -53,6 +54,7 @@ pub use interface::InterfaceProvider;
 pub use local::LocalProvider;
 pub use prefix::Ipv6Host;
 pub use provider::{BoxFuture, DetectError, Found, IpProvider};
+#[cfg(feature = "router-query")]
 pub use router::RouterProvider;
 pub use settings::DetectConfig;
 pub use spec::{Family, ProviderSpec, Router, Strategy};

@@ -132,6 +132,14 @@ impl FromStr for ProviderSpec {
                      builds are); use `cloudflare.trace`"
                 ));
             }
+            _ if s.starts_with("router.") && cfg!(not(feature = "router-query")) => {
+                return Err(format!(
+                    "a provider this build has, found `{s}`: this build of ddflare cannot ask a \
+                     router (built without the `router-query` feature, as the router builds \
+                     are, which run on the router itself); use `interface:wan` (the WAN \
+                     interface's name) or `cloudflare.trace`"
+                ));
+            }
             "cloudflare.trace" => return Ok(ProviderSpec::CloudflareTrace),
             "cloudflare.dns" => return Ok(ProviderSpec::CloudflareDns),
             "cloudflare.doh" => return Ok(ProviderSpec::CloudflareDoh),
@@ -355,6 +363,7 @@ mod tests {
             spec.to_string(),
             "url4:http://[redacted]@192.0.2.1/ip?sid=[redacted]"
         );
+        #[cfg(feature = "router-query")]
         assert_eq!(
             "router.natpmp:192.168.1.1"
                 .parse::<ProviderSpec>()

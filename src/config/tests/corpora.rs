@@ -28,6 +28,10 @@ fn bad_config_corpus() {
         {
             continue;
         }
+        // Without `router-query`, naming a `router.` provider is the error.
+        if cfg!(not(feature = "router-query")) && text.contains("router.") {
+            continue;
+        }
         let header = |key: &str| {
             text.lines()
                 .take_while(|l| l.starts_with('#'))

@@ -90,16 +90,19 @@ fn static_values_of_the_wrong_family_or_unusable_are_refused() {
     expect(&e, "detect.ipv4", Some(4));
     expect(&e, "an IPv6 address", Some(4));
     assert!(e.hint_text().unwrap_or_default().contains("detect.ipv6"));
-    let e = c("ipv6 = [\"cloudflare.trace\", \"router.upnp\"]").unwrap_err();
-    expect(&e, "detect.ipv6", Some(4));
-    expect(
-        &e,
-        "`router.upnp` tells only the router's IPv4 address",
-        Some(4),
-    );
-    assert!(e.hint_text().unwrap_or_default().contains("detect.ipv4"));
-    let c4 = c("ipv4 = [\"router.natpmp\", \"router.pcp:192.168.1.1\", \"router.upnp:http://192.168.1.1:5000/rootDesc.xml\"]").unwrap();
-    assert_eq!(c4.config.detect.ipv4.len(), 3);
+    #[cfg(feature = "router-query")]
+    {
+        let e = c("ipv6 = [\"cloudflare.trace\", \"router.upnp\"]").unwrap_err();
+        expect(&e, "detect.ipv6", Some(4));
+        expect(
+            &e,
+            "`router.upnp` tells only the router's IPv4 address",
+            Some(4),
+        );
+        assert!(e.hint_text().unwrap_or_default().contains("detect.ipv4"));
+        let c4 = c("ipv4 = [\"router.natpmp\", \"router.pcp:192.168.1.1\", \"router.upnp:http://192.168.1.1:5000/rootDesc.xml\"]").unwrap();
+        assert_eq!(c4.config.detect.ipv4.len(), 3);
+    }
     let e = c("ipv6 = [\"cloudflare.trace\", \"static:203.0.113.7\"]").unwrap_err();
     expect(&e, "detect.ipv6", Some(4));
     expect(&e, "an IPv4 address", Some(4));

@@ -97,3 +97,15 @@ fn dns_providers_without_the_dns_detect_feature_are_refused() {
         );
     }
 }
+
+#[cfg(not(feature = "router-query"))]
+#[test]
+fn router_providers_without_the_router_query_feature_are_refused() {
+    for p in ["router.natpmp", "router.pcp:192.168.1.1", "router.upnp"] {
+        let e = super::err(&super::with_token(&format!(
+            "[detect]\nipv4 = [\"{p}\"]\n{}",
+            super::ONE_RECORD
+        )));
+        super::expect(&e, "this build of ddflare cannot ask a router", Some(4));
+    }
+}

@@ -6,7 +6,7 @@
 //! again on the new config, with a round at once. Counters, the failure streak and the
 //! rate-limit windows carry over.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -173,14 +173,16 @@ pub async fn run(
             metrics.clone(),
         );
         let mut updater = edges::updater(&config, api, dry_run);
-        updater.set_push_owned(
+        // extend, not collect: BTreeSet's FromIterator sorts (a stable sort per type).
+        let mut push_owned = BTreeSet::new();
+        push_owned.extend(
             config
                 .push
                 .iter()
                 .flat_map(|p| &p.clients)
-                .flat_map(|c| c.hostnames.iter().cloned())
-                .collect(),
+                .flat_map(|c| c.hostnames.iter().cloned()),
         );
+        updater.set_push_owned(push_owned);
         let (push_server, push_rx) = match start_push(&config).await? {
             Some((s, rx)) => (Some(s), Some(rx)),
             None => (None, None),
@@ -334,20 +336,19 @@ fn last_resort(grace: Duration) {
 
 /// The (name, type) of every configured record, with its `comment`.
 fn records(config: &Config) -> BTreeMap<(String, String), Option<String>> {
-    config
-        .records
-        .iter()
-        .flat_map(|r| {
-            Family::ALL
-                .into_iter()
-                .filter(|f| match f {
-                    Family::V4 => r.ipv4,
-                    Family::V6 => r.ipv6,
-                })
-                .map(|f| {
-                    let key = (r.name.clone(), f.record_type().to_owned());
-                    (key, r.comment.clone())
-                })
-        })
-        .collect()
+    // extend, not collect: BTreeMap's FromIterator sorts (a stable sort per type).
+    let mut records = BTreeMap::new();
+    records.extend(config.records.iter().flat_map(|r| {
+        Family::ALL
+            .into_iter()
+            .filter(|f| match f {
+                Family::V4 => r.ipv4,
+                Family::V6 => r.ipv6,
+            })
+            .map(|f| {
+                let key = (r.name.clone(), f.record_type().to_owned());
+                (key, r.comment.clone())
+            })
+    }));
+    records
 }

@@ -54,7 +54,11 @@ struct Names {
 impl Names {
     async fn refresh(&mut self) {
         match tokio::task::spawn_blocking(netlink::links).await {
-            Ok(Ok(links)) => self.all = links.into_iter().collect(),
+            Ok(Ok(links)) => {
+                // extend, not collect: BTreeMap's FromIterator sorts (a stable sort per type).
+                self.all.clear();
+                self.all.extend(links);
+            }
             Ok(Err(e)) => debug!(error = %e, "cannot list the interfaces"),
             Err(e) => debug!(error = %e, "cannot list the interfaces"),
         }

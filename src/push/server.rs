@@ -223,10 +223,9 @@ async fn push(
     let report = if names.is_empty() {
         None
     } else {
-        let addrs: BTreeMap<Family, Detected> = myip
-            .iter()
-            .map(|ip| (Family::of(*ip), Detected::host(*ip)))
-            .collect();
+        // extend, not collect: BTreeMap's FromIterator sorts (a stable sort per type).
+        let mut addrs = BTreeMap::new();
+        addrs.extend(myip.iter().map(|ip| (Family::of(*ip), Detected::host(*ip))));
         let (reply, answer) = oneshot::channel();
         let sent = shared
             .inbox

@@ -42,9 +42,9 @@ async fn start_metrics(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<Metric
     let listener = TcpListener::bind(addr).await.map_err(listen)?;
     let bound = listener.local_addr().map_err(listen)?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(metrics::server::serve(listener, metrics, async {
+    let task = tokio::spawn(Box::pin(metrics::server::serve(listener, metrics, async {
         let _ = stopped.await;
-    }));
+    })) as BoxedTask);
     info!("metrics: serving http://{bound}/metrics and /healthz");
     Ok(MetricsServer { addr, stop, task })
 }
@@ -79,9 +79,11 @@ async fn start_push(
     };
     // A push may wait for the round in flight, then for its own.
     let wait = config.schedule.cycle_deadline * 2;
-    let task = tokio::spawn(crate::push::serve(listener, push, gate, tx, wait, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(
+        Box::pin(crate::push::serve(listener, push, gate, tx, wait, async {
+            let _ = stopped.await;
+        })) as BoxedTask,
+    );
     info!("push: serving dyndns2 on http://{bound}/nic/update");
     Ok(Some((PushServer { stop, task }, rx)))
 }
@@ -352,3 +354,7 @@ fn records(config: &Config) -> BTreeMap<(String, String), Option<String>> {
     }));
     records
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;

@@ -39,7 +39,7 @@ pub fn watch(interfaces: Vec<String>) -> Option<mpsc::Receiver<&'static str>> {
     };
     // One pending wake-up is enough: more would mean the same round twice.
     let (tx, rx) = mpsc::channel(1);
-    tokio::spawn(run(socket, interfaces, tx));
+    tokio::spawn(Box::pin(run(socket, interfaces, tx)) as BoxedTask);
     Some(rx)
 }
 
@@ -117,6 +117,10 @@ async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<&'stati
         }
     }
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 #[cfg(test)]
 mod tests {

@@ -291,13 +291,13 @@ pub async fn serve<S: Future<Output = ()>>(
         let released = slots.clone();
         let mut table = slots.lock().unwrap_or_else(PoisonError::into_inner);
         let id = table.next_id();
-        let task = tokio::spawn(async move {
+        let task = tokio::spawn(Box::pin(async move {
             handle(stream, peer, &shared).await;
             released
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .release(id);
-        });
+        }) as BoxedTask);
         let (_, evicted) = table.admit(task.abort_handle());
         drop(table);
         if let Some(oldest) = evicted {
@@ -310,3 +310,7 @@ pub async fn serve<S: Future<Output = ()>>(
         handle.abort();
     }
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;

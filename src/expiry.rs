@@ -256,7 +256,7 @@ pub fn spawn_probe<A: DnsApi + 'static>(
     now: impl Fn() -> SystemTime + Send + 'static,
     on_warning: impl Fn(String) + Send + Sync + 'static,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    let task: BoxedTask = Box::pin(async move {
         let cached = load(&state_dir);
         if let Some(c) = &cached {
             metrics.set_token_expiry(c.expires());
@@ -277,8 +277,13 @@ pub fn spawn_probe<A: DnsApi + 'static>(
             }
             tokio::time::sleep(CHECK_EVERY).await;
         }
-    })
+    });
+    tokio::spawn(task)
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 #[cfg(test)]
 mod tests {

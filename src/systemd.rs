@@ -139,14 +139,15 @@ impl Notifier {
             return None;
         }
         let me = self.clone();
-        Some(tokio::spawn(async move {
+        let task: BoxedTask = Box::pin(async move {
             let mut tick = tokio::time::interval(interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
                 me.send("WATCHDOG=1");
             }
-        }))
+        });
+        Some(tokio::spawn(task))
     }
 }
 
@@ -261,6 +262,10 @@ fn one_line(s: &str, max: usize) -> String {
     }
     out
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 #[cfg(test)]
 mod tests {

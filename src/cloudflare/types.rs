@@ -109,7 +109,8 @@ pub fn same_name(a: &str, b: &str) -> bool {
 /// `records` with each id once, in listing order (the first of a repeated id wins): a record
 /// listed twice must not look like its own duplicate.
 pub fn unique_ids(records: &[Record]) -> Vec<Record> {
-    let mut seen = std::collections::HashSet::new();
+    // A BTreeSet<&str>, a type the binary has anyway: no hash table compiled for this one.
+    let mut seen = std::collections::BTreeSet::new();
     records
         .iter()
         .filter(|r| seen.insert(r.id.as_str()))

@@ -80,12 +80,12 @@ impl Detect for Observed {
 impl Detect for Detector {
     async fn detect(&self, families: &[Family]) -> BTreeMap<Family, Detected> {
         let report = self.detect_all().await;
-        families
-            .iter()
-            .filter_map(|f| match report.get(*f) {
-                Some(Ok(d)) => Some((*f, d.detected())),
-                _ => None,
-            })
-            .collect()
+        // extend, not collect: BTreeMap's FromIterator sorts (a stable sort per type).
+        let mut found = BTreeMap::new();
+        found.extend(families.iter().filter_map(|f| match report.get(*f) {
+            Some(Ok(d)) => Some((*f, d.detected())),
+            _ => None,
+        }));
+        found
     }
 }

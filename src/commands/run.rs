@@ -6,7 +6,7 @@
 //! again on the new config, with a round at once. Counters, the failure streak and the
 //! rate-limit windows carry over.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -52,9 +52,11 @@ async fn start_metrics(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<Metric
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
     let bound = listener.local_addr().map_err(listen)?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(crate::metrics::server::serve(listener, metrics, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(
+        Box::pin(crate::metrics::server::serve(listener, metrics, async {
+            let _ = stopped.await;
+        })) as BoxedTask,
+    );
     info!("metrics: serving http://{bound}/metrics and /healthz");
     Ok(MetricsServer { addr, stop, task })
 }
@@ -99,9 +101,11 @@ async fn start_push(
     };
     // A push may wait for the round in flight, then for its own.
     let wait = config.schedule.cycle_deadline * 2;
-    let task = tokio::spawn(crate::push::serve(listener, push, gate, tx, wait, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(
+        Box::pin(crate::push::serve(listener, push, gate, tx, wait, async {
+            let _ = stopped.await;
+        })) as BoxedTask,
+    );
     info!("push: serving dyndns2 on http://{bound}/nic/update");
     Ok(Some((PushServer { stop, task }, rx)))
 }
@@ -193,14 +197,16 @@ pub async fn run(
             metrics.clone(),
         );
         let mut updater = edges::updater(&config, api, dry_run);
-        updater.set_push_owned(
+        // extend, not collect: BTreeSet's FromIterator sorts (a stable sort per type).
+        let mut push_owned = BTreeSet::new();
+        push_owned.extend(
             config
                 .push
                 .iter()
                 .flat_map(|p| &p.clients)
-                .flat_map(|c| c.hostnames.iter().cloned())
-                .collect(),
+                .flat_map(|c| c.hostnames.iter().cloned()),
         );
+        updater.set_push_owned(push_owned);
         let (push_server, push_rx) = match start_push(&config).await? {
             Some((s, rx)) => (Some(s), Some(rx)),
             None => (None, None),
@@ -354,20 +360,23 @@ fn last_resort(grace: Duration) {
 
 /// The (name, type) of every configured record, with its `comment`.
 fn records(config: &Config) -> BTreeMap<(String, String), Option<String>> {
-    config
-        .records
-        .iter()
-        .flat_map(|r| {
-            Family::ALL
-                .into_iter()
-                .filter(|f| match f {
-                    Family::V4 => r.ipv4,
-                    Family::V6 => r.ipv6,
-                })
-                .map(|f| {
-                    let key = (r.name.clone(), f.record_type().to_owned());
-                    (key, r.comment.clone())
-                })
-        })
-        .collect()
+    // extend, not collect: BTreeMap's FromIterator sorts (a stable sort per type).
+    let mut records = BTreeMap::new();
+    records.extend(config.records.iter().flat_map(|r| {
+        Family::ALL
+            .into_iter()
+            .filter(|f| match f {
+                Family::V4 => r.ipv4,
+                Family::V6 => r.ipv6,
+            })
+            .map(|f| {
+                let key = (r.name.clone(), f.record_type().to_owned());
+                (key, r.comment.clone())
+            })
+    }));
+    records
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;

@@ -58,7 +58,7 @@ pub fn round_now(
         }
     };
     let (tx, rx) = mpsc::channel(1);
-    tokio::spawn(forward(netlink, usr1, tx));
+    tokio::spawn(Box::pin(forward(netlink, usr1, tx)) as BoxedTask);
     Some(rx)
 }
 
@@ -187,3 +187,7 @@ pub async fn stop_or_reload(
         return Stop::Reload(Box::new((config, edges)));
     }
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;

@@ -267,10 +267,13 @@ impl Detector {
                 })
                 .collect::<Vec<_>>()
         };
-        let providers = [(Family::V4, slots(ipv4)), (Family::V6, slots(ipv6))]
-            .into_iter()
-            .filter(|(_, list)| !list.is_empty())
-            .collect();
+        // extend, not collect: BTreeMap's FromIterator sorts (a stable sort per type).
+        let mut providers = BTreeMap::new();
+        providers.extend(
+            [(Family::V4, slots(ipv4)), (Family::V6, slots(ipv6))]
+                .into_iter()
+                .filter(|(_, list)| !list.is_empty()),
+        );
         Detector {
             providers,
             policy,
@@ -299,7 +302,7 @@ impl Detector {
             .flatten()
             .filter_map(|s| s.provider.interface().map(str::to_owned))
             .collect();
-        names.sort();
+        names.sort_unstable(); // equal strings are indistinguishable: the cheaper sort
         names.dedup();
         names
     }

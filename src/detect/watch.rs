@@ -39,7 +39,7 @@ pub fn watch(interfaces: Vec<String>) -> Option<mpsc::Receiver<&'static str>> {
     };
     // One pending wake-up is enough: more would mean the same round twice.
     let (tx, rx) = mpsc::channel(1);
-    tokio::spawn(run(socket, interfaces, tx));
+    tokio::spawn(Box::pin(run(socket, interfaces, tx)) as BoxedTask);
     Some(rx)
 }
 
@@ -54,7 +54,11 @@ struct Names {
 impl Names {
     async fn refresh(&mut self) {
         match tokio::task::spawn_blocking(netlink::links).await {
-            Ok(Ok(links)) => self.all = links.into_iter().collect(),
+            Ok(Ok(links)) => {
+                // extend, not collect: BTreeMap's FromIterator sorts (a stable sort per type).
+                self.all.clear();
+                self.all.extend(links);
+            }
             Ok(Err(e)) => debug!(error = %e, "cannot list the interfaces"),
             Err(e) => debug!(error = %e, "cannot list the interfaces"),
         }
@@ -113,6 +117,10 @@ async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<&'stati
         }
     }
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 #[cfg(test)]
 mod tests {

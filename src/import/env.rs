@@ -354,11 +354,14 @@ pub fn convert(tool: From, pairs: &[(String, String)], report_unknown: bool, inl
         }
     }
     if report_unknown {
-        let unknown: BTreeSet<&str> = pairs
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .filter(|k| !KNOWN.contains(k))
-            .collect();
+        // extend, not collect: BTreeSet's FromIterator sorts (a stable sort per type).
+        let mut unknown = BTreeSet::new();
+        unknown.extend(
+            pairs
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .filter(|k| !KNOWN.contains(k)),
+        );
         for k in unknown {
             t.skip(format!("{} (not a setting ddflare knows)", shown(k)));
         }

@@ -62,7 +62,7 @@ pub fn page(s: &Snapshot, now: SystemTime) -> String {
     o.push_str("</p><h2>Records</h2><table id=\"records\"><tr><th>Name</th><th>Type</th><th>Address</th><th>Last confirmed by Cloudflare</th><th>Comment</th></tr>");
     let mut keys: Vec<&(String, String)> = s.records.keys().collect();
     keys.extend(s.published.keys().filter(|k| !s.records.contains_key(*k)));
-    keys.sort();
+    keys.sort_unstable(); // the keys of two maps, without repeats
     for key in &keys {
         o.push_str("<tr><td>");
         escape(&mut o, &key.0);

@@ -273,13 +273,13 @@ pub async fn serve<S: Future<Output = ()>>(
         // release its slot before it was taken (on a multi-thread runtime too).
         let mut table = slots.lock().unwrap_or_else(PoisonError::into_inner);
         let id = table.next_id();
-        let task = tokio::spawn(async move {
+        let task = tokio::spawn(Box::pin(async move {
             handle(stream, &metrics).await;
             released
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .release(id);
-        });
+        }) as BoxedTask);
         let (_, evicted) = table.admit(task.abort_handle());
         drop(table);
         if let Some(oldest) = evicted {
@@ -292,6 +292,10 @@ pub async fn serve<S: Future<Output = ()>>(
         handle.abort();
     }
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 #[cfg(test)]
 mod tests {

@@ -82,7 +82,10 @@ impl Notifier {
             limits: Vec::new(),
             down: Vec::new(),
         };
-        (Notifier { tx }, tokio::spawn(task.run(rx)))
+        (
+            Notifier { tx },
+            tokio::spawn(Box::pin(task.run(rx)) as BoxedTask),
+        )
     }
 
     fn post(&self, msg: Msg) {
@@ -244,6 +247,10 @@ impl Task {
         }
     }
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 #[cfg(test)]
 mod tests {

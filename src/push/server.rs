@@ -223,10 +223,9 @@ async fn push(
     let report = if names.is_empty() {
         None
     } else {
-        let addrs: BTreeMap<Family, Detected> = myip
-            .iter()
-            .map(|ip| (Family::of(*ip), Detected::host(*ip)))
-            .collect();
+        // extend, not collect: BTreeMap's FromIterator sorts (a stable sort per type).
+        let mut addrs = BTreeMap::new();
+        addrs.extend(myip.iter().map(|ip| (Family::of(*ip), Detected::host(*ip))));
         let (reply, answer) = oneshot::channel();
         let sent = shared
             .inbox
@@ -292,13 +291,13 @@ pub async fn serve<S: Future<Output = ()>>(
         let released = slots.clone();
         let mut table = slots.lock().unwrap_or_else(PoisonError::into_inner);
         let id = table.next_id();
-        let task = tokio::spawn(async move {
+        let task = tokio::spawn(Box::pin(async move {
             handle(stream, peer, &shared).await;
             released
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .release(id);
-        });
+        }) as BoxedTask);
         let (_, evicted) = table.admit(task.abort_handle());
         drop(table);
         if let Some(oldest) = evicted {
@@ -311,3 +310,7 @@ pub async fn serve<S: Future<Output = ()>>(
         handle.abort();
     }
 }
+
+/// A spawned `()` task boxed: all of them share one tokio task type, instead of tokio's task
+/// machinery compiled again for each future (~2 KB of binary each).
+type BoxedTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;

@@ -23,12 +23,16 @@ use crate::secret::Secret;
 
 /// The names some client may update (normalized like record names), for the families check.
 pub(super) fn names(raw: Option<&Spanned<RawPush>>) -> BTreeSet<String> {
-    raw.into_iter()
-        .flat_map(|p| &p.get_ref().client)
-        .filter_map(|c| c.get_ref().hostnames.as_ref())
-        .flat_map(|h| h.get_ref().iter())
-        .filter_map(|n| values::dns_name(n, false).ok())
-        .collect()
+    // extend, not collect: BTreeSet's FromIterator sorts (a stable sort per type).
+    let mut names = BTreeSet::new();
+    names.extend(
+        raw.into_iter()
+            .flat_map(|p| &p.get_ref().client)
+            .filter_map(|c| c.get_ref().hostnames.as_ref())
+            .flat_map(|h| h.get_ref().iter())
+            .filter_map(|n| values::dns_name(n, false).ok()),
+    );
+    names
 }
 
 pub(super) fn build(

@@ -4,7 +4,7 @@
 //! twice is an error naming where it was first. Names and zones may hold `${NAME}`
 //! (`config/expand.rs`), expanded before they are checked.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use toml::Spanned;
 
@@ -44,7 +44,8 @@ pub(super) fn build(
     match &env.records {
         Some(v) => from_env(ctx, env, v, tables.len(), &d, families),
         None => {
-            let mut seen = HashMap::new();
+            // BTreeMap<String, String>, a type the binary has anyway: no hash table for it.
+            let mut seen = BTreeMap::new();
             let mut records = Vec::with_capacity(tables.len());
             for (i, rec) in tables.iter().enumerate() {
                 let k = format!("record[{}]", i + 1);
@@ -138,7 +139,7 @@ fn from_env(
         ));
     }
     let mut records = Vec::with_capacity(names.len());
-    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (i, given) in names.iter().enumerate() {
         let src = Src::Env {
             var: v.name,
@@ -180,7 +181,7 @@ fn file_record(
     env: &Overrides,
     d: &Defaults<'_>,
     families: &Families,
-    seen: &mut HashMap<String, String>,
+    seen: &mut BTreeMap<String, String>,
     k: &str,
     rec: &Spanned<RawRecord>,
 ) -> Result<RecordConfig, ConfigError> {

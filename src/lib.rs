@@ -51,6 +51,7 @@ pub mod http;
 #[cfg(feature = "import")]
 pub mod import;
 pub mod logging;
+pub mod maps;
 pub mod metrics;
 pub mod notify;
 pub mod plan;

@@ -19,6 +19,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::history::{self, Change};
+use crate::maps;
 use crate::round::Outcome;
 use crate::round::RoundEnd;
 use crate::state::State;
@@ -168,8 +169,8 @@ impl Metrics {
     /// Forgets published addresses of records no longer configured (after a reload).
     pub fn retain_records(&self, keep: &[(String, String)]) {
         self.with(|s| {
-            s.published.retain(|k, _| keep.contains(k));
-            s.confirmed.retain(|k, _| keep.contains(k));
+            maps::retain(&mut s.published, |k, _| keep.contains(k));
+            maps::retain(&mut s.confirmed, |k, _| keep.contains(k));
         });
     }
 

@@ -15,6 +15,7 @@ use super::apply::Applied;
 use super::freshness::settings_of;
 use super::lines::{decision, find, line, note_rate_limit, push_failed, ray};
 use crate::cloudflare::{ApiError, ErrorKind, Record, Zone, is_id, shown_id};
+use crate::maps;
 use crate::plan::{Change, Desired};
 use crate::round::{Outcome, RoundReport};
 use crate::state::{self, Created, Entry, State};
@@ -48,13 +49,13 @@ pub(super) fn forget_bad_ids(state: &mut State) {
         }
         ok
     };
-    state
-        .zones
-        .retain(|name, z| keep(is_id(&z.id), "zone id", &z.id, name));
-    state
-        .records
-        .retain(|key, e| keep(is_id(&e.id), "record id", &e.id, key));
-    state.created.retain(|id, c| {
+    maps::retain(&mut state.zones, |name, z| {
+        keep(is_id(&z.id), "zone id", &z.id, name)
+    });
+    maps::retain(&mut state.records, |key, e| {
+        keep(is_id(&e.id), "record id", &e.id, key)
+    });
+    maps::retain(&mut state.created, |id, c| {
         let ok = is_id(id) && is_id(&c.zone.id);
         keep(ok, "created record", id, &c.name)
     });
@@ -87,10 +88,10 @@ pub(super) fn remember(state: &mut State, d: &Desired, id: String, now: u64) {
 /// Drops a created record from the cache: its id, and its entry when it was the published
 /// one (so the next start creates the record again).
 pub(super) fn forget_created(state: &mut State, id: &str, c: &Created) {
-    state.created.remove(id);
+    maps::remove(&mut state.created, id);
     let key = state::key(&c.name, &c.rtype);
     if state.records.get(&key).is_some_and(|e| e.id == id) {
-        state.records.remove(&key);
+        maps::remove(&mut state.records, &key);
     }
 }
 
@@ -102,7 +103,7 @@ pub(super) fn prune_created(
     desired: &[Desired],
     existing: &[Record],
 ) {
-    state.created.retain(|id, c| {
+    maps::retain(&mut state.created, |id, c| {
         c.zone.id != zone.id
             || !desired
                 .iter()
@@ -125,7 +126,7 @@ pub(super) fn zone_failed(
         ErrorKind::Forbidden | ErrorKind::BadIdentifier | ErrorKind::NotFound
     ) {
         for d in desired {
-            state.zones.remove(&d.name);
+            maps::remove(&mut state.zones, &d.name);
         }
     }
     note_rate_limit(report, e);
@@ -161,7 +162,7 @@ pub(super) fn record_results(
         match (result, &change) {
             (Err(e), _) => {
                 if e.kind == ErrorKind::Forbidden || e.kind == ErrorKind::BadIdentifier {
-                    state.zones.remove(&d.name);
+                    maps::remove(&mut state.zones, &d.name);
                 }
                 note_rate_limit(report, &e);
                 push_failed(
@@ -172,7 +173,7 @@ pub(super) fn record_results(
                     Some(&zone.name),
                     ray(&e).as_deref(),
                 );
-                state.records.remove(&state::key(&d.name, d.rtype));
+                maps::remove(&mut state.records, &state::key(&d.name, d.rtype));
             }
             (Ok(rec), Change::Create(_)) => {
                 if let Some(rec) = rec {
@@ -204,7 +205,7 @@ pub(super) fn record_results(
                 report.lines.push(l);
             }
             (Ok(_), Change::Delete { id, .. }) => {
-                state.created.remove(id);
+                maps::remove(&mut state.created, id);
                 *deleted
                     .entry((d.name.clone(), d.rtype.to_owned()))
                     .or_default() += 1;

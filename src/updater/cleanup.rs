@@ -15,6 +15,7 @@ use super::desired::asks_for;
 use super::lines::ray;
 use crate::cloudflare::{DnsApi, ErrorKind, Zone};
 use crate::config::RecordConfig;
+use crate::maps;
 use crate::plan::{MARKER, Ownership};
 use crate::state::{Created, State};
 
@@ -100,7 +101,7 @@ pub(super) async fn delete_created<A: DnsApi>(
                     "delete_on_stop: {} {} {} is left in place: its comment no longer holds `{MARKER}`, so it is not ddflare's any more",
                     c.name, c.rtype, r.content
                 );
-                state.created.remove(&id);
+                maps::remove(&mut state.created, &id);
                 out.kept += 1;
                 continue;
             }

@@ -9,6 +9,7 @@ use tracing::{debug, warn};
 
 use super::lines::{decision, line};
 use crate::cloudflare::Zone;
+use crate::maps;
 use crate::plan::{self, Desired, MARKER, Plan, Unowned};
 use crate::round::{Outcome, RoundReport};
 use crate::state::{self, State};
@@ -35,7 +36,7 @@ impl Reported {
                 .iter()
                 .find(|u| u.name == d.name && u.rtype == d.rtype)
             else {
-                self.0.remove(&key);
+                maps::remove(&mut self.0, &key);
                 continue;
             };
             let fingerprint = fingerprint(u);
@@ -51,7 +52,7 @@ impl Reported {
             if u.skipped {
                 // Nothing of this (name, type) is ddflare's: no cache entry, so the next round
                 // looks again (and sees a marker added in the dashboard).
-                state.records.remove(&key);
+                maps::remove(&mut state.records, &key);
                 let l = line(d, skipped(d, n, &list));
                 if new {
                     decision!(warn, &l, Some(&zone.name), None);

@@ -24,6 +24,7 @@ use crate::clock::unix;
 use crate::cloudflare::{CNAME_HINT, DnsApi, Zone, shown_id};
 use crate::config::RecordConfig;
 use crate::detect::{Detected, Family};
+use crate::maps;
 use crate::plan::{self, Desired};
 use crate::round::{Outcome, RoundReport};
 use crate::state::{self, State};
@@ -60,9 +61,9 @@ impl<A: DnsApi> Updater<A> {
         bookkeeping::forget_bad_ids(&mut state);
         // A created record whose name or family left the config is not ddflare's concern any
         // more: forgetting it means `delete_on_stop` can never delete it.
-        state
-            .created
-            .retain(|_, c| records.iter().any(|r| asks_for(r, &c.name, &c.rtype)));
+        maps::retain(&mut state.created, |_, c| {
+            records.iter().any(|r| asks_for(r, &c.name, &c.rtype))
+        });
         Updater {
             api,
             records,
@@ -340,7 +341,7 @@ impl<A: DnsApi> Updater<A> {
                 "{} {}: the cached record is gone or changed; reading the zone",
                 d.name, d.rtype
             );
-            self.state.records.remove(&state::key(&d.name, d.rtype));
+            maps::remove(&mut self.state.records, &state::key(&d.name, d.rtype));
         }
         cold.extend(sorted.cold);
         record_results(&mut self.state, zone, &warm, sorted.done, now, report);

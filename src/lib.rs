@@ -10,6 +10,7 @@
 //! - [`cloudflare`]: the [`cloudflare::DnsApi`] trait, the wire types of API v4 and the reqwest
 //!   client that implements it (retries, rate limits, `cf-ray` logging, redacted token).
 //! - [`plan`]: PURE reconciliation: desired records + existing records → changes.
+//! - [`plan_list`]: PURE: an IP list's items + the addresses → items to add and delete.
 //! - [`files`]: the one reader and writer of ddflare's files (regular files only, size caps,
 //!   no links in the state dir, a private subdirectory in a shared state dir).
 //! - [`state`]: the cache of what was published, per (name, type), written atomically.
@@ -55,6 +56,7 @@ pub mod maps;
 pub mod metrics;
 pub mod notify;
 pub mod plan;
+pub mod plan_list;
 pub mod privileges;
 pub mod push;
 pub mod reload;

@@ -6,7 +6,10 @@
 use std::future::Future;
 
 use super::error::ApiError;
-use super::types::{BatchRequest, BatchResult, NewRecord, Record, RecordPatch, TokenInfo, Zone};
+use super::error::ErrorKind;
+use super::types::{
+    BatchRequest, BatchResult, IpList, ListItem, NewRecord, Record, RecordPatch, TokenInfo, Zone,
+};
 
 /// Told of every request the client sends: its method, its path and the HTTP status (`None`
 /// when no answer came). Deliberately not `Debug`: a supertrait's methods go into every
@@ -71,4 +74,73 @@ pub trait DnsApi: Send + Sync {
         zone: &Zone,
         batch: &BatchRequest,
     ) -> impl Future<Output = Result<BatchResult, ApiError>> + Send;
+
+    /// `GET /accounts/{account}/rules/lists`: the account's lists (not paged).
+    fn ip_lists(&self, account: &str) -> impl Future<Output = Result<Vec<IpList>, ApiError>> + Send {
+        async move { Err(unsupported("list IP lists", account)) }
+    }
+
+    /// `POST /accounts/{account}/rules/lists`: a new list of kind `ip`.
+    fn create_ip_list(
+        &self,
+        account: &str,
+        name: &str,
+        description: &str,
+    ) -> impl Future<Output = Result<IpList, ApiError>> + Send {
+        let _ = (name, description);
+        async move { Err(unsupported("create an IP list", account)) }
+    }
+
+    /// `PUT /accounts/{account}/rules/lists/{list}`: the description written back (`check`'s
+    /// harmless write, which proves the list permission).
+    fn put_list_description(
+        &self,
+        account: &str,
+        list: &str,
+        description: &str,
+    ) -> impl Future<Output = Result<IpList, ApiError>> + Send {
+        let _ = (list, description);
+        async move { Err(unsupported("update an IP list", account)) }
+    }
+
+    /// `GET …/rules/lists/{list}/items`: every item, all cursor pages followed.
+    fn list_items(
+        &self,
+        account: &str,
+        list: &str,
+    ) -> impl Future<Output = Result<Vec<ListItem>, ApiError>> + Send {
+        let _ = list;
+        async move { Err(unsupported("list the items of an IP list", account)) }
+    }
+
+    /// `POST …/rules/lists/{list}/items` (`(ip, comment)` each) and then its bulk operation
+    /// polled until it ends, within the round's deadline.
+    fn add_list_items(
+        &self,
+        account: &str,
+        list: &str,
+        items: &[(String, String)],
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (list, items);
+        async move { Err(unsupported("add items to an IP list", account)) }
+    }
+
+    /// `DELETE …/rules/lists/{list}/items` (by item id) and then its bulk operation polled
+    /// until it ends, within the round's deadline.
+    fn delete_list_items(
+        &self,
+        account: &str,
+        list: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (list, ids);
+        async move { Err(unsupported("delete items of an IP list", account)) }
+    }
+}
+
+/// What an implementation without IP lists answers (the test fake).
+fn unsupported(action: &str, account: &str) -> ApiError {
+    ApiError::new(ErrorKind::Rejected, action)
+        .with_account(account)
+        .with_detail("IP lists are not supported here")
 }

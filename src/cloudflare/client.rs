@@ -23,8 +23,8 @@ use super::ids::{checked_id, checked_record, checked_records, checked_zones};
 use super::settings::{CloudflareConfig, Credentials};
 use super::types::Deleted;
 use super::types::{
-    BatchRequest, BatchResult, Envelope, NewRecord, Record, RecordPatch, ResultInfo, TokenInfo,
-    Zone, is_id, same_name, shown_id,
+    BatchRequest, BatchResult, Envelope, IpList, ListItem, NewRecord, Record, RecordPatch,
+    ResultInfo, TokenInfo, Zone, is_id, same_name, shown_id,
 };
 use crate::clock::{Random, ThreadRandom};
 use crate::http::{HttpSetupError, Tls};
@@ -119,6 +119,10 @@ impl Client {
         Ok(self.url(&segments, query))
     }
 
+    pub(super) fn url_of(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        self.url(segments, query)
+    }
+
     fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
@@ -144,6 +148,18 @@ impl Client {
         // was never retried, so reading it after the loop changes nothing.
         let answer = self.call_untyped(method, url, body, action).await?;
         typed(action, answer)
+    }
+
+    /// One API call with retries, its `result` as JSON (the IP lists walk it).
+    pub(super) async fn call_value(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        action: &str,
+    ) -> Result<(serde_json::Value, Option<ResultInfo>), ApiError> {
+        let answer = self.call_untyped(method, url, body, action).await?;
+        Ok((answer.result, answer.info))
     }
 
     /// One API call with retries. POSTs are retried only when the server surely did not act
@@ -618,6 +634,66 @@ impl DnsApi for Client {
         done.posts = checked_records(done.posts, &action)?;
         done.patches = checked_records(done.patches, &action)?;
         Ok(done)
+    }
+
+    async fn ip_lists(&self, account: &str) -> Result<Vec<IpList>, ApiError> {
+        self.get_ip_lists(account).await
+    }
+
+    async fn create_ip_list(
+        &self,
+        account: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<IpList, ApiError> {
+        self.post_ip_list(account, name, description).await
+    }
+
+    async fn put_list_description(
+        &self,
+        account: &str,
+        list: &str,
+        description: &str,
+    ) -> Result<IpList, ApiError> {
+        self.put_ip_list(account, list, description).await
+    }
+
+    async fn list_items(&self, account: &str, list: &str) -> Result<Vec<ListItem>, ApiError> {
+        self.get_list_items(account, list).await
+    }
+
+    async fn add_list_items(
+        &self,
+        account: &str,
+        list: &str,
+        items: &[(String, String)],
+    ) -> Result<(), ApiError> {
+        let body: Vec<serde_json::Value> = items
+            .iter()
+            .map(|(ip, comment)| serde_json::json!({"ip": ip, "comment": comment}))
+            .collect();
+        let action = format!("add {} item(s) to IP list {}", items.len(), shown_id(list));
+        self.change_items(account, list, Method::POST, body.into(), &action)
+            .await
+    }
+
+    async fn delete_list_items(
+        &self,
+        account: &str,
+        list: &str,
+        ids: &[String],
+    ) -> Result<(), ApiError> {
+        let items: Vec<serde_json::Value> =
+            ids.iter().map(|id| serde_json::json!({ "id": id })).collect();
+        let action = format!("delete {} item(s) of IP list {}", ids.len(), shown_id(list));
+        self.change_items(
+            account,
+            list,
+            Method::DELETE,
+            serde_json::json!({ "items": items }),
+            &action,
+        )
+        .await
     }
 }
 

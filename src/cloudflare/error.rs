@@ -5,12 +5,15 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::types::ErrorItem;
+use super::types::{ErrorItem, shown_id};
 use crate::text;
 
 /// What to do when a CNAME holds a managed name: Cloudflare's refusal (81053/81054) and the
 /// planner's own finding before any call say it the same way.
 pub const CNAME_HINT: &str = "a name cannot hold both a CNAME and A/AAAA records: delete the CNAME in the dashboard, or remove this name from ddflare's config";
+
+/// The permission a token needs to keep an IP list (`[[list]]`), as the dashboard names it.
+pub const LIST_PERMISSION: &str = "Account → Account Filter Lists → Edit";
 
 /// The class of a failed call; decides retrying and the hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +63,8 @@ pub struct ApiError {
     pub detail: Option<String>,
     /// The zone concerned, to name it in the hint.
     pub zone: Option<String>,
+    /// The account of an IP list call: a refusal then means the list permission is missing.
+    pub account: Option<String>,
 }
 
 impl ApiError {
@@ -72,11 +77,18 @@ impl ApiError {
             errors: Vec::new(),
             detail: None,
             zone: None,
+            account: None,
         }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// Marks a call on an IP list of `account` (see [`LIST_PERMISSION`]).
+    pub fn with_account(mut self, account: &str) -> Self {
+        self.account = Some(account.to_owned());
         self
     }
 
@@ -126,6 +138,7 @@ impl ApiError {
             errors,
             detail: None,
             zone: None,
+            account: None,
         }
     }
 
@@ -193,6 +206,7 @@ impl ApiError {
                 Some(ip) => format!("Cloudflare refused the token from {ip}: the token's Client IP Address Filtering does not include this address, which is normal for a dynamic address. Edit the token at My Profile → API Tokens and remove the IP filter or widen it to your ISP's range."),
                 None => format!("Cloudflare refused the token (code 9109), for one of two reasons: it is not valid for {zone} (edit it at My Profile → API Tokens: Zone → DNS → Edit, with {zone} under Zone Resources), or its Client IP Address Filtering does not include this host's address (normal for a dynamic address: remove the IP filter or widen it to your ISP's range)"),
             },
+            ErrorKind::Forbidden if self.account.is_some() => format!("the token lacks the permission {LIST_PERMISSION} on account {}: edit the token at My Profile → API Tokens and add it (with this account under Account Resources); if the token has a Client IP Address Filtering list, this host's address must be in it", self.account.as_deref().map(shown_id).unwrap_or_default()),
             ErrorKind::Forbidden => format!("the token lacks Zone → DNS → Edit on {zone}, or is not valid: edit the token at My Profile → API Tokens and add {zone} under Zone Resources; if the token has a Client IP Address Filtering list, this host's address must be in it"),
             ErrorKind::RateLimited { .. } => "ddflare waits as long as Cloudflare asks, then tries again; if this persists, another client shares the token's budget of 1,200 requests per 5 minutes".to_owned(),
             ErrorKind::CnameConflict => CNAME_HINT.to_owned(),

@@ -14,14 +14,15 @@ pub mod error;
 pub mod fake;
 mod ids;
 mod listing;
+mod lists;
 pub mod settings;
 pub mod types;
 
 pub use api::{BATCH_LIMIT, DnsApi, RequestObserver};
 pub use client::Client;
-pub use error::{ApiError, CNAME_HINT, ErrorKind};
+pub use error::{ApiError, CNAME_HINT, ErrorKind, LIST_PERMISSION};
 pub use settings::{CloudflareConfig, Credentials, TOKEN_STEPS};
 pub use types::{
-    BatchPatch, BatchRequest, BatchResult, IdOnly, NewRecord, Record, RecordPatch, TokenInfo, Zone,
+    BatchPatch, BatchRequest, BatchResult, IdOnly, IpList, ListItem, NewRecord, Record, RecordPatch, TokenInfo, Zone,
     is_id, same_name, shown_id, unique_ids,
 };

@@ -66,7 +66,7 @@ pub struct MessageItem {
 
 /// Paging of list responses. `total_pages` is absent from the OpenAPI schema but present in
 /// real answers; `0` for an empty zone list, `1` for an empty record list.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct ResultInfo {
     #[serde(default)]
     pub page: u32,
@@ -78,6 +78,33 @@ pub struct ResultInfo {
     pub total_count: Option<u64>,
     #[serde(default)]
     pub total_pages: Option<u32>,
+    /// Cursor paging (the items of an IP list): the next page's cursor, absent on the last.
+    #[serde(default)]
+    pub cursors: Option<Cursors>,
+}
+
+/// `result_info.cursors` of a cursor-paged listing.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Cursors {
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+/// An account's IP list (`/accounts/{id}/rules/lists`), the part ddflare uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpList {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub description: String,
+}
+
+/// One item of an IP list: `ip` as Cloudflare holds it (an address or a CIDR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListItem {
+    pub id: String,
+    pub ip: String,
+    pub comment: Option<String>,
 }
 
 /// The part of a zone ddflare uses.

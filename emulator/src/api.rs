@@ -115,6 +115,9 @@ fn route(st: &mut State, ctx: &Ctx<'_>, rest: &str) -> Handled {
         (m @ ("GET" | "PATCH" | "PUT" | "DELETE"), ["zones", zone, "dns_records", id]) => {
             record_op(st, ctx, m, zone, id)
         }
+        (_, ["accounts", account, "rules", "lists", rest @ ..]) => {
+            crate::lists::route(st, ctx, account, rest).map(Outcome::from)
+        }
         _ => Err(ApiError::new(400, 7000, "No route for that URI")),
     }
 }

@@ -47,6 +47,9 @@ pub enum FaultKind {
     /// repeated `name` (`?name=a&name=b&match=any`), which Cloudflare's 2025-02-21
     /// deprecation notice leaves open. Requests with one `name` or none are unaffected.
     FirstNameOnly,
+    /// An IP list's item change (POST or DELETE of items) is accepted, but its bulk operation
+    /// ends `failed` with this `error`, changing nothing.
+    BulkFailed { error: String },
 }
 
 impl FaultKind {
@@ -61,6 +64,7 @@ impl FaultKind {
             FaultKind::Unsuccessful { .. } => "unsuccessful",
             FaultKind::DuplicateRecords => "duplicate_records",
             FaultKind::FirstNameOnly => "first_name_only",
+            FaultKind::BulkFailed { .. } => "bulk_failed",
         }
     }
 }
@@ -134,6 +138,11 @@ impl Fault {
         Self::new(FaultKind::FirstNameOnly)
     }
     /// Only requests with this method.
+    pub fn bulk_failed(error: &str) -> Self {
+        Self::new(FaultKind::BulkFailed {
+            error: error.to_owned(),
+        })
+    }
     pub fn method(mut self, method: &str) -> Self {
         self.method = Some(method.to_owned());
         self

@@ -21,6 +21,10 @@
 //! - Proxied records get TTL 1; AAAA content is canonicalised; `per_page` is clamped.
 //! - Batch: failures are HTTP 400 (81044 included); ids of absent records → 81044.
 //! - The rate limit is a fixed window per credential; 429s last until the window resets.
+//! - IP lists (`lists.rs`): uncaptured codes 10001 (bad item `ip`), 10003 (bad list name),
+//!   10004 (kind), 10005 (description), 10006 (unknown list or operation, 404), 10007 (name
+//!   taken), 10026 (bad JSON); an operation moves one status per poll (pending, running, then
+//!   completed or failed), and any other list request first finishes those still running.
 //! - Trace: `h=` is the Host header without its port; plain HTTP gives `tls=off`,
 //!   `sni=off`, `kex=none`, `visit_scheme=http`; HTTPS ([`Emulator::tls_pem`]) the
 //!   negotiated version and group, and `sni=plaintext` when the client sent one.
@@ -42,6 +46,7 @@ mod api;
 mod auth;
 mod dns;
 mod faults;
+mod lists;
 mod model;
 mod ratelimit;
 pub mod recorder;
@@ -62,6 +67,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use admin::RecordSpec;
 pub use faults::{Fault, FaultKind};
+pub use lists::Item as ListItem;
 pub use model::{
     InactiveVerify, Mutation, Plan, Record, RecordSettings, RequestLog, TokenScope, TokenStatus,
     ZoneOptions, ZoneStatus,
@@ -372,6 +378,30 @@ impl Running {
             Ok(m) => self.shared.notify(&[m]),
             Err(e) => panic!("delete_record({zone}, {id}): {e}"),
         }
+    }
+
+    /// The items of the IP list `name`, in order (empty when there is no such list); the
+    /// operations still running are finished first.
+    pub fn list_items(&self, name: &str) -> Vec<ListItem> {
+        let mut st = self.shared.lock();
+        st.lists.finish_all_now();
+        st.lists
+            .lists
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.items.clone())
+            .unwrap_or_default()
+    }
+
+    /// Adds an item to the IP list `name` (created when missing), as a dashboard edit would.
+    pub fn add_list_item(&self, name: &str, ip: &str, comment: Option<&str>) {
+        let mut st = self.shared.lock();
+        let id = match st.lists.lists.iter().find(|l| l.name == name) {
+            Some(l) => l.id.clone(),
+            None => st.lists.create(name, ""),
+        };
+        st.lists
+            .add_now(&id, &[(ip.to_owned(), comment.map(str::to_owned))]);
     }
 
     /// Stops accepting, closes open connections and waits for the server task.

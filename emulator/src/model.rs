@@ -144,6 +144,9 @@ pub struct TokenScope {
     /// <peer address>".
     #[serde(default)]
     pub client_ips: Option<Vec<String>>,
+    /// Account → Account Filter Lists → Edit on the emulator's account (IP lists).
+    #[serde(default)]
+    pub lists_edit: bool,
 }
 
 impl Default for TokenScope {
@@ -164,7 +167,14 @@ impl TokenScope {
             expires_on: None,
             inactive_verify: InactiveVerify::ReportStatus,
             client_ips: None,
+            lists_edit: false,
         }
+    }
+
+    /// This scope plus Account → Account Filter Lists → Edit.
+    pub fn with_lists(mut self) -> Self {
+        self.lists_edit = true;
+        self
     }
     /// DNS Read on every zone.
     pub fn read_only() -> Self {

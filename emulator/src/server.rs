@@ -381,6 +381,10 @@ async fn handle(
             Reply::failure(200, &[ErrorItem::new(code, message)])
         }
         Some(FaultKind::DuplicateRecords) => doubled(process(&shared, &ctx)),
+        Some(FaultKind::BulkFailed { error }) => {
+            shared.lock().lists.fail_next = Some(error);
+            process(&shared, &ctx)
+        }
         Some(FaultKind::FirstNameOnly) => {
             let query = first_name_only(&query);
             process(

@@ -70,6 +70,8 @@ pub(crate) struct State {
     pub requests: Vec<(u64, RequestLog)>,
     pub request_seq: u64,
     pub rate: RateLimiter,
+    /// The account's IP lists and their bulk operations.
+    pub lists: crate::lists::Lists,
     record_seq: u64,
     ray_seq: u64,
 }

@@ -76,7 +76,10 @@ pub trait DnsApi: Send + Sync {
     ) -> impl Future<Output = Result<BatchResult, ApiError>> + Send;
 
     /// `GET /accounts/{account}/rules/lists`: the account's lists (not paged).
-    fn ip_lists(&self, account: &str) -> impl Future<Output = Result<Vec<IpList>, ApiError>> + Send {
+    fn ip_lists(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<Vec<IpList>, ApiError>> + Send {
         async move { Err(unsupported("list IP lists", account)) }
     }
 

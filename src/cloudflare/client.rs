@@ -683,8 +683,10 @@ impl DnsApi for Client {
         list: &str,
         ids: &[String],
     ) -> Result<(), ApiError> {
-        let items: Vec<serde_json::Value> =
-            ids.iter().map(|id| serde_json::json!({ "id": id })).collect();
+        let items: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|id| serde_json::json!({ "id": id }))
+            .collect();
         let action = format!("delete {} item(s) of IP list {}", ids.len(), shown_id(list));
         self.change_items(
             account,

@@ -176,7 +176,11 @@ impl Client {
                 _ => return Ok(out),
             }
         }
-        Err(bad(&action, account, format!("more than {MAX_PAGES} pages")))
+        Err(bad(
+            &action,
+            account,
+            format!("more than {MAX_PAGES} pages"),
+        ))
     }
 
     /// POST or DELETE of items, then their bulk operation polled until it ends.

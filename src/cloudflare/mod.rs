@@ -23,6 +23,6 @@ pub use client::Client;
 pub use error::{ApiError, CNAME_HINT, ErrorKind, LIST_PERMISSION};
 pub use settings::{CloudflareConfig, Credentials, TOKEN_STEPS};
 pub use types::{
-    BatchPatch, BatchRequest, BatchResult, IdOnly, IpList, ListItem, NewRecord, Record, RecordPatch, TokenInfo, Zone,
-    is_id, same_name, shown_id, unique_ids,
+    BatchPatch, BatchRequest, BatchResult, IdOnly, IpList, ListItem, NewRecord, Record,
+    RecordPatch, TokenInfo, Zone, is_id, same_name, shown_id, unique_ids,
 };

@@ -109,6 +109,7 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
         schedule,
         state,
         records,
+        lists,
         metrics,
         notify,
         log,
@@ -121,6 +122,10 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
     schedule_changes(&mut out, &old.schedule, schedule);
     state_changes(&mut out, &old.state, state);
     records_changes(&mut out, &old.records, records);
+    if old.lists != *lists {
+        let names: Vec<&str> = lists.iter().map(|l| l.name.as_str()).collect();
+        out.push(format!("[[list]]: now {}", names.join(", ")));
+    }
     metrics_changes(&mut out, &old.metrics, metrics);
     notify_changes(&mut out, &old.notify, notify);
     log_changes(&mut out, &old.log, log);

@@ -303,6 +303,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "state",
             "defaults",
             "record",
+            "list",
             "metrics",
             "alerts",
             "notify",
@@ -385,6 +386,17 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "delete_on_stop",
         ],
     ),
+    (
+        "list",
+        &[
+            "account_id",
+            "name",
+            "description",
+            "ipv4",
+            "ipv6",
+            "comment",
+        ],
+    ),
     ("metrics", &["listen"]),
     (
         "alerts",
@@ -407,7 +419,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
 ];
 
 /// The tables written `[[name]]`, one per item.
-pub(crate) const ARRAY_TABLES: &[&str] = &["record", "notify", "monitor"];
+pub(crate) const ARRAY_TABLES: &[&str] = &["record", "list", "notify", "monitor"];
 
 /// Levenshtein distance, for short key names.
 fn distance(a: &str, b: &str) -> usize {

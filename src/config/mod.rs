@@ -40,6 +40,7 @@ pub use crate::detect::DetectConfig;
 pub use crate::environment::{ProcessEnv, Source};
 pub use crate::logging::LogConfig;
 pub use crate::metrics::MetricsConfig;
+pub use crate::plan_list::ListConfig;
 pub use crate::schedule::ScheduleConfig;
 pub use crate::state::StateConfig;
 pub use error::{ConfigError, Location};

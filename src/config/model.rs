@@ -8,6 +8,7 @@ use crate::logging::LogConfig;
 use crate::metrics::MetricsConfig;
 use crate::notify::NotifyConfig;
 use crate::plan::Ownership;
+use crate::plan_list::ListConfig;
 use crate::privileges::ProcessConfig;
 use crate::push::PushConfig;
 use crate::schedule::ScheduleConfig;
@@ -21,6 +22,8 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub state: StateConfig,
     pub records: Vec<RecordConfig>,
+    /// `[[list]]`: account IP lists.
+    pub lists: Vec<ListConfig>,
     pub metrics: MetricsConfig,
     /// `[[notify]]`, `[[monitor]]` and `[alerts]`.
     pub notify: NotifyConfig,

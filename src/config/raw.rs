@@ -55,6 +55,10 @@ pub mod defaults {
     pub const TTL_MAX: i64 = 86_400;
     /// The Free plan limit on record comments, in characters.
     pub const COMMENT_MAX: usize = 100;
+    /// `[[list]]`: the API's limits on a list's name and description.
+    pub const LIST_NAME_MAX: usize = 50;
+    pub const LIST_DESCRIPTION_MAX: usize = 500;
+    pub const LIST_DESCRIPTION: &str = "addresses of this host, kept by ddflare";
     /// `[alerts]`: see `notify::Alerts::default`.
     pub const ALERT_AFTER_ROUNDS_MAX: i64 = 1000;
     pub const ALERT_MAX_PER_HOUR_MAX: i64 = 3600;
@@ -71,6 +75,8 @@ pub struct RawConfig {
     pub defaults: RawRecordSettings,
     /// `[[record]]` tables; the span is the header's.
     pub record: Vec<Spanned<RawRecord>>,
+    /// `[[list]]` tables (account IP lists); the span is the header's.
+    pub list: Vec<Spanned<RawList>>,
     pub metrics: RawMetrics,
     pub alerts: RawAlerts,
     /// `[[notify]]` tables.
@@ -219,6 +225,17 @@ pub struct RawRecord {
     pub ipv6_host: Option<Spanned<String>>,
     pub ownership: Option<Spanned<String>>,
     pub delete_on_stop: Option<Spanned<bool>>,
+}
+
+/// One `[[list]]`: an account IP list kept holding the current addresses.
+#[derive(Debug, Default)]
+pub struct RawList {
+    pub account_id: Option<Spanned<String>>,
+    pub name: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
+    pub ipv4: Option<Spanned<bool>>,
+    pub ipv6: Option<Spanned<bool>>,
+    pub comment: Option<Spanned<String>>,
 }
 
 /// An inline secret (`api_token`, `api_key`); its `Debug` never shows the value.

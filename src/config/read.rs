@@ -62,6 +62,7 @@ pub fn read(text: &str) -> Result<RawConfig, ReadError> {
             "state" => c.state = state(&at.table()?)?,
             "defaults" => c.defaults = record_settings(&at.table()?)?,
             "record" => c.record = at.tables(record)?,
+            "list" => c.list = at.tables(list)?,
             "metrics" => c.metrics = metrics(&at.table()?)?,
             "alerts" => c.alerts = alerts(&at.table()?)?,
             "notify" => c.notify = at.tables(notify)?,
@@ -155,6 +156,15 @@ table!(record -> RawRecord {
     ipv6_host: string,
     ownership: string,
     delete_on_stop: boolean,
+});
+
+table!(list -> RawList {
+    account_id: string,
+    name: string,
+    description: string,
+    ipv4: boolean,
+    ipv6: boolean,
+    comment: string,
 });
 
 table!(metrics -> RawMetrics { listen: string });

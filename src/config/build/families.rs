@@ -55,6 +55,11 @@ impl Families {
         }
     }
 
+    /// Whether detection has providers for IPv4 and for IPv6.
+    pub fn detected(&self) -> (bool, bool) {
+        (self.v4, self.v6)
+    }
+
     /// The record's effective families; an error when none is left.
     pub fn check(
         &self,

@@ -10,6 +10,7 @@
 mod cloudflare;
 mod detect;
 mod families;
+mod lists;
 mod metrics_log;
 mod notify;
 mod process;
@@ -70,6 +71,7 @@ pub(crate) fn build(
     let pushed = push::names(raw.push.as_ref());
     let families = Families::of(&detect, pushed);
     let records = records::build(&raw.defaults, &raw.record, env, ctx, &families)?;
+    let lists = lists::build(&raw.list, ctx, &families)?;
 
     let Some(credentials) = resolved.credentials else {
         let mut message = "expected an API token, found none (no api_token or api_token_file under [cloudflare], no CLOUDFLARE_API_TOKEN or CLOUDFLARE_API_TOKEN_FILE, no systemd credential)".to_owned();
@@ -104,6 +106,7 @@ pub(crate) fn build(
         schedule,
         state,
         records,
+        lists,
         metrics,
         notify,
         log,

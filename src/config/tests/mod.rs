@@ -11,6 +11,7 @@ mod expansion;
 #[cfg(feature = "idn")]
 mod idna;
 mod keys;
+mod lists;
 mod load;
 mod manpage;
 mod operations;

@@ -7,6 +7,10 @@
 //! It also remembers the ids of the records ddflare created ([`State::created`]): the only
 //! records `delete_on_stop` may delete. Files written before that field existed load with
 //! none (ddflare never deletes a record it cannot prove it created).
+//!
+//! And what each account IP list (`[[list]]`) held when Cloudflare last confirmed it
+//! ([`State::lists`]); files written before lists existed load with none (each list is read
+//! once), so the version stays 1.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -54,6 +58,26 @@ impl Entry {
     }
 }
 
+/// What one IP list held of ddflare's when Cloudflare last confirmed it, by
+/// [`list_key`] in [`State::lists`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListEntry {
+    /// The list's id on Cloudflare.
+    pub id: String,
+    /// The IPv4 and IPv6 items of ddflare's (`None`: none of the family).
+    pub v4: Option<IpAddr>,
+    pub v6: Option<IpAddr>,
+    /// The settings enforced (comment, families), so a config change is noticed.
+    pub settings: String,
+    /// Unix seconds of the last confirmation.
+    pub synced_at: u64,
+}
+
+/// The map key of one IP list: `account/name`.
+pub fn list_key(account: &str, name: &str) -> String {
+    format!("{account}/{name}")
+}
+
 /// A record ddflare created (POST), by id in [`State::created`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Created {
@@ -76,6 +100,9 @@ pub struct State {
     /// is never added here).
     #[serde(default)]
     pub created: BTreeMap<String, Created>,
+    /// `account/name` → what the IP list holds of ddflare's.
+    #[serde(default)]
+    pub lists: BTreeMap<String, ListEntry>,
 }
 
 impl Default for State {
@@ -85,6 +112,7 @@ impl Default for State {
             zones: BTreeMap::new(),
             records: BTreeMap::new(),
             created: BTreeMap::new(),
+            lists: BTreeMap::new(),
         }
     }
 }
@@ -204,6 +232,30 @@ mod tests {
         assert_eq!(warning, None);
         assert!(back.created.is_empty());
         assert_eq!(back.records.len(), 2);
+    }
+
+    #[test]
+    fn a_file_from_before_lists_loads_with_none_and_lists_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        // A state file as the release before IP lists wrote it.
+        let old = r#"{"version":1,"zones":{},"records":{"home.example.com/A":{"id":"372e67954025e0ba6aaa6d586b9e0b59","content":"203.0.113.7","settings":"","synced_at":1700000000}},"created":{}}"#;
+        fs::write(path(dir.path()), old).unwrap();
+        let (mut back, warning) = State::load(dir.path());
+        assert_eq!(warning, None);
+        assert!(back.lists.is_empty());
+        assert_eq!(back.records.len(), 1);
+        back.lists.insert(
+            list_key("023e105f4ecef8ad9ca31a8372d0c353", "home_ips"),
+            ListEntry {
+                id: "2c0fc9fa937b11eaa1b71c4d701ab86e".into(),
+                v4: Some("203.0.113.7".parse().unwrap()),
+                v6: None,
+                settings: "x".into(),
+                synced_at: 1_700_000_000,
+            },
+        );
+        back.save(dir.path()).unwrap();
+        assert_eq!(State::load(dir.path()), (back, None));
     }
 
     #[test]

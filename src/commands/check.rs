@@ -1,12 +1,12 @@
 //! `ddflare check`: the config, the token, each record's zone, reading its records and the
-//! right to edit them, printed one line per finding with a hint where there is a next step.
+//! right to edit them, each IP list's permission, printed one line per finding with a hint where there is a next step.
 
 use tracing::warn;
 
 use super::exit::Verdict;
 use super::out::say;
-use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
-use crate::config::Config;
+use crate::cloudflare::{ApiError, BatchRequest, Client, DnsApi, ErrorKind, LIST_PERMISSION};
+use crate::config::{Config, ListConfig};
 use crate::detect::ProviderSpec;
 use crate::text::bounded;
 use crate::updater;
@@ -147,10 +147,56 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
             }
         }
     }
+    for l in &config.lists {
+        ok &= check_list(api, l).await;
+    }
     if ok {
         say!("all checks passed");
     }
     ok.into()
+}
+
+/// One `[[list]]`: reading the account's lists, then the list's description written back
+/// unchanged (a write that changes nothing, proving Account → Account Filter Lists → Edit).
+/// A list not there yet is created by the first round.
+async fn check_list(api: &Client, l: &ListConfig) -> bool {
+    let refused = |what: &str, e: &ApiError| {
+        say!("list {}: {what}: {e}", l.name);
+        if let Some(h) = e.hint() {
+            say!("  hint: {h}");
+        }
+        false
+    };
+    let lists = match api.ip_lists(&l.account_id).await {
+        Ok(lists) => lists,
+        Err(e) => return refused("reading the account's lists failed", &e),
+    };
+    let Some(found) = lists.into_iter().find(|x| x.name == l.name) else {
+        say!(
+            "list {}: reading the account's lists ok; the list does not exist yet, the first round creates it (which needs {LIST_PERMISSION})",
+            l.name
+        );
+        return true;
+    };
+    if found.kind != "ip" {
+        say!(
+            "list {}: holds `{}` items, not IP addresses",
+            l.name,
+            bounded(&found.kind, 20)
+        );
+        say!("  hint: name another list in `[[list]] name`");
+        return false;
+    }
+    match api
+        .put_list_description(&l.account_id, &found.id, &found.description)
+        .await
+    {
+        Ok(_) => {
+            say!("list {}: edit allowed ({LIST_PERMISSION})", l.name);
+            true
+        }
+        Err(e) => refused("edit refused", &e),
+    }
 }
 
 fn list(specs: &[ProviderSpec]) -> String {

@@ -75,5 +75,5 @@ pub fn updater(config: &Config, api: Client, dry_run: bool) -> Updater<Client> {
         max_age: config.state.max_age,
         dry_run,
     };
-    Updater::new(api, config.records.clone(), opts, state)
+    Updater::new(api, config.records.clone(), opts, state).with_lists(config.lists.clone())
 }

@@ -4,13 +4,15 @@
 //! What the results mean for the cache and the report is the bookkeeping's job, not this one's.
 //!
 //! Invariant: nothing else in the updater calls `create_record`, `patch_record`,
-//! `delete_record` or `batch` on the [`DnsApi`]: a round's writes and `delete_on_stop`'s
-//! deletes both come through here. Everything else in the updater only reads (zones, records).
+//! `delete_record`, `batch`, `create_ip_list`, `add_list_items` or `delete_list_items` on the
+//! [`DnsApi`]: a round's writes (records and IP lists) and `delete_on_stop`'s deletes all come
+//! through here. Everything else in the updater only reads (zones, records).
 
 use crate::cloudflare::{
-    ApiError, BATCH_LIMIT, BatchPatch, BatchRequest, DnsApi, IdOnly, Record, Zone,
+    ApiError, BATCH_LIMIT, BatchPatch, BatchRequest, DnsApi, IdOnly, IpList, Record, Zone,
 };
 use crate::plan::Change;
+use crate::plan_list::{ListPlan, written};
 
 /// What came of one change: the record Cloudflare returned for a create or an update (`None`
 /// for a delete, or an update a batch did not echo), or the error.
@@ -74,4 +76,41 @@ pub(super) async fn apply<A: DnsApi>(
 /// Deletes one record (a lone duplicate in a round, or a record `delete_on_stop` confirmed).
 pub(super) async fn delete<A: DnsApi>(api: &A, zone: &Zone, id: &str) -> Result<(), ApiError> {
     api.delete_record(zone, id).await
+}
+
+/// Creates the IP list `name` (kind `ip`) in `account`.
+pub(super) async fn create_list<A: DnsApi>(
+    api: &A,
+    account: &str,
+    name: &str,
+    description: &str,
+) -> Result<IpList, ApiError> {
+    api.create_ip_list(account, name, description).await
+}
+
+/// Makes one IP list's plan: the new items first (each with ddflare's `comment`), then the
+/// deletes, so the list is never without an address it should hold. Each change waits for its
+/// bulk operation to end; `calls` counts the item calls made.
+pub(super) async fn apply_list<A: DnsApi>(
+    api: &A,
+    account: &str,
+    list: &str,
+    plan: &ListPlan,
+    comment: &str,
+    calls: &mut usize,
+) -> Result<(), ApiError> {
+    if !plan.add.is_empty() {
+        let items: Vec<(String, String)> = plan
+            .add
+            .iter()
+            .map(|a| (written(*a), comment.to_owned()))
+            .collect();
+        *calls += 1;
+        api.add_list_items(account, list, &items).await?;
+    }
+    if !plan.delete.is_empty() {
+        *calls += 1;
+        api.delete_list_items(account, list, &plan.delete).await?;
+    }
+    Ok(())
 }

@@ -16,7 +16,8 @@
 //! the pure [`crate::plan`], then `apply` (the one I/O edge that writes to Cloudflare: plan →
 //! calls and batches → results) or `dry_run` (the same changes as lines), and `bookkeeping`
 //! (results → cache entries, created ids, report lines). `ownership_report` says what comment
-//! mode leaves alone; `cleanup` is `delete_on_stop`. `desired` and `lines` are the leaves they
+//! mode leaves alone; `cleanup` is `delete_on_stop`; `lists` keeps the `[[list]]` IP lists
+//! (read, the pure [`crate::plan_list`], writes through `apply`). `desired` and `lines` are the leaves they
 //! share.
 
 mod apply;
@@ -27,6 +28,7 @@ mod desired;
 mod dry_run;
 mod freshness;
 mod lines;
+mod lists;
 mod ownership_report;
 mod reconcile;
 mod zones;

@@ -18,6 +18,7 @@ use super::desired::{asks_for, desired, wants};
 use super::dry_run;
 use super::freshness::{is_fresh, writable_by_id};
 use super::lines::{decision, find, line, note_rate_limit, push_failed, ray};
+use super::lists::reconcile_lists;
 use super::ownership_report::Reported;
 use super::zones::{ZoneError, list_zones, warn_inactive, zone_of};
 use crate::clock::unix;
@@ -26,6 +27,7 @@ use crate::config::RecordConfig;
 use crate::detect::{Detected, Family};
 use crate::maps;
 use crate::plan::{self, Desired};
+use crate::plan_list::ListConfig;
 use crate::round::{Outcome, RoundReport};
 use crate::state::{self, State};
 use crate::text;
@@ -53,6 +55,8 @@ pub struct Updater<A> {
     /// each, which scheduled rounds keep checking against the cache.
     push_owned: BTreeSet<String>,
     pushed: BTreeMap<String, BTreeMap<Family, Detected>>,
+    /// `[[list]]`: the IP lists kept with the detected addresses.
+    lists: Vec<ListConfig>,
 }
 
 impl<A: DnsApi> Updater<A> {
@@ -72,7 +76,20 @@ impl<A: DnsApi> Updater<A> {
             reported: Reported::default(),
             push_owned: BTreeSet::new(),
             pushed: BTreeMap::new(),
+            lists: Vec::new(),
         }
+    }
+
+    /// Also keeps these IP lists (`[[list]]`) holding the detected addresses; the cache of a
+    /// list that left the config is forgotten.
+    pub fn with_lists(mut self, lists: Vec<ListConfig>) -> Self {
+        maps::retain(&mut self.state.lists, |k, _| {
+            lists
+                .iter()
+                .any(|l| *k == state::list_key(&l.account_id, &l.name))
+        });
+        self.lists = lists;
+        self
     }
 
     pub fn state(&self) -> &State {
@@ -92,7 +109,13 @@ impl<A: DnsApi> Updater<A> {
     pub fn families(&self) -> Vec<Family> {
         Family::ALL
             .into_iter()
-            .filter(|f| self.records.iter().any(|r| wants(r, *f)))
+            .filter(|f| {
+                self.records.iter().any(|r| wants(r, *f))
+                    || self.lists.iter().any(|l| match f {
+                        Family::V4 => l.ipv4,
+                        Family::V6 => l.ipv6,
+                    })
+            })
             .collect()
     }
 
@@ -136,7 +159,24 @@ impl<A: DnsApi> Updater<A> {
                 addrs.get(&f).copied()
             }
         };
-        self.reconcile_by(&pick, now).await
+        let mut report = self.reconcile_by(&pick, now).await;
+        if !self.lists.is_empty() {
+            let changed = reconcile_lists(
+                &self.api,
+                &self.lists,
+                addrs,
+                &mut self.state,
+                unix(now),
+                self.opts.max_age,
+                self.opts.dry_run,
+                &mut report,
+            )
+            .await;
+            if changed {
+                self.save_state();
+            }
+        }
+        report
     }
 
     /// Whether some name is fed by pushes.

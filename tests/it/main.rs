@@ -16,6 +16,7 @@ mod e2e;
 mod faults;
 mod filters;
 mod fleet;
+mod lists;
 mod machine;
 mod observability;
 mod ops;

@@ -263,5 +263,15 @@ mod tests {
         assert_eq!((f.kind, f.times), (FaultKind::FirstNameOnly, 9));
         let f: Fault = serde_json::from_str(r#"{"kind":"duplicate_records"}"#).unwrap();
         assert_eq!(f.kind, FaultKind::DuplicateRecords);
+        let f: Fault = serde_json::from_str(
+            r#"{"kind":"bulk_failed","error":"full","path_contains":"/items"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f.kind,
+            FaultKind::BulkFailed {
+                error: "full".into()
+            }
+        );
     }
 }

@@ -404,6 +404,14 @@ impl Running {
             .add_now(&id, &[(ip.to_owned(), comment.map(str::to_owned))]);
     }
 
+    /// Deletes an item of the IP list `name` at once, as a dashboard edit would.
+    pub fn delete_list_item(&self, name: &str, id: &str) {
+        let mut st = self.shared.lock();
+        if let Some(l) = st.lists.lists.iter_mut().find(|l| l.name == name) {
+            l.items.retain(|i| i.id != id);
+        }
+    }
+
     /// Stops accepting, closes open connections and waits for the server task.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {

@@ -175,3 +175,31 @@ fn check_names_the_missing_list_permission() {
     assert!(out.contains("all checks passed"), "{out}");
     assert_eq!(items(&h), vec![("192.0.2.9".to_owned(), None)]);
 }
+
+#[test]
+fn a_list_entry_older_than_max_age_is_read_again_and_a_dashboard_deletion_repaired() {
+    let h = with_lists();
+    h.write_config(Some("203.0.113.7"), None, &list_config(&h));
+    assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    // Age the list's cache entry past state.max_age (6 h by default).
+    let path = h.state_dir().join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for entry in state["lists"].as_object_mut().unwrap().values_mut() {
+        entry["synced_at"] = serde_json::json!(1_000_000_000u64);
+    }
+    std::fs::write(&path, state.to_string()).unwrap();
+    // Meanwhile someone deleted ddflare's item in the dashboard.
+    let id = h.emu.list_items("home_ips")[0].id.clone();
+    h.emu.delete_list_item("home_ips", &id);
+    h.emu.clear_requests();
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert!(out.contains("list:home_ips A 203.0.113.7 created"), "{out}");
+    assert_eq!(items(&h), vec![ours("203.0.113.7")]);
+    let reqs = list_requests(&h);
+    assert!(
+        reqs.iter()
+            .any(|r| r.starts_with("GET") && r.ends_with("/items")),
+        "{reqs:?}"
+    );
+}

@@ -18,6 +18,8 @@ usage: cf-emulator [options]
   --zone-plan NAME:PLAN       add a zone on a plan: free, pro, business, enterprise
   --token TOKEN               API token with DNS Edit on all zones (repeatable)
   --read-only-token TOKEN     API token with DNS Read on all zones (repeatable)
+  --lists-token TOKEN         API token with DNS Edit on all zones and Account Filter Lists
+                              Edit on the account (IP lists; repeatable)
   --zone-token TOKEN:Z1,Z2    API token with DNS Edit on the listed zones (repeatable)
   --token-expires TOKEN:TIME  the token's expires_on (RFC 3339), shown by verify
   --token-client-ips TOKEN:CIDR1,CIDR2
@@ -95,6 +97,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             }
             "--token" => emu.token(&value("--token")?, TokenScope::edit_all()),
             "--read-only-token" => emu.token(&value("--read-only-token")?, TokenScope::read_only()),
+            "--lists-token" => emu.token(
+                &value("--lists-token")?,
+                TokenScope::edit_all().with_lists(),
+            ),
             "--zone-token" => {
                 let v = value("--zone-token")?;
                 let (token, zones) = v

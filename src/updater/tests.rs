@@ -942,3 +942,45 @@ fn suffixes_walk_up_longest_first_without_the_tld() {
     assert_eq!(suffixes("example.com"), vec!["example.com"]);
     assert_eq!(suffixes("*.example.com"), vec!["example.com"]);
 }
+
+#[tokio::test]
+async fn a_list_adds_its_families_to_detection_and_a_failure_is_not_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    // The record is A only: the list's IPv6 must still be detected.
+    let u = updater(
+        FakeApi::with_zones(&["example.com"]),
+        vec![crate::testing::record("home.example.com")],
+        dir.path(),
+    );
+    assert_eq!(u.families(), vec![Family::V4]);
+    let list = crate::plan_list::ListConfig {
+        account_id: "023e105f4ecef8ad9ca31a8372d0c353".into(),
+        name: "home_ips".into(),
+        description: "home".into(),
+        ipv4: false,
+        ipv6: true,
+        comment: "managed by ddflare".into(),
+    };
+    let mut u = u.with_lists(vec![list]);
+    assert_eq!(u.families(), vec![Family::V4, Family::V6]);
+    // The fake has no IP lists: the list's line fails, and nothing is cached for it.
+    let report = u
+        .reconcile(
+            &addrs(Some("203.0.113.7"), Some("2001:db8::7")),
+            SystemTime::now(),
+        )
+        .await;
+    let line = report
+        .lines
+        .iter()
+        .find(|l| l.name == "list:home_ips")
+        .unwrap();
+    assert_eq!(line.rtype, "AAAA");
+    assert!(matches!(line.outcome, Outcome::Failed { .. }), "{line}");
+    assert!(u.state().lists.is_empty());
+    // Detection of IPv6 failed: nothing to compare, no line.
+    let report = u
+        .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+        .await;
+    assert!(!report.lines.iter().any(|l| l.name == "list:home_ips"));
+}

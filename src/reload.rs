@@ -77,6 +77,7 @@ fn record_changes(a: &RecordConfig, b: &RecordConfig) -> Vec<&'static str> {
         ipv6_host,
         ownership,
         delete_on_stop,
+        credentials,
     } = b;
     let mut keys = Vec::new();
     let mut key = |changed: bool, name: &'static str| {
@@ -94,6 +95,7 @@ fn record_changes(a: &RecordConfig, b: &RecordConfig) -> Vec<&'static str> {
     key(a.ipv6_host != *ipv6_host, "ipv6_host");
     key(a.ownership != *ownership, "ownership");
     key(a.delete_on_stop != *delete_on_stop, "delete_on_stop");
+    key(a.credentials != *credentials, "credentials");
     keys
 }
 
@@ -184,6 +186,7 @@ fn cloudflare_changes(out: &mut Vec<String>, a: &CloudflareConfig, b: &Cloudflar
     let CloudflareConfig {
         credentials,
         token_file,
+        named,
         api_url,
         ca_file,
         request_timeout,
@@ -216,6 +219,19 @@ fn cloudflare_changes(out: &mut Vec<String>, a: &CloudflareConfig, b: &Cloudflar
                 .map_or_else(|| "none".to_owned(), |p| p.display().to_string())
         },
     );
+    // Named credentials by name; their tokens are named, never shown.
+    for n in named {
+        match a.named.iter().find(|o| o.name == n.name) {
+            None => out.push(format!("credentials {}: added", n.name)),
+            Some(o) if o != n => out.push(format!("credentials {}: token changed", n.name)),
+            Some(_) => {}
+        }
+    }
+    for o in &a.named {
+        if !named.iter().any(|n| n.name == o.name) {
+            out.push(format!("credentials {}: removed", o.name));
+        }
+    }
     field(out, "cloudflare.api_url", &a.api_url, api_url, Clone::clone);
     field(out, "cloudflare.ca_file", &a.ca_file, ca_file, |p| {
         p.as_ref()

@@ -658,6 +658,7 @@ mod tests {
                 key: Secret::new(KEY),
             },
             token_file: None,
+            named: Vec::new(),
             api_url: "https://api.cloudflare.com/client/v4".into(),
             ca_file: None,
             request_timeout: Duration::from_secs(1),

@@ -20,7 +20,7 @@ pub mod types;
 pub use api::{BATCH_LIMIT, DnsApi, RequestObserver};
 pub use client::Client;
 pub use error::{ApiError, CNAME_HINT, ErrorKind};
-pub use settings::{CloudflareConfig, Credentials, TOKEN_STEPS};
+pub use settings::{CloudflareConfig, Credentials, NamedCredentials, TOKEN_STEPS};
 pub use types::{
     BatchPatch, BatchRequest, BatchResult, IdOnly, NewRecord, Record, RecordPatch, TokenInfo, Zone,
     is_id, same_name, shown_id, unique_ids,

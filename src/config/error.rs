@@ -298,6 +298,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
         "",
         &[
             "cloudflare",
+            "credentials",
             "detect",
             "schedule",
             "state",
@@ -326,6 +327,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "max_retries",
         ],
     ),
+    ("credentials", &["name", "api_token", "api_token_file"]),
     (
         "detect",
         &[
@@ -383,6 +385,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "ipv6_host",
             "ownership",
             "delete_on_stop",
+            "credentials",
         ],
     ),
     ("metrics", &["listen"]),
@@ -407,7 +410,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
 ];
 
 /// The tables written `[[name]]`, one per item.
-pub(crate) const ARRAY_TABLES: &[&str] = &["record", "notify", "monitor"];
+pub(crate) const ARRAY_TABLES: &[&str] = &["record", "notify", "monitor", "credentials"];
 
 /// Levenshtein distance, for short key names.
 fn distance(a: &str, b: &str) -> usize {

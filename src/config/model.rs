@@ -57,6 +57,9 @@ pub struct RecordConfig {
     /// `delete_on_stop`: on a graceful stop of `run`, delete the records ddflare created for
     /// this name. Default false.
     pub delete_on_stop: bool,
+    /// `credentials`: the `[[credentials]]` name the record is updated with; `None`: the
+    /// `[cloudflare]` credentials.
+    pub credentials: Option<String>,
 }
 
 /// A record TTL: `"auto"` (sent as 1) or seconds.

@@ -65,6 +65,8 @@ pub mod defaults {
 #[derive(Debug, Default)]
 pub struct RawConfig {
     pub cloudflare: RawCloudflare,
+    /// `[[credentials]]` tables: API tokens besides `[cloudflare]`'s, by name.
+    pub credentials: Vec<Spanned<RawCredentials>>,
     pub detect: RawDetect,
     pub schedule: RawSchedule,
     pub state: RawState,
@@ -155,6 +157,14 @@ pub struct RawCloudflare {
     pub max_retries: Option<Spanned<i64>>,
 }
 
+/// One `[[credentials]]`: a named API token, for the records that name it.
+#[derive(Debug, Default)]
+pub struct RawCredentials {
+    pub name: Option<Spanned<String>>,
+    pub api_token: Option<Spanned<RawToken>>,
+    pub api_token_file: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Default)]
 pub struct RawDetect {
     pub ipv4: Option<Spanned<RawProviders>>,
@@ -219,6 +229,8 @@ pub struct RawRecord {
     pub ipv6_host: Option<Spanned<String>>,
     pub ownership: Option<Spanned<String>>,
     pub delete_on_stop: Option<Spanned<bool>>,
+    /// The `[[credentials]]` name the record is updated with (default: `[cloudflare]`'s).
+    pub credentials: Option<Spanned<String>>,
 }
 
 /// An inline secret (`api_token`, `api_key`); its `Debug` never shows the value.

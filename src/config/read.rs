@@ -57,6 +57,7 @@ pub fn read(text: &str) -> Result<RawConfig, ReadError> {
         let at = At::new("", key, v);
         match key.get_ref().as_ref() {
             "cloudflare" => c.cloudflare = cloudflare(&at.table()?)?,
+            "credentials" => c.credentials = at.tables(credentials)?,
             "detect" => c.detect = detect(&at.table()?)?,
             "schedule" => c.schedule = schedule(&at.table()?)?,
             "state" => c.state = state(&at.table()?)?,
@@ -103,6 +104,12 @@ table!(cloudflare -> RawCloudflare {
     ca_file: string,
     request_timeout: duration,
     max_retries: integer,
+});
+
+table!(credentials -> RawCredentials {
+    name: string,
+    api_token: token,
+    api_token_file: string,
 });
 
 table!(detect -> RawDetect {
@@ -155,6 +162,7 @@ table!(record -> RawRecord {
     ipv6_host: string,
     ownership: string,
     delete_on_stop: boolean,
+    credentials: string,
 });
 
 table!(metrics -> RawMetrics { listen: string });

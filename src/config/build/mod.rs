@@ -41,6 +41,8 @@ pub(crate) fn build(
     ctx: &mut Ctx<'_>,
 ) -> Result<(Config, Extra), ConfigError> {
     let resolved = credentials::resolve(&raw.cloudflare, env, ctx)?;
+    let (named, named_inline) = credentials::named(&raw.credentials, env, ctx)?;
+    let names: Vec<&str> = named.iter().map(|c| c.name.as_str()).collect();
     let cloudflare = cloudflare::build(&raw.cloudflare, env, ctx)?;
     let detect = detect::build(
         &raw.detect,
@@ -69,9 +71,20 @@ pub(crate) fn build(
     let state = state::build(&raw.state, env, ctx)?;
     let pushed = push::names(raw.push.as_ref());
     let families = Families::of(&detect, pushed);
-    let records = records::build(&raw.defaults, &raw.record, env, ctx, &families)?;
+    let records = records::build(&raw.defaults, &raw.record, env, ctx, &families, &names)?;
 
-    let Some(credentials) = resolved.credentials else {
+    // With [[credentials]] named by every record, [cloudflare] needs none: the first named
+    // stands in as the default (nothing uses it as such).
+    let default = resolved
+        .credentials
+        .map(|c| (c, resolved.token_file))
+        .or_else(|| {
+            named
+                .first()
+                .filter(|_| !records.is_empty() && records.iter().all(|r| r.credentials.is_some()))
+                .map(|n| (n.credentials.clone(), n.token_file.clone()))
+        });
+    let Some((credentials, token_file)) = default else {
         let mut message = "expected an API token, found none (no api_token or api_token_file under [cloudflare], no CLOUDFLARE_API_TOKEN or CLOUDFLARE_API_TOKEN_FILE, no systemd credential)".to_owned();
         if !ctx.file_present {
             message.push_str(&format!("; there is no config file at `{}`", ctx.origin));
@@ -99,7 +112,7 @@ pub(crate) fn build(
     let process = process::build(&raw.process, env, ctx)?;
     let push = push::build(raw.push.as_ref(), ctx, &records)?;
     let config = Config {
-        cloudflare: cloudflare.with(credentials, resolved.token_file),
+        cloudflare: cloudflare.with(credentials, token_file, named),
         detect: detect.config,
         schedule,
         state,
@@ -113,7 +126,7 @@ pub(crate) fn build(
     Ok((
         config,
         Extra {
-            inline_secret: resolved.inline,
+            inline_secret: resolved.inline.or(named_inline),
         },
     ))
 }

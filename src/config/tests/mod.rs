@@ -13,6 +13,7 @@ mod idna;
 mod keys;
 mod load;
 mod manpage;
+mod named;
 mod operations;
 mod properties;
 mod records;

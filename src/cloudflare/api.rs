@@ -72,3 +72,31 @@ pub trait DnsApi: Send + Sync {
         batch: &BatchRequest,
     ) -> impl Future<Output = Result<BatchResult, ApiError>> + Send;
 }
+
+/// The API client of each credential: `[cloudflare]`'s (the default) and each
+/// `[[credentials]]`'s by name. The reqwest clients share one connection pool, one TLS setup
+/// and one request budget (Cloudflare's limit is per user, across all of its tokens); only the
+/// authentication headers differ.
+#[derive(Debug, Clone)]
+pub struct Clients<A> {
+    pub default: A,
+    pub named: Vec<(String, A)>,
+}
+
+impl<A> From<A> for Clients<A> {
+    fn from(default: A) -> Self {
+        Clients {
+            default,
+            named: Vec::new(),
+        }
+    }
+}
+
+impl<A> Clients<A> {
+    /// The client of credentials `name`; `None` (or a name the config would have refused)
+    /// is `[cloudflare]`'s.
+    pub fn get(&self, name: Option<&str>) -> &A {
+        name.and_then(|n| self.named.iter().find(|(k, _)| k == n))
+            .map_or(&self.default, |(_, a)| a)
+    }
+}

@@ -17,7 +17,7 @@ mod listing;
 pub mod settings;
 pub mod types;
 
-pub use api::{BATCH_LIMIT, DnsApi, RequestObserver};
+pub use api::{BATCH_LIMIT, Clients, DnsApi, RequestObserver};
 pub use client::Client;
 pub use error::{ApiError, CNAME_HINT, ErrorKind};
 pub use settings::{CloudflareConfig, Credentials, NamedCredentials, TOKEN_STEPS};

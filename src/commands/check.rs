@@ -5,7 +5,7 @@ use tracing::warn;
 
 use super::exit::Verdict;
 use super::out::say;
-use crate::cloudflare::{BatchRequest, Client, DnsApi, ErrorKind};
+use crate::cloudflare::{BatchRequest, Client, Clients, DnsApi, ErrorKind};
 use crate::config::Config;
 use crate::detect::ProviderSpec;
 use crate::text::bounded;
@@ -15,20 +15,45 @@ use crate::updater;
 /// content), in characters: the answer is outside text, escaped and bounded.
 const VALUE_MAX: usize = 100;
 
-/// Checks, in order: the token (verify), then for each record its zone, reading its records,
-/// and the right to edit them (an empty batch, which changes nothing). A failed verify alone
-/// is not fatal: account-owned tokens fail `/user/tokens/verify` and still work.
-pub async fn check(config: &Config, api: &Client) -> Verdict {
-    let mut ok = true;
+/// Checks, for each credential in turn (`[cloudflare]`'s, then each `[[credentials]]`'s, each
+/// line naming it when there are several): the token (verify), then for each record using it
+/// its zone, reading its records, and the right to edit them (an empty batch, which changes
+/// nothing). A failed verify alone is not fatal: account-owned tokens fail
+/// `/user/tokens/verify` and still work.
+pub async fn check(config: &Config, apis: &Clients<Client>) -> Verdict {
     say!(
         "config: ok ({} record(s); IPv4 {}; IPv6 {})",
         config.records.len(),
         list(&config.detect.ipv4),
         list(&config.detect.ipv6)
     );
+    let several = !apis.named.is_empty();
+    let mut ok = true;
+    // [cloudflare]'s stands in for the first named one when no record uses it.
+    if !several || config.records.iter().any(|r| r.credentials.is_none()) {
+        let p = if several {
+            "credentials [cloudflare]: "
+        } else {
+            ""
+        };
+        ok &= check_one(config, None, &apis.default, p).await;
+    }
+    for (name, api) in &apis.named {
+        let p = format!("credentials `{name}`: ");
+        ok &= check_one(config, Some(name), api, &p).await;
+    }
+    if ok {
+        say!("all checks passed");
+    }
+    ok.into()
+}
+
+/// The checks of one credential (`name`, `None` for `[cloudflare]`'s); `p` starts each line.
+async fn check_one(config: &Config, name: Option<&str>, api: &Client, p: &str) -> bool {
+    let mut ok = true;
     let verified = if api.uses_global_key() {
         say!(
-            "credentials: Global API Key (X-Auth-Email/X-Auth-Key); not verified: /user/tokens/verify checks API tokens only, so the zones below decide"
+            "{p}credentials: Global API Key (X-Auth-Email/X-Auth-Key); not verified: /user/tokens/verify checks API tokens only, so the zones below decide"
         );
         None
     } else {
@@ -43,7 +68,7 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
                 .as_deref()
                 .map(|e| format!(", expires {}", bounded(e, VALUE_MAX)))
                 .unwrap_or_default();
-            say!("token: {status}{expiry}");
+            say!("{p}token: {status}{expiry}");
             let expires = t
                 .expires_on
                 .as_deref()
@@ -54,45 +79,49 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
             {
                 warn!("{w}");
                 let (what, hint) = w.split_once("\nhint: ").unwrap_or((&w, ""));
-                say!("  warning: {what}");
-                say!("  hint: {hint}");
+                say!("{p}  warning: {what}");
+                say!("{p}  hint: {hint}");
             }
             if t.status != "active" {
                 ok = false;
                 say!(
-                    "  hint: the token is {status}: create or re-enable one at My Profile → API Tokens"
+                    "{p}  hint: the token is {status}: create or re-enable one at My Profile → API Tokens"
                 );
             }
         }
         Some(Err(e)) if e.kind == ErrorKind::MalformedCredentials => {
-            say!("token: {e}");
+            say!("{p}token: {e}");
             if let Some(h) = e.hint() {
-                say!("  hint: {h}");
+                say!("{p}  hint: {h}");
             }
-            return Verdict::Failed;
+            return false;
         }
         Some(Err(e)) => {
             say!(
-                "token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
+                "{p}token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
             );
             if e.refused_location().is_some()
                 && let Some(h) = e.hint()
             {
-                say!("  hint: {h}");
+                say!("{p}  hint: {h}");
             }
         }
     }
     let mut calls = 0usize;
     let mut probed: Vec<String> = Vec::new();
-    for rec in &config.records {
+    for rec in config
+        .records
+        .iter()
+        .filter(|r| r.credentials.as_deref() == name)
+    {
         let zone = match updater::find_zone(api, rec, &mut calls).await {
             Ok(z) => z,
             Err(e) => {
                 ok = false;
                 let (msg, hint) = (e.to_string(), e.hint());
-                say!("{}: {msg}", rec.name);
+                say!("{p}{}: {msg}", rec.name);
                 if let Some(h) = hint {
-                    say!("  hint: {h}");
+                    say!("{p}  hint: {h}");
                 }
                 continue;
             }
@@ -121,13 +150,16 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
                 } else {
                     mine.join(", ")
                 };
-                say!("{}: zone {label} ({zone_id}), DNS read ok: {now}", rec.name);
+                say!(
+                    "{p}{}: zone {label} ({zone_id}), DNS read ok: {now}",
+                    rec.name
+                );
             }
             Err(e) => {
                 ok = false;
-                say!("{}: zone {label}: {e}", rec.name);
+                say!("{p}{}: zone {label}: {e}", rec.name);
                 if let Some(h) = e.hint() {
-                    say!("  hint: {h}");
+                    say!("{p}  hint: {h}");
                 }
                 continue;
             }
@@ -137,20 +169,17 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
         }
         probed.push(zone.id.clone());
         match api.batch(&zone, &BatchRequest::default()).await {
-            Ok(_) => say!("zone {label}: DNS edit allowed"),
+            Ok(_) => say!("{p}zone {label}: DNS edit allowed"),
             Err(e) => {
                 ok = false;
-                say!("zone {label}: DNS edit refused: {e}");
+                say!("{p}zone {label}: DNS edit refused: {e}");
                 if let Some(h) = e.hint() {
-                    say!("  hint: {h}");
+                    say!("{p}  hint: {h}");
                 }
             }
         }
     }
-    if ok {
-        say!("all checks passed");
-    }
-    ok.into()
+    ok
 }
 
 fn list(specs: &[ProviderSpec]) -> String {

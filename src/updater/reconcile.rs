@@ -21,7 +21,7 @@ use super::lines::{decision, find, line, note_rate_limit, push_failed, ray};
 use super::ownership_report::Reported;
 use super::zones::{ZoneError, list_zones, warn_inactive, zone_of};
 use crate::clock::unix;
-use crate::cloudflare::{CNAME_HINT, DnsApi, Zone, shown_id};
+use crate::cloudflare::{CNAME_HINT, Clients, DnsApi, Zone, shown_id};
 use crate::config::RecordConfig;
 use crate::detect::{Detected, Family};
 use crate::maps;
@@ -41,7 +41,8 @@ pub struct Options {
 
 /// Keeps the configured records in line with the detected addresses.
 pub struct Updater<A> {
-    api: A,
+    /// The client of each credential; a record uses the one it names.
+    apis: Clients<A>,
     records: Vec<RecordConfig>,
     pub(super) opts: Options,
     state: State,
@@ -56,8 +57,13 @@ pub struct Updater<A> {
 }
 
 impl<A: DnsApi> Updater<A> {
-    /// `state` is what [`State::load`] returned.
-    pub fn new(api: A, records: Vec<RecordConfig>, opts: Options, mut state: State) -> Self {
+    /// `state` is what [`State::load`] returned; `apis` one client, or one per credential.
+    pub fn new(
+        apis: impl Into<Clients<A>>,
+        records: Vec<RecordConfig>,
+        opts: Options,
+        mut state: State,
+    ) -> Self {
         bookkeeping::forget_bad_ids(&mut state);
         // A created record whose name or family left the config is not ddflare's concern any
         // more: forgetting it means `delete_on_stop` can never delete it.
@@ -65,7 +71,7 @@ impl<A: DnsApi> Updater<A> {
             records.iter().any(|r| asks_for(r, &c.name, &c.rtype))
         });
         Updater {
-            api,
+            apis: apis.into(),
             records,
             opts,
             state,
@@ -79,8 +85,9 @@ impl<A: DnsApi> Updater<A> {
         &self.state
     }
 
+    /// The `[cloudflare]` credentials' client.
     pub fn api(&self) -> &A {
-        &self.api
+        &self.apis.default
     }
 
     /// Saves the cache now (on shutdown: a round cut short may have changed it).
@@ -178,57 +185,74 @@ impl<A: DnsApi> Updater<A> {
             return report;
         }
 
-        // Find each dirty name's zone, then work zone by zone. Several names to look up (a
-        // first start, a new config) cost one listing of the token's zones rather than a
-        // walk up each name's labels.
-        let lookups = dirty
-            .values()
-            .filter(|(rec, _)| rec.zone_id.is_none() && !self.state.zones.contains_key(&rec.name))
-            .count();
-        let listed = if lookups >= 2 {
-            list_zones(&self.api, &mut report).await
-        } else {
-            None
-        };
-        let mut by_zone: BTreeMap<String, (Zone, Vec<Desired>)> = BTreeMap::new();
+        // Find each dirty name's zone with its credentials' client (a token sees only its own
+        // zones), then work zone by zone. Several names of one credential to look up (a first
+        // start, a new config) cost one listing of its zones rather than a walk up each name's
+        // labels.
+        let mut by_credentials: BTreeMap<Option<String>, Vec<(RecordConfig, Vec<Desired>)>> =
+            BTreeMap::new();
         for (rec, desired) in dirty.into_values() {
-            let found = zone_of(
-                &self.api,
-                &mut self.state.zones,
-                &rec,
-                listed.as_deref(),
-                &mut report.api_calls,
-            )
-            .await;
-            match found {
-                Ok(zone) => by_zone
-                    .entry(zone.id.clone())
-                    .or_insert_with(|| (zone, Vec::new()))
-                    .1
-                    .extend(desired),
-                Err(e) => {
-                    let (error, hint) = (e.to_string(), e.hint());
-                    let mut cf_ray = None;
-                    if let ZoneError::Api(api) = &e {
-                        note_rate_limit(&mut report, api);
-                        cf_ray = ray(api);
-                    }
-                    for d in desired {
-                        push_failed(
-                            &mut report,
-                            &d,
-                            error.clone(),
-                            hint.clone(),
-                            rec.zone.as_deref(),
-                            cf_ray.as_deref(),
-                        );
+            by_credentials
+                .entry(rec.credentials.clone())
+                .or_default()
+                .push((rec, desired));
+        }
+        let mut by_zone: BTreeMap<(Option<String>, String), (Zone, Vec<Desired>)> = BTreeMap::new();
+        for (credentials, group) in by_credentials {
+            let api = self.apis.get(credentials.as_deref());
+            let lookups = group
+                .iter()
+                .filter(|(rec, _)| {
+                    rec.zone_id.is_none() && !self.state.zones.contains_key(&rec.name)
+                })
+                .count();
+            let listed = if lookups >= 2 {
+                list_zones(api, &mut report).await
+            } else {
+                None
+            };
+            for (rec, desired) in group {
+                let found = zone_of(
+                    api,
+                    &mut self.state.zones,
+                    &rec,
+                    listed.as_deref(),
+                    &mut report.api_calls,
+                )
+                .await;
+                match found {
+                    Ok(zone) => by_zone
+                        .entry((credentials.clone(), zone.id.clone()))
+                        .or_insert_with(|| (zone, Vec::new()))
+                        .1
+                        .extend(desired),
+                    Err(e) => {
+                        let (mut error, hint) = (e.to_string(), e.hint());
+                        let mut cf_ray = None;
+                        if let ZoneError::Api(api) = &e {
+                            note_rate_limit(&mut report, api);
+                            cf_ray = ray(api);
+                        } else if let Some(n) = &credentials {
+                            error.push_str(&format!(" with credentials `{n}`"));
+                        }
+                        for d in desired {
+                            push_failed(
+                                &mut report,
+                                &d,
+                                error.clone(),
+                                hint.clone(),
+                                rec.zone.as_deref(),
+                                cf_ray.as_deref(),
+                            );
+                        }
                     }
                 }
             }
         }
-        for (_, (zone, desired)) in by_zone {
+        for ((credentials, _), (zone, desired)) in by_zone {
             warn_inactive(&zone);
-            self.reconcile_zone(&zone, &desired, now, &mut report).await;
+            self.reconcile_zone(credentials.as_deref(), &zone, &desired, now, &mut report)
+                .await;
         }
         self.save_state();
         report
@@ -239,6 +263,7 @@ impl<A: DnsApi> Updater<A> {
     /// run, say what they would be).
     async fn reconcile_zone(
         &mut self,
+        credentials: Option<&str>,
         zone: &Zone,
         desired: &[Desired],
         now: u64,
@@ -248,7 +273,9 @@ impl<A: DnsApi> Updater<A> {
         let desired = if self.opts.dry_run {
             desired
         } else {
-            cold = self.write_by_id(zone, desired, now, report).await;
+            cold = self
+                .write_by_id(credentials, zone, desired, now, report)
+                .await;
             if cold.is_empty() {
                 return;
             }
@@ -257,7 +284,8 @@ impl<A: DnsApi> Updater<A> {
         let mut names: Vec<String> = desired.iter().map(|d| d.name.clone()).collect();
         names.dedup();
         report.api_calls += 1;
-        let existing = match self.api.list_records(zone, &names).await {
+        let api = self.apis.get(credentials);
+        let existing = match api.list_records(zone, &names).await {
             Ok(records) => records,
             Err(e) => {
                 zone_failed(&mut self.state, zone, desired, &e, report);
@@ -296,7 +324,7 @@ impl<A: DnsApi> Updater<A> {
             dry_run::render(&p.changes, &zone.name, desired, report);
             return;
         }
-        let results = apply(&self.api, zone, p.changes, &mut report.api_calls).await;
+        let results = apply(api, zone, p.changes, &mut report.api_calls).await;
         record_results(&mut self.state, zone, desired, results, now, report);
     }
 
@@ -304,6 +332,7 @@ impl<A: DnsApi> Updater<A> {
     /// them straight to their cached ids; returns those left to read and plan.
     async fn write_by_id(
         &mut self,
+        credentials: Option<&str>,
         zone: &Zone,
         desired: &[Desired],
         now: u64,
@@ -317,7 +346,8 @@ impl<A: DnsApi> Updater<A> {
             return cold;
         }
         let changes = by_id::changes(&self.state, &warm);
-        let results = apply(&self.api, zone, changes, &mut report.api_calls).await;
+        let api = self.apis.get(credentials);
+        let results = apply(api, zone, changes, &mut report.api_calls).await;
         let sorted = by_id::sort(results, &warm);
         for (seen, back) in sorted.restore {
             warn!(
@@ -327,7 +357,7 @@ impl<A: DnsApi> Updater<A> {
                 text::bounded(&seen.name, 253),
                 text::bounded(&seen.rtype, 16),
             );
-            for (_, r) in apply(&self.api, zone, vec![back], &mut report.api_calls).await {
+            for (_, r) in apply(api, zone, vec![back], &mut report.api_calls).await {
                 if let Err(e) = r {
                     warn!(
                         "could not put back the content of {}: {e}",
@@ -354,7 +384,7 @@ impl<A: DnsApi> Updater<A> {
     /// be confirmed is left in place. A dry run deletes nothing.
     pub async fn delete_created(&mut self) -> Cleanup {
         cleanup::delete_created(
-            &self.api,
+            &self.apis,
             &self.records,
             &mut self.state,
             &self.opts.state_dir,

@@ -62,7 +62,7 @@ pub(crate) fn dispatch(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
     };
 
     let verdict = st.rate.hit(
-        &rate_key(ctx.headers, ctx.peer.ip()),
+        &rate_key(st, ctx.headers, ctx.peer.ip()),
         st.config.rate_quota,
         st.config.rate_window,
         Instant::now(),

@@ -20,7 +20,8 @@
 //! - `match=any` ORs every record filter, `type` included; filter names are not qualified.
 //! - Proxied records get TTL 1; AAAA content is canonicalised; `per_page` is clamped.
 //! - Batch: failures are HTTP 400 (81044 included); ids of absent records → 81044.
-//! - The rate limit is a fixed window per credential; 429s last until the window resets.
+//! - The rate limit is a fixed window per credential, or per user for tokens given an owner
+//!   (Cloudflare counts per user, across all tokens); 429s last until the window resets.
 //! - Trace: `h=` is the Host header without its port; plain HTTP gives `tls=off`,
 //!   `sni=off`, `kex=none`, `visit_scheme=http`; HTTPS ([`Emulator::tls_pem`]) the
 //!   negotiated version and group, and `sni=plaintext` when the client sent one.
@@ -121,6 +122,14 @@ impl Emulator {
         self
     }
 
+    /// Says which user owns a token: the tokens of one owner share one rate-limit budget, as
+    /// Cloudflare counts per user. An unknown token is registered with DNS Edit on all zones.
+    pub fn token_owner(&mut self, token: &str, owner: &str) -> &mut Self {
+        let scope = self.state.tokens.entry(token.to_owned()).or_default();
+        scope.owner = Some(owner.to_owned());
+        self
+    }
+
     /// Limits a registered token to these CIDRs (Client IP Address Filtering); an unknown
     /// token is registered with DNS Edit on all zones.
     pub fn token_client_ips(&mut self, token: &str, cidrs: &[&str]) -> &mut Self {
@@ -154,7 +163,7 @@ impl Emulator {
         admin::seed_record(&mut self.state, zone, &spec).map(|r| r.id)
     }
 
-    /// Per-token budget: `quota` requests per `window` (default 1200 per 300 s).
+    /// Per-user budget (a token alone unless [`Self::token_owner`] groups it): `quota` requests per `window` (default 1200 per 300 s).
     pub fn rate_limit(&mut self, quota: u32, window: Duration) -> &mut Self {
         self.state.config.rate_quota = quota;
         self.state.config.rate_window = window.max(Duration::from_secs(1));

@@ -144,6 +144,10 @@ pub struct TokenScope {
     /// <peer address>".
     #[serde(default)]
     pub client_ips: Option<Vec<String>>,
+    /// The user who owns the token: Cloudflare's rate limit counts per user, across all of a
+    /// user's tokens; tokens with the same owner share one budget (`None`: the token alone).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 impl Default for TokenScope {
@@ -164,6 +168,7 @@ impl TokenScope {
             expires_on: None,
             inactive_verify: InactiveVerify::ReportStatus,
             client_ips: None,
+            owner: None,
         }
     }
     /// DNS Read on every zone.

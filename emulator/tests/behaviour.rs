@@ -1060,3 +1060,31 @@ async fn admin_http_api() {
     );
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn two_tokens_see_only_their_zones_and_one_owner_shares_the_rate_limit() {
+    // Cloudflare counts 1,200 requests / 5 minutes per user, across all of its tokens.
+    let mut emu = Emulator::new();
+    emu.zone("example.com");
+    emu.zone("example.net");
+    emu.token("home-token", TokenScope::zones_edit(&["example.com"]));
+    emu.token("work-token", TokenScope::zones_edit(&["example.net"]));
+    emu.token_owner("home-token", "alice")
+        .token_owner("work-token", "alice");
+    emu.token("other-user", TokenScope::edit_all());
+    emu.rate_limit(3, std::time::Duration::from_secs(300));
+    let running = start(emu).await;
+    assert_eq!(
+        names(&get(&running, "/zones", "home-token").await.json()),
+        ["example.com"]
+    );
+    assert_eq!(
+        names(&get(&running, "/zones", "work-token").await.json()),
+        ["example.net"]
+    );
+    assert_eq!(get(&running, "/zones", "home-token").await.status, 200);
+    let limited = get(&running, "/zones", "work-token").await;
+    assert_eq!((limited.status, limited.code()), (429, 971));
+    assert_eq!(get(&running, "/zones", "other-user").await.status, 200);
+    running.shutdown().await;
+}

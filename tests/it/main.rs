@@ -10,6 +10,7 @@
 
 mod cli;
 mod contract;
+mod credentials;
 mod detect;
 mod docs;
 mod e2e;

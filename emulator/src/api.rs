@@ -115,6 +115,10 @@ fn route(st: &mut State, ctx: &Ctx<'_>, rest: &str) -> Handled {
         (m @ ("GET" | "PATCH" | "PUT" | "DELETE"), ["zones", zone, "dns_records", id]) => {
             record_op(st, ctx, m, zone, id)
         }
+        (m @ ("GET" | "PUT"), ["accounts", account, "gateway", "locations", id]) => {
+            crate::gateway::location(st, ctx.headers, ctx.peer.ip(), m, account, id, ctx.body)
+                .map(Outcome::from)
+        }
         _ => Err(ApiError::new(400, 7000, "No route for that URI")),
     }
 }

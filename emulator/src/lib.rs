@@ -43,6 +43,7 @@ mod api;
 mod auth;
 mod dns;
 mod faults;
+mod gateway;
 mod model;
 mod ratelimit;
 pub mod recorder;
@@ -120,6 +121,18 @@ impl Emulator {
         let scope = self.state.tokens.entry(token.to_owned()).or_default();
         scope.expires_on = Some(expires_on.to_owned());
         self
+    }
+
+    /// Seeds a Zero Trust Gateway location of the account (`location` is the whole object as
+    /// GET returns it; `id` is added); returns its id.
+    pub fn gateway_location(&mut self, location: serde_json::Value) -> String {
+        let id = crate::util::hex_id(&format!("location:{}", self.state.gateway_locations.len()));
+        let mut location = location;
+        if let Some(o) = location.as_object_mut() {
+            o.insert("id".into(), serde_json::Value::String(id.clone()));
+        }
+        self.state.gateway_locations.insert(id.clone(), location);
+        id
     }
 
     /// Says which user owns a token: the tokens of one owner share one rate-limit budget, as
@@ -292,6 +305,19 @@ impl Running {
     /// The account id (for `/accounts/{id}/tokens/verify`).
     pub fn account_id(&self) -> String {
         self.shared.lock().config.account_id.clone()
+    }
+
+    /// A Zero Trust Gateway location as GET returns it.
+    pub fn gateway_location(&self, id: &str) -> Option<serde_json::Value> {
+        self.shared.lock().gateway_locations.get(id).cloned()
+    }
+
+    /// Replaces a Gateway location while running, as a dashboard edit does.
+    pub fn set_gateway_location(&self, id: &str, location: serde_json::Value) {
+        self.shared
+            .lock()
+            .gateway_locations
+            .insert(id.to_owned(), location);
     }
 
     /// Snapshot of a zone's records (zone name or id), in creation order; empty if unknown.

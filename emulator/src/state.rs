@@ -70,6 +70,8 @@ pub(crate) struct State {
     pub requests: Vec<(u64, RequestLog)>,
     pub request_seq: u64,
     pub rate: RateLimiter,
+    /// Zero Trust Gateway locations by id, as GET returns them.
+    pub gateway_locations: HashMap<String, serde_json::Value>,
     record_seq: u64,
     ray_seq: u64,
 }

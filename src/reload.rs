@@ -116,6 +116,7 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
         log,
         process,
         push,
+        gateway_locations,
     } = new;
     let mut out = Vec::new();
     cloudflare_changes(&mut out, &old.cloudflare, cloudflare);
@@ -128,6 +129,28 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
     log_changes(&mut out, &old.log, log);
     process_changes(&mut out, &old.process, process);
     push_changes(&mut out, old.push.as_ref(), push.as_ref());
+    for g in gateway_locations {
+        match old
+            .gateway_locations
+            .iter()
+            .find(|o| o.location_id == g.location_id)
+        {
+            None => out.push(format!("gateway_location {}: added", g.location_id)),
+            Some(o) if o != g => out.push(format!("gateway_location {}: changed", g.location_id)),
+            Some(_) => {}
+        }
+    }
+    for o in &old.gateway_locations {
+        if !gateway_locations
+            .iter()
+            .any(|g| g.location_id == o.location_id)
+        {
+            out.push(format!(
+                "gateway_location {}: removed (its networks are left as they are)",
+                o.location_id
+            ));
+        }
+    }
     out
 }
 

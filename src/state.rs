@@ -76,6 +76,10 @@ pub struct State {
     /// is never added here).
     #[serde(default)]
     pub created: BTreeMap<String, Created>,
+    /// Zero Trust Gateway location id → the network ddflare last wrote there (`a.b.c.d/32`)
+    /// and when Gateway confirmed it: that entry is ddflare's to replace, no other.
+    #[serde(default)]
+    pub gateway: BTreeMap<String, (String, u64)>,
 }
 
 impl Default for State {
@@ -85,6 +89,7 @@ impl Default for State {
             zones: BTreeMap::new(),
             records: BTreeMap::new(),
             created: BTreeMap::new(),
+            gateway: BTreeMap::new(),
         }
     }
 }

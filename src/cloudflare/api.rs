@@ -71,6 +71,34 @@ pub trait DnsApi: Send + Sync {
         zone: &Zone,
         batch: &BatchRequest,
     ) -> impl Future<Output = Result<BatchResult, ApiError>> + Send;
+
+    /// `GET /accounts/{account}/gateway/locations/{id}`: the whole location, untyped, so that
+    /// writing it back keeps every field. Not implemented by default (the fakes).
+    fn gateway_location(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        let _ = (account, id);
+        std::future::ready(Err(ApiError::new(
+            super::ErrorKind::Rejected,
+            "read a Gateway location",
+        )))
+    }
+
+    /// `PUT /accounts/{account}/gateway/locations/{id}`: replaces the whole location.
+    fn put_gateway_location(
+        &self,
+        account: &str,
+        id: &str,
+        location: &serde_json::Value,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        let _ = (account, id, location);
+        std::future::ready(Err(ApiError::new(
+            super::ErrorKind::Rejected,
+            "update a Gateway location",
+        )))
+    }
 }
 
 /// The API client of each credential: `[cloudflare]`'s (the default) and each

@@ -149,6 +149,13 @@ impl Client {
         Ok(self.url(&segments, query))
     }
 
+    /// `accounts/{account}/gateway/locations/{id}`, once both ids are of the API's shape.
+    fn location_url(&self, account: &str, id: &str, action: &str) -> Result<Url, ApiError> {
+        let account = checked_id(account, action)?;
+        let id = checked_id(id, action)?;
+        Ok(self.url(&["accounts", account, "gateway", "locations", id], &[]))
+    }
+
     fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
@@ -671,6 +678,33 @@ impl DnsApi for Client {
         done.posts = checked_records(done.posts, &action)?;
         done.patches = checked_records(done.patches, &action)?;
         Ok(done)
+    }
+
+    async fn gateway_location(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        let action = format!("read Gateway location {}", shown_id(id));
+        let url = self.location_url(account, id, &action)?;
+        Ok(self
+            .call_untyped(Method::GET, url, None, &action)
+            .await?
+            .result)
+    }
+
+    async fn put_gateway_location(
+        &self,
+        account: &str,
+        id: &str,
+        location: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        let action = format!("update Gateway location {}", shown_id(id));
+        let url = self.location_url(account, id, &action)?;
+        Ok(self
+            .call_untyped(Method::PUT, url, json(location), &action)
+            .await?
+            .result)
     }
 }
 

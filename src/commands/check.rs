@@ -179,6 +179,49 @@ async fn check_one(config: &Config, name: Option<&str>, api: &Client, p: &str) -
             }
         }
     }
+    // Gateway locations: read only. The write proof would be a PUT of the whole location,
+    // which could undo a dashboard edit made at the same moment.
+    for g in config
+        .gateway_locations
+        .iter()
+        .filter(|g| g.credentials.as_deref() == name)
+    {
+        let id = &g.location_id;
+        match api.gateway_location(&g.account_id, id).await {
+            Ok(loc) => {
+                let nets: Vec<String> = loc
+                    .get("networks")
+                    .and_then(|n| n.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|n| n.get("network").and_then(|v| v.as_str()))
+                            .map(|n| bounded(n, 64))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let label = loc
+                    .get("name")
+                    .and_then(|v| v.as_str())
+                    .map_or_else(String::new, |n| format!(" ({})", bounded(n, VALUE_MAX)));
+                say!(
+                    "{p}gateway location {id}{label}: read ok, networks: {}; editing is not tried (a write replaces the whole location)",
+                    if nets.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        nets.join(", ")
+                    }
+                );
+            }
+            Err(e) => {
+                ok = false;
+                say!("{p}gateway location {id}: {e}");
+                say!(
+                    "{p}  hint: give the token Account → Zero Trust → Edit on account {} (My Profile → API Tokens)",
+                    g.account_id
+                );
+            }
+        }
+    }
     ok
 }
 

@@ -77,4 +77,5 @@ pub fn updater(config: &Config, api: Clients<Client>, dry_run: bool) -> Updater<
         dry_run,
     };
     Updater::new(api, config.records.clone(), opts, state)
+        .with_gateway(config.gateway_locations.clone())
 }

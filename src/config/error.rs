@@ -299,6 +299,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
         &[
             "cloudflare",
             "credentials",
+            "gateway_location",
             "detect",
             "schedule",
             "state",
@@ -328,6 +329,10 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
         ],
     ),
     ("credentials", &["name", "api_token", "api_token_file"]),
+    (
+        "gateway_location",
+        &["account_id", "location_id", "credentials"],
+    ),
     (
         "detect",
         &[
@@ -410,7 +415,13 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
 ];
 
 /// The tables written `[[name]]`, one per item.
-pub(crate) const ARRAY_TABLES: &[&str] = &["record", "notify", "monitor", "credentials"];
+pub(crate) const ARRAY_TABLES: &[&str] = &[
+    "record",
+    "notify",
+    "monitor",
+    "credentials",
+    "gateway_location",
+];
 
 /// Levenshtein distance, for short key names.
 fn distance(a: &str, b: &str) -> usize {

@@ -83,6 +83,17 @@ pub struct RawConfig {
     pub process: RawProcess,
     /// `[push]`, when present.
     pub push: Option<Spanned<RawPush>>,
+    /// `[[gateway_location]]` tables.
+    pub gateway_location: Vec<Spanned<RawGatewayLocation>>,
+}
+
+/// One `[[gateway_location]]`: a Zero Trust Gateway DNS location whose IPv4 source network
+/// ddflare keeps equal to the home address.
+#[derive(Debug, Default)]
+pub struct RawGatewayLocation {
+    pub account_id: Option<Spanned<String>>,
+    pub location_id: Option<Spanned<String>>,
+    pub credentials: Option<Spanned<String>>,
 }
 
 /// `[push]`: the dyndns2 endpoint.

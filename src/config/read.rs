@@ -58,6 +58,7 @@ pub fn read(text: &str) -> Result<RawConfig, ReadError> {
         match key.get_ref().as_ref() {
             "cloudflare" => c.cloudflare = cloudflare(&at.table()?)?,
             "credentials" => c.credentials = at.tables(credentials)?,
+            "gateway_location" => c.gateway_location = at.tables(gateway_location)?,
             "detect" => c.detect = detect(&at.table()?)?,
             "schedule" => c.schedule = schedule(&at.table()?)?,
             "state" => c.state = state(&at.table()?)?,
@@ -110,6 +111,12 @@ table!(credentials -> RawCredentials {
     name: string,
     api_token: token,
     api_token_file: string,
+});
+
+table!(gateway_location -> RawGatewayLocation {
+    account_id: string,
+    location_id: string,
+    credentials: string,
 });
 
 table!(detect -> RawDetect {

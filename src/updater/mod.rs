@@ -17,7 +17,7 @@
 //! calls and batches → results) or `dry_run` (the same changes as lines), and `bookkeeping`
 //! (results → cache entries, created ids, report lines). `ownership_report` says what comment
 //! mode leaves alone; `cleanup` is `delete_on_stop`. `desired` and `lines` are the leaves they
-//! share.
+//! share. `gateway` keeps `[[gateway_location]]` networks on the IPv4 address.
 
 mod apply;
 mod bookkeeping;
@@ -26,6 +26,7 @@ mod cleanup;
 mod desired;
 mod dry_run;
 mod freshness;
+mod gateway;
 mod lines;
 mod ownership_report;
 mod reconcile;

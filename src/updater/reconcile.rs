@@ -5,6 +5,7 @@
 //! one holds the state they share and calls them in turn.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -17,12 +18,13 @@ use super::cleanup::{self, Cleanup};
 use super::desired::{asks_for, desired, wants};
 use super::dry_run;
 use super::freshness::{is_fresh, writable_by_id};
+use super::gateway;
 use super::lines::{decision, find, line, note_rate_limit, push_failed, ray};
 use super::ownership_report::Reported;
 use super::zones::{ZoneError, list_zones, warn_inactive, zone_of};
 use crate::clock::unix;
 use crate::cloudflare::{CNAME_HINT, Clients, DnsApi, Zone, shown_id};
-use crate::config::RecordConfig;
+use crate::config::{GatewayLocation, RecordConfig};
 use crate::detect::{Detected, Family};
 use crate::maps;
 use crate::plan::{self, Desired};
@@ -54,6 +56,8 @@ pub struct Updater<A> {
     /// each, which scheduled rounds keep checking against the cache.
     push_owned: BTreeSet<String>,
     pushed: BTreeMap<String, BTreeMap<Family, Detected>>,
+    /// `[[gateway_location]]`: kept on the detected IPv4 address ([`super::gateway`]).
+    gateway: Vec<GatewayLocation>,
 }
 
 impl<A: DnsApi> Updater<A> {
@@ -78,7 +82,14 @@ impl<A: DnsApi> Updater<A> {
             reported: Reported::default(),
             push_owned: BTreeSet::new(),
             pushed: BTreeMap::new(),
+            gateway: Vec::new(),
         }
+    }
+
+    /// Also keeps these Gateway locations' IPv4 network on the detected address.
+    pub fn with_gateway(mut self, locations: Vec<GatewayLocation>) -> Self {
+        self.gateway = locations;
+        self
     }
 
     pub fn state(&self) -> &State {
@@ -99,7 +110,10 @@ impl<A: DnsApi> Updater<A> {
     pub fn families(&self) -> Vec<Family> {
         Family::ALL
             .into_iter()
-            .filter(|f| self.records.iter().any(|r| wants(r, *f)))
+            .filter(|f| {
+                self.records.iter().any(|r| wants(r, *f))
+                    || (*f == Family::V4 && !self.gateway.is_empty())
+            })
             .collect()
     }
 
@@ -143,7 +157,29 @@ impl<A: DnsApi> Updater<A> {
                 addrs.get(&f).copied()
             }
         };
-        self.reconcile_by(&pick, now).await
+        let mut report = self.reconcile_by(&pick, now).await;
+        if !self.gateway.is_empty() {
+            let v4 = match addrs.get(&Family::V4).map(|d| d.addr) {
+                Some(IpAddr::V4(a)) => Some(a),
+                _ => None,
+            };
+            let before = self.state.gateway.clone();
+            gateway::sync(
+                &self.apis,
+                &self.gateway,
+                v4,
+                &mut self.state,
+                unix(now),
+                self.opts.max_age,
+                self.opts.dry_run,
+                &mut report,
+            )
+            .await;
+            if self.state.gateway != before {
+                self.save_state();
+            }
+        }
+        report
     }
 
     /// Whether some name is fed by pushes.

@@ -17,6 +17,7 @@ mod e2e;
 mod faults;
 mod filters;
 mod fleet;
+mod gateway;
 mod machine;
 mod observability;
 mod ops;

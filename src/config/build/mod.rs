@@ -10,6 +10,7 @@
 mod cloudflare;
 mod detect;
 mod families;
+mod gateway;
 mod metrics_log;
 mod notify;
 mod process;
@@ -93,7 +94,8 @@ pub(crate) fn build(
             ConfigError::new(ctx.whole(), "cloudflare.api_token", message).hint(token::CREATE_HINT),
         );
     };
-    if records.is_empty() {
+    let gateway_locations = gateway::build(&raw.gateway_location, ctx, &names)?;
+    if records.is_empty() && gateway_locations.is_empty() {
         let mut message = "expected at least one [[record]], found none".to_owned();
         if !ctx.file_present {
             message.push_str(&format!(
@@ -122,6 +124,7 @@ pub(crate) fn build(
         log,
         process,
         push,
+        gateway_locations,
     };
     Ok((
         config,

@@ -51,7 +51,8 @@ pub(super) fn build(
             for (i, rec) in tables.iter().enumerate() {
                 let k = format!("record[{}]", i + 1);
                 let mut built = file_record(ctx, env, &d, families, &mut seen, &k, rec)?;
-                built.credentials = credentials(ctx, &k, rec.get_ref(), names)?;
+                built.credentials =
+                    credentials(ctx, &k, rec.get_ref().credentials.as_ref(), names)?;
                 records.push(built);
             }
             Ok(records)
@@ -273,14 +274,15 @@ fn file_record(
     })
 }
 
-/// A record's `credentials`: one of the `[[credentials]]` names (`names`).
-fn credentials(
+/// The `credentials` key of table `k` (`record[2]`): one of the `[[credentials]]` names
+/// (`names`); an unknown one is an error naming `k` and listing the names defined.
+pub(super) fn credentials(
     ctx: &Ctx<'_>,
     k: &str,
-    r: &RawRecord,
+    given: Option<&Spanned<String>>,
     names: &[&str],
 ) -> Result<Option<String>, ConfigError> {
-    let Some(s) = &r.credentials else {
+    let Some(s) = given else {
         return Ok(None);
     };
     let given = s.get_ref();
@@ -295,7 +297,7 @@ fn credentials(
     Err(ctx.err(
         &Src::file(format!("{k}.credentials"), s.span()),
         Problem::new(format!(
-            "record {k} names credentials \"{}\", which no [[credentials]] defines ({defined})",
+            "{k} names credentials \"{}\", which no [[credentials]] defines ({defined})",
             given.escape_debug()
         ))
         .hint("use one of the names defined, or add a [[credentials]] table with this `name` and its `api_token_file`; leave `credentials` out to use [cloudflare]'s"),

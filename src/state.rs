@@ -76,10 +76,12 @@ pub struct State {
     /// is never added here).
     #[serde(default)]
     pub created: BTreeMap<String, Created>,
-    /// Zero Trust Gateway location id → the network ddflare last wrote there (`a.b.c.d/32`)
-    /// and when Gateway confirmed it: that entry is ddflare's to replace, no other.
+    /// Zero Trust Gateway location id → the address ddflare last wrote there as a /32
+    /// (`content`) and when Gateway confirmed it (`synced_at`; `id` is the location's,
+    /// `settings` empty): that entry is ddflare's to replace, no other. [`Entry`] again rather
+    /// than a type of its own: no second serde instantiation in the binary.
     #[serde(default)]
-    pub gateway: BTreeMap<String, (String, u64)>,
+    pub gateway: BTreeMap<String, Entry>,
 }
 
 impl Default for State {

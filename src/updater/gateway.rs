@@ -20,7 +20,7 @@ use super::lines::{decision, note_rate_limit, ray};
 use crate::cloudflare::{Clients, DnsApi};
 use crate::config::GatewayLocation;
 use crate::round::{Line, Outcome, RoundReport};
-use crate::state::{FUTURE_SLACK_SECS, State};
+use crate::state::{Entry, State};
 
 /// Set by Gateway; never written back.
 const GATEWAYS_OWN: [&str; 7] = [
@@ -79,6 +79,16 @@ pub(super) fn body(location: &Value, networks: Vec<Value>) -> Option<Value> {
     Some(Value::Object(o))
 }
 
+/// What the cache remembers of a location: the address written, when it was confirmed.
+fn entry(id: &str, v4: Ipv4Addr, now: u64) -> Entry {
+    Entry {
+        id: id.to_owned(),
+        content: IpAddr::V4(v4),
+        settings: String::new(),
+        synced_at: now,
+    }
+}
+
 /// One round's work on the locations, with the IPv4 address detected (`None`: leave them).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn sync<A: DnsApi>(
@@ -118,11 +128,13 @@ pub(super) async fn sync<A: DnsApi>(
             }
             report.lines.push(l);
         };
-        let old = state.gateway.get(id).cloned();
-        if let Some((net, at)) = &old
+        let old = state.gateway.get(id).map(|e| {
+            let fresh =
+                !e.from_the_future(now) && now.saturating_sub(e.synced_at) < max_age.as_secs();
+            (format!("{}/32", e.content), fresh)
+        });
+        if let Some((net, true)) = &old
             && same(net, &want)
-            && *at <= now.saturating_add(FUTURE_SLACK_SECS)
-            && now.saturating_sub(*at) < max_age.as_secs()
         {
             line(Outcome::Cached, None, report);
             continue;
@@ -149,7 +161,7 @@ pub(super) async fn sync<A: DnsApi>(
         let Some(list) = networks(&location, old_net, &want) else {
             line(Outcome::Unchanged, None, report);
             if !dry_run {
-                state.gateway.insert(id.clone(), (want.clone(), now));
+                state.gateway.insert(id.clone(), entry(id, v4, now));
             }
             continue;
         };
@@ -177,7 +189,7 @@ pub(super) async fn sync<A: DnsApi>(
         report.api_calls += 1;
         match api.put_gateway_location(&loc.account_id, id, &put).await {
             Ok(done) if networks(&done, None, &want).is_none() => {
-                state.gateway.insert(id.clone(), (want.clone(), now));
+                state.gateway.insert(id.clone(), entry(id, v4, now));
                 line(outcome, None, report);
             }
             Ok(_) => line(

@@ -65,7 +65,11 @@ impl Client {
         Ok(Client {
             http: tls.proxied_client(cfg.request_timeout)?,
             base,
-            auth: Arc::new(Auth::new(&cfg.credentials, cfg.token_file.as_deref())?),
+            auth: Arc::new(Auth::new(
+                &cfg.credentials,
+                cfg.token_file.as_deref(),
+                None,
+            )?),
             global_key: matches!(cfg.credentials, Credentials::GlobalKey { .. }),
             max_retries: cfg.max_retries,
             budget: Arc::new(Mutex::new(Budget::cloudflare())),
@@ -90,7 +94,11 @@ impl Client {
     /// This client with `named`'s token instead: the same connections, retries and budget.
     pub fn for_credentials(&self, named: &NamedCredentials) -> Result<Client, HttpSetupError> {
         Ok(Client {
-            auth: Arc::new(Auth::new(&named.credentials, named.token_file.as_deref())?),
+            auth: Arc::new(Auth::new(
+                &named.credentials,
+                named.token_file.as_deref(),
+                Some(&named.name),
+            )?),
             global_key: matches!(named.credentials, Credentials::GlobalKey { .. }),
             name: Some(named.name.as_str().into()),
             ..self.clone()

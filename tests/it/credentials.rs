@@ -185,7 +185,9 @@ fn a_named_token_file_replaced_under_a_running_daemon_is_used_and_failures_name_
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
     assert!(
-        log.contains("the API token file changed: the new token is used from now on"),
+        log.contains(
+            "the API token file of credentials `work` changed: the new token is used from now on"
+        ),
         "{log}"
     );
     assert!(

@@ -30,7 +30,13 @@ pub async fn check(config: &Config, apis: &Clients<Client>) -> Verdict {
     let several = !apis.named.is_empty();
     let mut ok = true;
     // [cloudflare]'s stands in for the first named one when no record uses it.
-    if !several || config.records.iter().any(|r| r.credentials.is_none()) {
+    if !several
+        || config.records.iter().any(|r| r.credentials.is_none())
+        || config
+            .gateway_locations
+            .iter()
+            .any(|g| g.credentials.is_none())
+    {
         let p = if several {
             "credentials [cloudflare]: "
         } else {

@@ -117,3 +117,22 @@ fn a_gateway_location_the_token_cannot_read_fails_the_round_naming_it() {
     // The records are updated all the same.
     assert_eq!(h.records("example.com").len(), 1);
 }
+
+#[test]
+fn a_config_of_gateway_locations_alone_runs() {
+    let mut id = String::new();
+    let h = Harness::with(&["example.com"], |emu| {
+        emu.token(TOKEN, ddflare_emulator::TokenScope::edit_all());
+        id = emu.gateway_location(json!({"name": "Home", "networks": null}));
+    });
+    let account = h.emu.account_id();
+    h.write_config(
+        Some("203.0.113.7"),
+        Some("2001:db8::7"),
+        &format!("[[gateway_location]]\naccount_id = \"{account}\"\nlocation_id = \"{id}\"\n"),
+    );
+    assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert_eq!(networks(&h, &id), json!([{"network": "203.0.113.7/32"}]));
+    let out = assert_exit(&h.ddflare(&["check"]).output().unwrap(), 0);
+    assert!(out.contains("networks: 203.0.113.7/32"), "{out}");
+}

@@ -74,15 +74,20 @@ pub(crate) fn build(
     let families = Families::of(&detect, pushed);
     let records = records::build(&raw.defaults, &raw.record, env, ctx, &families, &names)?;
 
-    // With [[credentials]] named by every record, [cloudflare] needs none: the first named
-    // stands in as the default (nothing uses it as such).
+    let gateway_locations = gateway::build(&raw.gateway_location, ctx, &names)?;
+    // With [[credentials]] named by every record and location, [cloudflare] needs none: the
+    // first named stands in as the default (nothing uses it as such).
     let default = resolved
         .credentials
         .map(|c| (c, resolved.token_file))
         .or_else(|| {
             named
                 .first()
-                .filter(|_| !records.is_empty() && records.iter().all(|r| r.credentials.is_some()))
+                .filter(|_| {
+                    !(records.is_empty() && gateway_locations.is_empty())
+                        && records.iter().all(|r| r.credentials.is_some())
+                        && gateway_locations.iter().all(|g| g.credentials.is_some())
+                })
                 .map(|n| (n.credentials.clone(), n.token_file.clone()))
         });
     let Some((credentials, token_file)) = default else {
@@ -94,7 +99,6 @@ pub(crate) fn build(
             ConfigError::new(ctx.whole(), "cloudflare.api_token", message).hint(token::CREATE_HINT),
         );
     };
-    let gateway_locations = gateway::build(&raw.gateway_location, ctx, &names)?;
     if records.is_empty() && gateway_locations.is_empty() {
         let mut message = "expected at least one [[record]], found none".to_owned();
         if !ctx.file_present {

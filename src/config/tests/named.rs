@@ -205,3 +205,48 @@ fn named_tokens_are_scrubbed_from_errors() {
     let e = err(&text);
     assert_no_token(&e.to_string());
 }
+
+#[test]
+fn gateway_locations_are_checked_and_name_their_credentials() {
+    const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+    const LOCATION: &str = "ed35569b41ce4d1facfe683550f54086";
+    let table = |body: &str| {
+        with_token(&format!(
+            "[[credentials]]\nname = \"zt\"\napi_token = \"{TOKEN2}\"\n{ONE_RECORD}[[gateway_location]]\n{body}"
+        ))
+    };
+    let l = ok(&table(&format!(
+        "account_id = \"{ACCOUNT}\"\nlocation_id = \"{LOCATION}\"\ncredentials = \"zt\"\n"
+    )));
+    assert_eq!(
+        l.config.gateway_locations,
+        [GatewayLocation {
+            account_id: ACCOUNT.into(),
+            location_id: LOCATION.into(),
+            credentials: Some("zt".into()),
+        }]
+    );
+    let e = err(&table(&format!("account_id = \"{ACCOUNT}\"\n")));
+    expect(
+        &e,
+        "gateway_location[1]: expected a `location_id` key",
+        Some(8),
+    );
+    let e = err(&table(&format!(
+        "account_id = \"{ACCOUNT}\"\nlocation_id = \"Home\"\n"
+    )));
+    expect(&e, "gateway_location[1].location_id", Some(10));
+    let e = err(&table(&format!(
+        "account_id = \"{ACCOUNT}\"\nlocation_id = \"{LOCATION}\"\ncredentials = \"nope\"\n"
+    )));
+    expect(&e, "gateway_location[1].credentials", Some(11));
+    expect(&e, "defined: zt", None);
+    let twice = format!("account_id = \"{ACCOUNT}\"\nlocation_id = \"{LOCATION}\"\n");
+    let e = err(&table(&format!("{twice}[[gateway_location]]\n{twice}")));
+    expect(&e, "gateway_location[2].location_id", Some(13));
+    // A location alone is enough (no record needed).
+    let l = ok(&with_token(&format!(
+        "[[gateway_location]]\naccount_id = \"{ACCOUNT}\"\nlocation_id = \"{LOCATION}\"\n"
+    )));
+    assert!(l.config.records.is_empty());
+}

@@ -29,6 +29,8 @@ pub struct ListConfig {
     pub ipv6: bool,
     /// The item comment: ddflare's items are those that carry exactly this one.
     pub comment: String,
+    /// `[[credentials]]` name; `None`: `[cloudflare]`'s.
+    pub credentials: Option<String>,
 }
 
 /// What one family asks of a list this round.

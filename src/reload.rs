@@ -77,6 +77,7 @@ fn record_changes(a: &RecordConfig, b: &RecordConfig) -> Vec<&'static str> {
         ipv6_host,
         ownership,
         delete_on_stop,
+        credentials,
     } = b;
     let mut keys = Vec::new();
     let mut key = |changed: bool, name: &'static str| {
@@ -94,6 +95,7 @@ fn record_changes(a: &RecordConfig, b: &RecordConfig) -> Vec<&'static str> {
     key(a.ipv6_host != *ipv6_host, "ipv6_host");
     key(a.ownership != *ownership, "ownership");
     key(a.delete_on_stop != *delete_on_stop, "delete_on_stop");
+    key(a.credentials != *credentials, "credentials");
     keys
 }
 
@@ -115,6 +117,7 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
         log,
         process,
         push,
+        gateway_locations,
     } = new;
     let mut out = Vec::new();
     cloudflare_changes(&mut out, &old.cloudflare, cloudflare);
@@ -131,6 +134,28 @@ pub fn diff(old: &Config, new: &Config) -> Vec<String> {
     log_changes(&mut out, &old.log, log);
     process_changes(&mut out, &old.process, process);
     push_changes(&mut out, old.push.as_ref(), push.as_ref());
+    for g in gateway_locations {
+        match old
+            .gateway_locations
+            .iter()
+            .find(|o| o.location_id == g.location_id)
+        {
+            None => out.push(format!("gateway_location {}: added", g.location_id)),
+            Some(o) if o != g => out.push(format!("gateway_location {}: changed", g.location_id)),
+            Some(_) => {}
+        }
+    }
+    for o in &old.gateway_locations {
+        if !gateway_locations
+            .iter()
+            .any(|g| g.location_id == o.location_id)
+        {
+            out.push(format!(
+                "gateway_location {}: removed (its networks are left as they are)",
+                o.location_id
+            ));
+        }
+    }
     out
 }
 
@@ -189,6 +214,7 @@ fn cloudflare_changes(out: &mut Vec<String>, a: &CloudflareConfig, b: &Cloudflar
     let CloudflareConfig {
         credentials,
         token_file,
+        named,
         api_url,
         ca_file,
         request_timeout,
@@ -221,6 +247,19 @@ fn cloudflare_changes(out: &mut Vec<String>, a: &CloudflareConfig, b: &Cloudflar
                 .map_or_else(|| "none".to_owned(), |p| p.display().to_string())
         },
     );
+    // Named credentials by name; their tokens are named, never shown.
+    for n in named {
+        match a.named.iter().find(|o| o.name == n.name) {
+            None => out.push(format!("credentials {}: added", n.name)),
+            Some(o) if o != n => out.push(format!("credentials {}: token changed", n.name)),
+            Some(_) => {}
+        }
+    }
+    for o in &a.named {
+        if !named.iter().any(|n| n.name == o.name) {
+            out.push(format!("credentials {}: removed", o.name));
+        }
+    }
     field(out, "cloudflare.api_url", &a.api_url, api_url, Clone::clone);
     field(out, "cloudflare.ca_file", &a.ca_file, ca_file, |p| {
         p.as_ref()

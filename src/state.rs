@@ -103,6 +103,12 @@ pub struct State {
     /// `account/name` → what the IP list holds of ddflare's.
     #[serde(default)]
     pub lists: BTreeMap<String, ListEntry>,
+    /// Zero Trust Gateway location id → the address ddflare last wrote there as a /32
+    /// (`content`) and when Gateway confirmed it (`synced_at`; `id` is the location's,
+    /// `settings` empty): that entry is ddflare's to replace, no other. [`Entry`] again rather
+    /// than a type of its own: no second serde instantiation in the binary.
+    #[serde(default)]
+    pub gateway: BTreeMap<String, Entry>,
 }
 
 impl Default for State {
@@ -113,6 +119,7 @@ impl Default for State {
             records: BTreeMap::new(),
             created: BTreeMap::new(),
             lists: BTreeMap::new(),
+            gateway: BTreeMap::new(),
         }
     }
 }

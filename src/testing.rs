@@ -24,6 +24,7 @@ pub fn record(name: &str) -> RecordConfig {
         ipv6_host: None,
         ownership: Ownership::All,
         delete_on_stop: false,
+        credentials: None,
     }
 }
 

@@ -62,7 +62,7 @@ pub(crate) fn dispatch(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
     };
 
     let verdict = st.rate.hit(
-        &rate_key(ctx.headers, ctx.peer.ip()),
+        &rate_key(st, ctx.headers, ctx.peer.ip()),
         st.config.rate_quota,
         st.config.rate_window,
         Instant::now(),
@@ -117,6 +117,10 @@ fn route(st: &mut State, ctx: &Ctx<'_>, rest: &str) -> Handled {
         }
         (_, ["accounts", account, "rules", "lists", rest @ ..]) => {
             crate::lists::route(st, ctx, account, rest).map(Outcome::from)
+        }
+        (m @ ("GET" | "PUT"), ["accounts", account, "gateway", "locations", id]) => {
+            crate::gateway::location(st, ctx.headers, ctx.peer.ip(), m, account, id, ctx.body)
+                .map(Outcome::from)
         }
         _ => Err(ApiError::new(400, 7000, "No route for that URI")),
     }

@@ -213,7 +213,14 @@ pub(crate) fn authenticate(
 }
 
 /// The key a request's rate-limit budget is counted under.
-pub(crate) fn rate_key(headers: &HeaderMap, peer: std::net::IpAddr) -> String {
+pub(crate) fn rate_key(state: &State, headers: &HeaderMap, peer: std::net::IpAddr) -> String {
+    // Cloudflare counts per user: the tokens of one owner share a budget.
+    if let Some(owner) = presented_token(headers)
+        .and_then(|t| state.tokens.get(&t))
+        .and_then(|s| s.owner.as_deref())
+    {
+        return format!("user:{owner}");
+    }
     if let Some(Ok(v)) = header_str(headers, "authorization") {
         return format!("authorization:{v}");
     }
@@ -277,6 +284,29 @@ mod tests {
             Bearer::Token("good".into()),
             "registered tokens are always well-formed"
         );
+    }
+
+    #[test]
+    fn the_tokens_of_one_user_share_a_rate_key() {
+        let mut st = State::default();
+        let owned = |o: &str| TokenScope {
+            owner: Some(o.into()),
+            ..TokenScope::edit_all()
+        };
+        st.tokens.insert("t1".into(), owned("alice"));
+        st.tokens.insert("t2".into(), owned("alice"));
+        st.tokens.insert("t3".into(), TokenScope::edit_all());
+        let key = |t: &str| {
+            rate_key(
+                &st,
+                &headers(&[("authorization", &format!("Bearer {t}"))]),
+                LOCAL,
+            )
+        };
+        assert_eq!(key("t1"), key("t2"));
+        assert_eq!(key("t1"), "user:alice");
+        assert_ne!(key("t3"), key("t1"));
+        assert_ne!(key("t3"), key("unknown"));
     }
 
     #[test]

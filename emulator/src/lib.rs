@@ -20,7 +20,8 @@
 //! - `match=any` ORs every record filter, `type` included; filter names are not qualified.
 //! - Proxied records get TTL 1; AAAA content is canonicalised; `per_page` is clamped.
 //! - Batch: failures are HTTP 400 (81044 included); ids of absent records → 81044.
-//! - The rate limit is a fixed window per credential; 429s last until the window resets.
+//! - The rate limit is a fixed window per credential, or per user for tokens given an owner
+//!   (Cloudflare counts per user, across all tokens); 429s last until the window resets.
 //! - IP lists (`lists.rs`): uncaptured codes 10001 (bad item `ip`), 10003 (bad list name),
 //!   10004 (kind), 10005 (description), 10006 (unknown list or operation, 404), 10007 (name
 //!   taken), 10026 (bad JSON); an operation moves one status per poll (pending, running, then
@@ -46,6 +47,7 @@ mod api;
 mod auth;
 mod dns;
 mod faults;
+mod gateway;
 mod lists;
 mod model;
 mod ratelimit;
@@ -127,6 +129,26 @@ impl Emulator {
         self
     }
 
+    /// Seeds a Zero Trust Gateway location of the account (`location` is the whole object as
+    /// GET returns it; `id` is added); returns its id.
+    pub fn gateway_location(&mut self, location: serde_json::Value) -> String {
+        let id = crate::util::hex_id(&format!("location:{}", self.state.gateway_locations.len()));
+        let mut location = location;
+        if let Some(o) = location.as_object_mut() {
+            o.insert("id".into(), serde_json::Value::String(id.clone()));
+        }
+        self.state.gateway_locations.insert(id.clone(), location);
+        id
+    }
+
+    /// Says which user owns a token: the tokens of one owner share one rate-limit budget, as
+    /// Cloudflare counts per user. An unknown token is registered with DNS Edit on all zones.
+    pub fn token_owner(&mut self, token: &str, owner: &str) -> &mut Self {
+        let scope = self.state.tokens.entry(token.to_owned()).or_default();
+        scope.owner = Some(owner.to_owned());
+        self
+    }
+
     /// Limits a registered token to these CIDRs (Client IP Address Filtering); an unknown
     /// token is registered with DNS Edit on all zones.
     pub fn token_client_ips(&mut self, token: &str, cidrs: &[&str]) -> &mut Self {
@@ -160,7 +182,7 @@ impl Emulator {
         admin::seed_record(&mut self.state, zone, &spec).map(|r| r.id)
     }
 
-    /// Per-token budget: `quota` requests per `window` (default 1200 per 300 s).
+    /// Per-user budget (a token alone unless [`Self::token_owner`] groups it): `quota` requests per `window` (default 1200 per 300 s).
     pub fn rate_limit(&mut self, quota: u32, window: Duration) -> &mut Self {
         self.state.config.rate_quota = quota;
         self.state.config.rate_window = window.max(Duration::from_secs(1));
@@ -289,6 +311,19 @@ impl Running {
     /// The account id (for `/accounts/{id}/tokens/verify`).
     pub fn account_id(&self) -> String {
         self.shared.lock().config.account_id.clone()
+    }
+
+    /// A Zero Trust Gateway location as GET returns it.
+    pub fn gateway_location(&self, id: &str) -> Option<serde_json::Value> {
+        self.shared.lock().gateway_locations.get(id).cloned()
+    }
+
+    /// Replaces a Gateway location while running, as a dashboard edit does.
+    pub fn set_gateway_location(&self, id: &str, location: serde_json::Value) {
+        self.shared
+            .lock()
+            .gateway_locations
+            .insert(id.to_owned(), location);
     }
 
     /// Snapshot of a zone's records (zone name or id), in creation order; empty if unknown.

@@ -147,6 +147,10 @@ pub struct TokenScope {
     /// Account → Account Filter Lists → Edit on the emulator's account (IP lists).
     #[serde(default)]
     pub lists_edit: bool,
+    /// The user who owns the token: Cloudflare's rate limit counts per user, across all of a
+    /// user's tokens; tokens with the same owner share one budget (`None`: the token alone).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 impl Default for TokenScope {
@@ -168,6 +172,7 @@ impl TokenScope {
             inactive_verify: InactiveVerify::ReportStatus,
             client_ips: None,
             lists_edit: false,
+            owner: None,
         }
     }
 

@@ -72,6 +72,8 @@ pub(crate) struct State {
     pub rate: RateLimiter,
     /// The account's IP lists and their bulk operations.
     pub lists: crate::lists::Lists,
+    /// Zero Trust Gateway locations by id, as GET returns them.
+    pub gateway_locations: HashMap<String, serde_json::Value>,
     record_seq: u64,
     ray_seq: u64,
 }

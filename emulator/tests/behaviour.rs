@@ -1060,3 +1060,85 @@ async fn admin_http_api() {
     );
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn two_tokens_see_only_their_zones_and_one_owner_shares_the_rate_limit() {
+    // Cloudflare counts 1,200 requests / 5 minutes per user, across all of its tokens.
+    let mut emu = Emulator::new();
+    emu.zone("example.com");
+    emu.zone("example.net");
+    emu.token("home-token", TokenScope::zones_edit(&["example.com"]));
+    emu.token("work-token", TokenScope::zones_edit(&["example.net"]));
+    emu.token_owner("home-token", "alice")
+        .token_owner("work-token", "alice");
+    emu.token("other-user", TokenScope::edit_all());
+    emu.rate_limit(3, std::time::Duration::from_secs(300));
+    let running = start(emu).await;
+    assert_eq!(
+        names(&get(&running, "/zones", "home-token").await.json()),
+        ["example.com"]
+    );
+    assert_eq!(
+        names(&get(&running, "/zones", "work-token").await.json()),
+        ["example.net"]
+    );
+    assert_eq!(get(&running, "/zones", "home-token").await.status, 200);
+    let limited = get(&running, "/zones", "work-token").await;
+    assert_eq!((limited.status, limited.code()), (429, 971));
+    assert_eq!(get(&running, "/zones", "other-user").await.status, 200);
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_gateway_location_put_replaces_the_whole_object() {
+    let mut emu = standard();
+    let account = emu.account_id();
+    let id = emu.gateway_location(json!({
+        "name": "Home",
+        "client_default": false,
+        "ecs_support": true,
+        "networks": [{"network": "198.51.100.0/24"}],
+        "doh_subdomain": "abc123",
+        "created_at": "2026-01-01T00:00:00Z",
+    }));
+    let running = start(emu).await;
+    let path = format!("/accounts/{account}/gateway/locations/{id}");
+    let got = get(&running, &path, EDIT).await.json();
+    assert_eq!(got["result"]["name"], "Home");
+    assert_eq!(got["result"]["id"], id.as_str());
+    // A PUT without ecs_support resets it; Gateway's own fields stay.
+    let put = call(
+        &running,
+        "PUT",
+        &path,
+        Some(EDIT),
+        Some(json!({"name": "Home", "networks": [{"network": "203.0.113.7/32"}], "doh_subdomain": "forged"})),
+    )
+    .await;
+    assert_eq!(put.status, 200);
+    let now = running.gateway_location(&id).unwrap();
+    assert_eq!(now["networks"], json!([{"network": "203.0.113.7/32"}]));
+    assert!(now.get("ecs_support").is_none());
+    assert_eq!(now["doh_subdomain"], "abc123");
+    assert_eq!(now["created_at"], "2026-01-01T00:00:00Z");
+    for bad in [
+        json!({"networks": []}),
+        json!({"name": "Home", "networks": [{"network": "10.0.0.0/8"}]}),
+        json!({"name": "Home", "networks": [{"network": "2001:db8::1"}]}),
+    ] {
+        let r = call(&running, "PUT", &path, Some(EDIT), Some(bad.clone())).await;
+        assert_eq!(r.status, 400, "{bad}");
+    }
+    let r = call(
+        &running,
+        "PUT",
+        &path,
+        Some(READ),
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let missing = format!("/accounts/{account}/gateway/locations/{}", "0".repeat(32));
+    assert_eq!(get(&running, &missing, EDIT).await.status, 404);
+    running.shutdown().await;
+}

@@ -139,6 +139,34 @@ pub trait DnsApi: Send + Sync {
         let _ = (list, ids);
         async move { Err(unsupported("delete items of an IP list", account)) }
     }
+
+    /// `GET /accounts/{account}/gateway/locations/{id}`: the whole location, untyped, so that
+    /// writing it back keeps every field. Not implemented by default (the fakes).
+    fn gateway_location(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        let _ = (account, id);
+        std::future::ready(Err(ApiError::new(
+            super::ErrorKind::Rejected,
+            "read a Gateway location",
+        )))
+    }
+
+    /// `PUT /accounts/{account}/gateway/locations/{id}`: replaces the whole location.
+    fn put_gateway_location(
+        &self,
+        account: &str,
+        id: &str,
+        location: &serde_json::Value,
+    ) -> impl Future<Output = Result<serde_json::Value, ApiError>> + Send {
+        let _ = (account, id, location);
+        std::future::ready(Err(ApiError::new(
+            super::ErrorKind::Rejected,
+            "update a Gateway location",
+        )))
+    }
 }
 
 /// What an implementation without IP lists answers (the test fake).
@@ -146,4 +174,32 @@ fn unsupported(action: &str, account: &str) -> ApiError {
     ApiError::new(ErrorKind::Rejected, action)
         .with_account(account)
         .with_detail("IP lists are not supported here")
+}
+
+/// The API client of each credential: `[cloudflare]`'s (the default) and each
+/// `[[credentials]]`'s by name. The reqwest clients share one connection pool, one TLS setup
+/// and one request budget (Cloudflare's limit is per user, across all of its tokens); only the
+/// authentication headers differ.
+#[derive(Debug, Clone)]
+pub struct Clients<A> {
+    pub default: A,
+    pub named: Vec<(String, A)>,
+}
+
+impl<A> From<A> for Clients<A> {
+    fn from(default: A) -> Self {
+        Clients {
+            default,
+            named: Vec::new(),
+        }
+    }
+}
+
+impl<A> Clients<A> {
+    /// The client of credentials `name`; `None` (or a name the config would have refused)
+    /// is `[cloudflare]`'s.
+    pub fn get(&self, name: Option<&str>) -> &A {
+        name.and_then(|n| self.named.iter().find(|(k, _)| k == n))
+            .map_or(&self.default, |(_, a)| a)
+    }
 }

@@ -51,6 +51,9 @@ impl Stamp {
 #[derive(Debug)]
 struct Watched {
     path: PathBuf,
+    /// ` of credentials `NAME`` for a `[[credentials]]` token, empty for `[cloudflare]`'s:
+    /// the log says whose file it is.
+    whose: String,
     /// The stamp of the last read, or of the last failed attempt (not retried until it
     /// changes). Taken when the client is built: the config's read came just before, maybe
     /// as root before dropping privileges, after which the file may no longer be readable.
@@ -72,13 +75,16 @@ pub(super) struct Auth(Mutex<Inner>);
 
 impl Auth {
     /// `token_file`: where an API token came from, to watch; ignored for a Global API Key.
+    /// `name`: the `[[credentials]]` name, `None` for `[cloudflare]`'s.
     pub(super) fn new(
         credentials: &Credentials,
         token_file: Option<&Path>,
+        name: Option<&str>,
     ) -> Result<Auth, HttpSetupError> {
         let file = match credentials {
             Credentials::Token(_) => token_file.map(|p| Watched {
                 path: p.to_owned(),
+                whose: name.map_or_else(String::new, |n| format!(" of credentials `{n}`")),
                 seen: Stamp::of(p),
                 failed: None,
             }),
@@ -119,7 +125,8 @@ impl Inner {
             if file.seen.is_some() {
                 warn!(
                     file = %files::shown(&file.path),
-                    "the API token file is gone; keeping the token read before"
+                    "the API token file{} is gone; keeping the token read before",
+                    file.whose
                 );
                 file.seen = None;
             }
@@ -136,7 +143,8 @@ impl Inner {
                 if file.failed.as_ref() != Some(&failure) {
                     warn!(
                         file = %files::shown(&file.path),
-                        "cannot use the API token file as it is now ({}); keeping the token read before",
+                        "cannot use the API token file{} as it is now ({}); keeping the token read before",
+                        file.whose,
                         failure.1
                     );
                     file.failed = Some(failure);
@@ -150,7 +158,8 @@ impl Inner {
         self.headers = vec![(AUTHORIZATION, value)];
         info!(
             file = %files::shown(&file.path),
-            "the API token file changed: the new token is used from now on"
+            "the API token file{} changed: the new token is used from now on",
+            file.whose
         );
         true
     }
@@ -222,7 +231,7 @@ mod tests {
     }
 
     fn watching(path: &Path) -> Auth {
-        Auth::new(&Credentials::Token(Secret::new(OLD)), Some(path)).unwrap()
+        Auth::new(&Credentials::Token(Secret::new(OLD)), Some(path), None).unwrap()
     }
 
     const KEY: &str = "5e0c2f4f0e6a4b2f9d3c8a1b7e6d5c4b3a291";
@@ -320,7 +329,7 @@ mod tests {
         std::fs::write(&path, NEW).unwrap();
         assert!(auth.reload_after_refusal());
         assert_eq!(bearer(&auth), format!("Bearer {NEW}"));
-        let inline = Auth::new(&Credentials::Token(Secret::new(OLD)), None).unwrap();
+        let inline = Auth::new(&Credentials::Token(Secret::new(OLD)), None, None).unwrap();
         assert!(!inline.reload_after_refusal());
     }
 }

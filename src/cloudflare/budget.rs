@@ -1,5 +1,7 @@
 //! A client-side request budget, so ddflare never exceeds Cloudflare's documented limit of
-//! 1,200 requests per 5 minutes per token, whatever the number of records or failures.
+//! 1,200 requests per 5 minutes, whatever the number of records or failures. Cloudflare counts
+//! it per user, across all of that user's tokens: the clients of every `[[credentials]]` share
+//! one budget (`Client::all`).
 //!
 //! A leaky bucket: `burst` requests may go at once, then one every `window / per_window`.
 //! In any window of length `window` at most `burst + per_window` requests pass; with the
@@ -9,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// Cloudflare's limit: 1,200 requests per 300 seconds per user or token.
+/// Cloudflare's limit: 1,200 requests per 300 seconds per user (all its tokens together).
 pub const CLOUDFLARE_LIMIT: u32 = 1200;
 pub const CLOUDFLARE_WINDOW: Duration = Duration::from_secs(300);
 

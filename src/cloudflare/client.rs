@@ -14,13 +14,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::{debug, info, warn};
 
-use super::api::{DnsApi, RequestObserver};
+use super::api::{Clients, DnsApi, RequestObserver};
 use super::auth::Auth;
 use super::budget::Budget;
 use super::deadline;
 use super::error::{ApiError, ErrorKind};
 use super::ids::{checked_id, checked_record, checked_records, checked_zones};
-use super::settings::{CloudflareConfig, Credentials};
+use super::settings::{CloudflareConfig, Credentials, NamedCredentials};
 use super::types::Deleted;
 use super::types::{
     BatchRequest, BatchResult, Envelope, IpList, ListItem, NewRecord, Record, RecordPatch,
@@ -45,8 +45,11 @@ pub struct Client {
     /// A Global API Key: `/user/tokens/verify` does not apply.
     global_key: bool,
     max_retries: u32,
-    /// Shared by clones: the token's budget is per token, not per client.
+    /// Shared by clones and by the clients of every credential: Cloudflare counts its limit
+    /// per user, across all of the user's tokens.
     budget: Arc<Mutex<Budget>>,
+    /// The `[[credentials]]` name, said in every error; `None` for `[cloudflare]`'s.
+    name: Option<Arc<str>>,
     /// Counts every request by endpoint class and status, when set.
     metrics: Option<Arc<dyn RequestObserver>>,
     /// The random numbers of the retry jitter (injected like the clock).
@@ -62,14 +65,49 @@ impl Client {
         Ok(Client {
             http: tls.proxied_client(cfg.request_timeout)?,
             base,
-            auth: Arc::new(Auth::new(&cfg.credentials, cfg.token_file.as_deref())?),
+            auth: Arc::new(Auth::new(
+                &cfg.credentials,
+                cfg.token_file.as_deref(),
+                None,
+            )?),
             global_key: matches!(cfg.credentials, Credentials::GlobalKey { .. }),
             max_retries: cfg.max_retries,
             budget: Arc::new(Mutex::new(Budget::cloudflare())),
+            name: None,
             metrics: None,
             random: Arc::new(ThreadRandom),
             one_name_at_a_time: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// The clients of `cfg`'s credentials: `[cloudflare]`'s and each `[[credentials]]`'s, on
+    /// one reqwest client and one budget.
+    pub fn all(cfg: &CloudflareConfig, tls: &Tls) -> Result<Clients<Client>, HttpSetupError> {
+        let default = Client::new(cfg, tls)?;
+        let mut named = Vec::with_capacity(cfg.named.len());
+        for n in &cfg.named {
+            named.push((n.name.clone(), default.for_credentials(n)?));
+        }
+        Ok(Clients { default, named })
+    }
+
+    /// This client with `named`'s token instead: the same connections, retries and budget.
+    pub fn for_credentials(&self, named: &NamedCredentials) -> Result<Client, HttpSetupError> {
+        Ok(Client {
+            auth: Arc::new(Auth::new(
+                &named.credentials,
+                named.token_file.as_deref(),
+                Some(&named.name),
+            )?),
+            global_key: matches!(named.credentials, Credentials::GlobalKey { .. }),
+            name: Some(named.name.as_str().into()),
+            ..self.clone()
+        })
+    }
+
+    /// The `[[credentials]]` name, `None` for `[cloudflare]`'s.
+    pub fn credentials_name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// True when the credentials are a Global API Key (which `/user/tokens/verify` rejects).
@@ -123,6 +161,13 @@ impl Client {
         self.url(segments, query)
     }
 
+    /// `accounts/{account}/gateway/locations/{id}`, once both ids are of the API's shape.
+    fn location_url(&self, account: &str, id: &str, action: &str) -> Result<Url, ApiError> {
+        let account = checked_id(account, action)?;
+        let id = checked_id(id, action)?;
+        Ok(self.url(&["accounts", account, "gateway", "locations", id], &[]))
+    }
+
     fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
@@ -171,6 +216,15 @@ impl Client {
         body: Option<Vec<u8>>,
         action: &str,
     ) -> Result<Answer, ApiError> {
+        // Every error and retry line of a named credential says which (never the token).
+        let labelled;
+        let action = match &self.name {
+            Some(n) => {
+                labelled = format!("{action} (credentials `{n}`)");
+                labelled.as_str()
+            }
+            None => action,
+        };
         let idempotent = method != Method::POST;
         let mut attempt = 0u32;
         let mut reread = false;
@@ -326,6 +380,20 @@ impl Client {
             .await
             .map_err(|e| e.with_zone(zone.label()))?;
         typed(action, answer).map_err(|e| e.with_zone(zone.label()))
+    }
+}
+
+impl Clients<Client> {
+    /// Every client counts its requests in `metrics`.
+    pub fn with_metrics(self, metrics: Arc<dyn RequestObserver>) -> Self {
+        Clients {
+            default: self.default.with_metrics(Arc::clone(&metrics)),
+            named: self
+                .named
+                .into_iter()
+                .map(|(n, c)| (n, c.with_metrics(Arc::clone(&metrics))))
+                .collect(),
+        }
     }
 }
 
@@ -697,6 +765,33 @@ impl DnsApi for Client {
         )
         .await
     }
+
+    async fn gateway_location(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        let action = format!("read Gateway location {}", shown_id(id));
+        let url = self.location_url(account, id, &action)?;
+        Ok(self
+            .call_untyped(Method::GET, url, None, &action)
+            .await?
+            .result)
+    }
+
+    async fn put_gateway_location(
+        &self,
+        account: &str,
+        id: &str,
+        location: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        let action = format!("update Gateway location {}", shown_id(id));
+        let url = self.location_url(account, id, &action)?;
+        Ok(self
+            .call_untyped(Method::PUT, url, json(location), &action)
+            .await?
+            .result)
+    }
 }
 
 #[cfg(test)]
@@ -736,6 +831,7 @@ mod tests {
                 key: Secret::new(KEY),
             },
             token_file: None,
+            named: Vec::new(),
             api_url: "https://api.cloudflare.com/client/v4".into(),
             ca_file: None,
             request_timeout: Duration::from_secs(1),
@@ -751,5 +847,42 @@ mod tests {
         let shown = format!("{client:?}");
         assert!(!shown.contains(&KEY[..12]), "{shown}");
         assert!(!shown.contains("me@example.com"), "{shown}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_clients_of_all_credentials_share_one_budget_and_one_http_client() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cfg = CloudflareConfig {
+            credentials: Credentials::Token(Secret::new("t0ken-0123456789-abcdefABCDEF_xyz")),
+            token_file: None,
+            named: vec![NamedCredentials {
+                name: "work".into(),
+                credentials: Credentials::Token(Secret::new("w0rk-0123456789-abcdefABCDEF_xyz")),
+                token_file: None,
+            }],
+            api_url: "https://api.cloudflare.com/client/v4".into(),
+            ca_file: None,
+            request_timeout: Duration::from_secs(1),
+            max_retries: 0,
+        };
+        let Ok(tls) = Tls::new(None) else {
+            panic!("no TLS setup")
+        };
+        let Ok(all) = Client::all(&cfg, &tls) else {
+            panic!("no clients")
+        };
+        let work = all.get(Some("work"));
+        assert_eq!(work.credentials_name(), Some("work"));
+        assert_eq!(all.get(None).credentials_name(), None);
+        assert!(Arc::ptr_eq(&all.default.budget, &work.budget));
+        assert!(!Arc::ptr_eq(&all.default.auth, &work.auth));
+        // The burst spent by one token leaves the other waiting: Cloudflare counts per user.
+        let now = tokio::time::Instant::now();
+        for _ in 0..100 {
+            all.default.budget.lock().unwrap().take(now);
+        }
+        assert!(!work.budget.lock().unwrap().take(now).is_zero());
+        let shown = format!("{work:?}");
+        assert!(!shown.contains("w0rk-"), "{shown}");
     }
 }

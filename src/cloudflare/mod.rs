@@ -18,10 +18,10 @@ mod lists;
 pub mod settings;
 pub mod types;
 
-pub use api::{BATCH_LIMIT, DnsApi, RequestObserver};
+pub use api::{BATCH_LIMIT, Clients, DnsApi, RequestObserver};
 pub use client::Client;
 pub use error::{ApiError, CNAME_HINT, ErrorKind, LIST_PERMISSION};
-pub use settings::{CloudflareConfig, Credentials, TOKEN_STEPS};
+pub use settings::{CloudflareConfig, Credentials, NamedCredentials, TOKEN_STEPS};
 pub use types::{
     BatchPatch, BatchRequest, BatchResult, IdOnly, IpList, ListItem, NewRecord, Record,
     RecordPatch, TokenInfo, Zone, is_id, same_name, shown_id, unique_ids,

@@ -44,12 +44,26 @@ impl Credentials {
     }
 }
 
+/// One `[[credentials]]`: an API token besides `[cloudflare]`'s, used by the records (and
+/// lists) that name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedCredentials {
+    /// `[a-z0-9_-]+`, unique.
+    pub name: String,
+    /// Always a token.
+    pub credentials: Credentials,
+    /// The file the token was read from, read again when it changes.
+    pub token_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloudflareConfig {
-    /// The API token or the Global API Key.
+    /// The API token or the Global API Key: the default, for whatever names no credentials.
     pub credentials: Credentials,
     /// The file the API token was read from, read again when it changes (a rotated secret).
     pub token_file: Option<PathBuf>,
+    /// `[[credentials]]`, in the order of the file.
+    pub named: Vec<NamedCredentials>,
     /// `api_url`, without a trailing slash. https, or http only on a loopback address.
     pub api_url: String,
     /// `ca_file`: extra PEM roots trusted besides the compiled-in ones (tests, private CAs).

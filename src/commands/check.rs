@@ -5,7 +5,9 @@ use tracing::warn;
 
 use super::exit::Verdict;
 use super::out::say;
-use crate::cloudflare::{ApiError, BatchRequest, Client, DnsApi, ErrorKind, LIST_PERMISSION};
+use crate::cloudflare::{
+    ApiError, BatchRequest, Client, Clients, DnsApi, ErrorKind, LIST_PERMISSION,
+};
 use crate::config::{Config, ListConfig};
 use crate::detect::ProviderSpec;
 use crate::text::bounded;
@@ -15,20 +17,52 @@ use crate::updater;
 /// content), in characters: the answer is outside text, escaped and bounded.
 const VALUE_MAX: usize = 100;
 
-/// Checks, in order: the token (verify), then for each record its zone, reading its records,
-/// and the right to edit them (an empty batch, which changes nothing). A failed verify alone
-/// is not fatal: account-owned tokens fail `/user/tokens/verify` and still work.
-pub async fn check(config: &Config, api: &Client) -> Verdict {
-    let mut ok = true;
+/// Checks, for each credential in turn (`[cloudflare]`'s, then each `[[credentials]]`'s, each
+/// line naming it when there are several): the token (verify), then for each record using it
+/// its zone, reading its records, and the right to edit them (an empty batch, which changes
+/// nothing). A failed verify alone is not fatal: account-owned tokens fail
+/// `/user/tokens/verify` and still work.
+pub async fn check(config: &Config, apis: &Clients<Client>) -> Verdict {
     say!(
         "config: ok ({} record(s); IPv4 {}; IPv6 {})",
         config.records.len(),
         list(&config.detect.ipv4),
         list(&config.detect.ipv6)
     );
+    let several = !apis.named.is_empty();
+    let mut ok = true;
+    // [cloudflare]'s stands in for the first named one when no record uses it.
+    if !several
+        || config.records.iter().any(|r| r.credentials.is_none())
+        || config
+            .gateway_locations
+            .iter()
+            .any(|g| g.credentials.is_none())
+        || config.lists.iter().any(|l| l.credentials.is_none())
+    {
+        let p = if several {
+            "credentials [cloudflare]: "
+        } else {
+            ""
+        };
+        ok &= check_one(config, None, &apis.default, p).await;
+    }
+    for (name, api) in &apis.named {
+        let p = format!("credentials `{name}`: ");
+        ok &= check_one(config, Some(name), api, &p).await;
+    }
+    if ok {
+        say!("all checks passed");
+    }
+    ok.into()
+}
+
+/// The checks of one credential (`name`, `None` for `[cloudflare]`'s); `p` starts each line.
+async fn check_one(config: &Config, name: Option<&str>, api: &Client, p: &str) -> bool {
+    let mut ok = true;
     let verified = if api.uses_global_key() {
         say!(
-            "credentials: Global API Key (X-Auth-Email/X-Auth-Key); not verified: /user/tokens/verify checks API tokens only, so the zones below decide"
+            "{p}credentials: Global API Key (X-Auth-Email/X-Auth-Key); not verified: /user/tokens/verify checks API tokens only, so the zones below decide"
         );
         None
     } else {
@@ -43,7 +77,7 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
                 .as_deref()
                 .map(|e| format!(", expires {}", bounded(e, VALUE_MAX)))
                 .unwrap_or_default();
-            say!("token: {status}{expiry}");
+            say!("{p}token: {status}{expiry}");
             let expires = t
                 .expires_on
                 .as_deref()
@@ -54,45 +88,49 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
             {
                 warn!("{w}");
                 let (what, hint) = w.split_once("\nhint: ").unwrap_or((&w, ""));
-                say!("  warning: {what}");
-                say!("  hint: {hint}");
+                say!("{p}  warning: {what}");
+                say!("{p}  hint: {hint}");
             }
             if t.status != "active" {
                 ok = false;
                 say!(
-                    "  hint: the token is {status}: create or re-enable one at My Profile → API Tokens"
+                    "{p}  hint: the token is {status}: create or re-enable one at My Profile → API Tokens"
                 );
             }
         }
         Some(Err(e)) if e.kind == ErrorKind::MalformedCredentials => {
-            say!("token: {e}");
+            say!("{p}token: {e}");
             if let Some(h) = e.hint() {
-                say!("  hint: {h}");
+                say!("{p}  hint: {h}");
             }
-            return Verdict::Failed;
+            return false;
         }
         Some(Err(e)) => {
             say!(
-                "token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
+                "{p}token: not verified at /user/tokens/verify ({e}); an account-owned token fails there and still works, so the zones decide"
             );
             if e.refused_location().is_some()
                 && let Some(h) = e.hint()
             {
-                say!("  hint: {h}");
+                say!("{p}  hint: {h}");
             }
         }
     }
     let mut calls = 0usize;
     let mut probed: Vec<String> = Vec::new();
-    for rec in &config.records {
+    for rec in config
+        .records
+        .iter()
+        .filter(|r| r.credentials.as_deref() == name)
+    {
         let zone = match updater::find_zone(api, rec, &mut calls).await {
             Ok(z) => z,
             Err(e) => {
                 ok = false;
                 let (msg, hint) = (e.to_string(), e.hint());
-                say!("{}: {msg}", rec.name);
+                say!("{p}{}: {msg}", rec.name);
                 if let Some(h) = hint {
-                    say!("  hint: {h}");
+                    say!("{p}  hint: {h}");
                 }
                 continue;
             }
@@ -121,13 +159,16 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
                 } else {
                     mine.join(", ")
                 };
-                say!("{}: zone {label} ({zone_id}), DNS read ok: {now}", rec.name);
+                say!(
+                    "{p}{}: zone {label} ({zone_id}), DNS read ok: {now}",
+                    rec.name
+                );
             }
             Err(e) => {
                 ok = false;
-                say!("{}: zone {label}: {e}", rec.name);
+                say!("{p}{}: zone {label}: {e}", rec.name);
                 if let Some(h) = e.hint() {
-                    say!("  hint: {h}");
+                    say!("{p}  hint: {h}");
                 }
                 continue;
             }
@@ -137,33 +178,77 @@ pub async fn check(config: &Config, api: &Client) -> Verdict {
         }
         probed.push(zone.id.clone());
         match api.batch(&zone, &BatchRequest::default()).await {
-            Ok(_) => say!("zone {label}: DNS edit allowed"),
+            Ok(_) => say!("{p}zone {label}: DNS edit allowed"),
             Err(e) => {
                 ok = false;
-                say!("zone {label}: DNS edit refused: {e}");
+                say!("{p}zone {label}: DNS edit refused: {e}");
                 if let Some(h) = e.hint() {
-                    say!("  hint: {h}");
+                    say!("{p}  hint: {h}");
                 }
             }
         }
     }
-    for l in &config.lists {
-        ok &= check_list(api, l).await;
+    // Gateway locations: read only. The write proof would be a PUT of the whole location,
+    // which could undo a dashboard edit made at the same moment.
+    for g in config
+        .gateway_locations
+        .iter()
+        .filter(|g| g.credentials.as_deref() == name)
+    {
+        let id = &g.location_id;
+        match api.gateway_location(&g.account_id, id).await {
+            Ok(loc) => {
+                let nets: Vec<String> = loc
+                    .get("networks")
+                    .and_then(|n| n.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|n| n.get("network").and_then(|v| v.as_str()))
+                            .map(|n| bounded(n, 64))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let label = loc
+                    .get("name")
+                    .and_then(|v| v.as_str())
+                    .map_or_else(String::new, |n| format!(" ({})", bounded(n, VALUE_MAX)));
+                say!(
+                    "{p}gateway location {id}{label}: read ok, networks: {}; editing is not tried (a write replaces the whole location)",
+                    if nets.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        nets.join(", ")
+                    }
+                );
+            }
+            Err(e) => {
+                ok = false;
+                say!("{p}gateway location {id}: {e}");
+                say!(
+                    "{p}  hint: give the token Account → Zero Trust → Edit on account {} (My Profile → API Tokens)",
+                    g.account_id
+                );
+            }
+        }
     }
-    if ok {
-        say!("all checks passed");
+    for l in config
+        .lists
+        .iter()
+        .filter(|l| l.credentials.as_deref() == name)
+    {
+        ok &= check_list(api, l, p).await;
     }
-    ok.into()
+    ok
 }
 
 /// One `[[list]]`: reading the account's lists, then the list's description written back
 /// unchanged (a write that changes nothing, proving Account → Account Filter Lists → Edit).
 /// A list not there yet is created by the first round.
-async fn check_list(api: &Client, l: &ListConfig) -> bool {
+async fn check_list(api: &Client, l: &ListConfig, p: &str) -> bool {
     let refused = |what: &str, e: &ApiError| {
-        say!("list {}: {what}: {e}", l.name);
+        say!("{p}list {}: {what}: {e}", l.name);
         if let Some(h) = e.hint() {
-            say!("  hint: {h}");
+            say!("{p}  hint: {h}");
         }
         false
     };
@@ -173,18 +258,18 @@ async fn check_list(api: &Client, l: &ListConfig) -> bool {
     };
     let Some(found) = lists.into_iter().find(|x| x.name == l.name) else {
         say!(
-            "list {}: reading the account's lists ok; the list does not exist yet, the first round creates it (which needs {LIST_PERMISSION})",
+            "{p}list {}: reading the account's lists ok; the list does not exist yet, the first round creates it (which needs {LIST_PERMISSION})",
             l.name
         );
         return true;
     };
     if found.kind != "ip" {
         say!(
-            "list {}: holds `{}` items, not IP addresses",
+            "{p}list {}: holds `{}` items, not IP addresses",
             l.name,
             bounded(&found.kind, 20)
         );
-        say!("  hint: name another list in `[[list]] name`");
+        say!("{p}  hint: name another list in `[[list]] name`");
         return false;
     }
     match api
@@ -192,7 +277,7 @@ async fn check_list(api: &Client, l: &ListConfig) -> bool {
         .await
     {
         Ok(_) => {
-            say!("list {}: edit allowed ({LIST_PERMISSION})", l.name);
+            say!("{p}list {}: edit allowed ({LIST_PERMISSION})", l.name);
             true
         }
         Err(e) => refused("edit refused", &e),

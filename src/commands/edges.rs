@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::exit::Fatal;
-use crate::cloudflare::Client;
+use crate::cloudflare::{Client, Clients};
 use crate::config::Config;
 use crate::detect::Detector;
 use crate::environment::ProcessEnv;
@@ -21,7 +21,8 @@ use crate::updater::{Options, Updater};
 
 /// The long-lived parts every command builds the same way.
 pub struct Edges {
-    pub api: Client,
+    /// The client of each credential (one reqwest client, one budget).
+    pub api: Clients<Client>,
     pub detector: Detector,
 }
 
@@ -44,7 +45,7 @@ pub fn edges(config: &Config) -> Result<Edges, Fatal> {
             "the Cloudflare API and notifications go through {proxies}; address detection connects directly"
         );
     }
-    let api = Client::new(&config.cloudflare, &tls).map_err(Fatal::Setup)?;
+    let api = Client::all(&config.cloudflare, &tls).map_err(Fatal::Setup)?;
     let detector = Detector::new(&config.detect, &tls).map_err(Fatal::Setup)?;
     Ok(Edges { api, detector })
 }
@@ -60,7 +61,7 @@ pub fn notifier(
 
 /// The updater of `config` on `api`, with the cache read from the state dir (an empty one
 /// for a dry run, which saves nothing).
-pub fn updater(config: &Config, api: Client, dry_run: bool) -> Updater<Client> {
+pub fn updater(config: &Config, api: Clients<Client>, dry_run: bool) -> Updater<Client> {
     let dir = config.state.dir.clone();
     let (state, warning) = if dry_run {
         (State::default(), None)
@@ -75,5 +76,7 @@ pub fn updater(config: &Config, api: Client, dry_run: bool) -> Updater<Client> {
         max_age: config.state.max_age,
         dry_run,
     };
-    Updater::new(api, config.records.clone(), opts, state).with_lists(config.lists.clone())
+    Updater::new(api, config.records.clone(), opts, state)
+        .with_lists(config.lists.clone())
+        .with_gateway(config.gateway_locations.clone())
 }

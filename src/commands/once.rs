@@ -26,7 +26,7 @@ use crate::updater::Updater;
 /// The command: a round on `edges`, then the expiry probe.
 pub async fn once(config: &Config, edges: Edges, dry_run: bool) -> Verdict {
     let Edges { api, detector } = edges;
-    let probe = api.without_retries();
+    let probe = api.default.without_retries();
     let mut updater = edges::updater(config, api, dry_run);
     let end = round(config, &mut updater, detector, dry_run).await;
     summarize(&end);

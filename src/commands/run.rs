@@ -190,7 +190,7 @@ pub async fn run(
             p.abort();
         }
         probe = probe_token(
-            &api,
+            &api.default,
             &config.state.dir,
             dry_run,
             credentials_changed,

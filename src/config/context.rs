@@ -23,7 +23,7 @@ pub(crate) enum Src {
     File { key: String, span: Range<usize> },
     /// An environment variable; `detail` (e.g. "entry 2 (`x`)") goes before the message.
     Env {
-        var: &'static str,
+        var: Cow<'static, str>,
         detail: Option<String>,
     },
 }
@@ -37,7 +37,10 @@ impl Src {
     }
 
     pub(crate) fn env(var: &'static str) -> Src {
-        Src::Env { var, detail: None }
+        Src::Env {
+            var: Cow::Borrowed(var),
+            detail: None,
+        }
     }
 
     pub(crate) fn is_env(&self) -> bool {
@@ -97,7 +100,7 @@ impl Ctx<'_> {
                     Some(d) => format!("{d}: {}", p.message),
                     None => p.message,
                 };
-                ConfigError::new(None, *var, message).maybe_hint(p.hint)
+                ConfigError::new(None, var.as_ref(), message).maybe_hint(p.hint)
             }
         }
     }

@@ -11,10 +11,10 @@ use toml::Spanned;
 use super::context::{Ctx, Src, push_secret};
 use super::env::{self, EnvVar, Overrides};
 use super::error::ConfigError;
-use super::raw::{RawCloudflare, RawToken};
+use super::raw::{RawCloudflare, RawCredentials, RawToken};
 use super::token::{self, Kind};
 use super::values::Problem;
-use crate::cloudflare::Credentials;
+use crate::cloudflare::{Credentials, NamedCredentials};
 use crate::secret::Secret;
 
 /// What [`resolve`] found.
@@ -282,7 +282,7 @@ fn systemd_credential(
     };
     let path = Path::new(dir.value.trim()).join(env::CREDENTIAL_NAME);
     let src = Src::Env {
-        var: dir.name,
+        var: dir.name.into(),
         detail: Some(format!("credential `{}`", path.display())),
     };
     match token::read_file(&path, true).map_err(|p| ctx.err(&src, p))? {
@@ -387,4 +387,180 @@ fn from_file(ctx: &mut Ctx<'_>, src: &Src, given: &str, kind: Kind) -> Result<Se
         }
     }
     Ok(secret)
+}
+
+/// The key and span of a token written inline, for the file-mode check.
+pub(crate) type Inline = Option<(&'static str, Range<usize>)>;
+
+/// The longest `[[credentials]]` name.
+const NAME_MAX: usize = 64;
+
+/// The variables that give credentials `name`'s token, inline and as a file:
+/// `CLOUDFLARE_API_TOKEN_<NAME>` and `CLOUDFLARE_API_TOKEN_<NAME>_FILE`, the name upper-cased
+/// with `-` as `_`.
+pub(crate) fn env_names(name: &str) -> (String, String) {
+    let var = format!(
+        "{}_{}",
+        env::TOKEN,
+        name.to_ascii_uppercase().replace('-', "_")
+    );
+    let file = format!("{var}_FILE");
+    (var, file)
+}
+
+/// `[[credentials]]`: each a `name` and its token, from `CLOUDFLARE_API_TOKEN_<NAME>` or
+/// `…_FILE` (first), the table's `api_token` or `api_token_file`, else the systemd credential
+/// `cloudflare_api_token_<name>`. Every value joins the scrub list before it is checked. Also
+/// returns the key and span of the first token written inline, for the file-mode check.
+pub(crate) fn named(
+    tables: &[Spanned<RawCredentials>],
+    env: &Overrides,
+    ctx: &mut Ctx<'_>,
+) -> Result<(Vec<NamedCredentials>, Inline), ConfigError> {
+    for t in tables {
+        if let Some(s) = &t.get_ref().api_token {
+            push_secret(ctx, &s.get_ref().0);
+        }
+    }
+    let mut out: Vec<NamedCredentials> = Vec::with_capacity(tables.len());
+    let mut inline = None;
+    for (i, table) in tables.iter().enumerate() {
+        let k = format!("credentials[{}]", i + 1);
+        let t = table.get_ref();
+        let Some(name_s) = &t.name else {
+            return Err(ctx.err(
+                &Src::file(k.clone(), table.span()),
+                Problem::new("expected a `name` key, found none")
+                    .hint("add `name = \"work\"` under this [[credentials]]; records then say `credentials = \"work\"`"),
+            ));
+        };
+        let name_src = Src::file(format!("{k}.name"), name_s.span());
+        let name = name_s.get_ref().as_str();
+        check_name(ctx, &name_src, name)?;
+        let (var, file_var) = env_names(name);
+        if let Some(first) = out.iter().position(|c| env_names(&c.name).0 == var) {
+            return Err(ctx.err(
+                &name_src,
+                Problem::new(format!(
+                    "expected each credentials name once, found \"{name}\" again (credentials[{}] is \"{}\"; both would be read from {var})",
+                    first + 1,
+                    out[first].name
+                ))
+                .hint("give each [[credentials]] its own name"),
+            ));
+        }
+        if let (Some(a), Some(f)) = (&t.api_token, &t.api_token_file) {
+            return Err(ctx.err(
+                &Src::file(format!("{k}.api_token_file"), f.span()),
+                Problem::new(format!(
+                    "expected either api_token or api_token_file, found both (api_token on line {})",
+                    ctx.line(&a.span())
+                ))
+                .hint("keep api_token_file and delete the api_token line"),
+            ));
+        }
+        let get = |v: &str| ctx.env.get(v);
+        let (env_value, env_file) = (get(&var), get(&file_var));
+        if let Some(v) = &env_value {
+            push_secret(ctx, v);
+        }
+        let env_src = |v: &str| Src::Env {
+            var: v.to_owned().into(),
+            detail: None,
+        };
+        if env_value.is_some() && env_file.is_some() {
+            return Err(ctx.err(
+                &env_src(&file_var),
+                Problem::new(format!(
+                    "expected only one of {var} and {file_var}, found both"
+                ))
+                .hint("unset one of them"),
+            ));
+        }
+        let (secret, token_file) = if let Some(v) = env_value {
+            (checked(ctx, &env_src(&var), &v, None, Kind::Token)?, None)
+        } else if let Some(f) = env_file {
+            let secret = from_file(ctx, &env_src(&file_var), &f, Kind::Token)?;
+            (secret, Some(PathBuf::from(f.trim())))
+        } else if let Some(a) = &t.api_token {
+            if inline.is_none() {
+                inline = Some(("credentials.api_token", a.span()));
+            }
+            let src = Src::file(format!("{k}.api_token"), a.span());
+            (checked(ctx, &src, &a.get_ref().0, None, Kind::Token)?, None)
+        } else if let Some(f) = &t.api_token_file {
+            let src = Src::file(format!("{k}.api_token_file"), f.span());
+            let secret = from_file(ctx, &src, f.get_ref(), Kind::Token)?;
+            (secret, Some(PathBuf::from(f.get_ref().trim())))
+        } else {
+            let found = match &env.credentials_directory {
+                None => None,
+                Some(dir) => {
+                    let path = Path::new(dir.value.trim())
+                        .join(format!("{}_{name}", env::CREDENTIAL_NAME));
+                    let src = Src::Env {
+                        var: dir.name.into(),
+                        detail: Some(format!("credential `{}`", path.display())),
+                    };
+                    match token::read_file(&path, true).map_err(|p| ctx.err(&src, p))? {
+                        Some(content) => {
+                            Some((checked(ctx, &src, &content, None, Kind::Token)?, path))
+                        }
+                        None => None,
+                    }
+                }
+            };
+            let Some((secret, path)) = found else {
+                return Err(ctx.err(
+                    &Src::file(k, table.span()),
+                    Problem::new(format!(
+                        "expected api_token or api_token_file for credentials \"{name}\", found neither (nor {var}, {file_var} or the systemd credential `{}_{name}`)",
+                        env::CREDENTIAL_NAME
+                    ))
+                    .hint(format!(
+                        "save the token in a file only ddflare can read (chmod 600) and add `api_token_file = \"/etc/ddflare/{name}.token\"` under this [[credentials]]"
+                    )),
+                ));
+            };
+            (secret, Some(path))
+        };
+        out.push(NamedCredentials {
+            name: name.to_owned(),
+            credentials: Credentials::Token(secret),
+            token_file,
+        });
+    }
+    Ok((out, inline))
+}
+
+/// A `[[credentials]]` name: `[a-z0-9_-]+`, at most [`NAME_MAX`] characters, not ending in
+/// `file` after a separator (its variable would be another name's `…_FILE`).
+fn check_name(ctx: &Ctx<'_>, src: &Src, name: &str) -> Result<(), ConfigError> {
+    let problem = if name.is_empty() || name.len() > NAME_MAX {
+        Some(format!(
+            "expected a name of 1 to {NAME_MAX} characters, found {}",
+            name.chars().count()
+        ))
+    } else if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-'))
+    {
+        Some(format!(
+            "expected only lowercase letters, digits, `_` and `-`, found {:?}",
+            c
+        ))
+    } else if name == "file" || name.ends_with("_file") || name.ends_with("-file") {
+        Some(format!(
+            "expected a name not ending in `file`, found \"{name}\" (its variable CLOUDFLARE_API_TOKEN_…_FILE would be read as another's token file)"
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(p) => Err(ctx.err(
+            src,
+            Problem::new(p).hint("name it like `work` or `home-zone`"),
+        )),
+    }
 }

@@ -298,6 +298,8 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
         "",
         &[
             "cloudflare",
+            "credentials",
+            "gateway_location",
             "detect",
             "schedule",
             "state",
@@ -326,6 +328,11 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "request_timeout",
             "max_retries",
         ],
+    ),
+    ("credentials", &["name", "api_token", "api_token_file"]),
+    (
+        "gateway_location",
+        &["account_id", "location_id", "credentials"],
     ),
     (
         "detect",
@@ -384,6 +391,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "ipv6_host",
             "ownership",
             "delete_on_stop",
+            "credentials",
         ],
     ),
     (
@@ -395,6 +403,7 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "ipv4",
             "ipv6",
             "comment",
+            "credentials",
         ],
     ),
     ("metrics", &["listen"]),
@@ -419,7 +428,14 @@ pub(crate) const KNOWN_KEYS: &[(&str, &[&str])] = &[
 ];
 
 /// The tables written `[[name]]`, one per item.
-pub(crate) const ARRAY_TABLES: &[&str] = &["record", "list", "notify", "monitor"];
+pub(crate) const ARRAY_TABLES: &[&str] = &[
+    "record",
+    "list",
+    "notify",
+    "monitor",
+    "credentials",
+    "gateway_location",
+];
 
 /// Levenshtein distance, for short key names.
 fn distance(a: &str, b: &str) -> usize {

@@ -45,5 +45,5 @@ pub use crate::schedule::ScheduleConfig;
 pub use crate::state::StateConfig;
 pub use error::{ConfigError, Location};
 pub use load::{LoadOptions, Loaded, load, parse};
-pub use model::{Config, RecordConfig, Ttl};
+pub use model::{Config, GatewayLocation, RecordConfig, Ttl};
 pub use raw::defaults::CONFIG_PATH as DEFAULT_CONFIG_PATH;

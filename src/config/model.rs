@@ -32,6 +32,20 @@ pub struct Config {
     pub process: ProcessConfig,
     /// `[push]`: the dyndns2 endpoint, off when absent.
     pub push: Option<PushConfig>,
+    /// `[[gateway_location]]`: Zero Trust Gateway locations kept on the home IPv4 address.
+    pub gateway_locations: Vec<GatewayLocation>,
+}
+
+/// One `[[gateway_location]]`: its IPv4 source network is kept equal to the home address
+/// (a /32); the location's other fields and networks are left as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayLocation {
+    /// 32 lowercase hex characters.
+    pub account_id: String,
+    /// 32 lowercase hex characters.
+    pub location_id: String,
+    /// The `[[credentials]]` name; `None`: `[cloudflare]`'s.
+    pub credentials: Option<String>,
 }
 
 /// One managed name, with `[defaults]` already merged in.
@@ -60,6 +74,9 @@ pub struct RecordConfig {
     /// `delete_on_stop`: on a graceful stop of `run`, delete the records ddflare created for
     /// this name. Default false.
     pub delete_on_stop: bool,
+    /// `credentials`: the `[[credentials]]` name the record is updated with; `None`: the
+    /// `[cloudflare]` credentials.
+    pub credentials: Option<String>,
 }
 
 /// A record TTL: `"auto"` (sent as 1) or seconds.

@@ -95,7 +95,7 @@ fn check_comment(
     }
     let from = match ownership_src {
         Some(Src::File { key, span }) => format!("{key} on line {}", ctx.line(span)),
-        Some(Src::Env { var, .. }) => (*var).to_owned(),
+        Some(Src::Env { var, .. }) => var.to_string(),
         None => "ownership".to_owned(),
     };
     Err(ctx.err(

@@ -69,6 +69,8 @@ pub mod defaults {
 #[derive(Debug, Default)]
 pub struct RawConfig {
     pub cloudflare: RawCloudflare,
+    /// `[[credentials]]` tables: API tokens besides `[cloudflare]`'s, by name.
+    pub credentials: Vec<Spanned<RawCredentials>>,
     pub detect: RawDetect,
     pub schedule: RawSchedule,
     pub state: RawState,
@@ -87,6 +89,17 @@ pub struct RawConfig {
     pub process: RawProcess,
     /// `[push]`, when present.
     pub push: Option<Spanned<RawPush>>,
+    /// `[[gateway_location]]` tables.
+    pub gateway_location: Vec<Spanned<RawGatewayLocation>>,
+}
+
+/// One `[[gateway_location]]`: a Zero Trust Gateway DNS location whose IPv4 source network
+/// ddflare keeps equal to the home address.
+#[derive(Debug, Default)]
+pub struct RawGatewayLocation {
+    pub account_id: Option<Spanned<String>>,
+    pub location_id: Option<Spanned<String>>,
+    pub credentials: Option<Spanned<String>>,
 }
 
 /// `[push]`: the dyndns2 endpoint.
@@ -161,6 +174,14 @@ pub struct RawCloudflare {
     pub max_retries: Option<Spanned<i64>>,
 }
 
+/// One `[[credentials]]`: a named API token, for the records that name it.
+#[derive(Debug, Default)]
+pub struct RawCredentials {
+    pub name: Option<Spanned<String>>,
+    pub api_token: Option<Spanned<RawToken>>,
+    pub api_token_file: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Default)]
 pub struct RawDetect {
     pub ipv4: Option<Spanned<RawProviders>>,
@@ -225,6 +246,8 @@ pub struct RawRecord {
     pub ipv6_host: Option<Spanned<String>>,
     pub ownership: Option<Spanned<String>>,
     pub delete_on_stop: Option<Spanned<bool>>,
+    /// The `[[credentials]]` name the record is updated with (default: `[cloudflare]`'s).
+    pub credentials: Option<Spanned<String>>,
 }
 
 /// One `[[list]]`: an account IP list kept holding the current addresses.
@@ -236,6 +259,7 @@ pub struct RawList {
     pub ipv4: Option<Spanned<bool>>,
     pub ipv6: Option<Spanned<bool>>,
     pub comment: Option<Spanned<String>>,
+    pub credentials: Option<Spanned<String>>,
 }
 
 /// An inline secret (`api_token`, `api_key`); its `Debug` never shows the value.

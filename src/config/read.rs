@@ -57,6 +57,8 @@ pub fn read(text: &str) -> Result<RawConfig, ReadError> {
         let at = At::new("", key, v);
         match key.get_ref().as_ref() {
             "cloudflare" => c.cloudflare = cloudflare(&at.table()?)?,
+            "credentials" => c.credentials = at.tables(credentials)?,
+            "gateway_location" => c.gateway_location = at.tables(gateway_location)?,
             "detect" => c.detect = detect(&at.table()?)?,
             "schedule" => c.schedule = schedule(&at.table()?)?,
             "state" => c.state = state(&at.table()?)?,
@@ -104,6 +106,18 @@ table!(cloudflare -> RawCloudflare {
     ca_file: string,
     request_timeout: duration,
     max_retries: integer,
+});
+
+table!(credentials -> RawCredentials {
+    name: string,
+    api_token: token,
+    api_token_file: string,
+});
+
+table!(gateway_location -> RawGatewayLocation {
+    account_id: string,
+    location_id: string,
+    credentials: string,
 });
 
 table!(detect -> RawDetect {
@@ -156,6 +170,7 @@ table!(record -> RawRecord {
     ipv6_host: string,
     ownership: string,
     delete_on_stop: boolean,
+    credentials: string,
 });
 
 table!(list -> RawList {
@@ -165,6 +180,7 @@ table!(list -> RawList {
     ipv4: boolean,
     ipv6: boolean,
     comment: string,
+    credentials: string,
 });
 
 table!(metrics -> RawMetrics { listen: string });

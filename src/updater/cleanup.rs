@@ -13,7 +13,7 @@ use super::apply;
 use super::bookkeeping::{forget_created, save};
 use super::desired::asks_for;
 use super::lines::ray;
-use crate::cloudflare::{DnsApi, ErrorKind, Zone};
+use crate::cloudflare::{Clients, DnsApi, ErrorKind, Zone};
 use crate::config::RecordConfig;
 use crate::maps;
 use crate::plan::{MARKER, Ownership};
@@ -35,14 +35,15 @@ type Doomed = (String, Created, Ownership);
 /// Deletes what `delete_on_stop` asks for (see the module doc), forgets it in `state`, and
 /// saves `state` in `state_dir` when it went as far as deleting.
 pub(super) async fn delete_created<A: DnsApi>(
-    api: &A,
+    apis: &Clients<A>,
     records: &[RecordConfig],
     state: &mut State,
     state_dir: &Path,
     dry_run: bool,
 ) -> Cleanup {
     let mut out = Cleanup::default();
-    let mut by_zone: BTreeMap<String, (Zone, Vec<Doomed>)> = BTreeMap::new();
+    // By credentials and zone: each record's zone is read and written with its own token.
+    let mut by_zone: BTreeMap<(Option<String>, String), (Zone, Vec<Doomed>)> = BTreeMap::new();
     for (id, c) in &state.created {
         let Some(rec) = records
             .iter()
@@ -51,7 +52,7 @@ pub(super) async fn delete_created<A: DnsApi>(
             continue;
         };
         by_zone
-            .entry(c.zone.id.clone())
+            .entry((rec.credentials.clone(), c.zone.id.clone()))
             .or_insert_with(|| (c.zone.clone(), Vec::new()))
             .1
             .push((id.clone(), c.clone(), rec.ownership));
@@ -75,7 +76,8 @@ pub(super) async fn delete_created<A: DnsApi>(
         }
         return out;
     }
-    for (zone, list) in by_zone.into_values() {
+    for ((credentials, _), (zone, list)) in by_zone {
+        let api = apis.get(credentials.as_deref());
         let mut names: Vec<String> = list.iter().map(|(_, c, _)| c.name.clone()).collect();
         names.sort_unstable(); // equal strings are indistinguishable: the cheaper sort
         names.dedup();

@@ -14,7 +14,7 @@ use tracing::{info, warn};
 
 use super::apply::{apply_list, create_list};
 use super::lines::{decision, note_rate_limit, ray};
-use crate::cloudflare::{ApiError, DnsApi, ErrorKind, shown_id};
+use crate::cloudflare::{ApiError, Clients, DnsApi, ErrorKind, shown_id};
 use crate::detect::{Detected, Family};
 use crate::maps;
 use crate::plan_list::{ListConfig, ListPlan, Want, item_net, plan_list};
@@ -37,10 +37,15 @@ fn want(list: &ListConfig, addrs: &BTreeMap<Family, Detected>, family: Family) -
 
 /// The settings the cache entry keeps: a change of any makes it stale.
 fn settings_of(list: &ListConfig) -> String {
-    format!(
+    let mut s = format!(
         "comment={:?};ipv4={};ipv6={}",
         list.comment, list.ipv4, list.ipv6
-    )
+    );
+    if let Some(c) = &list.credentials {
+        s.push_str(";credentials=");
+        s.push_str(c);
+    }
+    s
 }
 
 /// Whether the cached `entry` matches what `w` asks of its family.
@@ -68,7 +73,7 @@ fn line(list: &ListConfig, family: Family, addr: IpAddr, outcome: Outcome) -> Li
 /// Keeps every list in line with `addrs`; returns whether the cache changed.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn reconcile_lists<A: DnsApi>(
-    api: &A,
+    apis: &Clients<A>,
     lists: &[ListConfig],
     addrs: &BTreeMap<Family, Detected>,
     state: &mut State,
@@ -107,6 +112,7 @@ pub(super) async fn reconcile_lists<A: DnsApi>(
         }
         changed = true;
         let cached_id = state.lists.get(&key).map(|e| e.id.clone());
+        let api = apis.get(list.credentials.as_deref());
         let result = sync(api, list, &wants, cached_id, dry_run, report).await;
         match result {
             Ok((id, plan)) => {

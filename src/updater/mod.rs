@@ -18,7 +18,7 @@
 //! (results → cache entries, created ids, report lines). `ownership_report` says what comment
 //! mode leaves alone; `cleanup` is `delete_on_stop`; `lists` keeps the `[[list]]` IP lists
 //! (read, the pure [`crate::plan_list`], writes through `apply`). `desired` and `lines` are the leaves they
-//! share.
+//! share. `gateway` keeps `[[gateway_location]]` networks on the IPv4 address.
 
 mod apply;
 mod bookkeeping;
@@ -27,6 +27,7 @@ mod cleanup;
 mod desired;
 mod dry_run;
 mod freshness;
+mod gateway;
 mod lines;
 mod lists;
 mod ownership_report;

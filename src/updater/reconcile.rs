@@ -5,6 +5,7 @@
 //! one holds the state they share and calls them in turn.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -17,13 +18,14 @@ use super::cleanup::{self, Cleanup};
 use super::desired::{asks_for, desired, wants};
 use super::dry_run;
 use super::freshness::{is_fresh, writable_by_id};
+use super::gateway;
 use super::lines::{decision, find, line, note_rate_limit, push_failed, ray};
 use super::lists::reconcile_lists;
 use super::ownership_report::Reported;
 use super::zones::{ZoneError, list_zones, warn_inactive, zone_of};
 use crate::clock::unix;
-use crate::cloudflare::{CNAME_HINT, DnsApi, Zone, shown_id};
-use crate::config::RecordConfig;
+use crate::cloudflare::{CNAME_HINT, Clients, DnsApi, Zone, shown_id};
+use crate::config::{GatewayLocation, RecordConfig};
 use crate::detect::{Detected, Family};
 use crate::maps;
 use crate::plan::{self, Desired};
@@ -43,7 +45,8 @@ pub struct Options {
 
 /// Keeps the configured records in line with the detected addresses.
 pub struct Updater<A> {
-    api: A,
+    /// The client of each credential; a record uses the one it names.
+    apis: Clients<A>,
     records: Vec<RecordConfig>,
     pub(super) opts: Options,
     state: State,
@@ -57,11 +60,18 @@ pub struct Updater<A> {
     pushed: BTreeMap<String, BTreeMap<Family, Detected>>,
     /// `[[list]]`: the IP lists kept with the detected addresses.
     lists: Vec<ListConfig>,
+    /// `[[gateway_location]]`: kept on the detected IPv4 address ([`super::gateway`]).
+    gateway: Vec<GatewayLocation>,
 }
 
 impl<A: DnsApi> Updater<A> {
-    /// `state` is what [`State::load`] returned.
-    pub fn new(api: A, records: Vec<RecordConfig>, opts: Options, mut state: State) -> Self {
+    /// `state` is what [`State::load`] returned; `apis` one client, or one per credential.
+    pub fn new(
+        apis: impl Into<Clients<A>>,
+        records: Vec<RecordConfig>,
+        opts: Options,
+        mut state: State,
+    ) -> Self {
         bookkeeping::forget_bad_ids(&mut state);
         // A created record whose name or family left the config is not ddflare's concern any
         // more: forgetting it means `delete_on_stop` can never delete it.
@@ -69,7 +79,7 @@ impl<A: DnsApi> Updater<A> {
             records.iter().any(|r| asks_for(r, &c.name, &c.rtype))
         });
         Updater {
-            api,
+            apis: apis.into(),
             records,
             opts,
             state,
@@ -77,6 +87,7 @@ impl<A: DnsApi> Updater<A> {
             push_owned: BTreeSet::new(),
             pushed: BTreeMap::new(),
             lists: Vec::new(),
+            gateway: Vec::new(),
         }
     }
 
@@ -92,12 +103,19 @@ impl<A: DnsApi> Updater<A> {
         self
     }
 
+    /// Also keeps these Gateway locations' IPv4 network on the detected address.
+    pub fn with_gateway(mut self, locations: Vec<GatewayLocation>) -> Self {
+        self.gateway = locations;
+        self
+    }
+
     pub fn state(&self) -> &State {
         &self.state
     }
 
+    /// The `[cloudflare]` credentials' client.
     pub fn api(&self) -> &A {
-        &self.api
+        &self.apis.default
     }
 
     /// Saves the cache now (on shutdown: a round cut short may have changed it).
@@ -115,6 +133,7 @@ impl<A: DnsApi> Updater<A> {
                         Family::V4 => l.ipv4,
                         Family::V6 => l.ipv6,
                     })
+                    || (*f == Family::V4 && !self.gateway.is_empty())
             })
             .collect()
     }
@@ -162,7 +181,7 @@ impl<A: DnsApi> Updater<A> {
         let mut report = self.reconcile_by(&pick, now).await;
         if !self.lists.is_empty() {
             let changed = reconcile_lists(
-                &self.api,
+                &self.apis,
                 &self.lists,
                 addrs,
                 &mut self.state,
@@ -173,6 +192,27 @@ impl<A: DnsApi> Updater<A> {
             )
             .await;
             if changed {
+                self.save_state();
+            }
+        }
+        if !self.gateway.is_empty() {
+            let v4 = match addrs.get(&Family::V4).map(|d| d.addr) {
+                Some(IpAddr::V4(a)) => Some(a),
+                _ => None,
+            };
+            let before = self.state.gateway.clone();
+            gateway::sync(
+                &self.apis,
+                &self.gateway,
+                v4,
+                &mut self.state,
+                unix(now),
+                self.opts.max_age,
+                self.opts.dry_run,
+                &mut report,
+            )
+            .await;
+            if self.state.gateway != before {
                 self.save_state();
             }
         }
@@ -218,57 +258,74 @@ impl<A: DnsApi> Updater<A> {
             return report;
         }
 
-        // Find each dirty name's zone, then work zone by zone. Several names to look up (a
-        // first start, a new config) cost one listing of the token's zones rather than a
-        // walk up each name's labels.
-        let lookups = dirty
-            .values()
-            .filter(|(rec, _)| rec.zone_id.is_none() && !self.state.zones.contains_key(&rec.name))
-            .count();
-        let listed = if lookups >= 2 {
-            list_zones(&self.api, &mut report).await
-        } else {
-            None
-        };
-        let mut by_zone: BTreeMap<String, (Zone, Vec<Desired>)> = BTreeMap::new();
+        // Find each dirty name's zone with its credentials' client (a token sees only its own
+        // zones), then work zone by zone. Several names of one credential to look up (a first
+        // start, a new config) cost one listing of its zones rather than a walk up each name's
+        // labels.
+        let mut by_credentials: BTreeMap<Option<String>, Vec<(RecordConfig, Vec<Desired>)>> =
+            BTreeMap::new();
         for (rec, desired) in dirty.into_values() {
-            let found = zone_of(
-                &self.api,
-                &mut self.state.zones,
-                &rec,
-                listed.as_deref(),
-                &mut report.api_calls,
-            )
-            .await;
-            match found {
-                Ok(zone) => by_zone
-                    .entry(zone.id.clone())
-                    .or_insert_with(|| (zone, Vec::new()))
-                    .1
-                    .extend(desired),
-                Err(e) => {
-                    let (error, hint) = (e.to_string(), e.hint());
-                    let mut cf_ray = None;
-                    if let ZoneError::Api(api) = &e {
-                        note_rate_limit(&mut report, api);
-                        cf_ray = ray(api);
-                    }
-                    for d in desired {
-                        push_failed(
-                            &mut report,
-                            &d,
-                            error.clone(),
-                            hint.clone(),
-                            rec.zone.as_deref(),
-                            cf_ray.as_deref(),
-                        );
+            by_credentials
+                .entry(rec.credentials.clone())
+                .or_default()
+                .push((rec, desired));
+        }
+        let mut by_zone: BTreeMap<(Option<String>, String), (Zone, Vec<Desired>)> = BTreeMap::new();
+        for (credentials, group) in by_credentials {
+            let api = self.apis.get(credentials.as_deref());
+            let lookups = group
+                .iter()
+                .filter(|(rec, _)| {
+                    rec.zone_id.is_none() && !self.state.zones.contains_key(&rec.name)
+                })
+                .count();
+            let listed = if lookups >= 2 {
+                list_zones(api, &mut report).await
+            } else {
+                None
+            };
+            for (rec, desired) in group {
+                let found = zone_of(
+                    api,
+                    &mut self.state.zones,
+                    &rec,
+                    listed.as_deref(),
+                    &mut report.api_calls,
+                )
+                .await;
+                match found {
+                    Ok(zone) => by_zone
+                        .entry((credentials.clone(), zone.id.clone()))
+                        .or_insert_with(|| (zone, Vec::new()))
+                        .1
+                        .extend(desired),
+                    Err(e) => {
+                        let (mut error, hint) = (e.to_string(), e.hint());
+                        let mut cf_ray = None;
+                        if let ZoneError::Api(api) = &e {
+                            note_rate_limit(&mut report, api);
+                            cf_ray = ray(api);
+                        } else if let Some(n) = &credentials {
+                            error.push_str(&format!(" with credentials `{n}`"));
+                        }
+                        for d in desired {
+                            push_failed(
+                                &mut report,
+                                &d,
+                                error.clone(),
+                                hint.clone(),
+                                rec.zone.as_deref(),
+                                cf_ray.as_deref(),
+                            );
+                        }
                     }
                 }
             }
         }
-        for (_, (zone, desired)) in by_zone {
+        for ((credentials, _), (zone, desired)) in by_zone {
             warn_inactive(&zone);
-            self.reconcile_zone(&zone, &desired, now, &mut report).await;
+            self.reconcile_zone(credentials.as_deref(), &zone, &desired, now, &mut report)
+                .await;
         }
         self.save_state();
         report
@@ -279,6 +336,7 @@ impl<A: DnsApi> Updater<A> {
     /// run, say what they would be).
     async fn reconcile_zone(
         &mut self,
+        credentials: Option<&str>,
         zone: &Zone,
         desired: &[Desired],
         now: u64,
@@ -288,7 +346,9 @@ impl<A: DnsApi> Updater<A> {
         let desired = if self.opts.dry_run {
             desired
         } else {
-            cold = self.write_by_id(zone, desired, now, report).await;
+            cold = self
+                .write_by_id(credentials, zone, desired, now, report)
+                .await;
             if cold.is_empty() {
                 return;
             }
@@ -297,7 +357,8 @@ impl<A: DnsApi> Updater<A> {
         let mut names: Vec<String> = desired.iter().map(|d| d.name.clone()).collect();
         names.dedup();
         report.api_calls += 1;
-        let existing = match self.api.list_records(zone, &names).await {
+        let api = self.apis.get(credentials);
+        let existing = match api.list_records(zone, &names).await {
             Ok(records) => records,
             Err(e) => {
                 zone_failed(&mut self.state, zone, desired, &e, report);
@@ -336,7 +397,7 @@ impl<A: DnsApi> Updater<A> {
             dry_run::render(&p.changes, &zone.name, desired, report);
             return;
         }
-        let results = apply(&self.api, zone, p.changes, &mut report.api_calls).await;
+        let results = apply(api, zone, p.changes, &mut report.api_calls).await;
         record_results(&mut self.state, zone, desired, results, now, report);
     }
 
@@ -344,6 +405,7 @@ impl<A: DnsApi> Updater<A> {
     /// them straight to their cached ids; returns those left to read and plan.
     async fn write_by_id(
         &mut self,
+        credentials: Option<&str>,
         zone: &Zone,
         desired: &[Desired],
         now: u64,
@@ -357,7 +419,8 @@ impl<A: DnsApi> Updater<A> {
             return cold;
         }
         let changes = by_id::changes(&self.state, &warm);
-        let results = apply(&self.api, zone, changes, &mut report.api_calls).await;
+        let api = self.apis.get(credentials);
+        let results = apply(api, zone, changes, &mut report.api_calls).await;
         let sorted = by_id::sort(results, &warm);
         for (seen, back) in sorted.restore {
             warn!(
@@ -367,7 +430,7 @@ impl<A: DnsApi> Updater<A> {
                 text::bounded(&seen.name, 253),
                 text::bounded(&seen.rtype, 16),
             );
-            for (_, r) in apply(&self.api, zone, vec![back], &mut report.api_calls).await {
+            for (_, r) in apply(api, zone, vec![back], &mut report.api_calls).await {
                 if let Err(e) = r {
                     warn!(
                         "could not put back the content of {}: {e}",
@@ -394,7 +457,7 @@ impl<A: DnsApi> Updater<A> {
     /// be confirmed is left in place. A dry run deletes nothing.
     pub async fn delete_created(&mut self) -> Cleanup {
         cleanup::delete_created(
-            &self.api,
+            &self.apis,
             &self.records,
             &mut self.state,
             &self.opts.state_dir,

@@ -960,6 +960,7 @@ async fn a_list_adds_its_families_to_detection_and_a_failure_is_not_cached() {
         ipv4: false,
         ipv6: true,
         comment: "managed by ddflare".into(),
+        credentials: None,
     };
     let mut u = u.with_lists(vec![list]);
     assert_eq!(u.families(), vec![Family::V4, Family::V6]);
@@ -983,4 +984,58 @@ async fn a_list_adds_its_families_to_detection_and_a_failure_is_not_cached() {
         .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
         .await;
     assert!(!report.lines.iter().any(|l| l.name == "list:home_ips"));
+}
+
+#[tokio::test]
+async fn each_record_is_updated_with_the_credentials_it_names() {
+    // Two tokens, each seeing only its own zone: a record goes to its credentials' client,
+    // zones are found per credentials, and delete_on_stop deletes with the same client.
+    let dir = tempfile::tempdir().unwrap();
+    let home = FakeApi::with_zones(&["example.com"]);
+    let work = FakeApi::with_zones(&["work.example"]);
+    // Cloudflare's record ids are unique across zones; the fakes count from the same start.
+    let spare = work.add("work.example", "spare.work.example", "TXT", "x");
+    work.remove(&spare);
+    work.add("work.example", "spare.work.example", "TXT", "x");
+    let records = vec![
+        RecordConfig {
+            delete_on_stop: true,
+            ..v4_only("a.example.com")
+        },
+        v4_only("b.example.com"),
+        RecordConfig {
+            credentials: Some("work".into()),
+            delete_on_stop: true,
+            ..v4_only("vpn.work.example")
+        },
+    ];
+    let opts = Options {
+        state_dir: dir.path().to_owned(),
+        max_age: Duration::from_secs(6 * 3600),
+        dry_run: false,
+    };
+    let apis = crate::cloudflare::Clients {
+        default: home.handle(),
+        named: vec![("work".to_owned(), work.handle())],
+    };
+    let mut u = Updater::<FakeApi>::new(apis, records, opts, State::default());
+    let r = u
+        .reconcile(&addrs(Some("203.0.113.7"), None), SystemTime::now())
+        .await;
+    assert!(r.ok(), "{r:?}");
+    let names =
+        |api: &FakeApi| -> Vec<String> { api.records().into_iter().map(|r| r.name).collect() };
+    assert_eq!(names(&home), ["a.example.com", "b.example.com"]);
+    assert_eq!(names(&work), ["spare.work.example", "vpn.work.example"]);
+    assert!(
+        work.calls().iter().all(|c| !c.contains("example.com")),
+        "{:?}",
+        work.calls()
+    );
+    work.clear_calls();
+    let cleanup = u.delete_created().await;
+    assert_eq!(cleanup.deleted, 2, "{cleanup:?}");
+    assert_eq!(names(&work), ["spare.work.example"]);
+    assert_eq!(names(&home), ["b.example.com"]);
+    assert!(work.calls().iter().any(|c| c.starts_with("DELETE")));
 }

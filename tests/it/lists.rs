@@ -203,3 +203,37 @@ fn a_list_entry_older_than_max_age_is_read_again_and_a_dashboard_deletion_repair
         "{reqs:?}"
     );
 }
+
+#[test]
+fn a_list_is_kept_with_the_credentials_it_names() {
+    // [cloudflare]'s token edits DNS only; the `lists` token alone may edit the account's lists.
+    const LISTS: &str = "lists-token-0123456789-abcdefABCDEF_xyz0";
+    let h = Harness::with(&["example.com"], |emu| {
+        emu.token(TOKEN, TokenScope::edit_all());
+        emu.token(LISTS, TokenScope::edit_all().with_lists());
+    });
+    let config = format!(
+        "[[credentials]]\nname = \"lists\"\napi_token = \"{LISTS}\"\n\n{}credentials = \"lists\"\n",
+        list_config(&h)
+    );
+    h.write_config(Some("203.0.113.7"), None, &config);
+    std::fs::set_permissions(
+        h.config_path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert_eq!(items(&h), vec![ours("203.0.113.7")], "{out}");
+    let out = assert_exit(&h.ddflare(&["check"]).output().unwrap(), 0);
+    assert!(
+        out.contains("credentials `lists`: list home_ips: edit allowed"),
+        "{out}"
+    );
+    // The same list with [cloudflare]'s token: refused, naming the permission.
+    h.write_config(Some("203.0.113.8"), None, &list_config(&h));
+    let out = h.ddflare(&["once"]).output().unwrap();
+    let shown = crate::support::text(&out);
+    assert_ne!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("Account Filter Lists"), "{shown}");
+    assert_eq!(items(&h), vec![ours("203.0.113.7")]);
+}

@@ -10,12 +10,14 @@
 
 mod cli;
 mod contract;
+mod credentials;
 mod detect;
 mod docs;
 mod e2e;
 mod faults;
 mod filters;
 mod fleet;
+mod gateway;
 mod lists;
 mod machine;
 mod observability;

@@ -12,7 +12,7 @@ use super::super::env::Overrides;
 use super::super::error::ConfigError;
 use super::super::raw::{RawCloudflare, defaults};
 use super::super::values::{self, Problem};
-use crate::cloudflare::{CloudflareConfig, Credentials};
+use crate::cloudflare::{CloudflareConfig, Credentials, NamedCredentials};
 
 /// `[cloudflare]`, waiting for its credentials.
 pub(super) struct Cloudflare {
@@ -25,10 +25,16 @@ pub(super) struct Cloudflare {
 }
 
 impl Cloudflare {
-    pub fn with(self, credentials: Credentials, token_file: Option<PathBuf>) -> CloudflareConfig {
+    pub fn with(
+        self,
+        credentials: Credentials,
+        token_file: Option<PathBuf>,
+        named: Vec<NamedCredentials>,
+    ) -> CloudflareConfig {
         CloudflareConfig {
             credentials,
             token_file,
+            named,
             api_url: self.api_url,
             ca_file: self.ca_file,
             request_timeout: self.request_timeout.value,

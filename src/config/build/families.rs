@@ -98,7 +98,7 @@ impl Families {
                 format!("{fam} is off ({} = false)", fam.to_ascii_lowercase())
             } else {
                 let at = match src {
-                    Some(Src::Env { var, .. }) => (*var).to_owned(),
+                    Some(Src::Env { var, .. }) => var.to_string(),
                     _ => key.to_owned(),
                 };
                 format!("{fam} is off ({at} is \"none\")")

@@ -14,11 +14,12 @@ pub(super) fn build(
     tables: &[Spanned<RawList>],
     ctx: &mut Ctx<'_>,
     families: &Families,
+    names: &[&str],
 ) -> Result<Vec<ListConfig>, ConfigError> {
     let mut out: Vec<ListConfig> = Vec::with_capacity(tables.len());
     for (i, t) in tables.iter().enumerate() {
         let k = format!("list[{}]", i + 1);
-        let list = one(ctx, families, &k, t)?;
+        let list = one(ctx, families, &k, t, names)?;
         if let Some(first) = out
             .iter()
             .position(|l| l.account_id == list.account_id && l.name == list.name)
@@ -61,6 +62,7 @@ fn one(
     families: &Families,
     k: &str,
     t: &Spanned<RawList>,
+    names: &[&str],
 ) -> Result<ListConfig, ConfigError> {
     let header = t.span();
     let r = t.get_ref();
@@ -142,6 +144,7 @@ fn one(
         ipv4: want4 && v4,
         ipv6: want6 && v6,
         comment,
+        credentials: super::records::credentials(ctx, k, r.credentials.as_ref(), names)?,
     })
 }
 

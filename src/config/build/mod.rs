@@ -10,6 +10,7 @@
 mod cloudflare;
 mod detect;
 mod families;
+mod gateway;
 mod lists;
 mod metrics_log;
 mod notify;
@@ -42,6 +43,8 @@ pub(crate) fn build(
     ctx: &mut Ctx<'_>,
 ) -> Result<(Config, Extra), ConfigError> {
     let resolved = credentials::resolve(&raw.cloudflare, env, ctx)?;
+    let (named, named_inline) = credentials::named(&raw.credentials, env, ctx)?;
+    let names: Vec<&str> = named.iter().map(|c| c.name.as_str()).collect();
     let cloudflare = cloudflare::build(&raw.cloudflare, env, ctx)?;
     let detect = detect::build(
         &raw.detect,
@@ -70,10 +73,27 @@ pub(crate) fn build(
     let state = state::build(&raw.state, env, ctx)?;
     let pushed = push::names(raw.push.as_ref());
     let families = Families::of(&detect, pushed);
-    let records = records::build(&raw.defaults, &raw.record, env, ctx, &families)?;
-    let lists = lists::build(&raw.list, ctx, &families)?;
+    let records = records::build(&raw.defaults, &raw.record, env, ctx, &families, &names)?;
+    let lists = lists::build(&raw.list, ctx, &families, &names)?;
 
-    let Some(credentials) = resolved.credentials else {
+    let gateway_locations = gateway::build(&raw.gateway_location, ctx, &names)?;
+    // With [[credentials]] named by every record and location, [cloudflare] needs none: the
+    // first named stands in as the default (nothing uses it as such).
+    let default = resolved
+        .credentials
+        .map(|c| (c, resolved.token_file))
+        .or_else(|| {
+            named
+                .first()
+                .filter(|_| {
+                    !(records.is_empty() && gateway_locations.is_empty() && lists.is_empty())
+                        && records.iter().all(|r| r.credentials.is_some())
+                        && gateway_locations.iter().all(|g| g.credentials.is_some())
+                        && lists.iter().all(|l| l.credentials.is_some())
+                })
+                .map(|n| (n.credentials.clone(), n.token_file.clone()))
+        });
+    let Some((credentials, token_file)) = default else {
         let mut message = "expected an API token, found none (no api_token or api_token_file under [cloudflare], no CLOUDFLARE_API_TOKEN or CLOUDFLARE_API_TOKEN_FILE, no systemd credential)".to_owned();
         if !ctx.file_present {
             message.push_str(&format!("; there is no config file at `{}`", ctx.origin));
@@ -82,7 +102,7 @@ pub(crate) fn build(
             ConfigError::new(ctx.whole(), "cloudflare.api_token", message).hint(token::CREATE_HINT),
         );
     };
-    if records.is_empty() {
+    if records.is_empty() && gateway_locations.is_empty() {
         let mut message = "expected at least one [[record]], found none".to_owned();
         if !ctx.file_present {
             message.push_str(&format!(
@@ -101,7 +121,7 @@ pub(crate) fn build(
     let process = process::build(&raw.process, env, ctx)?;
     let push = push::build(raw.push.as_ref(), ctx, &records)?;
     let config = Config {
-        cloudflare: cloudflare.with(credentials, resolved.token_file),
+        cloudflare: cloudflare.with(credentials, token_file, named),
         detect: detect.config,
         schedule,
         state,
@@ -112,11 +132,12 @@ pub(crate) fn build(
         log,
         process,
         push,
+        gateway_locations,
     };
     Ok((
         config,
         Extra {
-            inline_secret: resolved.inline,
+            inline_secret: resolved.inline.or(named_inline),
         },
     ))
 }

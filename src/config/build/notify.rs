@@ -195,7 +195,7 @@ fn env_urls<T>(
     for (i, url) in urls.iter().enumerate() {
         let item = parse(url).map_err(|m| {
             let src = Src::Env {
-                var: v.name,
+                var: v.name.into(),
                 detail: Some(format!("entry {}", i + 1)),
             };
             ctx.err(

@@ -39,6 +39,7 @@ pub(super) fn build(
     env: &Overrides,
     ctx: &mut Ctx<'_>,
     families: &Families,
+    names: &[&str],
 ) -> Result<Vec<RecordConfig>, ConfigError> {
     let d = read_defaults(ctx, env, df)?;
     match &env.records {
@@ -49,7 +50,10 @@ pub(super) fn build(
             let mut records = Vec::with_capacity(tables.len());
             for (i, rec) in tables.iter().enumerate() {
                 let k = format!("record[{}]", i + 1);
-                records.push(file_record(ctx, env, &d, families, &mut seen, &k, rec)?);
+                let mut built = file_record(ctx, env, &d, families, &mut seen, &k, rec)?;
+                built.credentials =
+                    credentials(ctx, &k, rec.get_ref().credentials.as_ref(), names)?;
+                records.push(built);
             }
             Ok(records)
         }
@@ -142,7 +146,7 @@ fn from_env(
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (i, given) in names.iter().enumerate() {
         let src = Src::Env {
-            var: v.name,
+            var: v.name.into(),
             detail: Some(format!("entry {} (\"{}\")", i + 1, given.escape_debug())),
         };
         let name = expanded_name(ctx, &src, given, true)?;
@@ -169,6 +173,7 @@ fn from_env(
             ipv6_host: None,
             ownership: owner.ownership,
             delete_on_stop: owner.delete_on_stop,
+            credentials: None,
         });
     }
     Ok(records)
@@ -265,7 +270,38 @@ fn file_record(
         ipv6_host,
         ownership: owner.ownership,
         delete_on_stop: owner.delete_on_stop,
+        credentials: None,
     })
+}
+
+/// The `credentials` key of table `k` (`record[2]`): one of the `[[credentials]]` names
+/// (`names`); an unknown one is an error naming `k` and listing the names defined.
+pub(super) fn credentials(
+    ctx: &Ctx<'_>,
+    k: &str,
+    given: Option<&Spanned<String>>,
+    names: &[&str],
+) -> Result<Option<String>, ConfigError> {
+    let Some(s) = given else {
+        return Ok(None);
+    };
+    let given = s.get_ref();
+    if names.contains(&given.as_str()) {
+        return Ok(Some(given.clone()));
+    }
+    let defined = if names.is_empty() {
+        "no [[credentials]] table defines any".to_owned()
+    } else {
+        format!("defined: {}", names.join(", "))
+    };
+    Err(ctx.err(
+        &Src::file(format!("{k}.credentials"), s.span()),
+        Problem::new(format!(
+            "{k} names credentials \"{}\", which no [[credentials]] defines ({defined})",
+            given.escape_debug()
+        ))
+        .hint("use one of the names defined, or add a [[credentials]] table with this `name` and its `api_token_file`; leave `credentials` out to use [cloudflare]'s"),
+    ))
 }
 
 /// A record name (`wildcard`) or a zone, its `${NAME}`s expanded first; an error about the

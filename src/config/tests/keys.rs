@@ -63,6 +63,7 @@ fn minimal_file_gets_every_default() {
             ipv6_host: None,
             ownership: crate::plan::Ownership::All,
             delete_on_stop: false,
+            credentials: None,
         }]
     );
 }

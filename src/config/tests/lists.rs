@@ -22,6 +22,7 @@ fn a_list_gets_its_defaults() {
             ipv4: true,
             ipv6: true,
             comment: "managed by ddflare".into(),
+            credentials: None,
         }]
     );
     let l = ok(&with_list(&format!(
@@ -117,4 +118,25 @@ fn a_family_without_providers_is_off_with_a_warning() {
         "{:?}",
         l.warnings
     );
+}
+
+#[test]
+fn a_list_names_its_credentials_and_an_unknown_name_is_refused() {
+    let named = format!(
+        "[[credentials]]\nname = \"work\"\napi_token = \"{}\"\n\n",
+        "w".repeat(40)
+    );
+    let l = ok(&format!(
+        "{named}{}",
+        with_list(&format!(
+            "account_id = \"{ACCOUNT}\"\nname = \"home_ips\"\ncredentials = \"work\"\n"
+        ))
+    ));
+    assert_eq!(l.config.lists[0].credentials.as_deref(), Some("work"));
+    let e = err(&with_list(&format!(
+        "account_id = \"{ACCOUNT}\"\nname = \"home_ips\"\ncredentials = \"home\"\n"
+    )))
+    .to_string();
+    assert!(e.contains("list[1].credentials"), "{e}");
+    assert!(e.contains("which no [[credentials]] defines"), "{e}");
 }

@@ -14,6 +14,7 @@ mod keys;
 mod lists;
 mod load;
 mod manpage;
+mod named;
 mod operations;
 mod properties;
 mod records;

@@ -6,29 +6,22 @@
 //! priority (`SyslogLevelPrefix=`, on by default) and strips from the message.
 //!
 //! The text format is one line per event whatever the event carries: outside text is escaped
-//! where ddflare quotes it, and [`TextFields`] is the last line of defence (every control
+//! where ddflare quotes it, and `text_fields` is the last line of defence (every control
 //! character of a field escaped; the message's own line breaks, ddflare's `hint:` lines, kept
 //! but indented so no line of an event can pass for an event of its own). The JSON format is
 //! escaped by serde.
 
-use std::fmt;
-use std::io::IsTerminal;
+use std::fmt::{self, Write as _};
+use std::io::{IsTerminal, Write as _};
+use std::time::SystemTime;
 
 use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
-use tracing_subscriber::field::RecordFields;
-use tracing_subscriber::fmt::format::{Full, Writer};
-#[cfg(feature = "json-log")]
-use tracing_subscriber::fmt::format::{Json, JsonFields};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
-use tracing_subscriber::registry::LookupSpan;
+use tracing::level_filters::LevelFilter;
+use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
+use tracing::{Event, Metadata, Subscriber};
 
 use crate::text;
-
-use tracing::level_filters::LevelFilter;
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 
 /// `[log]`: how much to log.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -76,60 +69,29 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, col
     } else {
         LevelFilter::from(level)
     };
-    let mut filter = Targets::new()
-        .with_default(LevelFilter::WARN.min(level))
-        .with_target("ddflare", level);
-    if quiet {
-        filter = filter.with_target(CHANGE_TARGET, LevelFilter::INFO);
-    }
+    let filter = Filter {
+        default: LevelFilter::WARN.min(level),
+        ddflare: level,
+        change: quiet.then_some(LevelFilter::INFO),
+    };
     // Without the `json-log` feature (the router builds), JSON falls back to text, with a
     // warning once logging is up.
     #[cfg(not(feature = "json-log"))]
     let (format, json_refused) = (Format::Text, format == Format::Json);
     let stderr_tty = color && std::io::stderr().is_terminal();
-    // One layer type whatever the format (the format is picked inside it, at run time): one
-    // copy of tracing-subscriber's layer and subscriber machinery instead of four, ~12 KB of
-    // binary (docs/shipping.md). Each variant formats exactly as its own layer did.
-    #[cfg(feature = "json-log")]
-    let json = || tracing_subscriber::fmt::format().json().flatten_event(true);
-    let (fields, events, ansi) = match format {
-        #[cfg(feature = "json-log")]
-        Format::Json if under_journald => (
-            Fields::Json(JsonFields::new()),
-            Events::JsonJournal(SyslogPrefix(json())),
-            false,
-        ),
-        #[cfg(feature = "json-log")]
-        Format::Json => (Fields::Json(JsonFields::new()), Events::Json(json()), false),
-        Format::Text if under_journald => (
-            Fields::Text(TextFields),
-            Events::TextJournal(SyslogPrefix(
-                tracing_subscriber::fmt::format()
-                    .without_time()
-                    .with_ansi(false)
-                    .with_target(false),
-            )),
-            false,
-        ),
-        // Text (and JSON in a build without `json-log`, `format` is Text then).
-        _ => (
-            Fields::Text(TextFields),
-            Events::Text(tracing_subscriber::fmt::format().with_target(false)),
-            stderr_tty,
-        ),
+    let style = Style {
+        json: format == Format::Json,
+        // journald stamps each line itself.
+        time: format == Format::Json || !under_journald,
+        ansi: format == Format::Text && !under_journald && stderr_tty,
+        journal: under_journald,
     };
-    let result = tracing_subscriber::registry()
-        .with(filter)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_ansi(ansi)
-                .fmt_fields(fields)
-                .event_format(events)
-                .with_writer(std::io::stderr),
-        )
-        .try_init();
     // Only fails when a subscriber is already set (tests): keep that one.
-    let _ = result;
+    let _ = tracing::subscriber::set_global_default(Log {
+        filter,
+        style,
+        sink: Sink::Stderr,
+    });
     #[cfg(not(feature = "json-log"))]
     if json_refused {
         tracing::warn!(
@@ -137,6 +99,237 @@ pub fn init(format: Format, level: Level, under_journald: bool, quiet: bool, col
              `json-log` feature, as the router builds are); logging text\nhint: drop \
              --log-format json (or DDFLARE_LOG_FORMAT=json), or run a build with every feature"
         );
+    }
+}
+
+/// Which events pass: ddflare's own (`ddflare…` targets) down to the chosen level, changes
+/// (`ddflare::change`) at INFO in quiet mode, everything else (the libraries) from `default`
+/// up. The longest matching target prefix decides, as tracing-subscriber's `Targets` did.
+#[derive(Debug, Clone, Copy)]
+struct Filter {
+    default: LevelFilter,
+    ddflare: LevelFilter,
+    change: Option<LevelFilter>,
+}
+
+impl Filter {
+    fn enabled(&self, meta: &Metadata<'_>) -> bool {
+        let target = meta.target();
+        let max = match self.change {
+            Some(change) if target.starts_with(CHANGE_TARGET) => change,
+            _ if target.starts_with("ddflare") => self.ddflare,
+            _ => self.default,
+        };
+        *meta.level() <= max
+    }
+
+    fn max(&self) -> LevelFilter {
+        self.default
+            .max(self.ddflare)
+            .max(self.change.unwrap_or(LevelFilter::OFF))
+    }
+}
+
+/// How a line looks. Text: `[TIME ]LEVEL message key=value…` (the time and the level in
+/// colour on a terminal); JSON: `{"timestamp","level",the fields…,"target"}`; under journald,
+/// each line of either gets its `<N>` priority. The same bytes as tracing-subscriber's `Full`
+/// and `Json` formats (`flatten_event`, no target in text) that ddflare used before; ddflare
+/// opens no span, so none is shown.
+#[derive(Debug, Clone, Copy)]
+struct Style {
+    json: bool,
+    time: bool,
+    ansi: bool,
+    journal: bool,
+}
+
+/// Where lines go: stderr, or a buffer in tests.
+enum Sink {
+    Stderr,
+    #[cfg(test)]
+    Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>),
+}
+
+/// The global subscriber: one type, no span registry, no layers (docs/shipping.md).
+struct Log {
+    filter: Filter,
+    style: Style,
+    sink: Sink,
+}
+
+impl Subscriber for Log {
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        if self.filter.enabled(meta) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>) -> bool {
+        self.filter.enabled(meta)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(self.filter.max())
+    }
+
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let line = self.style.line(event, SystemTime::now());
+        match &self.sink {
+            Sink::Stderr => {
+                if let Err(e) = std::io::stderr().write_all(line.as_bytes()) {
+                    // As tracing-subscriber said it.
+                    eprintln!(
+                        "[tracing-subscriber] Unable to write an event to the Writer for this Subscriber! Error: {e}\n"
+                    );
+                }
+            }
+            #[cfg(test)]
+            Sink::Buffer(b) => b
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(line.as_bytes()),
+        }
+    }
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
+}
+
+impl Style {
+    /// The event's line(s), ending in a line break.
+    fn line(&self, event: &Event<'_>, now: SystemTime) -> String {
+        let level = *event.metadata().level();
+        let mut out = String::new();
+        let time = self.time.then(|| timestamp(now));
+        if self.json {
+            #[cfg(feature = "json-log")]
+            json_line(&mut out, event, time.as_deref());
+        } else {
+            if let Some(t) = time {
+                if self.ansi {
+                    let _ = write!(out, "\x1b[2m{t}\x1b[0m ");
+                } else {
+                    out.push_str(&t);
+                    out.push(' ');
+                }
+            }
+            let (word, colour) = match level {
+                tracing::Level::TRACE => ("TRACE", 35),
+                tracing::Level::DEBUG => ("DEBUG", 34),
+                tracing::Level::INFO => (" INFO", 32),
+                tracing::Level::WARN => (" WARN", 33),
+                _ => ("ERROR", 31),
+            };
+            if self.ansi {
+                let _ = write!(out, "\x1b[{colour}m{word}\x1b[0m ");
+            } else {
+                out.push_str(word);
+                out.push(' ');
+            }
+            text_fields(&mut out, event);
+            out.push('\n');
+        }
+        if self.journal {
+            let mut prefixed = String::new();
+            let _ = write_prefixed(&mut prefixed, syslog_priority(&level), &out);
+            return prefixed;
+        }
+        out
+    }
+}
+
+/// RFC 3339 in UTC with microseconds (`2026-12-05T11:32:39.123456Z`). A clock before 1970
+/// (never seen) is written as the epoch.
+fn timestamp(now: SystemTime) -> String {
+    let now = now.max(SystemTime::UNIX_EPOCH);
+    humantime::format_rfc3339_micros(now).to_string()
+}
+
+/// The JSON object of an event: `timestamp`, `level`, the event's fields at the top level in
+/// their order (the message as `message`), `target`; strings escaped by serde_json.
+#[cfg(feature = "json-log")]
+fn json_line(out: &mut String, event: &Event<'_>, time: Option<&str>) {
+    out.push('{');
+    if let Some(time) = time {
+        out.push_str("\"timestamp\":");
+        json_str(out, time);
+        out.push(',');
+    }
+    out.push_str("\"level\":");
+    json_str(out, event.metadata().level().as_str());
+    let mut visitor = JsonVisitor(out);
+    event.record(&mut visitor);
+    out.push_str(",\"target\":");
+    json_str(out, event.metadata().target());
+    out.push_str("}\n");
+}
+
+#[cfg(feature = "json-log")]
+fn json_str(out: &mut String, s: &str) {
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+}
+
+/// Each field as `,"name":value`: numbers and booleans as JSON's, the rest as strings
+/// (`Debug` of a value, `Display` of an error), as tracing-serde wrote them.
+#[cfg(feature = "json-log")]
+struct JsonVisitor<'a>(&'a mut String);
+
+#[cfg(feature = "json-log")]
+impl JsonVisitor<'_> {
+    fn key(&mut self, field: &Field) {
+        self.0.push(',');
+        json_str(self.0, field.name());
+        self.0.push(':');
+    }
+}
+
+#[cfg(feature = "json-log")]
+impl Visit for JsonVisitor<'_> {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.key(field);
+        self.0.push_str(if value { "true" } else { "false" });
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.key(field);
+        let _ = write!(self.0, "{value}");
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.key(field);
+        let _ = write!(self.0, "{value}");
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.key(field);
+        self.0
+            .push_str(&serde_json::to_string(&value).unwrap_or_default());
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.key(field);
+        json_str(self.0, value);
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.key(field);
+        json_str(self.0, &value.to_string());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.key(field);
+        json_str(self.0, &format!("{value:?}"));
     }
 }
 
@@ -151,27 +344,11 @@ const CONTINUATION: &str = "\n    ";
 /// writes them, but safe: a field's control characters (line breaks included) are escaped, a
 /// message's line breaks start an indented continuation line and its other control characters
 /// are escaped, and each part is bounded.
-pub struct TextFields;
-
-impl<'w> FormatFields<'w> for TextFields {
-    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
-        let mut visitor = TextVisitor::default();
-        fields.record(&mut visitor);
-        let decision = visitor.parts.iter().any(|(n, _)| *n == "outcome");
-        let mut out = String::new();
-        for (name, part) in &visitor.parts {
-            if decision && DECISION_SAID.contains(name) {
-                continue;
-            }
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(part);
-        }
-        writer.write_str(&out)
-    }
+fn text_fields(out: &mut String, event: &Event<'_>) {
+    let mut visitor = TextVisitor::default();
+    event.record(&mut visitor);
+    visitor.write(out);
 }
-
 /// The fields of a decision line (one with an `outcome`) that its message already says: the
 /// text format leaves them to the JSON one, so the line stays readable (`zone` is shown).
 const DECISION_SAID: &[&str] = &[
@@ -185,6 +362,22 @@ struct TextVisitor {
 }
 
 impl TextVisitor {
+    /// The parts, space-separated; a decision line's said fields left out.
+    fn write(&self, out: &mut String) {
+        let decision = self.parts.iter().any(|(n, _)| *n == "outcome");
+        let mut first = true;
+        for (name, part) in &self.parts {
+            if decision && DECISION_SAID.contains(name) {
+                continue;
+            }
+            if !first {
+                out.push(' ');
+            }
+            first = false;
+            out.push_str(part);
+        }
+    }
+
     fn push(&mut self, field: &Field, value: &str) {
         let part = if field.name() == "message" {
             let safe = text::bounded_lines(value, FIELD_MAX);
@@ -247,78 +440,6 @@ pub fn syslog_priority(level: &tracing::Level) -> u8 {
     }
 }
 
-/// The event format of each log format (see [`init`]).
-enum Events {
-    #[cfg(feature = "json-log")]
-    Json(tracing_subscriber::fmt::format::Format<Json>),
-    #[cfg(feature = "json-log")]
-    JsonJournal(SyslogPrefix<tracing_subscriber::fmt::format::Format<Json>>),
-    Text(tracing_subscriber::fmt::format::Format),
-    TextJournal(SyslogPrefix<tracing_subscriber::fmt::format::Format<Full, ()>>),
-}
-
-impl<S, N> FormatEvent<S, N> for Events
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        match self {
-            #[cfg(feature = "json-log")]
-            Events::Json(f) => f.format_event(ctx, writer, event),
-            #[cfg(feature = "json-log")]
-            Events::JsonJournal(f) => f.format_event(ctx, writer, event),
-            Events::Text(f) => f.format_event(ctx, writer, event),
-            Events::TextJournal(f) => f.format_event(ctx, writer, event),
-        }
-    }
-}
-
-/// The field format of each log format: JSON's, or [`TextFields`].
-enum Fields {
-    #[cfg(feature = "json-log")]
-    Json(JsonFields),
-    Text(TextFields),
-}
-
-impl<'w> FormatFields<'w> for Fields {
-    fn format_fields<R: RecordFields>(&self, writer: Writer<'w>, fields: R) -> fmt::Result {
-        match self {
-            #[cfg(feature = "json-log")]
-            Fields::Json(f) => f.format_fields(writer, fields),
-            Fields::Text(f) => f.format_fields(writer, fields),
-        }
-    }
-}
-
-/// Formats an event with `F`, then puts the `<N>` priority before each of its lines, so a
-/// warning's `hint:` line is a warning in the journal too.
-struct SyslogPrefix<F>(F);
-
-impl<S, N, F> FormatEvent<S, N> for SyslogPrefix<F>
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-    F: FormatEvent<S, N>,
-{
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        let mut text = String::new();
-        self.0.format_event(ctx, Writer::new(&mut text), event)?;
-        let p = syslog_priority(event.metadata().level());
-        write_prefixed(&mut writer, p, &text)
-    }
-}
-
 /// The level is padded to five characters (" INFO"); the first line's padding is dropped so
 /// the journal's message starts with the level word.
 fn write_prefixed(out: &mut impl fmt::Write, priority: u8, text: &str) -> fmt::Result {
@@ -364,9 +485,42 @@ mod tests {
         assert!(stderr_is_journal(Some(&format!("{}:{}", m.dev(), m.ino()))));
     }
 
-    /// Events formatted by the real layer into a buffer, as `init` sets it up for text.
-    fn capture(json: bool, emit: impl FnOnce()) -> String {
+    /// Events formatted by ddflare's subscriber into a buffer, everything enabled.
+    fn capture_with(style: Style, emit: impl FnOnce()) -> String {
         use std::sync::{Arc, Mutex};
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let log = Log {
+            filter: Filter {
+                default: LevelFilter::TRACE,
+                ddflare: LevelFilter::TRACE,
+                change: None,
+            },
+            style,
+            sink: Sink::Buffer(buf.clone()),
+        };
+        tracing::subscriber::with_default(log, emit);
+        let bytes = buf.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    /// Without time, colour or journal priorities.
+    fn capture(json: bool, emit: impl FnOnce()) -> String {
+        let style = Style {
+            json,
+            time: false,
+            ansi: false,
+            journal: false,
+        };
+        capture_with(style, emit)
+    }
+
+    /// The same events through tracing-subscriber's `Full` (no target) and `Json`
+    /// (`flatten_event`) formats, which ddflare used before its own subscriber.
+    fn capture_reference(json: bool, time: bool, ansi: bool, emit: impl FnOnce()) -> String {
+        use std::sync::{Arc, Mutex};
+        use tracing_subscriber::field::RecordFields;
+        use tracing_subscriber::fmt::format::Writer;
+        use tracing_subscriber::layer::SubscriberExt;
         #[derive(Clone, Default)]
         struct Buf(Arc<Mutex<Vec<u8>>>);
         impl std::io::Write for Buf {
@@ -378,27 +532,239 @@ mod tests {
                 Ok(())
             }
         }
+        struct Fields;
+        impl<'w> tracing_subscriber::fmt::FormatFields<'w> for Fields {
+            fn format_fields<R: RecordFields>(&self, mut w: Writer<'w>, f: R) -> fmt::Result {
+                let mut visitor = TextVisitor::default();
+                f.record(&mut visitor);
+                let mut out = String::new();
+                visitor.write(&mut out);
+                w.write_str(&out)
+            }
+        }
         let buf = Buf::default();
         let out = buf.clone();
         let layer = tracing_subscriber::fmt::layer()
-            .with_ansi(false)
-            .without_time()
-            .with_target(false)
+            .with_ansi(ansi)
             .with_writer(move || out.clone());
-        if json {
-            #[cfg(feature = "json-log")]
-            tracing::subscriber::with_default(
-                tracing_subscriber::registry().with(layer.json().flatten_event(true)),
+        let format = tracing_subscriber::fmt::format();
+        match (json, time) {
+            (true, true) => tracing::subscriber::with_default(
+                tracing_subscriber::registry().with(
+                    layer
+                        .event_format(format.json().flatten_event(true))
+                        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new()),
+                ),
                 emit,
-            );
-            #[cfg(not(feature = "json-log"))]
-            unreachable!("JSON tests need the json-log feature");
-        } else {
-            let subscriber = tracing_subscriber::registry().with(layer.fmt_fields(TextFields));
-            tracing::subscriber::with_default(subscriber, emit);
+            ),
+            (true, false) => tracing::subscriber::with_default(
+                tracing_subscriber::registry().with(
+                    layer
+                        .event_format(format.json().flatten_event(true).without_time())
+                        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new()),
+                ),
+                emit,
+            ),
+            (false, true) => tracing::subscriber::with_default(
+                tracing_subscriber::registry().with(
+                    layer
+                        .event_format(format.with_target(false))
+                        .fmt_fields(Fields),
+                ),
+                emit,
+            ),
+            (false, false) => tracing::subscriber::with_default(
+                tracing_subscriber::registry().with(
+                    layer
+                        .event_format(format.with_target(false).without_time())
+                        .fmt_fields(Fields),
+                ),
+                emit,
+            ),
         }
         let bytes = buf.0.lock().unwrap().clone();
         String::from_utf8(bytes).unwrap()
+    }
+
+    /// Every `YYYY-MM-DDTHH:MM:SS.uuuuuuZ` replaced by `<time>`.
+    fn mask_times(s: &str) -> String {
+        const SHAPE: &[u8] = b"0000-00-00T00:00:00.000000Z";
+        let b = s.as_bytes();
+        let (mut out, mut i) = (Vec::new(), 0);
+        while i < b.len() {
+            let fits = b.len() - i >= SHAPE.len()
+                && SHAPE.iter().zip(&b[i..]).all(|(p, c)| {
+                    if *p == b'0' {
+                        c.is_ascii_digit()
+                    } else {
+                        p == c
+                    }
+                });
+            if fits {
+                out.extend_from_slice(b"<time>");
+                i += SHAPE.len();
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Events of every level and every kind of field value.
+    fn events() -> Vec<Box<dyn Fn()>> {
+        #[derive(Debug)]
+        struct E;
+        impl fmt::Display for E {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an \"error\"\nwith a line")
+            }
+        }
+        impl std::error::Error for E {}
+        vec![
+            Box::new(|| tracing::error!("the token is refused\nhint: edit it")),
+            Box::new(|| tracing::warn!(error = %FORGED, "{FORGED}")),
+            Box::new(|| tracing::info!(changed = 2u64, api_calls = 3u64, "round done")),
+            Box::new(|| {
+                tracing::info!(
+                    delta = -4i64,
+                    ok = true,
+                    no = false,
+                    ratio = 0.25,
+                    "numbers"
+                )
+            }),
+            Box::new(|| tracing::debug!(name = "home.example.com", dbg = ?"q\"uoted", "debug")),
+            Box::new(|| tracing::debug!(big = 1u128 << 100, neg = -(1i128 << 100), "wide")),
+            Box::new(|| {
+                let e = E;
+                tracing::warn!(
+                    error = &e as &(dyn std::error::Error + 'static),
+                    "an error value"
+                )
+            }),
+            Box::new(|| tracing::info!(target: "ddflare::change", name = "x", "a change")),
+            Box::new(|| tracing::info!(nan = f64::NAN, inf = f64::INFINITY, "floats")),
+            Box::new(|| {
+                tracing::warn!(
+                    name = "home.example.com",
+                    "type" = "A",
+                    outcome = "failed",
+                    zone = "example.com",
+                    "home.example.com A 203.0.113.7 failed: refused"
+                )
+            }),
+            Box::new(|| tracing::info!("ünïcödé \u{1b}[31m and \u{7f}")),
+        ]
+    }
+
+    #[test]
+    fn the_same_bytes_as_tracing_subscriber_wrote() {
+        for json in [false, true] {
+            if json && cfg!(not(feature = "json-log")) {
+                continue;
+            }
+            for (time, ansi) in [(true, true), (true, false), (false, false)] {
+                let ansi = ansi && !json;
+                for emit in events() {
+                    let style = Style {
+                        json,
+                        time,
+                        ansi,
+                        journal: false,
+                    };
+                    let ours = capture_with(style, &emit);
+                    let theirs = capture_reference(json, time, ansi, &emit);
+                    assert!(!ours.is_empty());
+                    assert_eq!(
+                        mask_times(&ours),
+                        mask_times(&theirs),
+                        "json {json} time {time} ansi {ansi}"
+                    );
+                    // Under journald: the same lines, each with its priority.
+                    let journal = capture_with(
+                        Style {
+                            journal: true,
+                            ..style
+                        },
+                        &emit,
+                    );
+                    let level = if theirs.contains("ERROR") {
+                        3
+                    } else if theirs.contains("WARN") {
+                        4
+                    } else if theirs.contains("INFO") {
+                        6
+                    } else {
+                        7
+                    };
+                    let mut want = String::new();
+                    write_prefixed(&mut want, level, &theirs).unwrap();
+                    assert_eq!(
+                        mask_times(&journal),
+                        mask_times(&want),
+                        "journal, json {json}"
+                    );
+                }
+            }
+        }
+        // A real timestamp: RFC 3339, microseconds, UTC.
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(1_764_935_559_123_456);
+        assert_eq!(timestamp(t), "2025-12-05T11:52:39.123456Z");
+        assert_eq!(
+            timestamp(SystemTime::UNIX_EPOCH),
+            "1970-01-01T00:00:00.000000Z"
+        );
+    }
+
+    #[test]
+    fn the_filter_picks_the_longest_target() {
+        let seen = |filter: Filter| {
+            let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let style = Style {
+                json: false,
+                time: false,
+                ansi: false,
+                journal: false,
+            };
+            let log = Log {
+                filter,
+                style,
+                sink: Sink::Buffer(buf.clone()),
+            };
+            tracing::subscriber::with_default(log, || {
+                tracing::info!(target: "ddflare::change", "change info");
+                tracing::debug!(target: "ddflare::change", "change debug");
+                tracing::info!(target: "ddflare::daemon", "own info");
+                tracing::warn!(target: "ddflare::daemon", "own warn");
+                tracing::debug!(target: "ddflare::daemon", "own debug");
+                tracing::info!(target: "hyper_util::client", "lib info");
+                tracing::warn!(target: "hyper_util::client", "lib warn");
+                tracing::error!(target: "hyper_util::client", "lib error");
+            });
+            let bytes = buf.lock().unwrap().clone();
+            String::from_utf8(bytes).unwrap()
+        };
+        let quiet = Filter {
+            default: LevelFilter::WARN,
+            ddflare: LevelFilter::WARN,
+            change: Some(LevelFilter::INFO),
+        };
+        assert_eq!(
+            seen(quiet),
+            " INFO change info\n WARN own warn\n WARN lib warn\nERROR lib error\n"
+        );
+        assert_eq!(quiet.max(), LevelFilter::INFO);
+        let debug = Filter {
+            default: LevelFilter::WARN,
+            ddflare: LevelFilter::DEBUG,
+            change: None,
+        };
+        assert_eq!(
+            seen(debug),
+            " INFO change info\nDEBUG change debug\n INFO own info\n WARN own warn\nDEBUG own debug\n WARN lib warn\nERROR lib error\n"
+        );
+        assert_eq!(debug.max(), LevelFilter::DEBUG);
     }
 
     const FORGED: &str = "bad\nINFO home.example.com A 6.6.6.6 updated\r\x1b[2K";

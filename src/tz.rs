@@ -161,20 +161,21 @@ impl Zone {
     /// The instants whose local time is `wall` (local seconds since the epoch), ascending:
     /// one, two when a fall-back repeats it, none when a spring-forward skips it.
     pub fn from_local(&self, wall: i64) -> Vec<i64> {
-        let mut offs = vec![
+        // Ascending and without repeats, each candidate put in its place (three at most: no
+        // sort compiled for them).
+        let mut out: Vec<i64> = Vec::new();
+        for o in [
             self.offset_at(wall - 86_400 * 2),
             self.offset_at(wall),
             self.offset_at(wall + 86_400 * 2),
-        ];
-        offs.sort_unstable();
-        offs.dedup();
-        let mut out: Vec<i64> = offs
-            .into_iter()
-            .map(|o| wall - i64::from(o))
-            .filter(|u| i64::from(self.offset_at(*u)) == wall - u)
-            .collect();
-        out.sort_unstable();
-        out.dedup();
+        ] {
+            let u = wall - i64::from(o);
+            if i64::from(self.offset_at(u)) == wall - u
+                && let Err(at) = out.binary_search(&u)
+            {
+                out.insert(at, u);
+            }
+        }
         out
     }
 

@@ -16,8 +16,8 @@
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::error::FileError;
@@ -164,9 +164,20 @@ pub fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, FileError> {
     read_meta(path, kind).map(|(bytes, _)| bytes)
 }
 
-const RUNNING: u8 = 0;
-const DONE: u8 = 1;
-const ABANDONED: u8 = 2;
+/// What a helper hands its caller: nothing yet, the result, or word that the caller left.
+/// A mutex and a condition variable rather than a channel: std's channel links three queue
+/// flavours (~7 KB of the static binary) for one value.
+enum Handoff {
+    Running,
+    Done(Result<(Vec<u8>, Metadata), FileError>),
+    Abandoned,
+}
+
+type Shared = Arc<(Mutex<Handoff>, Condvar)>;
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Handoff> {
+    shared.0.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// [`read`], with the metadata of what was read.
 pub(super) fn read_meta(path: &Path, kind: Kind) -> Result<(Vec<u8>, Metadata), FileError> {
@@ -178,47 +189,55 @@ pub(super) fn read_meta(path: &Path, kind: Kind) -> Result<(Vec<u8>, Metadata), 
             stuck,
         });
     }
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let state = Arc::new(AtomicU8::new(RUNNING));
-    let helper_state = state.clone();
     let owned: PathBuf = path.to_owned();
+    match handoff(LIMIT, move || read_now(&owned, kind)) {
+        Some(result) => result,
+        None => Err(FileError::TimedOut {
+            kind,
+            path: path.to_owned(),
+            after: LIMIT,
+        }),
+    }
+}
+
+/// Runs `work` on a helper thread and waits for it at most `limit`: `None` when the helper
+/// was left behind (counted in [`STUCK`] until it ends). Without a thread to spare, `work`
+/// runs here, without the time bound (the FIFO case is still caught before any read).
+fn handoff(
+    limit: Duration,
+    work: impl Fn() -> Result<(Vec<u8>, Metadata), FileError> + Send + Sync + 'static,
+) -> Option<Result<(Vec<u8>, Metadata), FileError>> {
+    let shared: Shared = Arc::new((Mutex::new(Handoff::Running), Condvar::new()));
+    let helper = shared.clone();
+    let work = Arc::new(work);
+    let in_helper = work.clone();
     let spawned = std::thread::Builder::new()
         .name("ddflare-read".into())
         .spawn(move || {
-            let _ = tx.send(read_now(&owned, kind));
-            let finished =
-                helper_state.compare_exchange(RUNNING, DONE, Ordering::SeqCst, Ordering::SeqCst);
-            if finished.is_err() {
+            let result = in_helper();
+            let mut slot = lock(&helper);
+            if matches!(*slot, Handoff::Abandoned) {
                 // The caller gave up on this helper and counted it as stuck.
                 STUCK.fetch_sub(1, Ordering::SeqCst);
+            } else {
+                *slot = Handoff::Done(result);
+                helper.1.notify_one();
             }
         });
     if spawned.is_err() {
-        // No thread to spare: read here, without the time bound (the FIFO case is still
-        // caught before any read).
-        return read_now(path, kind);
+        return Some(work());
     }
-    match rx.recv_timeout(LIMIT) {
-        Ok(result) => result,
-        Err(_) => {
-            // Counted before it is marked, so that the helper's decrement never comes first.
-            STUCK.fetch_add(1, Ordering::SeqCst);
-            let abandoned = state
-                .compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok();
-            if !abandoned {
-                STUCK.fetch_sub(1, Ordering::SeqCst);
-                if let Ok(result) = rx.recv() {
-                    return result;
-                }
-            }
-            Err(FileError::TimedOut {
-                kind,
-                path: path.to_owned(),
-                after: LIMIT,
-            })
-        }
+    let slot = lock(&shared);
+    let (mut slot, _) = shared
+        .1
+        .wait_timeout_while(slot, limit, |h| matches!(h, Handoff::Running))
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Handoff::Done(result) = std::mem::replace(&mut *slot, Handoff::Abandoned) {
+        return Some(result);
     }
+    // Counted under the lock, so that the helper's decrement never comes first.
+    STUCK.fetch_add(1, Ordering::SeqCst);
+    None
 }
 
 #[cfg(test)]
@@ -231,6 +250,27 @@ mod tests {
             .status()
             .unwrap();
         assert!(ok.success());
+    }
+
+    #[test]
+    fn a_helper_too_slow_is_left_behind_and_counted_until_it_ends() {
+        let meta = || std::fs::metadata("/").unwrap();
+        let fast = handoff(Duration::from_secs(5), move || Ok((b"x".to_vec(), meta())));
+        assert_eq!(fast.unwrap().unwrap().0, b"x");
+        let before = STUCK.load(Ordering::SeqCst);
+        let slow = handoff(Duration::from_millis(20), move || {
+            std::thread::sleep(Duration::from_millis(300));
+            Ok((Vec::new(), meta()))
+        });
+        assert!(slow.is_none());
+        assert!(STUCK.load(Ordering::SeqCst) > before);
+        for _ in 0..500 {
+            if STUCK.load(Ordering::SeqCst) == before {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(STUCK.load(Ordering::SeqCst), before);
     }
 
     #[test]

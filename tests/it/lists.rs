@@ -237,3 +237,19 @@ fn a_list_is_kept_with_the_credentials_it_names() {
     assert!(shown.contains("Account Filter Lists"), "{shown}");
     assert_eq!(items(&h), vec![ours("203.0.113.7")]);
 }
+
+#[test]
+fn a_config_of_lists_alone_runs() {
+    let h = with_lists();
+    h.write_config(
+        Some("203.0.113.7"),
+        None,
+        &format!(
+            "[[list]]\naccount_id = \"{}\"\nname = \"home_ips\"\n",
+            h.emu.account_id()
+        ),
+    );
+    let out = assert_exit(&h.ddflare(&["once"]).output().unwrap(), 0);
+    assert_eq!(items(&h), vec![ours("203.0.113.7")], "{out}");
+    assert!(h.records("example.com").is_empty());
+}

@@ -102,7 +102,7 @@ pub(crate) fn build(
             ConfigError::new(ctx.whole(), "cloudflare.api_token", message).hint(token::CREATE_HINT),
         );
     };
-    if records.is_empty() && gateway_locations.is_empty() {
+    if records.is_empty() && gateway_locations.is_empty() && lists.is_empty() {
         let mut message = "expected at least one [[record]], found none".to_owned();
         if !ctx.file_present {
             message.push_str(&format!(
@@ -111,7 +111,7 @@ pub(crate) fn build(
             ));
         }
         return Err(ConfigError::new(ctx.whole(), "record", message).hint(
-            "add a table such as\n  [[record]]\n  name = \"home.example.com\"\nor set DDFLARE_RECORDS=home.example.com",
+            "add a table such as\n  [[record]]\n  name = \"home.example.com\"\nor set DDFLARE_RECORDS=home.example.com (a [[list]] or a [[gateway_location]] alone will do too)",
         ));
     }
 

@@ -171,10 +171,13 @@ fn dump(kind: u16, body_len: usize, want: u16) -> io::Result<Vec<Vec<u8>>> {
     socket.connect(&SocketAddr::new(0, 0))?;
     socket.send(&request(kind, body_len), 0)?;
     let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    // Not zeroed: `recv` writes into the spare capacity and sets the length to what the kernel
+    // wrote, so a dump touches the pages of its answer (a few KB), not 64 KB every round.
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     loop {
-        let size = socket.recv(&mut &mut buf[..], 0)?;
-        let datagram = buf.get(..size).unwrap_or_default();
+        buf.clear();
+        let size = socket.recv(&mut buf, 0)?;
+        let datagram = buf.get(..size.min(buf.len())).unwrap_or_default();
         if datagram.is_empty() {
             return Ok(out);
         }

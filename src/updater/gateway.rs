@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::lines::{decision, note_rate_limit, ray};
-use crate::cloudflare::{Clients, DnsApi};
+use crate::cloudflare::{ApiError, Clients, DnsApi};
 use crate::config::GatewayLocation;
 use crate::round::{Line, Outcome, RoundReport};
 use crate::state::{Entry, State};
@@ -128,6 +128,15 @@ pub(super) async fn sync<A: DnsApi>(
             }
             report.lines.push(l);
         };
+        let failed = |e: &ApiError, report: &mut RoundReport| {
+            note_rate_limit(report, e);
+            let r = ray(e);
+            let outcome = Outcome::Failed {
+                error: e.to_string(),
+                hint: e.hint(),
+            };
+            line(outcome, r.as_deref(), report);
+        };
         let old = state.gateway.get(id).map(|e| {
             let fresh =
                 !e.from_the_future(now) && now.saturating_sub(e.synced_at) < max_age.as_secs();
@@ -144,16 +153,7 @@ pub(super) async fn sync<A: DnsApi>(
         let location = match api.gateway_location(&loc.account_id, id).await {
             Ok(l) => l,
             Err(e) => {
-                note_rate_limit(report, &e);
-                let r = ray(&e);
-                line(
-                    Outcome::Failed {
-                        error: e.to_string(),
-                        hint: e.hint(),
-                    },
-                    r.as_deref(),
-                    report,
-                );
+                failed(&e, report);
                 continue;
             }
         };
@@ -203,16 +203,7 @@ pub(super) async fn sync<A: DnsApi>(
                 report,
             ),
             Err(e) => {
-                note_rate_limit(report, &e);
-                let r = ray(&e);
-                line(
-                    Outcome::Failed {
-                        error: e.to_string(),
-                        hint: e.hint(),
-                    },
-                    r.as_deref(),
-                    report,
-                );
+                failed(&e, report);
             }
         }
     }

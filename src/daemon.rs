@@ -1165,7 +1165,8 @@ mod tests {
                     error: "429".into(),
                     hint: None,
                 },
-            }],
+            }]
+            .into(),
             retry_after: Some(Duration::from_secs(200)),
             api_calls: 1,
         });

@@ -139,18 +139,43 @@ pub fn read(dir: &Path) -> Reading {
     }
 }
 
-/// The daemon's side: writes the heartbeat after each successful round.
+/// The longest a written heartbeat may lag the last success: a round within this of the last
+/// write leaves the file as it is. Each write renames over the old file, which ext4 follows
+/// with a flush of the new data (its `auto_da_alloc` heuristic): two thirds of an unchanged
+/// tick's CPU before, and a flash write per tick on a router.
+const REFRESH_MAX: Duration = Duration::from_secs(60);
+
+/// PURE: how stale the heartbeat may get for this schedule: a small part of `ddflare health`'s
+/// default max age (two regular waits and a deadline), at most a minute.
+pub fn refresh(schedule: &ScheduleConfig) -> Duration {
+    (default_max_age(schedule) / 8).min(REFRESH_MAX)
+}
+
+/// PURE: whether a success at `now` is written, the last write having been at `last`: the
+/// first one, one after a clock set back, and one `refresh` or more after the last write.
+fn due(last: Option<SystemTime>, now: SystemTime, refresh: Duration) -> bool {
+    last.is_none_or(|last| now.duration_since(last).map_or(true, |d| d >= refresh))
+}
+
+/// The daemon's side: writes the heartbeat after a successful round, unless the file already
+/// says a success less than [`refresh`] ago.
 #[derive(Debug)]
 pub struct Heartbeat {
     dir: PathBuf,
+    refresh: Duration,
+    /// The time the file says, as last written by this daemon.
+    written: Option<SystemTime>,
     /// Warn once per run of failures, not on every round.
     warned: bool,
 }
 
 impl Heartbeat {
-    pub fn new(state_dir: &Path) -> Heartbeat {
+    /// `refresh`: see [`refresh`]; `Duration::ZERO` writes every success.
+    pub fn new(state_dir: &Path, refresh: Duration) -> Heartbeat {
         Heartbeat {
             dir: state_dir.to_owned(),
+            refresh,
+            written: None,
             warned: false,
         }
     }
@@ -160,8 +185,15 @@ impl Heartbeat {
         if !end.ok() {
             return;
         }
-        match self.write(SystemTime::now()) {
-            Ok(()) => self.warned = false,
+        let now = SystemTime::now();
+        if !due(self.written, now, self.refresh) {
+            return;
+        }
+        match self.write(now) {
+            Ok(()) => {
+                self.warned = false;
+                self.written = Some(now);
+            }
             Err(e) if !self.warned => {
                 self.warned = true;
                 warn!(
@@ -211,6 +243,31 @@ mod tests {
     }
 
     #[test]
+    fn the_heartbeat_is_rewritten_a_refresh_after_the_last_write_or_after_the_clock_went_back() {
+        let refresh = Duration::from_secs(60);
+        assert!(due(None, at(T0), refresh), "the first success");
+        assert!(!due(Some(at(T0)), at(T0), refresh));
+        assert!(!due(Some(at(T0)), at(T0 + 59), refresh));
+        assert!(due(Some(at(T0)), at(T0 + 60), refresh));
+        assert!(
+            due(Some(at(T0)), at(T0 - 1), refresh),
+            "the clock was set back"
+        );
+        assert!(due(Some(at(T0)), at(T0), Duration::ZERO));
+    }
+
+    #[test]
+    fn the_refresh_is_an_eighth_of_the_default_max_age_and_at_most_a_minute() {
+        let mut s = crate::testing::schedule();
+        assert_eq!(refresh(&s), Duration::from_secs(60), "12 min / 8 is 90 s");
+        s.interval = Duration::from_secs(10);
+        s.cycle_deadline = Duration::from_secs(20);
+        assert_eq!(refresh(&s), Duration::from_secs(5), "(2 × 10 s + 20 s) / 8");
+        // Well inside what `health` allows: one late round is not yet unhealthy.
+        assert!(refresh(&s) * 4 < default_max_age(&s));
+    }
+
+    #[test]
     fn fresh_is_healthy_up_to_and_including_max_age() {
         let max = Duration::from_secs(720);
         assert_eq!(
@@ -255,7 +312,7 @@ mod tests {
     #[test]
     fn write_then_read_round_trips_and_leaves_no_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
-        let hb = Heartbeat::new(&dir.path().join("sub"));
+        let hb = Heartbeat::new(&dir.path().join("sub"), Duration::ZERO);
         hb.write(at(T0)).unwrap();
         let b = read(&dir.path().join("sub")).unwrap();
         assert_eq!(b.last_success, T0);
@@ -284,7 +341,7 @@ mod tests {
     #[test]
     fn only_successful_rounds_beat() {
         let dir = tempfile::tempdir().unwrap();
-        let mut hb = Heartbeat::new(dir.path());
+        let mut hb = Heartbeat::new(dir.path(), Duration::ZERO);
         hb.round(&RoundEnd::NothingDetected);
         hb.round(&RoundEnd::DeadlineExceeded);
         assert!(matches!(read(dir.path()), Err(Unhealthy::Missing { .. })));
@@ -297,9 +354,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a-file");
         fs::write(&file, b"").unwrap();
-        let mut hb = Heartbeat::new(&file.join("under-a-file"));
+        let mut hb = Heartbeat::new(&file.join("under-a-file"), Duration::from_secs(60));
         hb.round(&RoundEnd::Done(Default::default()));
         hb.round(&RoundEnd::Done(Default::default()));
         assert!(hb.warned);
+        assert_eq!(hb.written, None, "a failed write is tried again next round");
+    }
+
+    #[test]
+    fn a_success_within_the_refresh_of_the_last_write_leaves_the_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hb = Heartbeat::new(dir.path(), Duration::from_secs(3600));
+        hb.round(&RoundEnd::Done(Default::default()));
+        let beat = path(dir.path());
+        fs::remove_file(&beat).unwrap();
+        hb.round(&RoundEnd::Done(Default::default()));
+        assert!(!beat.exists(), "written again within the refresh");
+        let mut every = Heartbeat::new(dir.path(), Duration::ZERO);
+        every.round(&RoundEnd::Done(Default::default()));
+        every.round(&RoundEnd::Done(Default::default()));
+        assert!(beat.exists());
     }
 }

@@ -156,7 +156,8 @@ mod tests {
                 ),
                 line("c.example.com", Outcome::Unchanged),
                 line("d.example.com", Outcome::Cached),
-            ],
+            ]
+            .into(),
             retry_after: None,
             api_calls: 2,
         });

@@ -5,6 +5,8 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What happened to one managed (name, type) in a round.
@@ -58,10 +60,58 @@ impl fmt::Display for Line {
     }
 }
 
+/// A round's lines, shared: a copy costs a reference count, so a round that repeats the last
+/// one (the cache answers for every record and the addresses are the same: the updater's quiet
+/// path) hands the same lines on without copying a thousand names, and
+/// [`Lines::same_as`] tells a reader that it has seen them already.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lines(Arc<Vec<Line>>);
+
+impl Lines {
+    pub fn push(&mut self, line: Line) {
+        Arc::make_mut(&mut self.0).push(line);
+    }
+
+    /// Whether these are the very lines of `other` (shared, not equal: a new round that happens
+    /// to say the same is a new round).
+    pub fn same_as(&self, other: &Lines) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Deref for Lines {
+    type Target = [Line];
+
+    fn deref(&self) -> &[Line] {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Lines {
+    type Item = &'a Line;
+    type IntoIter = std::slice::Iter<'a, Line>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl From<Vec<Line>> for Lines {
+    fn from(lines: Vec<Line>) -> Self {
+        Lines(Arc::new(lines))
+    }
+}
+
+impl PartialEq<Vec<Line>> for Lines {
+    fn eq(&self, other: &Vec<Line>) -> bool {
+        *self.0 == *other
+    }
+}
+
 /// Everything a round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoundReport {
-    pub lines: Vec<Line>,
+    pub lines: Lines,
     /// Set when Cloudflare asked to slow down: the next round waits at least this long.
     pub retry_after: Option<Duration>,
     /// API calls made in this round.

@@ -321,7 +321,8 @@ mod tests {
                 line("a.example.com", "AAAA", "2001:db8::7", Outcome::Cached),
                 line("a.example.com", "A", "203.0.113.7", Outcome::Created),
                 line("b.example.com", "A", "203.0.113.7", Outcome::Unchanged),
-            ],
+            ]
+            .into(),
             retry_after: None,
             api_calls: 3,
         });
@@ -341,7 +342,8 @@ mod tests {
                         hint: None,
                     },
                 ),
-            ],
+            ]
+            .into(),
             retry_after: None,
             api_calls: 3,
         });
@@ -361,7 +363,8 @@ mod tests {
                         hint: None,
                     },
                 ),
-            ],
+            ]
+            .into(),
             retry_after: None,
             api_calls: 1,
         });

@@ -184,7 +184,12 @@ pub async fn run(
     let mut sd_report = crate::systemd::Reporter::new(sd.clone());
     loop {
         // `ddflare health` reads the heartbeat (a dry run writes nothing).
-        let mut heartbeat = (!dry_run).then(|| crate::health::Heartbeat::new(&config.state.dir));
+        let mut heartbeat = (!dry_run).then(|| {
+            crate::health::Heartbeat::new(
+                &config.state.dir,
+                crate::health::refresh(&config.schedule),
+            )
+        });
         let api = edges.api.clone().with_metrics(metrics.clone());
         if let Some(p) = probe.take() {
             p.abort();

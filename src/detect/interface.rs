@@ -16,6 +16,8 @@ use super::spec::Family;
 pub struct InterfaceProvider {
     name: String,
     family: Family,
+    /// Its netlink socket, kept between rounds.
+    reader: std::sync::Mutex<netlink::Reader>,
 }
 
 impl InterfaceProvider {
@@ -23,6 +25,7 @@ impl InterfaceProvider {
         InterfaceProvider {
             name: name.to_owned(),
             family,
+            reader: std::sync::Mutex::default(),
         }
     }
 }
@@ -39,16 +42,13 @@ impl IpProvider for InterfaceProvider {
     fn detect(&self) -> BoxFuture<'_, Result<Found, DetectError>> {
         Box::pin(async move {
             let failed = failure(self.name());
-            let name = self.name.clone();
-            let read = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-                match netlink::index_of(&name)? {
-                    None => Ok(None),
-                    Some(index) => netlink::addresses(index).map(Some),
-                }
-            })
-            .await
-            .map_err(|e| failed(format!("reading the interface failed: {e}")))?
-            .map_err(|e| failed(format!("cannot read the interface over netlink: {e}")))?;
+            // On this thread: the read never waits (see `netlink`).
+            let read = self
+                .reader
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .interface_addresses(&self.name)
+                .map_err(|e| failed(format!("cannot read the interface over netlink: {e}")))?;
             let Some(addrs) = read else {
                 return Err(failed(format!(
                     "there is no interface named `{}` (`ip link` lists them)",

@@ -7,8 +7,11 @@
 //! The socket comes from `netlink-sys`; the few message layouts (`nlmsghdr`, `ifinfomsg`,
 //! `ifaddrmsg`, `rtattr`, from `linux/netlink.h`, `rtnetlink.h`, `if_addr.h`) are read and
 //! written here, in safe code that never trusts a length: a general rtnetlink crate costs
-//! about 400 KB of binary for the same four messages. The dumps are blocking and quick:
-//! callers run them on the blocking pool.
+//! about 400 KB of binary for the same four messages. A socket is non-blocking: the kernel
+//! answers a request while it is sent (and queues a dump's next part as the last is read), so
+//! an answer is there to read at once, and an interface is read on the runtime's own thread,
+//! without a hand-off to the blocking pool (a thread started, after an idle 10 s, every
+//! round), on a socket kept from one round to the next ([`Reader`]). Never waiting, a read cannot hang the daemon.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -26,8 +29,15 @@ const RTM_GETADDR: u16 = 22;
 const RTM_NEWROUTE: u16 = 24;
 const RTM_GETROUTE: u16 = 26;
 const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_ACK: u16 = 0x4;
 const NLM_F_DUMP: u16 = 0x300;
 const IFLA_IFNAME: u16 = 3;
+const IFLA_EXT_MASK: u16 = 29;
+/// `RTEXT_FILTER_SKIP_STATS`: a link's counters are not filled in (older kernels ignore it).
+const RTEXT_FILTER_SKIP_STATS: u32 = 1 << 3;
+/// `IFNAMSIZ` less the terminating NUL: no interface has a longer name.
+const IFNAME_MAX: usize = 15;
+const ENODEV: i32 = 19;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const IFA_CACHEINFO: u16 = 6;
@@ -151,53 +161,97 @@ fn attributes(b: &[u8]) -> Vec<(u16, &[u8])> {
     out
 }
 
-/// A dump request: a netlink header and a zeroed family header of `body_len` bytes.
-fn request(kind: u16, body_len: usize) -> Vec<u8> {
-    let len = NLMSG_HDRLEN + body_len;
+/// A request: a netlink header (`flags` besides `NLM_F_REQUEST`), a zeroed family header of
+/// `body_len` bytes, then `attrs` (type, value), each padded to 4 bytes.
+fn message(kind: u16, flags: u16, body_len: usize, attrs: &[(u16, &[u8])]) -> Vec<u8> {
+    let len = NLMSG_HDRLEN
+        + body_len
+        + attrs
+            .iter()
+            .map(|(_, v)| align4(4 + v.len()))
+            .sum::<usize>();
     let mut buf = Vec::with_capacity(len);
     buf.extend_from_slice(&u32::try_from(len).unwrap_or(0).to_ne_bytes());
     buf.extend_from_slice(&kind.to_ne_bytes());
-    buf.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    buf.extend_from_slice(&(NLM_F_REQUEST | flags).to_ne_bytes());
     buf.extend_from_slice(&1u32.to_ne_bytes()); // sequence number
     buf.extend_from_slice(&0u32.to_ne_bytes()); // port: the kernel
-    buf.resize(len, 0);
+    buf.resize(NLMSG_HDRLEN + body_len, 0);
+    for (t, v) in attrs {
+        buf.extend_from_slice(&u16::try_from(4 + v.len()).unwrap_or(0).to_ne_bytes());
+        buf.extend_from_slice(&t.to_ne_bytes());
+        buf.extend_from_slice(v);
+        buf.resize(align4(buf.len()), 0);
+    }
     buf
+}
+
+/// A dump request: a netlink header and a zeroed family header of `body_len` bytes.
+fn request(kind: u16, body_len: usize) -> Vec<u8> {
+    message(kind, NLM_F_DUMP, body_len, &[])
+}
+
+/// A route socket, asked one request after the other.
+struct Route {
+    socket: Socket,
+    buf: Vec<u8>,
+}
+
+impl Route {
+    fn open() -> io::Result<Route> {
+        let mut socket = Socket::new(NETLINK_ROUTE)?;
+        socket.bind_auto()?;
+        socket.connect(&SocketAddr::new(0, 0))?;
+        socket.set_non_blocking(true)?;
+        // Not zeroed: `recv` writes into the spare capacity and sets the length to what the
+        // kernel wrote, so a read touches the pages of its answer (a few KB), not 64 KB.
+        Ok(Route {
+            socket,
+            buf: Vec::with_capacity(64 * 1024),
+        })
+    }
+
+    /// Sends `request` and collects the payloads of the answer's messages of type `want`, to
+    /// the end of a dump (`NLMSG_DONE`) or the acknowledgement of a request (`NLM_F_ACK`).
+    fn ask(&mut self, request: &[u8], want: u16) -> io::Result<Vec<Vec<u8>>> {
+        self.socket.send(request, 0)?;
+        let mut out = Vec::new();
+        loop {
+            self.buf.clear();
+            let size = match self.socket.recv(&mut self.buf, 0) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(io::Error::other("the kernel's answer ended early"));
+                }
+                r => r?,
+            };
+            let datagram = self.buf.get(..size.min(self.buf.len())).unwrap_or_default();
+            if datagram.is_empty() {
+                return Ok(out);
+            }
+            for (t, payload) in messages(datagram) {
+                match t {
+                    NLMSG_DONE => return Ok(out),
+                    NLMSG_ERROR => {
+                        let errno = payload
+                            .get(..4)
+                            .and_then(|b| b.try_into().ok())
+                            .map_or(0, i32::from_ne_bytes);
+                        if errno != 0 {
+                            return Err(io::Error::from_raw_os_error(-errno));
+                        }
+                        return Ok(out);
+                    }
+                    t if t == want => out.push(payload.to_vec()),
+                    _ => {}
+                }
+            }
+        }
+    }
 }
 
 /// Sends a dump request and collects the payloads of the messages of type `want`.
 fn dump(kind: u16, body_len: usize, want: u16) -> io::Result<Vec<Vec<u8>>> {
-    let mut socket = Socket::new(NETLINK_ROUTE)?;
-    socket.bind_auto()?;
-    socket.connect(&SocketAddr::new(0, 0))?;
-    socket.send(&request(kind, body_len), 0)?;
-    let mut out = Vec::new();
-    // Not zeroed: `recv` writes into the spare capacity and sets the length to what the kernel
-    // wrote, so a dump touches the pages of its answer (a few KB), not 64 KB every round.
-    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
-    loop {
-        buf.clear();
-        let size = socket.recv(&mut buf, 0)?;
-        let datagram = buf.get(..size.min(buf.len())).unwrap_or_default();
-        if datagram.is_empty() {
-            return Ok(out);
-        }
-        for (t, payload) in messages(datagram) {
-            match t {
-                NLMSG_DONE => return Ok(out),
-                NLMSG_ERROR => {
-                    let errno = payload
-                        .get(..4)
-                        .and_then(|b| b.try_into().ok())
-                        .map_or(0, i32::from_ne_bytes);
-                    if errno != 0 {
-                        return Err(io::Error::from_raw_os_error(-errno));
-                    }
-                }
-                t if t == want => out.push(payload.to_vec()),
-                _ => {}
-            }
-        }
-    }
+    Route::open()?.ask(&request(kind, body_len), want)
 }
 
 /// The index and name in a `RTM_NEWLINK` payload.
@@ -223,10 +277,81 @@ pub fn links() -> io::Result<Vec<(u32, String)>> {
 
 /// The index of the interface called `name`, if there is one.
 pub fn index_of(name: &str) -> io::Result<Option<u32>> {
-    Ok(links()?
-        .into_iter()
-        .find(|(_, n)| n == name)
-        .map(|(i, _)| i))
+    index_by_name(&mut Route::open()?, name)
+}
+
+/// The index of the interface called `name`: the kernel is asked for that one link (not a
+/// dump of every link, each with its counters, which cost a quarter of an idle round).
+fn index_by_name(route: &mut Route, name: &str) -> io::Result<Option<u32>> {
+    if name.is_empty() || name.len() > IFNAME_MAX || name.contains('\0') {
+        return Ok(None);
+    }
+    let mut ifname = name.as_bytes().to_vec();
+    ifname.push(0);
+    let mask = RTEXT_FILTER_SKIP_STATS.to_ne_bytes();
+    let ask = message(
+        RTM_GETLINK,
+        NLM_F_ACK,
+        IFINFOMSG_LEN,
+        &[(IFLA_IFNAME, &ifname), (IFLA_EXT_MASK, &mask)],
+    );
+    match route.ask(&ask, RTM_NEWLINK) {
+        Ok(links) => Ok(links
+            .iter()
+            .filter_map(|p| link(p))
+            .find(|(_, n)| n == name)
+            .map(|(i, _)| i)),
+        Err(e) if e.raw_os_error() == Some(ENODEV) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A route socket kept from one read of an interface to the next (an interface provider's):
+/// opened at the first read, closed after a failed one, so that the next starts clean.
+#[derive(Default)]
+pub struct Reader {
+    route: Option<Route>,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.route.is_some() {
+            "Reader(open)"
+        } else {
+            "Reader"
+        })
+    }
+}
+
+impl Reader {
+    /// The addresses on the interface called `name` (`None`: there is none), both families:
+    /// the link asked for by name, then the addresses.
+    pub fn interface_addresses(&mut self, name: &str) -> io::Result<Option<Vec<IfAddr>>> {
+        let route = match &mut self.route {
+            Some(route) => route,
+            None => self.route.insert(Route::open()?),
+        };
+        let read = index_by_name(route, name).and_then(|index| match index {
+            None => Ok(None),
+            Some(index) => Ok(Some(addresses_of(
+                route.ask(&request(RTM_GETADDR, IFADDRMSG_LEN), RTM_NEWADDR)?,
+                index,
+            ))),
+        });
+        if read.is_err() {
+            self.route = None;
+        }
+        read
+    }
+}
+
+fn addresses_of(payloads: Vec<Vec<u8>>, index: u32) -> Vec<IfAddr> {
+    payloads
+        .iter()
+        .filter_map(|p| if_addr(p))
+        .filter(|(i, _)| *i == index)
+        .map(|(_, a)| a)
+        .collect()
 }
 
 fn ip(family: u8, v: &[u8]) -> Option<IpAddr> {
@@ -267,12 +392,10 @@ fn if_addr(payload: &[u8]) -> Option<(u32, IfAddr)> {
 
 /// The addresses on the interface with index `index`, both families.
 pub fn addresses(index: u32) -> io::Result<Vec<IfAddr>> {
-    Ok(dump(RTM_GETADDR, IFADDRMSG_LEN, RTM_NEWADDR)?
-        .iter()
-        .filter_map(|p| if_addr(p))
-        .filter(|(i, _)| *i == index)
-        .map(|(_, a)| a)
-        .collect())
+    Ok(addresses_of(
+        dump(RTM_GETADDR, IFADDRMSG_LEN, RTM_NEWADDR)?,
+        index,
+    ))
 }
 
 /// The gateway and metric of an IPv4 default route of the main table in a `RTM_NEWROUTE`
@@ -413,6 +536,21 @@ mod tests {
     }
 
     #[test]
+    fn a_request_for_one_link_carries_its_name_padded() {
+        let m = message(
+            RTM_GETLINK,
+            NLM_F_ACK,
+            IFINFOMSG_LEN,
+            &[(IFLA_IFNAME, b"eth0\0")],
+        );
+        // 16 header + 16 ifinfomsg + 4 attribute header + 5 name, padded to 8.
+        assert_eq!(m.len(), 44);
+        assert_eq!(u32_at(&m, 0), Some(44));
+        assert_eq!(u16_at(&m, 6), Some(NLM_F_REQUEST | NLM_F_ACK));
+        assert_eq!(attributes(&m[32..]), [(IFLA_IFNAME, &b"eth0\0"[..])]);
+    }
+
+    #[test]
     fn requests_are_well_formed() {
         let r = request(RTM_GETADDR, IFADDRMSG_LEN);
         assert_eq!(r.len(), 24);
@@ -430,7 +568,25 @@ mod tests {
         let addrs = addresses(index).unwrap();
         // `lo` may be down in a fresh namespace; then it has no address.
         assert!(addrs.iter().all(|a| a.addr.is_loopback()), "{addrs:?}");
-        assert!(index_of("no-such-interface-x").unwrap().is_none());
+        let mut reader = Reader::default();
+        assert_eq!(
+            reader.interface_addresses("lo").unwrap(),
+            Some(addrs.clone())
+        );
+        assert!(index_of("no-such-iface").unwrap().is_none());
+        assert!(
+            reader
+                .interface_addresses("no-such-iface")
+                .unwrap()
+                .is_none()
+        );
+        // The same socket, again: the answers before left nothing behind.
+        assert_eq!(reader.interface_addresses("lo").unwrap(), Some(addrs));
+        assert!(
+            index_of("no-such-interface-x").unwrap().is_none(),
+            "longer than IFNAMSIZ"
+        );
+        assert!(index_of("").unwrap().is_none());
     }
 
     /// A `RTM_NEWROUTE` payload: an IPv4 route to `dst_len` with a gateway, in `table`.

@@ -310,9 +310,8 @@ async fn gateway(at: Option<SocketAddrV4>) -> Result<SocketAddrV4, String> {
     if let Some(at) = at {
         return Ok(at);
     }
-    tokio::task::spawn_blocking(netlink::default_gateway_v4)
-        .await
-        .map_err(|e| e.to_string())?
+    // On this thread: the read never waits (see `netlink`).
+    netlink::default_gateway_v4()
         .map_err(|e| format!("cannot read the routing table over netlink: {e}"))?
         .map(|gw| SocketAddrV4::new(gw, NATPMP_PORT))
         .ok_or_else(|| {

@@ -52,21 +52,21 @@ struct Names {
 }
 
 impl Names {
-    async fn refresh(&mut self) {
-        match tokio::task::spawn_blocking(netlink::links).await {
-            Ok(Ok(links)) => {
+    /// On this thread: the read never waits (see `netlink`).
+    fn refresh(&mut self) {
+        match netlink::links() {
+            Ok(links) => {
                 // extend, not collect: BTreeMap's FromIterator sorts (a stable sort per type).
                 self.all.clear();
                 self.all.extend(links);
             }
-            Ok(Err(e)) => debug!(error = %e, "cannot list the interfaces"),
             Err(e) => debug!(error = %e, "cannot list the interfaces"),
         }
     }
 
-    async fn is_watched(&mut self, index: u32) -> bool {
+    fn is_watched(&mut self, index: u32) -> bool {
         if !self.all.contains_key(&index) {
-            self.refresh().await;
+            self.refresh();
         }
         self.all
             .get(&index)
@@ -79,7 +79,7 @@ async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<&'stati
         watched,
         all: BTreeMap::new(),
     };
-    names.refresh().await;
+    names.refresh();
     // (first event, last event) of the burst in progress.
     let mut burst: Option<(Instant, Instant)> = None;
     loop {
@@ -90,7 +90,7 @@ async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<&'stati
                     Ok((datagram, _)) => {
                         let mut any = false;
                         for event in netlink::events(&datagram) {
-                            any |= names.is_watched(event.index).await;
+                            any |= names.is_watched(event.index);
                         }
                         any
                     }

@@ -20,8 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::history::{self, Change};
 use crate::maps;
-use crate::round::Outcome;
-use crate::round::RoundEnd;
+use crate::round::{Lines, Outcome, RoundEnd};
 use crate::state::State;
 use crate::text;
 
@@ -66,6 +65,10 @@ pub struct Snapshot {
     pub next_round: Option<SystemTime>,
     /// The configured records, (name, type) → their `comment` (the status page).
     pub records: BTreeMap<(String, String), Option<String>>,
+    /// The lines of the last round tallied: a round that hands the very same lines on (the
+    /// updater's quiet path: every record cached, as before) changes none of the per-record
+    /// figures, so they are not walked again.
+    pub tallied: Lines,
 }
 
 /// How many recent changes the tally keeps for the status page.
@@ -136,6 +139,7 @@ impl Metrics {
                 recent: Vec::new(),
                 next_round: None,
                 records: BTreeMap::new(),
+                tallied: Lines::default(),
             }),
         }
     }
@@ -257,7 +261,10 @@ fn record_round(s: &mut Snapshot, end: &RoundEnd, now: SystemTime) {
     } else {
         s.failed_in_a_row += 1;
     }
-    if let RoundEnd::Done(report) = end {
+    if let RoundEnd::Done(report) = end
+        && !report.lines.same_as(&s.tallied)
+    {
+        s.tallied = report.lines.clone();
         for line in &report.lines {
             let outcome = match &line.outcome {
                 Outcome::Created => Some("created"),
@@ -470,7 +477,8 @@ mod tests {
                         hint: None,
                     },
                 ),
-            ],
+            ]
+            .into(),
             retry_after: None,
             api_calls: 3,
         };

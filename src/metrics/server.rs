@@ -402,7 +402,8 @@ mod tests {
                     outcome: Outcome::Updated {
                         from: "198.51.100.4".into(),
                     },
-                }],
+                }]
+                .into(),
                 retry_after: None,
                 api_calls: 2,
             }),

@@ -266,7 +266,8 @@ mod tests {
                 rtype: "A",
                 content: to.parse().unwrap(),
                 outcome: Outcome::Updated { from: from.into() },
-            }],
+            }]
+            .into(),
             retry_after: None,
             api_calls: 2,
         })

@@ -285,7 +285,8 @@ mod tests {
                         hint: Some("fix the token".into()),
                     },
                 ),
-            ],
+            ]
+            .into(),
             retry_after: None,
             api_calls: 3,
         });

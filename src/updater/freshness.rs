@@ -36,9 +36,13 @@ fn vouching<'a>(state: &'a State, d: &Desired, now: u64, max_age: Duration) -> O
         })
 }
 
-/// Whether the cache says `d` is on Cloudflare as wanted, recently enough to trust it.
-pub(super) fn is_fresh(state: &State, d: &Desired, now: u64, max_age: Duration) -> bool {
-    vouching(state, d, now, max_age).is_some_and(|e| e.content == d.content)
+/// When the cache says `d` is on Cloudflare as wanted, recently enough to trust it: the instant (Unix seconds) its entry
+/// stops being trusted, `max_age` after it was confirmed. A later `now` before that instant
+/// gets the same answer (an entry from the future only comes closer).
+pub(super) fn fresh_until(state: &State, d: &Desired, now: u64, max_age: Duration) -> Option<u64> {
+    vouching(state, d, now, max_age)
+        .filter(|e| e.content == d.content)
+        .map(|e| e.synced_at.saturating_add(max_age.as_secs()))
 }
 
 /// The entry whose record `d` can be written to by id, without reading the zone first: the
@@ -81,10 +85,26 @@ mod tests {
                     synced_at,
                 },
             );
-            is_fresh(&state, &d, now, max_age)
+            fresh_until(&state, &d, now, max_age).is_some()
         };
         assert!(at(now));
         assert!(at(now - 86_399));
+        let mut state = State::default();
+        state.records.insert(
+            state::key(&d.name, d.rtype),
+            Entry {
+                id: "372e67954025e0ba6aaa6d586b9e0b59".into(),
+                content: d.content,
+                settings: settings_of(&d),
+                synced_at: now - 100,
+            },
+        );
+        assert_eq!(
+            fresh_until(&state, &d, now, max_age),
+            Some(now - 100 + 86_400)
+        );
+        assert!(fresh_until(&state, &d, now - 100 + 86_399, max_age).is_some());
+        assert!(fresh_until(&state, &d, now - 100 + 86_400, max_age).is_none());
         assert!(!at(now - 86_400));
         use crate::state::FUTURE_SLACK_SECS;
         assert!(at(now + FUTURE_SLACK_SECS), "a clock a little behind");

@@ -17,8 +17,10 @@
 //! calls and batches → results) or `dry_run` (the same changes as lines), and `bookkeeping`
 //! (results → cache entries, created ids, report lines). `ownership_report` says what comment
 //! mode leaves alone; `cleanup` is `delete_on_stop`; `lists` keeps the `[[list]]` IP lists
-//! (read, the pure [`crate::plan_list`], writes through `apply`). `desired` and `lines` are the leaves they
-//! share. `gateway` keeps `[[gateway_location]]` networks on the IPv4 address.
+//! (read, the pure [`crate::plan_list`], writes through `apply`). `desired` and `lines` are the
+//! leaves they share. `quiet` lets a round that would only repeat the last one (same addresses,
+//! every record cached) hand on that round's lines. `gateway` keeps `[[gateway_location]]`
+//! networks on the IPv4 address.
 
 mod apply;
 mod bookkeeping;
@@ -31,6 +33,7 @@ mod gateway;
 mod lines;
 mod lists;
 mod ownership_report;
+mod quiet;
 mod reconcile;
 mod zones;
 

@@ -17,11 +17,12 @@ use super::by_id;
 use super::cleanup::{self, Cleanup};
 use super::desired::{asks_for, desired, wants};
 use super::dry_run;
-use super::freshness::{is_fresh, writable_by_id};
+use super::freshness::{fresh_until, writable_by_id};
 use super::gateway;
 use super::lines::{decision, find, line, note_rate_limit, push_failed, ray};
 use super::lists::reconcile_lists;
 use super::ownership_report::Reported;
+use super::quiet::Quiet;
 use super::zones::{ZoneError, list_zones, warn_inactive, zone_of};
 use crate::clock::unix;
 use crate::cloudflare::{CNAME_HINT, Clients, DnsApi, Zone, shown_id};
@@ -62,6 +63,8 @@ pub struct Updater<A> {
     lists: Vec<ListConfig>,
     /// `[[gateway_location]]`: kept on the detected IPv4 address ([`super::gateway`]).
     gateway: Vec<GatewayLocation>,
+    /// The last detection round, when it found every record cached ([`super::quiet`]).
+    quiet: Option<Quiet>,
 }
 
 impl<A: DnsApi> Updater<A> {
@@ -88,6 +91,7 @@ impl<A: DnsApi> Updater<A> {
             pushed: BTreeMap::new(),
             lists: Vec::new(),
             gateway: Vec::new(),
+            quiet: None,
         }
     }
 
@@ -141,6 +145,7 @@ impl<A: DnsApi> Updater<A> {
     /// Names whose addresses come from a router's pushes (`[push]`), not from detection.
     pub fn set_push_owned(&mut self, names: BTreeSet<String>) {
         self.push_owned = names;
+        self.quiet = None;
     }
 
     /// A push: remembers `addrs` for `names` and reconciles those names alone with them.
@@ -154,13 +159,15 @@ impl<A: DnsApi> Updater<A> {
             let entry = self.pushed.entry(name.clone()).or_default();
             entry.extend(addrs.iter().map(|(f, d)| (*f, *d)));
         }
+        // The pushed names' addresses, and maybe the cache, change: the next round looks again.
+        self.quiet = None;
         let pick = |rec: &RecordConfig, f: Family| {
             names
                 .contains(&rec.name)
                 .then(|| addrs.get(&f).copied())
                 .flatten()
         };
-        self.reconcile_by(&pick, now).await
+        self.reconcile_by(&pick, now).await.0
     }
 
     /// One reconciliation for the addresses detected this round (a family missing from
@@ -170,15 +177,36 @@ impl<A: DnsApi> Updater<A> {
         addrs: &BTreeMap<Family, Detected>,
         now: SystemTime,
     ) -> RoundReport {
-        let (owned, pushed) = (self.push_owned.clone(), self.pushed.clone());
-        let pick = |rec: &RecordConfig, f: Family| {
-            if owned.contains(&rec.name) {
-                pushed.get(&rec.name).and_then(|p| p.get(&f)).copied()
-            } else {
-                addrs.get(&f).copied()
+        let secs = unix(now);
+        let mut report = match self.quiet.as_ref().and_then(|q| q.repeats(addrs, secs)) {
+            Some(lines) => {
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    for l in &lines {
+                        let zone = self.state.zones.get(&l.name).map(|z| z.name.as_str());
+                        decision!(debug, l, zone, None);
+                    }
+                }
+                RoundReport {
+                    lines,
+                    ..RoundReport::default()
+                }
+            }
+            None => {
+                let (owned, pushed) = (&self.push_owned, self.pushed.clone());
+                let owned = owned.clone();
+                let pick = |rec: &RecordConfig, f: Family| {
+                    if owned.contains(&rec.name) {
+                        pushed.get(&rec.name).and_then(|p| p.get(&f)).copied()
+                    } else {
+                        addrs.get(&f).copied()
+                    }
+                };
+                let (report, until) = self.reconcile_by(&pick, now).await;
+                self.quiet =
+                    until.map(|until| Quiet::new(addrs, secs, until, report.lines.clone()));
+                report
             }
         };
-        let mut report = self.reconcile_by(&pick, now).await;
         if !self.lists.is_empty() {
             let changed = reconcile_lists(
                 &self.apis,
@@ -224,13 +252,17 @@ impl<A: DnsApi> Updater<A> {
         !self.push_owned.is_empty()
     }
 
+    /// The round of the records `pick` gives an address; with the first instant one of their
+    /// cache entries stops being fresh when every one was cached (nothing was asked of
+    /// Cloudflare).
     async fn reconcile_by(
         &mut self,
         pick: &dyn Fn(&RecordConfig, Family) -> Option<Detected>,
         now: SystemTime,
-    ) -> RoundReport {
+    ) -> (RoundReport, Option<u64>) {
         let now = unix(now);
         let mut report = RoundReport::default();
+        let mut until = u64::MAX;
         // Records whose (name, type) needs a look at Cloudflare, by record name.
         let mut dirty: BTreeMap<String, (RecordConfig, Vec<Desired>)> = BTreeMap::new();
         for rec in &self.records {
@@ -240,7 +272,8 @@ impl<A: DnsApi> Updater<A> {
                 };
                 let found = &found;
                 let d = desired(rec, family, found);
-                if is_fresh(&self.state, &d, now, self.opts.max_age) {
+                if let Some(fresh) = fresh_until(&self.state, &d, now, self.opts.max_age) {
+                    until = until.min(fresh);
                     let line = line(&d, Outcome::Cached);
                     let zone = self.state.zones.get(&rec.name).map(|z| z.name.as_str());
                     decision!(debug, &line, zone, None);
@@ -255,8 +288,9 @@ impl<A: DnsApi> Updater<A> {
             }
         }
         if dirty.is_empty() {
-            return report;
+            return (report, Some(until));
         }
+        self.quiet = None;
 
         // Find each dirty name's zone with its credentials' client (a token sees only its own
         // zones), then work zone by zone. Several names of one credential to look up (a first
@@ -328,7 +362,7 @@ impl<A: DnsApi> Updater<A> {
                 .await;
         }
         self.save_state();
-        report
+        (report, None)
     }
 
     /// One zone: write what the cache vouches for by id ([`super::by_id`]); for the rest, read
@@ -456,6 +490,7 @@ impl<A: DnsApi> Updater<A> {
     /// comment mode still carrying the marker. Each zone is read first; a record that cannot
     /// be confirmed is left in place. A dry run deletes nothing.
     pub async fn delete_created(&mut self) -> Cleanup {
+        self.quiet = None;
         cleanup::delete_created(
             &self.apis,
             &self.records,

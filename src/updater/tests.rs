@@ -1039,3 +1039,109 @@ async fn each_record_is_updated_with_the_credentials_it_names() {
     assert_eq!(names(&home), ["b.example.com"]);
     assert!(work.calls().iter().any(|c| c.starts_with("DELETE")));
 }
+
+#[tokio::test]
+async fn an_unchanged_round_repeats_the_last_one_until_an_entry_reaches_max_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = FakeApi::with_zones(&["example.com"]);
+    let names = ["a.example.com", "b.example.com", "c.example.com"];
+    let mut u = updater(api, names.iter().map(|n| rec(n)).collect(), dir.path());
+    let at = addrs(Some("203.0.113.7"), Some("2001:db8::7"));
+    let t0 = SystemTime::now();
+    assert_eq!(u.reconcile(&at, t0).await.changed(), 6);
+    u.api().clear_calls();
+    let cached = u.reconcile(&at, t0).await;
+    assert_eq!(cached.lines.len(), 6);
+    assert!(cached.lines.iter().all(|l| l.outcome == Outcome::Cached));
+    // The same addresses again: the same lines, handed on, and still no call.
+    let again = u.reconcile(&at, t0 + Duration::from_secs(60)).await;
+    assert!(again.lines.same_as(&cached.lines), "{again:?}");
+    assert_eq!(again, cached);
+    assert!(u.api().calls().is_empty(), "{:?}", u.api().calls());
+    // max_age (6 h) after the records were confirmed, Cloudflare is read again.
+    let later = t0 + Duration::from_secs(6 * 3600);
+    let r = u.reconcile(&at, later).await;
+    assert!(!r.lines.same_as(&cached.lines));
+    assert!(
+        r.lines.iter().all(|l| l.outcome == Outcome::Unchanged),
+        "{r:?}"
+    );
+    assert_eq!(
+        u.api().calls(),
+        vec!["GET records a.example.com,b.example.com,c.example.com"]
+    );
+}
+
+#[tokio::test]
+async fn after_quiet_rounds_a_new_address_or_a_clock_set_back_is_looked_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = FakeApi::with_zones(&["example.com"]);
+    let mut u = updater(api, vec![rec("home.example.com")], dir.path());
+    let t0 = SystemTime::now();
+    let v4 = addrs(Some("203.0.113.7"), None);
+    u.reconcile(&v4, t0).await;
+    let quiet = u.reconcile(&v4, t0).await;
+    // The clock set back: the cache entries' ages are not known; the cache is asked again
+    // (and still answers: entries a little in the future are trusted).
+    let back = u.reconcile(&v4, t0 - Duration::from_secs(5)).await;
+    assert!(!back.lines.same_as(&quiet.lines));
+    assert_eq!(back.lines, quiet.lines);
+    u.api().clear_calls();
+    let moved = u
+        .reconcile(
+            &addrs(Some("203.0.113.8"), None),
+            t0 + Duration::from_secs(1),
+        )
+        .await;
+    assert_eq!(moved.changed(), 1, "{moved:?}");
+    assert_eq!(writes(u.api()).len(), 1, "{:?}", u.api().calls());
+    // IPv6 detected too now: its record is created, the A record stays cached.
+    u.api().clear_calls();
+    let both = u
+        .reconcile(
+            &addrs(Some("203.0.113.8"), Some("2001:db8::8")),
+            t0 + Duration::from_secs(2),
+        )
+        .await;
+    assert_eq!(both.changed(), 1, "{both:?}");
+}
+
+#[tokio::test]
+async fn a_push_ends_the_quiet_rounds_so_the_pushed_name_is_reported_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = || {
+        vec![
+            crate::testing::record("home.example.com"),
+            crate::testing::record("router.example.com"),
+        ]
+    };
+    let router = ["router.example.com".to_owned()];
+    let pushed = addrs(Some("198.51.100.9"), None);
+    let t0 = SystemTime::now();
+    // A first run published the router's address; the cache on disk holds it.
+    let mut first = updater(FakeApi::with_zones(&["example.com"]), records(), dir.path());
+    first.set_push_owned(router.clone().into());
+    assert_eq!(
+        first.reconcile_push(&router, &pushed, t0).await.changed(),
+        1
+    );
+    // After a restart, nothing is pushed yet: rounds report the detected name alone.
+    let api = FakeApi::with_zones(&["example.com"]);
+    let mut u = updater(api, records(), dir.path());
+    u.set_push_owned(router.clone().into());
+    let v4 = addrs(Some("203.0.113.7"), None);
+    u.reconcile(&v4, t0).await;
+    let quiet = u.reconcile(&v4, t0).await;
+    assert_eq!(quiet.lines.len(), 1, "nothing pushed yet: {quiet:?}");
+    // The router pushes the address the cache already holds: nothing to write...
+    let again = u.reconcile_push(&router, &pushed, t0).await;
+    assert_eq!(again.lines[0].outcome, Outcome::Cached, "{again:?}");
+    // ...but the next round reports the pushed name too.
+    let after = u.reconcile(&v4, t0).await;
+    let names: Vec<&str> = after.lines.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["home.example.com", "router.example.com"]);
+    assert!(
+        after.lines.iter().all(|l| l.outcome == Outcome::Cached),
+        "{after:?}"
+    );
+}

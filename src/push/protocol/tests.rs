@@ -147,7 +147,8 @@ fn answers_follow_what_cloudflare_confirmed() {
                 },
             ),
             line("e.example.com", Outcome::Planned("created".into())),
-        ],
+        ]
+        .into(),
         ..RoundReport::default()
     };
     let a = |n| answer_for(n, Some(&report), "203.0.113.7").to_string();

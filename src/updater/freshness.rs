@@ -74,7 +74,7 @@ mod tests {
         };
         let now = 1_800_000_000;
         let max_age = Duration::from_secs(86_400);
-        let at = |synced_at: u64| {
+        let synced = |synced_at: u64| {
             let mut state = State::default();
             state.records.insert(
                 state::key(&d.name, d.rtype),
@@ -85,20 +85,12 @@ mod tests {
                     synced_at,
                 },
             );
-            fresh_until(&state, &d, now, max_age).is_some()
+            state
         };
+        let at = |synced_at: u64| fresh_until(&synced(synced_at), &d, now, max_age).is_some();
         assert!(at(now));
         assert!(at(now - 86_399));
-        let mut state = State::default();
-        state.records.insert(
-            state::key(&d.name, d.rtype),
-            Entry {
-                id: "372e67954025e0ba6aaa6d586b9e0b59".into(),
-                content: d.content,
-                settings: settings_of(&d),
-                synced_at: now - 100,
-            },
-        );
+        let state = synced(now - 100);
         assert_eq!(
             fresh_until(&state, &d, now, max_age),
             Some(now - 100 + 86_400)

@@ -192,8 +192,7 @@ impl<A: DnsApi> Updater<A> {
                 }
             }
             None => {
-                let (owned, pushed) = (&self.push_owned, self.pushed.clone());
-                let owned = owned.clone();
+                let (owned, pushed) = (self.push_owned.clone(), self.pushed.clone());
                 let pick = |rec: &RecordConfig, f: Family| {
                     if owned.contains(&rec.name) {
                         pushed.get(&rec.name).and_then(|p| p.get(&f)).copied()

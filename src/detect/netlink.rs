@@ -29,6 +29,7 @@ const RTM_GETADDR: u16 = 22;
 const RTM_NEWROUTE: u16 = 24;
 const RTM_GETROUTE: u16 = 26;
 const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_MULTI: u16 = 0x2;
 const NLM_F_ACK: u16 = 0x4;
 const NLM_F_DUMP: u16 = 0x300;
 const IFLA_IFNAME: u16 = 3;
@@ -117,29 +118,49 @@ fn align4(n: usize) -> usize {
     n.saturating_add(3) & !3
 }
 
-/// The messages in a datagram: (type, payload). Stops at the first malformed header.
-fn messages(datagram: &[u8]) -> Vec<(u16, &[u8])> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let (Some(len), Some(kind)) = (u32_at(datagram, at), u16_at(datagram, at + 4)) {
-        let len = len as usize;
+/// One message of a datagram: its header's type, flags and sequence number, and its payload.
+struct Part<'a> {
+    kind: u16,
+    flags: u16,
+    seq: u32,
+    payload: &'a [u8],
+}
+
+/// The messages in a datagram, in order. Stops at the first malformed header.
+struct Parts<'a> {
+    datagram: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Parts<'a> {
+    type Item = Part<'a>;
+
+    fn next(&mut self) -> Option<Part<'a>> {
+        let (d, at) = (self.datagram, self.at);
+        let (len, kind) = (u32_at(d, at)? as usize, u16_at(d, at + 4)?);
+        let (flags, seq) = (u16_at(d, at + 6)?, u32_at(d, at + 8)?);
         if len < NLMSG_HDRLEN {
-            break;
+            return None;
         }
         // Checked: on a 32-bit router a hostile length must not wrap `at` back to the start.
-        let (Some(start), Some(end)) = (at.checked_add(NLMSG_HDRLEN), at.checked_add(len)) else {
-            break;
-        };
-        let Some(payload) = datagram.get(start..end) else {
-            break;
-        };
-        out.push((kind, payload));
-        let Some(next) = at.checked_add(align4(len)) else {
-            break;
-        };
-        at = next;
+        let payload = d.get(at.checked_add(NLMSG_HDRLEN)?..at.checked_add(len)?)?;
+        self.at = at.checked_add(align4(len)).unwrap_or(d.len());
+        Some(Part {
+            kind,
+            flags,
+            seq,
+            payload,
+        })
     }
-    out
+}
+
+fn parts(datagram: &[u8]) -> Parts<'_> {
+    Parts { datagram, at: 0 }
+}
+
+/// The messages in a datagram: (type, payload). Stops at the first malformed header.
+fn messages(datagram: &[u8]) -> Vec<(u16, &[u8])> {
+    parts(datagram).map(|p| (p.kind, p.payload)).collect()
 }
 
 /// The attributes after a fixed header: (type, value).
@@ -195,6 +216,9 @@ fn request(kind: u16, body_len: usize) -> Vec<u8> {
 struct Route {
     socket: Socket,
     buf: Vec<u8>,
+    /// The sequence number of the last request: the kernel echoes it in each message of the
+    /// answer.
+    seq: u32,
 }
 
 impl Route {
@@ -208,14 +232,27 @@ impl Route {
         Ok(Route {
             socket,
             buf: Vec::with_capacity(64 * 1024),
+            seq: 0,
         })
     }
 
-    /// Sends `request` and collects the payloads of the answer's messages of type `want`, to
-    /// the end of a dump (`NLMSG_DONE`) or the acknowledgement of a request (`NLM_F_ACK`).
-    fn ask(&mut self, request: &[u8], want: u16) -> io::Result<Vec<Vec<u8>>> {
+    /// Sends `request` under the next sequence number and hands `each` the payload of every
+    /// message of type `want` in the answer, to its end: `NLMSG_DONE` after a dump, an error,
+    /// the acknowledgement of a request with `NLM_F_ACK`, or else a request's one reply (a
+    /// message without `NLM_F_MULTI`). A message of another sequence number is left from an
+    /// earlier request, never part of this answer: it is skipped.
+    fn ask(
+        &mut self,
+        request: &mut [u8],
+        want: u16,
+        each: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<()> {
+        self.seq = self.seq.wrapping_add(1).max(1);
+        if let Some(seq) = request.get_mut(8..12) {
+            seq.copy_from_slice(&self.seq.to_ne_bytes());
+        }
+        let acked = u16_at(request, 6).is_some_and(|f| f & NLM_F_ACK != 0);
         self.socket.send(request, 0)?;
-        let mut out = Vec::new();
         loop {
             self.buf.clear();
             let size = match self.socket.recv(&mut self.buf, 0) {
@@ -226,23 +263,27 @@ impl Route {
             };
             let datagram = self.buf.get(..size.min(self.buf.len())).unwrap_or_default();
             if datagram.is_empty() {
-                return Ok(out);
+                return Ok(());
             }
-            for (t, payload) in messages(datagram) {
-                match t {
-                    NLMSG_DONE => return Ok(out),
+            for m in parts(datagram).filter(|m| m.seq == self.seq) {
+                match m.kind {
+                    NLMSG_DONE => return Ok(()),
                     NLMSG_ERROR => {
-                        let errno = payload
+                        let errno = m
+                            .payload
                             .get(..4)
                             .and_then(|b| b.try_into().ok())
                             .map_or(0, i32::from_ne_bytes);
                         if errno != 0 {
                             return Err(io::Error::from_raw_os_error(-errno));
                         }
-                        return Ok(out);
+                        return Ok(());
                     }
-                    t if t == want => out.push(payload.to_vec()),
+                    t if t == want => each(m.payload),
                     _ => {}
+                }
+                if m.flags & NLM_F_MULTI == 0 && !acked {
+                    return Ok(());
                 }
             }
         }
@@ -251,19 +292,26 @@ impl Route {
 
 /// Sends a dump request and collects the payloads of the messages of type `want`.
 fn dump(kind: u16, body_len: usize, want: u16) -> io::Result<Vec<Vec<u8>>> {
-    Route::open()?.ask(&request(kind, body_len), want)
+    let mut out = Vec::new();
+    Route::open()?.ask(&mut request(kind, body_len), want, &mut |p| {
+        out.push(p.to_vec());
+    })?;
+    Ok(out)
 }
 
 /// The index and name in a `RTM_NEWLINK` payload.
 fn link(payload: &[u8]) -> Option<(u32, String)> {
+    let (index, name) = link_name(payload)?;
+    Some((index, String::from_utf8_lossy(name).into_owned()))
+}
+
+/// The index and name (its bytes, to the NUL) in a `RTM_NEWLINK` payload.
+fn link_name(payload: &[u8]) -> Option<(u32, &[u8])> {
     let index = u32_at(payload, 4)?;
     let name = attributes(payload.get(IFINFOMSG_LEN..)?)
         .into_iter()
         .find(|(t, _)| *t == IFLA_IFNAME)
-        .map(|(_, v)| {
-            let v = v.split(|b| *b == 0).next().unwrap_or_default();
-            String::from_utf8_lossy(v).into_owned()
-        })?;
+        .map(|(_, v)| v.split(|b| *b == 0).next().unwrap_or_default())?;
     Some((index, name))
 }
 
@@ -280,27 +328,45 @@ pub fn index_of(name: &str) -> io::Result<Option<u32>> {
     index_by_name(&mut Route::open()?, name)
 }
 
+/// The request for the link called `name` (`None`: no interface can have that name), its
+/// counters left out. Without `NLM_F_ACK`: the reply (`RTM_NEWLINK`, or an error such as
+/// `ENODEV`) is the whole answer, read in one `recv`.
+fn link_request(name: &str) -> Option<Vec<u8>> {
+    if name.is_empty() || name.len() > IFNAME_MAX || name.contains('\0') {
+        return None;
+    }
+    let mut ifname = [0u8; IFNAME_MAX + 1];
+    ifname
+        .get_mut(..name.len())?
+        .copy_from_slice(name.as_bytes());
+    let mask = RTEXT_FILTER_SKIP_STATS.to_ne_bytes();
+    Some(message(
+        RTM_GETLINK,
+        0,
+        IFINFOMSG_LEN,
+        &[
+            (IFLA_IFNAME, ifname.get(..=name.len())?),
+            (IFLA_EXT_MASK, &mask),
+        ],
+    ))
+}
+
 /// The index of the interface called `name`: the kernel is asked for that one link (not a
 /// dump of every link, each with its counters, which cost a quarter of an idle round).
 fn index_by_name(route: &mut Route, name: &str) -> io::Result<Option<u32>> {
-    if name.is_empty() || name.len() > IFNAME_MAX || name.contains('\0') {
+    let Some(mut ask) = link_request(name) else {
         return Ok(None);
-    }
-    let mut ifname = name.as_bytes().to_vec();
-    ifname.push(0);
-    let mask = RTEXT_FILTER_SKIP_STATS.to_ne_bytes();
-    let ask = message(
-        RTM_GETLINK,
-        NLM_F_ACK,
-        IFINFOMSG_LEN,
-        &[(IFLA_IFNAME, &ifname), (IFLA_EXT_MASK, &mask)],
-    );
-    match route.ask(&ask, RTM_NEWLINK) {
-        Ok(links) => Ok(links
-            .iter()
-            .filter_map(|p| link(p))
-            .find(|(_, n)| n == name)
-            .map(|(i, _)| i)),
+    };
+    let mut index = None;
+    let found = route.ask(&mut ask, RTM_NEWLINK, &mut |p| {
+        if let Some((i, n)) = link_name(p)
+            && n == name.as_bytes()
+        {
+            index = index.or(Some(i));
+        }
+    });
+    match found {
+        Ok(()) => Ok(index),
         Err(e) if e.raw_os_error() == Some(ENODEV) => Ok(None),
         Err(e) => Err(e),
     }
@@ -333,10 +399,15 @@ impl Reader {
         };
         let read = index_by_name(route, name).and_then(|index| match index {
             None => Ok(None),
-            Some(index) => Ok(Some(addresses_of(
-                route.ask(&request(RTM_GETADDR, IFADDRMSG_LEN), RTM_NEWADDR)?,
-                index,
-            ))),
+            Some(index) => {
+                let mut addrs = Vec::new();
+                route.ask(
+                    &mut request(RTM_GETADDR, IFADDRMSG_LEN),
+                    RTM_NEWADDR,
+                    &mut |p| addrs.extend(address_of(p, index)),
+                )?;
+                Ok(Some(addrs))
+            }
         });
         if read.is_err() {
             self.route = None;
@@ -345,13 +416,11 @@ impl Reader {
     }
 }
 
-fn addresses_of(payloads: Vec<Vec<u8>>, index: u32) -> Vec<IfAddr> {
-    payloads
-        .iter()
-        .filter_map(|p| if_addr(p))
+/// The address in a `RTM_NEWADDR` payload when it is on the interface with index `index`.
+fn address_of(payload: &[u8], index: u32) -> Option<IfAddr> {
+    if_addr(payload)
         .filter(|(i, _)| *i == index)
         .map(|(_, a)| a)
-        .collect()
 }
 
 fn ip(family: u8, v: &[u8]) -> Option<IpAddr> {
@@ -392,10 +461,10 @@ fn if_addr(payload: &[u8]) -> Option<(u32, IfAddr)> {
 
 /// The addresses on the interface with index `index`, both families.
 pub fn addresses(index: u32) -> io::Result<Vec<IfAddr>> {
-    Ok(addresses_of(
-        dump(RTM_GETADDR, IFADDRMSG_LEN, RTM_NEWADDR)?,
-        index,
-    ))
+    Ok(dump(RTM_GETADDR, IFADDRMSG_LEN, RTM_NEWADDR)?
+        .iter()
+        .filter_map(|p| address_of(p, index))
+        .collect())
 }
 
 /// The gateway and metric of an IPv4 default route of the main table in a `RTM_NEWROUTE`
@@ -536,18 +605,67 @@ mod tests {
     }
 
     #[test]
-    fn a_request_for_one_link_carries_its_name_padded() {
-        let m = message(
-            RTM_GETLINK,
-            NLM_F_ACK,
-            IFINFOMSG_LEN,
-            &[(IFLA_IFNAME, b"eth0\0")],
+    fn a_request_for_one_link_carries_its_name_padded_and_asks_no_ack() {
+        let m = link_request("eth0").unwrap();
+        // 16 header + 16 ifinfomsg + 4 attribute header + 5 name, padded to 12, + 8 mask.
+        assert_eq!(m.len(), 52);
+        assert_eq!(u32_at(&m, 0), Some(52));
+        assert_eq!(u16_at(&m, 4), Some(RTM_GETLINK));
+        // No NLM_F_ACK (by design since issue 17): the reply, or an error, ends the answer.
+        assert_eq!(u16_at(&m, 6), Some(NLM_F_REQUEST));
+        let mask = RTEXT_FILTER_SKIP_STATS.to_ne_bytes();
+        assert_eq!(
+            attributes(&m[32..]),
+            [(IFLA_IFNAME, &b"eth0\0"[..]), (IFLA_EXT_MASK, &mask[..])]
         );
-        // 16 header + 16 ifinfomsg + 4 attribute header + 5 name, padded to 8.
-        assert_eq!(m.len(), 44);
-        assert_eq!(u32_at(&m, 0), Some(44));
-        assert_eq!(u16_at(&m, 6), Some(NLM_F_REQUEST | NLM_F_ACK));
-        assert_eq!(attributes(&m[32..]), [(IFLA_IFNAME, &b"eth0\0"[..])]);
+        let longest = link_request("abcdefghijklmno").unwrap();
+        assert_eq!(attributes(&longest[32..])[0].1, b"abcdefghijklmno\0");
+        for bad in ["", "abcdefghijklmnop", "a\0b"] {
+            assert!(link_request(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_answer_left_on_the_socket_is_not_read_as_the_next_one() {
+        let mut route = Route::open().unwrap();
+        let lo = index_by_name(&mut route, "lo").unwrap().unwrap();
+        // A request sent and never read (as if a read had stopped half-way): its answers,
+        // under an older sequence number, are skipped by the next requests.
+        let mut stale = request(RTM_GETADDR, IFADDRMSG_LEN);
+        stale[8..12].copy_from_slice(&7u32.to_ne_bytes());
+        route.socket.send(&stale, 0).unwrap();
+        let mut link = link_request("lo").unwrap();
+        link[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+        link[8..12].copy_from_slice(&8u32.to_ne_bytes());
+        route.socket.send(&link, 0).unwrap();
+        route.seq = 6;
+        assert_eq!(index_by_name(&mut route, "lo").unwrap(), Some(lo));
+        assert_eq!(index_by_name(&mut route, "no-such-iface").unwrap(), None);
+        let mut n = 0;
+        route
+            .ask(
+                &mut request(RTM_GETADDR, IFADDRMSG_LEN),
+                RTM_NEWADDR,
+                &mut |_| n += 1,
+            )
+            .unwrap();
+        assert_eq!(
+            n,
+            addresses_of_every_interface(),
+            "the whole dump, to its own NLMSG_DONE"
+        );
+        // Nothing is left behind: the socket has no more to read.
+        route.buf.clear();
+        let left = route.socket.recv(&mut route.buf, 0);
+        assert!(
+            left.as_ref()
+                .is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock),
+            "{left:?}"
+        );
+    }
+
+    fn addresses_of_every_interface() -> usize {
+        dump(RTM_GETADDR, IFADDRMSG_LEN, RTM_NEWADDR).unwrap().len()
     }
 
     #[test]

@@ -27,6 +27,10 @@ use crate::round::RoundEnd;
 use crate::schedule::ScheduleConfig;
 use crate::updater::Updater;
 
+/// What started a round early, for its summary line (`trigger="SIGUSR1"`): a message of the
+/// wake channel ([`run_woken`]). `None`: the schedule, a start, a reload, a push.
+pub type Trigger = Option<&'static str>;
+
 /// The longest single sleep of the loop: a round due during a suspend runs at most this long
 /// after the resume.
 pub const WAKE_CHECK: Duration = Duration::from_secs(30);
@@ -50,21 +54,26 @@ pub trait Detect: Sync {
 
 /// One round: detect, then reconcile what was detected.
 pub async fn round<A: DnsApi, D: Detect>(updater: &mut Updater<A>, detector: &D) -> RoundEnd {
-    round_with(updater, detector, &SystemClock).await
+    round_with(updater, detector, &SystemClock, None).await
 }
 
-/// [`round`] on the given wall clock (the cache's ages are wall-clock times).
+/// [`round`] on the given wall clock (the cache's ages are wall-clock times), started by
+/// `trigger` (said on its warning when nothing is detected).
 pub async fn round_with<A: DnsApi, D: Detect, C: Clock>(
     updater: &mut Updater<A>,
     detector: &D,
     clock: &C,
+    trigger: Trigger,
 ) -> RoundEnd {
     let families = updater.families();
     let addrs = detector.detect(&families).await;
     // A name fed by pushes is checked against its last pushed address whatever detection
     // found (with `ipv4 = ipv6 = "none"`, detection finds nothing by design).
     if addrs.is_empty() && !updater.has_push() {
-        warn!("no address could be detected; the records stay as they are");
+        warn!(
+            trigger,
+            "no address could be detected; the records stay as they are"
+        );
         return RoundEnd::NothingDetected;
     }
     RoundEnd::Done(updater.reconcile(&addrs, clock.now()).await)
@@ -167,8 +176,8 @@ pub fn next_delay(
 }
 
 /// Runs rounds until `shutdown` completes, and returns what it completed with (`None` only if
-/// the loop ended otherwise). `on_round` sees each round's end (heartbeat, readiness,
-/// notifications).
+/// the loop ended otherwise). `on_round` sees each round's end and what started it (the
+/// summary line, heartbeat, readiness, notifications).
 pub async fn run<A, D, S, W, F>(
     updater: &mut Updater<A>,
     detector: &D,
@@ -180,7 +189,7 @@ where
     A: DnsApi,
     D: Detect,
     S: Future<Output = W>,
-    F: FnMut(&RoundEnd),
+    F: FnMut(&RoundEnd, Trigger),
 {
     run_woken(updater, detector, schedule, shutdown, None, on_round).await
 }
@@ -200,7 +209,7 @@ where
     A: DnsApi,
     D: Detect,
     S: Future<Output = W>,
-    F: FnMut(&RoundEnd),
+    F: FnMut(&RoundEnd, Trigger),
 {
     let seams = Seams {
         clock: &SystemClock,
@@ -231,7 +240,7 @@ where
     D: Detect,
     S: Future<Output = W>,
     C: Clock,
-    F: FnMut(&RoundEnd),
+    F: FnMut(&RoundEnd, Trigger),
 {
     let inbox = Inbox { wake, push: None };
     run_inbox(
@@ -260,7 +269,7 @@ where
     A: DnsApi,
     D: Detect,
     S: Future<Output = W>,
-    F: FnMut(&RoundEnd),
+    F: FnMut(&RoundEnd, Trigger),
 {
     let seams = Seams {
         clock: &SystemClock,
@@ -287,12 +296,14 @@ where
     D: Detect,
     S: Future<Output = W>,
     C: Clock,
-    F: FnMut(&RoundEnd),
+    F: FnMut(&RoundEnd, Trigger),
 {
     let Inbox { mut wake, mut push } = inbox;
     let Seams { clock, random } = seams;
     tokio::pin!(shutdown);
     let mut failures = 0u32;
+    // Said on the summary line of the round it starts, not on a line of its own.
+    let mut trigger: Trigger = None;
     if !schedule.update_on_start {
         let wall = clock.now();
         let first = crate::schedule::regular_delay(schedule, wall, random.unit());
@@ -317,7 +328,7 @@ where
                 return Some(why);
             }
             Woke::Jumped(by) => jumped(by),
-            Woke::Wake(why) => info!("{why}: reconciling now"),
+            Woke::Wake(why) => trigger = Some(why),
             Woke::Due | Woke::Push(_) => {}
         }
     }
@@ -329,7 +340,7 @@ where
                 schedule.cycle_deadline,
                 deadline::within(
                     deadline::for_round(started, schedule.cycle_deadline),
-                    round_with(updater, detector, clock),
+                    round_with(updater, detector, clock, trigger),
                 ),
             );
             tokio::pin!(work);
@@ -338,7 +349,7 @@ where
                 why = &mut shutdown => {
                     info!(grace_secs = schedule.shutdown_grace.as_secs(), "stopping: letting the round in flight finish");
                     match timeout(schedule.shutdown_grace, &mut work).await {
-                        Ok(r) => { if let Ok(end) = r { on_round(&end); } }
+                        Ok(r) => { if let Ok(end) = r { on_round(&end, trigger); } }
                         Err(_) => warn!("the round in flight did not finish within the grace period; stopping anyway"),
                     }
                     Err(why)
@@ -354,11 +365,11 @@ where
         if end == RoundEnd::DeadlineExceeded {
             warn!(
                 deadline_secs = schedule.cycle_deadline.as_secs(),
-                "the round took longer than `schedule.cycle_deadline`; trying again later"
+                trigger, "the round took longer than `schedule.cycle_deadline`; trying again later"
             );
         }
         failures = if end.ok() { 0 } else { failures + 1 };
-        on_round(&end);
+        on_round(&end, trigger.take());
         let delay = next_delay(schedule, &end, failures, started_wall, random);
         let retry_after = match &end {
             RoundEnd::Done(r) => r.retry_after.map(|ra| ra.min(MAX_RETRY_AFTER)),
@@ -380,7 +391,7 @@ where
             Woke::Shutdown(why) => {
                 break Some(why);
             }
-            Woke::Wake(why) => info!("{why}: reconciling now"),
+            Woke::Wake(why) => trigger = Some(why),
             Woke::Jumped(by) => jumped(by),
             Woke::Push(_) => {}
         }
@@ -427,7 +438,7 @@ async fn pushed(push: &mut Option<mpsc::Receiver<Pushed>>) -> Pushed {
 /// A push's own reconciliation, under the round's deadline, between two scheduled rounds
 /// (never beside one): the names it pushed, with its addresses. Its end is reported like a
 /// round's, and sent back to the endpoint, which answers the router.
-async fn serve_push<A: DnsApi, C: Clock, F: FnMut(&RoundEnd)>(
+async fn serve_push<A: DnsApi, C: Clock, F: FnMut(&RoundEnd, Trigger)>(
     updater: &mut Updater<A>,
     push: Pushed,
     schedule: &ScheduleConfig,
@@ -447,7 +458,7 @@ async fn serve_push<A: DnsApi, C: Clock, F: FnMut(&RoundEnd)>(
     let end = report
         .clone()
         .map_or(RoundEnd::DeadlineExceeded, RoundEnd::Done);
-    on_round(&end);
+    on_round(&end, None);
     let _ = push.reply.send(report);
 }
 
@@ -467,7 +478,7 @@ where
     A: DnsApi,
     C: Clock,
     S: Future<Output = W>,
-    F: FnMut(&RoundEnd),
+    F: FnMut(&RoundEnd, Trigger),
 {
     let (clock, schedule) = seams;
     loop {
@@ -552,7 +563,7 @@ mod tests {
             async {
                 let _ = stop_rx.await;
             },
-            |end| {
+            |end, _| {
                 assert!(end.ok());
                 rounds += 1;
                 if rounds == 1000
@@ -707,7 +718,7 @@ mod tests {
                 clock: &clock,
                 random: &ThreadRandom,
             },
-            |end| {
+            |end, _| {
                 rounds += 1;
                 failed += usize::from(!end.ok());
                 if rng.f64() < 0.05 {
@@ -804,7 +815,7 @@ mod tests {
                 clock: &clock,
                 random: &ThreadRandom,
             },
-            |end| {
+            |end, _| {
                 assert!(end.ok());
                 rounds += 1;
                 // A round every 5 minutes: 12 an hour.
@@ -874,7 +885,7 @@ mod tests {
                 clock,
                 random: &ThreadRandom,
             },
-            |_| {
+            |_, _| {
                 times.push(t0.elapsed());
                 if times.len() == rounds
                     && let Some(tx) = stop_tx.take()
@@ -977,7 +988,7 @@ mod tests {
             async {
                 let _ = stop_rx.await;
             },
-            |end| {
+            |end, _| {
                 ends.push((t0.elapsed(), end.ok()));
                 if ends.len() == 2
                     && let Some(tx) = stop_tx.take()
@@ -1058,11 +1069,11 @@ mod tests {
                 let _ = stop_rx.await;
             },
             Some(wake_rx),
-            |_| {
-                ends.push(t0.elapsed());
+            |_, trigger| {
+                ends.push((t0.elapsed(), trigger));
                 if ends.len() == 1 {
                     // As the netlink watcher would after `ip addr add`.
-                    let _ = wake_tx.try_send("an address changed");
+                    let _ = wake_tx.try_send("netlink");
                 } else if let Some(tx) = stop_tx.take() {
                     let _ = tx.send(());
                 }
@@ -1070,7 +1081,9 @@ mod tests {
         )
         .await;
         assert_eq!(ends.len(), 2);
-        assert!(ends[1] < Duration::from_secs(1), "{ends:?}");
+        assert!(ends[1].0 < Duration::from_secs(1), "{ends:?}");
+        // The start's round had no trigger; the woken one says what woke it.
+        assert_eq!((ends[0].1, ends[1].1), (None, Some("netlink")));
     }
 
     #[tokio::test(start_paused = true)]
@@ -1098,8 +1111,8 @@ mod tests {
                 let _ = stop_rx.await;
             },
             Some(wake_rx),
-            |_| {
-                ends.push(t0.elapsed());
+            |_, trigger| {
+                ends.push((t0.elapsed(), trigger));
                 if let Some(tx) = stop_tx.take() {
                     let _ = tx.send(());
                 }
@@ -1107,7 +1120,8 @@ mod tests {
         )
         .await;
         assert_eq!(ends.len(), 1);
-        assert!(ends[0] < Duration::from_secs(1), "{ends:?}");
+        assert!(ends[0].0 < Duration::from_secs(1), "{ends:?}");
+        assert_eq!(ends[0].1, Some("SIGUSR1"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -1132,7 +1146,8 @@ mod tests {
                 let _ = stop_rx.await;
             },
             Some(wake_rx),
-            |_| {
+            |_, trigger| {
+                assert_eq!(trigger, None, "scheduled rounds have no trigger");
                 ends.push(t0.elapsed());
                 if ends.len() == 2
                     && let Some(tx) = stop_tx.take()

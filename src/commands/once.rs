@@ -29,7 +29,7 @@ pub async fn once(config: &Config, edges: Edges, dry_run: bool) -> Verdict {
     let probe = api.default.without_retries();
     let mut updater = edges::updater(config, api, dry_run);
     let end = round(config, &mut updater, detector, dry_run).await;
-    summarize(&end);
+    summarize(&end, None);
     if let RoundEnd::Done(r) = &end
         && let Some(wait) = r.retry_after
     {
@@ -120,16 +120,23 @@ pub fn keep_history(dir: &std::path::Path, end: &RoundEnd) {
     }
 }
 
-/// The round's one summary line.
-pub fn summarize(end: &RoundEnd) {
+/// The round's one summary line, with what started it early (`trigger="SIGUSR1"`), if
+/// something did.
+pub fn summarize(end: &RoundEnd, trigger: crate::daemon::Trigger) {
     match end {
         RoundEnd::Done(r) if r.ok() => {
-            info!(changed = r.changed(), api_calls = r.api_calls, "round done")
+            info!(
+                changed = r.changed(),
+                api_calls = r.api_calls,
+                trigger,
+                "round done"
+            )
         }
         RoundEnd::Done(r) => warn!(
             failed = r.failed(),
             changed = r.changed(),
             api_calls = r.api_calls,
+            trigger,
             "round done with failures; retrying sooner"
         ),
         RoundEnd::NothingDetected => {}

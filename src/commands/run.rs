@@ -252,8 +252,8 @@ pub async fn run(
                 wake,
                 push: push_rx,
             },
-            |end| {
-                summarize(end);
+            |end, trigger| {
+                summarize(end, trigger);
                 if let Some(h) = heartbeat.as_mut() {
                     h.round(end);
                 }

@@ -39,8 +39,8 @@ impl Signals {
     }
 }
 
-/// Why SIGUSR1 wakes the loop (the loop logs it).
-const USR1: &str = "SIGUSR1 received";
+/// Why SIGUSR1 wakes the loop: the `trigger` of the round it starts.
+const USR1: &str = "SIGUSR1";
 
 /// One channel for the reasons to start a round now: `netlink`'s (an address of a watched
 /// interface changed) and SIGUSR1 (a router's hotplug script, when the WAN comes up). The

@@ -20,10 +20,13 @@ pub const QUIET: Duration = Duration::from_millis(300);
 /// The longest wait after the first event of a burst.
 pub const MAX_WAIT: Duration = Duration::from_secs(2);
 
-/// Why the watch wakes the daemon (the daemon logs it).
+/// What the watch logs (at debug) when it wakes the daemon.
 pub const CHANGED: &str = "an address of a watched interface changed";
 
-/// Starts watching `interfaces` (names); each message on the returned channel ([`CHANGED`])
+/// Why the watch wakes the daemon: the `trigger` of the round it starts.
+pub const TRIGGER: &str = "netlink";
+
+/// Starts watching `interfaces` (names); each message on the returned channel ([`TRIGGER`])
 /// means "an address of one of them changed". `None` when there is nothing to watch, or netlink is not
 /// available (logged: the timer still works).
 pub fn watch(interfaces: Vec<String>) -> Option<mpsc::Receiver<&'static str>> {
@@ -110,7 +113,7 @@ async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<&'stati
             () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                 burst = None;
                 debug!("{CHANGED}");
-                if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(CHANGED) {
+                if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(TRIGGER) {
                     return;
                 }
             }

@@ -12,6 +12,7 @@ use crate::commands::exit::{self, EX_OK, EX_USAGE, Fatal, Verdict};
 use crate::commands::signals::Origin;
 use crate::commands::{check, detect, edges, health, history, once, run, status};
 use crate::config::{self, Config, ProcessEnv, Source};
+use crate::daemon::boxed;
 use crate::logging;
 use crate::privileges;
 
@@ -254,7 +255,7 @@ pub fn main() -> ExitCode {
         opts,
         dropped_root,
     };
-    let result = runtime.block_on(dispatch(cli.command, loaded.config, origin));
+    let result = runtime.block_on(boxed(move || dispatch(cli.command, loaded.config, origin)));
     // Dropping a runtime waits for every blocking task: one stuck in the kernel (a dead
     // network mount) would keep ddflare alive after `stopped`. What is left is abandoned.
     runtime.shutdown_timeout(LEFTOVERS);
@@ -304,22 +305,22 @@ async fn dispatch(command: Command, config: Config, origin: Origin) -> Result<Ve
         }
         Command::Check => {
             let edges = networked(&config, true)?;
-            Ok(check::check(&config, &edges.api).await)
+            Ok(boxed(|| check::check(&config, &edges.api)).await)
         }
         Command::Detect { json } => {
             let edges = networked(&config, false)?;
-            Ok(detect::detect(&edges.detector, json).await)
+            Ok(boxed(|| detect::detect(&edges.detector, json)).await)
         }
         Command::Once { dry_run } => {
             let edges = networked(&config, true)?;
-            Ok(once::once(&config, edges, dry_run).await)
+            Ok(boxed(|| once::once(&config, edges, dry_run)).await)
         }
         Command::Run {
             dry_run,
             update_on_start,
         } => {
             let edges = networked(&config, true)?;
-            run::run(config, edges, origin, dry_run, update_on_start).await
+            boxed(move || run::run(config, edges, origin, dry_run, update_on_start)).await
         }
     }
 }

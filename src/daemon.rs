@@ -52,6 +52,16 @@ pub trait Detect: Sync {
     ) -> impl Future<Output = BTreeMap<Family, Detected>> + Send;
 }
 
+/// The future `make` returns, built in a stack frame of its own and moved to the heap. A
+/// future is as large as its largest state (a command's or a round's is several KB). Built
+/// where it is awaited, it would take that room in the frame of the caller's `poll`, below
+/// which every later poll runs: the stack grows by it for good (a stack page touched once
+/// stays resident). Used for the command futures and for each round and wait of the loop.
+#[inline(never)]
+pub fn boxed<F: Future, M: FnOnce() -> F>(make: M) -> std::pin::Pin<Box<F>> {
+    Box::pin(make())
+}
+
 /// One round: detect, then reconcile what was detected.
 pub async fn round<A: DnsApi, D: Detect>(updater: &mut Updater<A>, detector: &D) -> RoundEnd {
     round_with(updater, detector, &SystemClock, None).await
@@ -311,16 +321,18 @@ where
             wait_secs = first.as_secs(),
             "waiting for the first scheduled round"
         );
-        let woke = wait_serving(
-            updater,
-            (Instant::now() + first, wall.checked_add(first)),
-            (clock, schedule),
-            true,
-            &mut wake,
-            &mut push,
-            &mut shutdown,
-            &mut on_round,
-        )
+        let woke = boxed(|| {
+            wait_serving(
+                updater,
+                (Instant::now() + first, wall.checked_add(first)),
+                (clock, schedule),
+                true,
+                &mut wake,
+                &mut push,
+                &mut shutdown,
+                &mut on_round,
+            )
+        })
         .await;
         match woke {
             Woke::Shutdown(why) => {
@@ -336,14 +348,17 @@ where
         let started = Instant::now();
         let started_wall = clock.now();
         let end = {
-            let work = timeout(
-                schedule.cycle_deadline,
-                deadline::within(
-                    deadline::for_round(started, schedule.cycle_deadline),
-                    round_with(updater, detector, clock, trigger),
-                ),
-            );
-            tokio::pin!(work);
+            // Boxed, like the waits below: a round's future (about 8 KB) lives on the heap for
+            // the round alone, not in the loop's future for the daemon's life (see `boxed`).
+            let mut work = boxed(|| {
+                timeout(
+                    schedule.cycle_deadline,
+                    deadline::within(
+                        deadline::for_round(started, schedule.cycle_deadline),
+                        round_with(updater, detector, clock, trigger),
+                    ),
+                )
+            });
             tokio::select! {
                 r = &mut work => Ok(r.unwrap_or(RoundEnd::DeadlineExceeded)),
                 why = &mut shutdown => {
@@ -375,16 +390,18 @@ where
             RoundEnd::Done(r) => r.retry_after.map(|ra| ra.min(MAX_RETRY_AFTER)),
             _ => None,
         };
-        let woke = wait_serving(
-            updater,
-            (started + delay, started_wall.checked_add(delay)),
-            (clock, schedule),
-            true,
-            &mut wake,
-            &mut push,
-            &mut shutdown,
-            &mut on_round,
-        )
+        let woke = boxed(|| {
+            wait_serving(
+                updater,
+                (started + delay, started_wall.checked_add(delay)),
+                (clock, schedule),
+                true,
+                &mut wake,
+                &mut push,
+                &mut shutdown,
+                &mut on_round,
+            )
+        })
         .await;
         match woke {
             Woke::Due => continue,

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rustls::RootCertStore;
@@ -263,9 +263,7 @@ impl Tls {
     pub fn new(extra_ca: Option<&Path>) -> Result<Self, HttpSetupError> {
         // Trust anchors only (name, key, constraints), not whole certificates: the same
         // verification for about half the bytes in a router-sized binary.
-        let mut roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
+        let mut roots = RootCertStore::empty();
         if let Some(path) = extra_ca {
             // Through the one reader: a FIFO is refused before any read, and the size is
             // capped (a 2 GiB file once took 26 s and 2.1 GB of memory).
@@ -280,19 +278,28 @@ impl Tls {
             if certs.is_empty() {
                 return Err(HttpSetupError::CaFileEmpty(path.to_owned()));
             }
+            // The exact room: pushing past a full `Vec` of the compiled-in roots would double it.
+            let compiled = webpki_roots::TLS_SERVER_ROOTS;
+            roots.roots.reserve_exact(compiled.len() + certs.len());
+            roots.roots.extend_from_slice(compiled);
             for cert in certs {
                 roots.add(cert).map_err(|e| HttpSetupError::BadRoot {
                     path: path.to_owned(),
                     message: e.to_string(),
                 })?;
             }
+        } else {
+            roots.roots = webpki_roots::TLS_SERVER_ROOTS.to_vec();
         }
         let provider = Arc::new(provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| HttpSetupError::Tls(e.to_string()))?
             .with_root_certificates(roots)
             .with_no_client_auth();
+        // Session tickets for the few servers one process talks to (the API, an address
+        // service or two, a notifier): rustls's default room for 256 servers is a 28 KB table.
+        config.resumption = rustls::client::Resumption::in_memory_sessions(SESSION_SERVERS);
         Ok(Tls {
             config: Arc::new(config),
             proxies: Proxies::default(),
@@ -305,8 +312,18 @@ impl Tls {
         self
     }
 
-    fn builder(&self, timeout: Duration) -> reqwest::ClientBuilder {
-        reqwest::Client::builder()
+    /// A client that closes each connection after its request, unless `keep` (see
+    /// [`RoundClient`]).
+    fn builder(&self, timeout: Duration, keep: bool) -> reqwest::ClientBuilder {
+        let builder = if keep {
+            reqwest::Client::builder()
+        } else {
+            // No pool at all: the connection goes with its response. An idle connection holds
+            // about 60 KB of buffers (hyper's, rustls's) for nothing, and hyper's pool wakes the
+            // process every 90 s to look for expired ones.
+            reqwest::Client::builder().pool_max_idle_per_host(0)
+        };
+        builder
             .tls_backend_preconfigured((*self.config).clone())
             .user_agent(USER_AGENT)
             .timeout(timeout)
@@ -320,27 +337,95 @@ impl Tls {
     /// A client that always connects directly, whatever the proxy variables say: for address
     /// detection. `local` binds outgoing connections to an address (e.g. `0.0.0.0` or `::` to
     /// force the address family); `timeout` bounds a whole request.
+    /// Detection asks each address service once a round, so no connection is kept.
     pub fn client(
         &self,
         local: Option<IpAddr>,
         timeout: Duration,
     ) -> Result<reqwest::Client, HttpSetupError> {
-        self.builder(timeout)
+        self.builder(timeout, false)
             .local_address(local)
             .build()
             .map_err(|e| HttpSetupError::Client(e.to_string()))
     }
 
-    /// A client through the proxies of [`Tls::with_proxies`] (direct when there are none): for
-    /// the Cloudflare API and notifications.
+    /// A client through the proxies of [`Tls::with_proxies`] (direct when there are none), that
+    /// keeps no connection: for notifications.
     pub fn proxied_client(&self, timeout: Duration) -> Result<reqwest::Client, HttpSetupError> {
-        let mut builder = self.builder(timeout);
+        self.proxied(timeout, false)
+    }
+
+    /// The client of the Cloudflare API: proxied like [`Tls::proxied_client`], its
+    /// connections kept for the requests of one round.
+    pub fn round_client(&self, timeout: Duration) -> Result<RoundClient, HttpSetupError> {
+        let first = self.proxied(timeout, true)?;
+        Ok(RoundClient {
+            inner: Arc::new(RoundInner {
+                tls: self.clone(),
+                timeout,
+                current: Mutex::new(Some(first)),
+            }),
+        })
+    }
+
+    fn proxied(&self, timeout: Duration, keep: bool) -> Result<reqwest::Client, HttpSetupError> {
+        let mut builder = self.builder(timeout, keep);
         for proxy in self.proxies.reqwest()? {
             builder = builder.proxy(proxy);
         }
         builder
             .build()
             .map_err(|e| HttpSetupError::Client(e.to_string()))
+    }
+}
+
+/// How many servers' TLS session tickets are kept.
+const SESSION_SERVERS: usize = 8;
+
+/// A client whose connections last one round: the requests of a round (a listing and its
+/// writes, one zone after another) share a connection, and [`RoundClient::release`] at the
+/// round's end drops the pool, which closes it. Rounds are minutes or hours apart: a kept
+/// connection would hold about 60 KB of the idle daemon's memory, and Cloudflare closes idle
+/// connections long before the next round anyway. Clones share the connections.
+#[derive(Clone, Debug)]
+pub struct RoundClient {
+    inner: Arc<RoundInner>,
+}
+
+#[derive(Debug)]
+struct RoundInner {
+    tls: Tls,
+    timeout: Duration,
+    /// `None` between rounds: built again on the next request.
+    current: Mutex<Option<reqwest::Client>>,
+}
+
+impl RoundClient {
+    /// The client of this round (a new one after [`RoundClient::release`]). Building one
+    /// again cannot fail where the first build worked: the same settings, checked then.
+    pub fn get(&self) -> Result<reqwest::Client, HttpSetupError> {
+        let mut current = self
+            .inner
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = current.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = self.inner.tls.proxied(self.inner.timeout, true)?;
+        *current = Some(c.clone());
+        Ok(c)
+    }
+
+    /// The round is over: its kept connections close once no request in flight holds them.
+    pub fn release(&self) {
+        let old = self
+            .inner
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(old);
     }
 }
 
@@ -408,6 +493,126 @@ mod tests {
         let bad = Proxies::from_env(&env(&[("HTTPS_PROXY", "http://s3cret@:99999")]));
         let e = bad.validate().unwrap_err().to_string();
         assert!(e.contains("`HTTPS_PROXY`") && !e.contains("s3cret"), "{e}");
+    }
+
+    /// A plain HTTP/1.1 server on loopback that answers every request with a kept-alive 200,
+    /// and counts the connections it accepted and those the client closed.
+    struct Counting {
+        url: String,
+        accepted: Arc<std::sync::atomic::AtomicUsize>,
+        closed: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Counting {
+        fn start() -> Counting {
+            use std::io::{Read, Write};
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!("http://{}/", listener.local_addr().unwrap());
+            let accepted = Arc::new(AtomicUsize::new(0));
+            let closed = Arc::new(AtomicUsize::new(0));
+            let (a, c) = (accepted.clone(), closed.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { return };
+                    a.fetch_add(1, Ordering::SeqCst);
+                    let c = c.clone();
+                    std::thread::spawn(move || {
+                        let mut got = Vec::new();
+                        let mut buf = [0u8; 1024];
+                        loop {
+                            match stream.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => got.extend_from_slice(&buf[..n]),
+                            }
+                            while let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                                got.drain(..end + 4);
+                                let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                                if stream.write_all(ok).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        c.fetch_add(1, Ordering::SeqCst);
+                    });
+                }
+            });
+            Counting {
+                url,
+                accepted,
+                closed,
+            }
+        }
+
+        fn accepted(&self) -> usize {
+            self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+        }
+
+        /// Waits (up to 10 s) until the client has closed `n` connections; how many it closed.
+        async fn closed_at_least(&self, n: usize) -> usize {
+            for _ in 0..1000 {
+                let closed = self.closed.load(std::sync::atomic::Ordering::SeqCst);
+                if closed >= n {
+                    return closed;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            self.closed.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    async fn fetch(client: &reqwest::Client, url: &str) {
+        let body = client.get(url).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(&body[..], b"ok");
+    }
+
+    #[tokio::test]
+    async fn the_api_client_keeps_one_connection_for_a_round_and_closes_it_at_its_end() {
+        let server = Counting::start();
+        let round = Tls::new(None)
+            .unwrap()
+            .round_client(Duration::from_secs(10))
+            .unwrap();
+        for _ in 0..3 {
+            fetch(&round.get().unwrap(), &server.url).await;
+        }
+        assert_eq!(
+            server.accepted(),
+            1,
+            "the requests of a round share a connection"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            server.closed_at_least(0).await,
+            0,
+            "kept while the round lasts"
+        );
+
+        round.release();
+        assert_eq!(
+            server.closed_at_least(1).await,
+            1,
+            "closed at the round's end"
+        );
+        fetch(&round.get().unwrap(), &server.url).await;
+        assert_eq!(server.accepted(), 2, "the next round connects again");
+    }
+
+    #[tokio::test]
+    async fn detection_and_notification_clients_keep_no_connection() {
+        let server = Counting::start();
+        let tls = Tls::new(None).unwrap();
+        for client in [
+            tls.client(None, Duration::from_secs(10)).unwrap(),
+            tls.proxied_client(Duration::from_secs(10)).unwrap(),
+        ] {
+            let before = server.accepted();
+            fetch(&client, &server.url).await;
+            fetch(&client, &server.url).await;
+            assert_eq!(server.accepted(), before + 2);
+            // Both closed while the client still exists: nothing waits for the next round.
+            assert_eq!(server.closed_at_least(before + 2).await, before + 2);
+        }
     }
 
     #[test]

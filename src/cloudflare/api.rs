@@ -167,6 +167,10 @@ pub trait DnsApi: Send + Sync {
             "update a Gateway location",
         )))
     }
+
+    /// The round is over: connections kept for its requests are closed (the real client's;
+    /// nothing for the fakes).
+    fn end_round(&self) {}
 }
 
 /// What an implementation without IP lists answers (the test fake).

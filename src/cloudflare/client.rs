@@ -27,7 +27,7 @@ use super::types::{
     ResultInfo, TokenInfo, Zone, is_id, same_name, shown_id,
 };
 use crate::clock::{Random, ThreadRandom};
-use crate::http::{HttpSetupError, Tls};
+use crate::http::{HttpSetupError, RoundClient, Tls};
 
 /// The most a response body may hold; a page of 5,000 records is about 2 MB.
 const MAX_BODY: usize = 8 << 20;
@@ -38,7 +38,8 @@ const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 /// Talks to `api_url` with the configured credentials.
 #[derive(Debug, Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    /// Its connections last a round ([`DnsApi::end_round`]).
+    http: RoundClient,
     base: Url,
     /// The authentication headers, and the token file they are read again from.
     auth: Arc<Auth>,
@@ -63,7 +64,7 @@ impl Client {
         let base = Url::parse(&cfg.api_url)
             .map_err(|e| HttpSetupError::Client(format!("`cloudflare.api_url`: {e}")))?;
         Ok(Client {
-            http: tls.proxied_client(cfg.request_timeout)?,
+            http: tls.round_client(cfg.request_timeout)?,
             base,
             auth: Arc::new(Auth::new(
                 &cfg.credentials,
@@ -338,7 +339,11 @@ impl Client {
             );
             tokio::time::sleep(wait).await;
         }
-        let mut req = self.http.request(method.clone(), url.clone());
+        let http = self
+            .http
+            .get()
+            .map_err(|e| ApiError::new(ErrorKind::Network, action).with_detail(e.to_string()))?;
+        let mut req = http.request(method.clone(), url.clone());
         for (name, value) in self.auth.headers() {
             req = req.header(name, value);
         }
@@ -601,6 +606,10 @@ fn snippet(body: &[u8]) -> String {
 }
 
 impl DnsApi for Client {
+    fn end_round(&self) {
+        self.http.release();
+    }
+
     async fn verify_token(&self) -> Result<TokenInfo, ApiError> {
         let url = self.url(&["user", "tokens", "verify"], &[]);
         Ok(self

@@ -44,6 +44,8 @@ struct Inner {
     next_id: u32,
     /// What verify says in `expires_on`.
     token_expires_on: Option<String>,
+    /// How many times a round said it was over ([`DnsApi::end_round`]).
+    rounds_ended: usize,
 }
 
 impl FakeApi {
@@ -168,6 +170,11 @@ impl FakeApi {
         self.lock().calls.clone()
     }
 
+    /// How many rounds ended (each closes the real client's connections).
+    pub fn rounds_ended(&self) -> usize {
+        self.lock().rounds_ended
+    }
+
     pub fn clear_calls(&self) {
         self.lock().calls.clear();
     }
@@ -230,6 +237,10 @@ fn not_found(what: &str) -> ApiError {
 }
 
 impl DnsApi for FakeApi {
+    fn end_round(&self) {
+        self.lock().rounds_ended += 1;
+    }
+
     async fn verify_token(&self) -> Result<TokenInfo, ApiError> {
         let guard = self.enter("GET verify".into())?;
         Ok(TokenInfo {

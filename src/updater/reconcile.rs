@@ -167,7 +167,17 @@ impl<A: DnsApi> Updater<A> {
                 .then(|| addrs.get(&f).copied())
                 .flatten()
         };
-        self.reconcile_by(&pick, now).await.0
+        let report = self.reconcile_by(&pick, now).await.0;
+        self.end_round();
+        report
+    }
+
+    /// Closes the connections the round kept (every client: they may not share them).
+    fn end_round(&self) {
+        self.apis.default.end_round();
+        for (_, api) in &self.apis.named {
+            api.end_round();
+        }
     }
 
     /// One reconciliation for the addresses detected this round (a family missing from
@@ -243,6 +253,7 @@ impl<A: DnsApi> Updater<A> {
                 self.save_state();
             }
         }
+        self.end_round();
         report
     }
 

@@ -1107,6 +1107,24 @@ async fn after_quiet_rounds_a_new_address_or_a_clock_set_back_is_looked_at() {
 }
 
 #[tokio::test]
+async fn every_round_ends_by_closing_its_connections_whether_it_wrote_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = FakeApi::with_zones(&["example.com"]);
+    let mut u = updater(api, vec![rec("home.example.com")], dir.path());
+    let now = SystemTime::now();
+    let v4 = addrs(Some("203.0.113.7"), None);
+    u.reconcile(&v4, now).await;
+    assert_eq!(u.api().rounds_ended(), 1, "a round that wrote");
+    u.reconcile(&v4, now).await;
+    u.reconcile(&v4, now).await;
+    assert_eq!(u.api().rounds_ended(), 3, "quiet rounds too");
+    let router = ["home.example.com".to_owned()];
+    u.reconcile_push(&router, &addrs(Some("198.51.100.9"), None), now)
+        .await;
+    assert_eq!(u.api().rounds_ended(), 4, "a push");
+}
+
+#[tokio::test]
 async fn a_push_ends_the_quiet_rounds_so_the_pushed_name_is_reported_again() {
     let dir = tempfile::tempdir().unwrap();
     let records = || {

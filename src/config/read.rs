@@ -82,6 +82,10 @@ pub fn read(text: &str) -> Result<RawConfig, ReadError> {
 /// method; any other key is refused.
 macro_rules! table {
     ($name:ident -> $ty:ident { $($key:ident: $read:ident),* $(,)? }) => {
+        // Out of line: inlined into `read`, every table's reader would sit in one function
+        // that start-up runs, so the readers of the tables a config leaves out would be laid
+        // out with the code that runs and stay resident (docs/shipping.md, "The ordered link").
+        #[inline(never)]
         fn $name(t: &Table) -> Result<$ty, ReadError> {
             let mut out = $ty::default();
             for (key, v) in t.entries() {
@@ -208,6 +212,7 @@ table!(push_client -> RawPushClient {
 });
 
 /// `[push]`, with its `[[push.client]]` tables.
+#[inline(never)]
 fn push(t: &Table) -> Result<RawPush, ReadError> {
     let mut out = RawPush::default();
     for (key, v) in t.entries() {

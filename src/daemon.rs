@@ -308,7 +308,7 @@ where
     C: Clock,
     F: FnMut(&RoundEnd, Trigger),
 {
-    let Inbox { mut wake, mut push } = inbox;
+    let mut inbox = inbox;
     let Seams { clock, random } = seams;
     tokio::pin!(shutdown);
     let mut failures = 0u32;
@@ -321,18 +321,14 @@ where
             wait_secs = first.as_secs(),
             "waiting for the first scheduled round"
         );
-        let woke = boxed(|| {
-            wait_serving(
-                updater,
-                (Instant::now() + first, wall.checked_add(first)),
-                (clock, schedule),
-                true,
-                &mut wake,
-                &mut push,
-                &mut shutdown,
-                &mut on_round,
-            )
-        })
+        let woke = wait_serving(
+            updater,
+            (Instant::now() + first, wall.checked_add(first)),
+            (clock, schedule),
+            &mut inbox,
+            &mut shutdown,
+            &mut on_round,
+        )
         .await;
         match woke {
             Woke::Shutdown(why) => {
@@ -390,18 +386,14 @@ where
             RoundEnd::Done(r) => r.retry_after.map(|ra| ra.min(MAX_RETRY_AFTER)),
             _ => None,
         };
-        let woke = boxed(|| {
-            wait_serving(
-                updater,
-                (started + delay, started_wall.checked_add(delay)),
-                (clock, schedule),
-                true,
-                &mut wake,
-                &mut push,
-                &mut shutdown,
-                &mut on_round,
-            )
-        })
+        let woke = wait_serving(
+            updater,
+            (started + delay, started_wall.checked_add(delay)),
+            (clock, schedule),
+            &mut inbox,
+            &mut shutdown,
+            &mut on_round,
+        )
         .await;
         match woke {
             Woke::Due => continue,
@@ -479,31 +471,31 @@ async fn serve_push<A: DnsApi, C: Clock, F: FnMut(&RoundEnd, Trigger)>(
     let _ = push.reply.send(report);
 }
 
-/// [`wait_until`], serving each push that arrives meanwhile: it ends on anything else.
-#[allow(clippy::too_many_arguments)]
-async fn wait_serving<A, C, W, S, F>(
-    updater: &mut Updater<A>,
+/// [`wait_until`] watching the inbox, serving each push that arrives meanwhile: it ends on
+/// anything else. The wait is [`boxed`], as the loop's waits all are.
+fn wait_serving<'a, A, C, W, S, F>(
+    updater: &'a mut Updater<A>,
     (mono, wall): (Instant, Option<SystemTime>),
-    seams: (&C, &ScheduleConfig),
-    watch: bool,
-    wake: &mut Option<mpsc::Receiver<&'static str>>,
-    push: &mut Option<mpsc::Receiver<Pushed>>,
-    shutdown: &mut std::pin::Pin<&mut S>,
-    on_round: &mut F,
-) -> Woke<W>
+    (clock, schedule): (&'a C, &'a ScheduleConfig),
+    inbox: &'a mut Inbox,
+    shutdown: &'a mut std::pin::Pin<&mut S>,
+    on_round: &'a mut F,
+) -> std::pin::Pin<Box<impl Future<Output = Woke<W>> + 'a>>
 where
     A: DnsApi,
     C: Clock,
     S: Future<Output = W>,
     F: FnMut(&RoundEnd, Trigger),
 {
-    let (clock, schedule) = seams;
-    loop {
-        match wait_until(mono, wall, clock, watch, wake, push, shutdown).await {
-            Woke::Push(p) => serve_push(updater, p, schedule, clock, on_round).await,
-            other => return other,
+    boxed(move || async move {
+        loop {
+            let Inbox { wake, push } = &mut *inbox;
+            match wait_until(mono, wall, clock, true, wake, push, shutdown).await {
+                Woke::Push(p) => serve_push(updater, p, schedule, clock, on_round).await,
+                other => return other,
+            }
         }
-    }
+    })
 }
 
 /// Completes on the next message of `wake`, with it; never when there is no channel or it

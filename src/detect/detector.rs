@@ -294,17 +294,20 @@ impl Detector {
             .collect()
     }
 
-    /// The interfaces read by `interface:` providers, each once.
-    pub fn interfaces(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .providers
-            .values()
-            .flatten()
-            .filter_map(|s| s.provider.interface().map(str::to_owned))
-            .collect();
-        names.sort_unstable(); // equal strings are indistinguishable: the cheaper sort
-        names.dedup();
-        names
+    /// The interfaces read by `interface:` providers, with the family each is read for, each
+    /// pair once, by family.
+    pub fn interfaces(&self) -> Vec<(Family, String)> {
+        let mut pairs = Vec::new();
+        for (family, slots) in &self.providers {
+            let mut names: Vec<String> = slots
+                .iter()
+                .filter_map(|s| s.provider.interface().map(str::to_owned))
+                .collect();
+            names.sort_unstable(); // equal strings are indistinguishable: the cheaper sort
+            names.dedup();
+            pairs.extend(names.into_iter().map(|name| (*family, name)));
+        }
+        pairs
     }
 
     fn slots(&self, family: Family) -> &[Slot] {

@@ -19,6 +19,8 @@ use std::ops::BitOr;
 
 use netlink_sys::{AsyncSocket, Socket, SocketAddr, TokioSocket, protocols::NETLINK_ROUTE};
 
+use super::Family;
+
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const RTM_NEWLINK: u16 = 16;
@@ -51,7 +53,8 @@ const RTN_UNICAST: u8 = 1;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 /// Multicast groups of address events (`RTMGRP_IPV4_IFADDR`, `RTMGRP_IPV6_IFADDR`).
-const GROUPS_IFADDR: u32 = 0x10 | 0x100;
+const GROUP_IPV4_IFADDR: u32 = 0x10;
+const GROUP_IPV6_IFADDR: u32 = 0x100;
 
 const NLMSG_HDRLEN: usize = 16;
 const IFINFOMSG_LEN: usize = 16;
@@ -100,10 +103,12 @@ pub struct IfAddr {
     pub preferred: Option<u32>,
 }
 
-/// An address event: which interface it is about.
+/// An address event: which interface it is about, and the address's family (`None` for
+/// another family than IPv4 and IPv6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AddrEvent {
     pub index: u32,
+    pub family: Option<Family>,
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -500,13 +505,17 @@ pub fn default_gateway_v4() -> io::Result<Option<Ipv4Addr>> {
         .map(|(gateway, _)| gateway))
 }
 
-/// A socket subscribed to address events of both families, read with
-/// `AsyncSocketExt::recv_from_full`. Needs a tokio runtime.
-pub fn subscribe() -> io::Result<TokioSocket> {
+/// A socket subscribed to the address events of `families` (the kernel sends no others),
+/// read with `AsyncSocketExt::recv_from_full`. Needs a tokio runtime.
+pub fn subscribe(families: &[Family]) -> io::Result<TokioSocket> {
+    let groups = families.iter().fold(0, |g, f| {
+        g | match f {
+            Family::V4 => GROUP_IPV4_IFADDR,
+            Family::V6 => GROUP_IPV6_IFADDR,
+        }
+    });
     let mut socket = TokioSocket::new(NETLINK_ROUTE)?;
-    socket
-        .socket_mut()
-        .bind(&SocketAddr::new(0, GROUPS_IFADDR))?;
+    socket.socket_mut().bind(&SocketAddr::new(0, groups))?;
     Ok(socket)
 }
 
@@ -543,8 +552,16 @@ pub fn events(datagram: &[u8]) -> Vec<AddrEvent> {
     messages(datagram)
         .into_iter()
         .filter(|(t, _)| *t == RTM_NEWADDR || *t == RTM_DELADDR)
-        .filter_map(|(_, p)| u32_at(p, 4))
-        .map(|index| AddrEvent { index })
+        .filter_map(|(_, p)| {
+            Some(AddrEvent {
+                index: u32_at(p, 4)?,
+                family: match *p.first()? {
+                    AF_INET => Some(Family::V4),
+                    AF_INET6 => Some(Family::V6),
+                    _ => None,
+                },
+            })
+        })
         .collect()
 }
 
@@ -600,7 +617,16 @@ mod tests {
         assert_eq!(a.preferred, None);
         assert_eq!(
             events(&datagram),
-            [AddrEvent { index: 7 }, AddrEvent { index: 3 }]
+            [
+                AddrEvent {
+                    index: 7,
+                    family: Some(Family::V6)
+                },
+                AddrEvent {
+                    index: 3,
+                    family: Some(Family::V4)
+                }
+            ]
         );
     }
 

@@ -13,7 +13,8 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tracing::{debug, warn};
 
-use super::netlink;
+use super::Family;
+use super::netlink::{self, AddrEvent};
 
 /// Quiet time after the last event before waking the daemon.
 pub const QUIET: Duration = Duration::from_millis(300);
@@ -26,14 +27,20 @@ pub const CHANGED: &str = "an address of a watched interface changed";
 /// Why the watch wakes the daemon: the `trigger` of the round it starts.
 pub const TRIGGER: &str = "netlink";
 
-/// Starts watching `interfaces` (names); each message on the returned channel ([`TRIGGER`])
-/// means "an address of one of them changed". `None` when there is nothing to watch, or netlink is not
-/// available (logged: the timer still works).
-pub fn watch(interfaces: Vec<String>) -> Option<mpsc::Receiver<&'static str>> {
+/// Starts watching `interfaces` (each a family and an interface's name, as `interface:`
+/// providers read them); each message on the returned channel ([`TRIGGER`]) means "an address
+/// of that family changed on that interface". An address of another family there (an IPv6
+/// router advertisement on an interface read for IPv4 only) wakes nothing. `None` when there
+/// is nothing to watch, or netlink is not available (logged: the timer still works).
+pub fn watch(interfaces: Vec<(Family, String)>) -> Option<mpsc::Receiver<&'static str>> {
     if interfaces.is_empty() {
         return None;
     }
-    let socket = match netlink::subscribe() {
+    let families: Vec<Family> = Family::ALL
+        .into_iter()
+        .filter(|f| interfaces.iter().any(|(g, _)| g == f))
+        .collect();
+    let socket = match netlink::subscribe(&families) {
         Ok(s) => s,
         Err(e) => {
             warn!(error = %e, "cannot subscribe to address changes over netlink; interface changes are seen at the next round only");
@@ -49,7 +56,7 @@ pub fn watch(interfaces: Vec<String>) -> Option<mpsc::Receiver<&'static str>> {
 /// Which indexes are the watched interfaces; refreshed when an unknown index shows up (an
 /// interface created or re-created, as a PPP link is on every reconnect).
 struct Names {
-    watched: Vec<String>,
+    watched: Vec<(Family, String)>,
     /// Every interface seen in the last link dump.
     all: BTreeMap<u32, String>,
 }
@@ -67,17 +74,25 @@ impl Names {
         }
     }
 
-    fn is_watched(&mut self, index: u32) -> bool {
-        if !self.all.contains_key(&index) {
+    fn is_watched(&mut self, event: AddrEvent) -> bool {
+        let Some(family) = event.family else {
+            return false;
+        };
+        if !self.watched.iter().any(|(f, _)| *f == family) {
+            return false;
+        }
+        if !self.all.contains_key(&event.index) {
             self.refresh();
         }
-        self.all
-            .get(&index)
-            .is_some_and(|name| self.watched.contains(name))
+        self.all.get(&event.index).is_some_and(|name| {
+            self.watched
+                .iter()
+                .any(|(f, watched)| *f == family && watched == name)
+        })
     }
 }
 
-async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<&'static str>) {
+async fn run(socket: TokioSocket, watched: Vec<(Family, String)>, tx: mpsc::Sender<&'static str>) {
     let mut names = Names {
         watched,
         all: BTreeMap::new(),
@@ -93,7 +108,7 @@ async fn run(socket: TokioSocket, watched: Vec<String>, tx: mpsc::Sender<&'stati
                     Ok((datagram, _)) => {
                         let mut any = false;
                         for event in netlink::events(&datagram) {
-                            any |= names.is_watched(event.index);
+                            any |= names.is_watched(event);
                         }
                         any
                     }
@@ -137,7 +152,7 @@ mod tests {
     #[tokio::test]
     async fn watching_starts_and_stops_with_the_receiver() {
         // `lo` exists everywhere; no event is expected, the task only has to start and end.
-        let rx = watch(vec!["lo".to_owned()]);
+        let rx = watch(vec![(Family::V4, "lo".to_owned())]);
         assert!(rx.is_some());
         drop(rx);
     }

@@ -1484,3 +1484,65 @@ fn a_plus_inside_a_provider_url_never_reaches_the_provider_label() {
         "{body}"
     );
 }
+
+/// A daemon that reads only IPv4 from an interface ran a round for every IPv6 address event
+/// there (the end of duplicate address detection, router advertisements refreshing lifetimes
+/// every few minutes, privacy addresses rotating): the netlink watch subscribed to both
+/// families' events and woke on any. It now wakes only for the families that an `interface:`
+/// provider reads from that interface.
+#[test]
+fn an_ipv6_event_does_not_wake_a_daemon_reading_only_ipv4() {
+    use crate::detect::netns;
+    if !netns::enter(
+        "regression::an_ipv6_event_does_not_wake_a_daemon_reading_only_ipv4",
+        &[],
+    ) {
+        return;
+    }
+    netns::one_interface();
+    let h = Harness::new(&["example.com"]);
+    std::fs::write(
+        h.config_path(),
+        format!(
+            "[cloudflare]\napi_url = \"{}\"\nrequest_timeout = \"2s\"\n\n[detect]\n\
+             allow_private = true\nipv4 = [\"interface:dd0\"]\nipv6 = [\"none\"]\n\n\
+             [state]\ndir = \"{}\"\n\n[schedule]\ninterval = \"1h\"\n\n\
+             [[record]]\nname = \"host.example.com\"\n",
+            h.emu.base_url(),
+            h.state_dir().display()
+        ),
+    )
+    .unwrap();
+    let child = h
+        .ddflare(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = netns::wait_for(
+        &h,
+        &netns::rec("host.example.com", "A", "192.0.2.10"),
+        Duration::from_secs(10),
+    );
+    // An IPv6 address comes and goes: nothing this daemon reads. The watch's quiet time is
+    // 300 ms; a wake-up would have come well within the second and a half waited here.
+    netns::sh("ip -6 addr add 2001:db8:5::5/64 dev dd0 nodad");
+    std::thread::sleep(Duration::from_millis(700));
+    netns::sh("ip -6 addr del 2001:db8:5::5/64 dev dd0");
+    std::thread::sleep(Duration::from_millis(1500));
+    // The IPv4 address changes: one wake-up, and the record follows.
+    netns::sh("ip addr del 192.0.2.10/24 dev dd0 && ip addr add 192.0.2.77/24 dev dd0");
+    let v4 = netns::wait_for(
+        &h,
+        &netns::rec("host.example.com", "A", "192.0.2.77"),
+        Duration::from_secs(10),
+    );
+    let log = netns::stop(child);
+    assert!(first.is_some(), "the first round did not publish:\n{log}");
+    assert!(v4.is_some(), "the IPv4 change was not published:\n{log}");
+    assert_eq!(
+        log.matches(r#"trigger="netlink""#).count(),
+        1,
+        "only the IPv4 change wakes the daemon:\n{log}"
+    );
+}

@@ -650,7 +650,14 @@ fn interfaces_are_listed_once() {
             Box::new(InterfaceProvider::new("br-lan", Family::V6)),
         ],
     );
-    assert_eq!(d.interfaces(), ["br-lan", "eth0"]);
+    assert_eq!(
+        d.interfaces(),
+        [
+            (Family::V4, "eth0".to_owned()),
+            (Family::V6, "br-lan".to_owned()),
+            (Family::V6, "eth0".to_owned())
+        ]
+    );
 }
 
 /// A filtered answer is that provider's failure: `fallback` moves on to the next provider,

@@ -87,7 +87,7 @@ pub(crate) fn sh(cmd: &str) {
 }
 
 /// `lo` up, and a veth pair `dd0`/`dd1` (both up) with addresses on `dd0`.
-fn one_interface() {
+pub(crate) fn one_interface() {
     sh("ip link set lo up");
     sh("ip link add dd0 type veth peer name dd1 && ip link set dd1 up && ip link set dd0 up");
     sh("ip addr add 192.0.2.10/24 dev dd0");
@@ -105,7 +105,7 @@ fn records_config(h: &Harness, detect: &str) {
     std::fs::write(h.config_path(), text).unwrap();
 }
 
-fn rec(name: &str, rtype: &str, content: &str) -> (String, String, String) {
+pub(crate) fn rec(name: &str, rtype: &str, content: &str) -> (String, String, String) {
     (name.to_owned(), rtype.to_owned(), content.to_owned())
 }
 
@@ -173,7 +173,11 @@ fn interface_and_prefix_mode_read_a_real_interface() {
 }
 
 /// Polls the emulator until `want` is among the records, or `limit` passes.
-fn wait_for(h: &Harness, want: &(String, String, String), limit: Duration) -> Option<Duration> {
+pub(crate) fn wait_for(
+    h: &Harness,
+    want: &(String, String, String),
+    limit: Duration,
+) -> Option<Duration> {
     let started = Instant::now();
     while started.elapsed() < limit {
         if h.records("example.com").contains(want) {
@@ -184,7 +188,7 @@ fn wait_for(h: &Harness, want: &(String, String, String), limit: Duration) -> Op
     None
 }
 
-fn stop(mut child: Child) -> String {
+pub(crate) fn stop(mut child: Child) -> String {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();

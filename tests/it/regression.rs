@@ -1513,12 +1513,7 @@ fn an_ipv6_event_does_not_wake_a_daemon_reading_only_ipv4() {
         ),
     )
     .unwrap();
-    let child = h
-        .ddflare(&["run"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = netns::run(&h);
     let first = netns::wait_for(
         &h,
         &netns::rec("host.example.com", "A", "192.0.2.10"),

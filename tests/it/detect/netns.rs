@@ -188,6 +188,15 @@ pub(crate) fn wait_for(
     None
 }
 
+/// `ddflare run`, its log piped (read by [`stop`]).
+pub(crate) fn run(h: &Harness) -> Child {
+    h.ddflare(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 pub(crate) fn stop(mut child: Child) -> String {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -222,12 +231,7 @@ fn an_address_change_is_published_within_seconds() {
         &h,
         "allow_private = true\nipv4 = \"interface:dd0\"\nipv6 = \"interface:dd0\"",
     );
-    let child = h
-        .ddflare(&["run"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = run(&h);
     let first = wait_for(
         &h,
         &rec("nas.example.com", "AAAA", "2001:db8:1:2::1234"),

@@ -31,11 +31,13 @@ release_build() {
 }
 
 # runner_for ARCH: the command prefix that runs an ARCH binary here (qemu-user when foreign;
-# qemu names armv7 "arm").
+# qemu names armv7 "arm"). armv7sf runs on a Cortex-A9 without VFP and NEON, as in Broadcom's
+# BCM4708/4709 routers: a floating-point instruction would end it with SIGILL.
 runner_for() {
   if [ "$1" != "$(uname -m)" ]; then
     case $1 in
       armv7 | armv6) echo qemu-arm-static ;;
+      armv7sf) echo qemu-arm-static -cpu cortex-a9,vfp=off,neon=off ;;
       *) echo "qemu-$1-static" ;;
     esac
   fi

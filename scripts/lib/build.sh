@@ -18,7 +18,7 @@ remap_rustflags() {
 
 static_build() {
   local target=$1-unknown-linux-musl
-  rustup target list --installed | grep -qx "$target" || rustup target add "$target" >&2
+  rustup target list --installed | grep -x "$target" >/dev/null || rustup target add "$target" >&2
   release_build "$target"
 }
 

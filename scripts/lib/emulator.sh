@@ -14,7 +14,7 @@ emulator_start() {
   emu_pid=$!
   api=
   for _ in $(seq 200); do
-    api=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$log" | head -n1)
+    api=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$log" | sed -n 1p)
     [ -n "$api" ] && return 0
     kill -0 "$emu_pid" 2>/dev/null || break
     sleep 0.05

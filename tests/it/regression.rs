@@ -1541,3 +1541,84 @@ fn an_ipv6_event_does_not_wake_a_daemon_reading_only_ipv4() {
         "only the IPv4 change wakes the daemon:\n{log}"
     );
 }
+
+/// A landed CI run failed in check-image ("curl: (23) Failed writing body", then "FAIL: no
+/// ddflare_rounds_total at DDFLARE_METRICS_LISTEN") although the metric was served: the check was
+/// `curl … | grep -q …` under `set -o pipefail`. `grep -q` exits at its first match; when the
+/// writer still has bytes to write, its next write fails (EPIPE, or SIGPIPE), and pipefail fails
+/// the whole pipeline on the writer's status. Any reader that stops early (`grep -q`, `grep -m`,
+/// `head`) races its writer this way. The project's scripts now let every reader read to the end
+/// (`grep … >/dev/null`, `sed -n 1p`); this test keeps the others out.
+#[test]
+fn a_pipe_into_grep_q_failed_a_check_that_had_passed() {
+    // The race is real: a writer with more than a pipe's worth to say loses it every time.
+    let status = std::process::Command::new("bash")
+        .args(["-c", "set -o pipefail; seq 1 300000 | grep -q '^1$'"])
+        .status()
+        .unwrap();
+    assert!(
+        !status.success(),
+        "grep -q under pipefail did not fail its writer"
+    );
+    let status = std::process::Command::new("bash")
+        .args([
+            "-c",
+            "set -o pipefail; seq 1 300000 | grep '^1$' >/dev/null",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success(), "a reader to the end must not fail");
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    let mut dirs = vec![root.join("scripts"), root.join(".ci"), root.join("bench")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue; // not text
+            };
+            for (n, line) in text.lines().enumerate() {
+                if !line.trim_start().starts_with('#') && pipes_into_an_early_reader(line) {
+                    let rel = path
+                        .strip_prefix(root)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string();
+                    found.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a pipe into a reader that stops early (use `grep … >/dev/null`, `sed -n 1p`):\n{}",
+        found.join("\n")
+    );
+}
+
+/// Whether a shell line pipes (`|`, not `||`) into `head` or into a `grep` with `-q`, `-m`,
+/// `--quiet`, `--silent` or `--max-count` among its options.
+fn pipes_into_an_early_reader(line: &str) -> bool {
+    let b = line.as_bytes();
+    (0..b.len()).any(|i| {
+        if b[i] != b'|' || b.get(i + 1) == Some(&b'|') || (i > 0 && b[i - 1] == b'|') {
+            return false;
+        }
+        let mut words = line[i + 1..].split_whitespace();
+        match words.next() {
+            Some("head") => true,
+            Some("grep") => words.take_while(|w| w.starts_with('-')).any(|w| {
+                ["--quiet", "--silent", "--max-count"]
+                    .iter()
+                    .any(|long| w.starts_with(long))
+                    || (!w.starts_with("--") && w[1..].contains(['q', 'm']))
+            }),
+            _ => false,
+        }
+    })
+}
